@@ -1,0 +1,50 @@
+# SRS developer entry points. `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: help install demo test check lint typecheck bench docs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP)  ## create .venv with SRS and everything it needs
+
+# Re-install whenever the package metadata changes.
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "SRS needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel
+	$(BIN)/pip install --quiet -e '.[all,dev]'
+	@# face_recognition pins dlib, which has no wheel: dlib-bin (above) provides it.
+	$(BIN)/pip install --quiet --no-deps 'face_recognition==1.3.0'
+	$(BIN)/python -c 'import cv2, face_recognition, PySide6, amqtt, sqlalchemy; print("SRS installed")'
+	@touch $@
+
+demo: $(STAMP)  ## run the whole system on the bundled footage
+	$(BIN)/srs demo $(ARGS)
+
+test: $(STAMP)  ## run the whole test suite
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(ARGS)
+
+check: lint typecheck  ## ruff and mypy
+
+lint: $(STAMP)
+	$(BIN)/ruff check srs edge broker core gui tests bench
+	$(BIN)/ruff format --check srs edge broker core gui tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy srs edge broker core gui
+
+bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
+	$(BIN)/python bench/edge.py
+	$(BIN)/python bench/core.py
+
+docs: $(STAMP)  ## build the documentation site into site/
+	$(BIN)/mkdocs build --strict
+
+clean:  ## remove the venv, caches and the default data dir
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache site

@@ -1,0 +1,110 @@
+"""``srs``: one command line for every SRS component.
+
+Each component adds its own sub-commands through ``register(subparsers)`` in its
+``cli`` module; handlers take ``(args, config)`` and return an exit code. Heavy
+imports happen inside handlers so ``srs --help`` stays instant on a Pi.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from srs import __version__
+from srs.config import ConfigError, SrsConfig, load_config
+
+Handler = Callable[[argparse.Namespace, SrsConfig], int]
+
+# Modules that contribute sub-commands, in the order --help lists them.
+COMPONENTS = ("broker.cli", "core.cli", "edge.cli", "gui.cli", "srs.demo")
+
+EPILOG = """\
+Every command reads the same configuration: --config FILE (or $SRS_CONFIG, or
+./srs.toml), then SRS_<SECTION>__<KEY> environment variables (for secrets, e.g.
+SRS_MQTT__PASSWORD), then --data-dir (or $SRS_DATA_DIR, default ./var).
+See config/srs.example.toml and docs/ for details.
+"""
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every leaf command accepts (also after the sub-command name)."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("common options")
+    g.add_argument("--config", type=Path, metavar="FILE",
+                   help="TOML configuration file (default: $SRS_CONFIG or ./srs.toml)")
+    g.add_argument("--data-dir", type=Path, metavar="DIR",
+                   help="where the database, keys and state live (default: ./var)")
+    g.add_argument("--check-config", action="store_true",
+                   help="validate the configuration, print a summary and exit")
+    g.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="override [logging] level")
+    return p
+
+
+COMMON = common_options()
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, handler: Handler | None,
+                help: str, description: str | None = None) -> argparse.ArgumentParser:
+    """Add a leaf command with the common options; ``handler`` runs it."""
+    parser = sub.add_parser(name, help=help, description=description or help,
+                            parents=[COMMON],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_group(sub: argparse._SubParsersAction, name: str, help: str,
+              description: str | None = None) -> argparse._SubParsersAction:
+    """Add a command with its own verbs (``srs person add``...)."""
+    parser = sub.add_parser(name, help=help, description=description or help)
+    parser.set_defaults(handler=None, group_parser=parser)
+    return parser.add_subparsers(title="verbs", metavar="VERB")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="srs",
+        description="SRS: see who is where in the building, live, from camera nodes "
+                    "that publish signed face detections over MQTT.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"srs {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module_name in COMPONENTS:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level),
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        (getattr(args, "group_parser", None) or parser).print_help()
+        return 2
+    try:
+        cfg = load_config(args.config, data_dir=args.data_dir)
+    except ConfigError as exc:
+        print(f"srs: {exc}", file=sys.stderr)
+        return 2
+    if args.check_config:
+        print(f"configuration OK (data dir: {cfg.data_dir})")
+        return 0
+    setup_logging(args.log_level or cfg.logging.level)
+    try:
+        return handler(args, cfg)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

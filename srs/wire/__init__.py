@@ -1,0 +1,29 @@
+"""The SRS wire contract: topics, payload models, signing. Every component imports this."""
+
+from srs.wire import commands, payloads, topics
+from srs.wire.signing import (
+    KeyLookup,
+    Reason,
+    SigningKey,
+    Verified,
+    Verifier,
+    WireError,
+    public_key_from_b64,
+    public_key_to_b64,
+    sign,
+)
+
+__all__ = [
+    "KeyLookup",
+    "Reason",
+    "SigningKey",
+    "Verified",
+    "Verifier",
+    "WireError",
+    "commands",
+    "payloads",
+    "public_key_from_b64",
+    "public_key_to_b64",
+    "sign",
+    "topics",
+]

@@ -1,0 +1,101 @@
+"""Operator commands (GUI -> core) and their responses, as a tagged union.
+
+A request is signed by the operator's own key (issuer ``operator:{user}``) and
+published on ``operators/{user}/request``; core checks the user's role, runs it
+and answers on ``operators/{user}/response`` with the same ``request_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from srs.wire.payloads import Id, Label, Payload, Timestamp
+
+MAX_ENROL_IMAGES = 8
+MAX_IMAGE_B64 = 40 * 1024  # keeps one request under the broker's 64 KiB default
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class RegisterKey(_Action):
+    """First message of a GUI session: the operator's fresh Ed25519 public key.
+
+    Trusted because only that broker user may publish on its own request topic
+    (the ACL), and signed with the key it announces (proof of possession).
+    """
+
+    action: Literal["register_key"] = "register_key"
+    public_key: Annotated[str, Field(min_length=43, max_length=44)]
+
+
+class NameIdentity(_Action):
+    """Name an unknown identity: a new person, or merged into an existing one."""
+
+    action: Literal["name_identity"] = "name_identity"
+    person_key: Id
+    name: Label
+
+
+class MergePeople(_Action):
+    action: Literal["merge_people"] = "merge_people"
+    source_key: Id
+    target_key: Id
+
+
+class RejectSighting(_Action):
+    """Mark a sighting 'not this person': the gallery learns a negative example."""
+
+    action: Literal["reject_sighting"] = "reject_sighting"
+    sighting_id: Annotated[int, Field(ge=0)]
+
+
+class EnrolPerson(_Action):
+    action: Literal["enrol_person"] = "enrol_person"
+    name: Label
+    images_jpeg_b64: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_B64)]],
+        Field(min_length=1, max_length=MAX_ENROL_IMAGES),
+    ]
+
+
+class SetCameraEnabled(_Action):
+    action: Literal["set_camera_enabled"] = "set_camera_enabled"
+    camera_id: Id
+    enabled: bool
+
+
+class QueryHistory(_Action):
+    action: Literal["query_history"] = "query_history"
+    person_key: Id | None = None
+    camera_id: Id | None = None
+    since: Timestamp | None = None
+    until: Timestamp | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 200
+
+
+class ListPeople(_Action):
+    action: Literal["list_people"] = "list_people"
+
+
+Action = Annotated[
+    RegisterKey | NameIdentity | MergePeople | RejectSighting | EnrolPerson
+    | SetCameraEnabled | QueryHistory | ListPeople,
+    Field(discriminator="action"),
+]
+
+
+class Request(Payload):
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+    command: Action
+
+
+class Response(Payload):
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+    ok: bool
+    error: Annotated[str, Field(max_length=512)] | None = None
+    # Bounded by the broker's payload limit; shapes documented per action in docs/mqtt.md.
+    result: dict[str, Any] | list[Any] | None = None

@@ -1,0 +1,171 @@
+"""Payload models: every value checks itself where it enters.
+
+All models forbid unknown fields, reject NaN/Infinity, bound every list and string,
+and carry ``schema_version`` so a reader can refuse what it does not understand.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+ENCODING_SIZE = 128
+MAX_DETECTIONS = 32
+MAX_SNAPSHOT_B64 = 48 * 1024
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Label = Annotated[str, Field(min_length=1, max_length=128)]
+Timestamp = Annotated[float, Field(allow_inf_nan=False, ge=0, le=4.0e9)]  # epoch seconds
+Count = Annotated[int, Field(ge=0, le=2**53)]
+Encoding = Annotated[
+    list[FiniteFloat], Field(min_length=ENCODING_SIZE, max_length=ENCODING_SIZE)
+]
+
+
+class Payload(BaseModel):
+    """Base of every payload: strict shape, a schema version."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class BBox(BaseModel):
+    """A box in frame pixels: left, top, width, height."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    x: Annotated[int, Field(ge=0, le=16384)]
+    y: Annotated[int, Field(ge=0, le=16384)]
+    w: Annotated[int, Field(gt=0, le=16384)]
+    h: Annotated[int, Field(gt=0, le=16384)]
+
+
+class Detection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    kind: Literal["face", "profile"]
+    bbox: BBox
+    track_id: Annotated[int, Field(ge=0, le=2**31)]
+    score: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    encoding: Encoding | None = None
+
+    @model_validator(mode="after")
+    def _profiles_have_no_encoding(self) -> Detection:
+        if self.kind == "profile" and self.encoding is not None:
+            raise ValueError("a profile detection carries no encoding")
+        return self
+
+
+class DetectionBatch(Payload):
+    """One analysed frame of one camera (topic: cameras/{id}/detections)."""
+
+    camera_id: Id
+    seq: Annotated[int, Field(ge=0, le=2**53)]
+    captured_at: Timestamp
+    frame_width: Annotated[int, Field(gt=0, le=16384)]
+    frame_height: Annotated[int, Field(gt=0, le=16384)]
+    detections: Annotated[list[Detection], Field(max_length=MAX_DETECTIONS)]
+    snapshot_jpeg_b64: Annotated[str, Field(max_length=MAX_SNAPSHOT_B64)] | None = None
+
+
+class Ack(Payload):
+    """End-to-end acknowledgement from core after the database commit."""
+
+    camera_id: Id
+    seqs: Annotated[list[Annotated[int, Field(ge=0, le=2**53)]],
+                    Field(min_length=1, max_length=1024)]
+
+
+class CameraStatus(Payload):
+    """Retained camera state; ``online`` messages double as the heartbeat."""
+
+    camera_id: Id
+    state: Literal["online", "offline"]
+    sent_at: Timestamp
+    heartbeat_interval_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 10.0
+    version: Annotated[str, Field(max_length=32)] = ""
+    fps: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 0.0
+    frames_analysed: Count = 0
+    frames_skipped: Count = 0
+    frames_dropped: Count = 0
+    outbox_depth: Count = 0
+    outbox_dropped: Count = 0
+    encoder_backlog: Count = 0
+    source_ok: bool = True
+    message: Annotated[str, Field(max_length=256)] = ""
+
+
+IdentityKind = Literal["known", "unknown", "unidentified"]
+
+
+class PersonPosition(Payload):
+    """Retained latest position of one person (known, unknown or unidentified)."""
+
+    person_key: Id
+    identity: IdentityKind
+    label: Label
+    x: FiniteFloat
+    y: FiniteFloat
+    zone: Annotated[str, Field(max_length=64)] | None = None
+    confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+    last_seen: Timestamp
+    cameras: Annotated[list[Id], Field(max_length=64)]
+    gone: bool = False  # True on erasure or when the person has not been seen for long
+
+
+class Sighting(Payload):
+    person_key: Id
+    identity: IdentityKind
+    label: Label
+    camera_id: Id
+    seen_at: Timestamp
+    sighting_id: Annotated[int, Field(ge=0)] | None = None
+    distance: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = None
+    x: FiniteFloat | None = None
+    y: FiniteFloat | None = None
+    zone: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ZoneEvent(Payload):
+    person_key: Id
+    identity: IdentityKind
+    label: Label
+    zone: Annotated[str, Field(min_length=1, max_length=64)]
+    action: Literal["enter", "leave"]
+    at: Timestamp
+    restricted: bool = False
+
+
+class Alert(Payload):
+    alert_id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Literal["unknown_in_restricted", "camera_offline", "rejection_burst"]
+    severity: Literal["info", "warning", "critical"]
+    message: Annotated[str, Field(min_length=1, max_length=512)]
+    at: Timestamp
+    person_key: Id | None = None
+    camera_id: Id | None = None
+    zone: Annotated[str, Field(max_length=64)] | None = None
+
+
+class CoreStatus(Payload):
+    state: Literal["online", "offline"]
+    sent_at: Timestamp
+    heartbeat_interval_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 10.0
+    version: Annotated[str, Field(max_length=32)] = ""
+    received: Count = 0
+    accepted: Count = 0
+    duplicates: Count = 0
+    rejected: Annotated[dict[str, Count], Field(max_length=32)] = Field(default_factory=dict)
+    matched: Count = 0
+    unknown: Count = 0
+    latency_p50_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    latency_p99_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+
+
+class PublicKey(Payload):
+    """A sender's Ed25519 public key (raw 32 bytes, base64url), published retained."""
+
+    sender: Annotated[str, Field(min_length=1, max_length=80)]
+    algorithm: Literal["EdDSA"] = "EdDSA"
+    public_key: Annotated[str, Field(min_length=43, max_length=44)]

@@ -1,0 +1,243 @@
+"""The SRS topic tree: every topic string is built or matched here, nowhere else.
+
+Layout (version 1)::
+
+    srs/v1/cameras/{camera_id}/detections   camera -> core     stream, QoS 1
+    srs/v1/cameras/{camera_id}/status       camera -> all      retained, LWT + heartbeat
+    srs/v1/cameras/{camera_id}/ack          core   -> camera   stream, end-to-end acks
+    srs/v1/people/{person_key}/position     core   -> all      retained latest position
+    srs/v1/sightings                        core   -> all      stream
+    srs/v1/events/zone                      core   -> all      stream, enter/leave
+    srs/v1/events/alert                     core   -> all      stream
+    srs/v1/core/status                      core   -> all      retained, LWT + heartbeat
+    srs/v1/keys/{sender}                    anyone -> all      retained public key
+    srs/v1/operators/{user}/request         operator -> core   stream, signed commands
+    srs/v1/operators/{user}/response        core -> operator   stream
+    homeassistant/...                       core -> HA         discovery (see core)
+
+Each topic has a *kind* that says who may sign it (the issuer is derived from the
+topic, never from the token) and whether it is a fresh stream (iat window + unique
+jti) or retained state (delivered late by design, so only signature, audience,
+topic and "not from the future" are checked).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+PREFIX = "srs/v1"
+CORE_SENDER = "core"
+
+# Ids that appear as one topic level: no wildcards, no separators, bounded.
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class TopicError(ValueError):
+    """A topic or id that does not belong to the SRS tree."""
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Return ``value`` if it can be one topic level, else raise TopicError."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise TopicError(
+            f"{what} {value!r} is not valid: use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+class TopicKind(str, Enum):
+    DETECTIONS = "detections"
+    CAMERA_STATUS = "camera_status"
+    ACK = "ack"
+    POSITION = "position"
+    SIGHTINGS = "sightings"
+    ZONE_EVENTS = "zone_events"
+    ALERTS = "alerts"
+    CORE_STATUS = "core_status"
+    KEY = "key"
+    REQUEST = "request"
+    RESPONSE = "response"
+
+
+# Fresh streams carry a replay-checked jti and an iat inside the skew window.
+FRESH_KINDS = frozenset({TopicKind.DETECTIONS, TopicKind.ACK, TopicKind.REQUEST,
+                         TopicKind.RESPONSE})
+RETAINED_KINDS = frozenset({TopicKind.CAMERA_STATUS, TopicKind.POSITION,
+                            TopicKind.CORE_STATUS, TopicKind.KEY})
+
+
+# --- builders ---------------------------------------------------------------
+
+def detections(camera_id: str) -> str:
+    return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/detections"
+
+
+def camera_status(camera_id: str) -> str:
+    return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/status"
+
+
+def ack(camera_id: str) -> str:
+    return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/ack"
+
+
+def position(person_key: str) -> str:
+    return f"{PREFIX}/people/{check_id(person_key, 'person key')}/position"
+
+
+def sightings() -> str:
+    return f"{PREFIX}/sightings"
+
+
+def zone_events() -> str:
+    return f"{PREFIX}/events/zone"
+
+
+def alerts() -> str:
+    return f"{PREFIX}/events/alert"
+
+
+def core_status() -> str:
+    return f"{PREFIX}/core/status"
+
+
+def key(sender: str) -> str:
+    return f"{PREFIX}/keys/{check_id(sender, 'sender')}"
+
+
+def request(user: str) -> str:
+    return f"{PREFIX}/operators/{check_id(user, 'user')}/request"
+
+
+def response(user: str) -> str:
+    return f"{PREFIX}/operators/{check_id(user, 'user')}/response"
+
+
+# --- subscription filters ---------------------------------------------------
+# Each filter matches exactly the topics of one builder (tests prove it).
+
+ALL_DETECTIONS = f"{PREFIX}/cameras/+/detections"
+ALL_CAMERA_STATUS = f"{PREFIX}/cameras/+/status"
+ALL_ACKS = f"{PREFIX}/cameras/+/ack"
+ALL_POSITIONS = f"{PREFIX}/people/+/position"
+SIGHTINGS = f"{PREFIX}/sightings"
+ZONE_EVENTS = f"{PREFIX}/events/zone"
+ALERTS = f"{PREFIX}/events/alert"
+CORE_STATUS = f"{PREFIX}/core/status"
+ALL_KEYS = f"{PREFIX}/keys/+"
+ALL_REQUESTS = f"{PREFIX}/operators/+/request"
+ALL_RESPONSES = f"{PREFIX}/operators/+/response"
+EVERYTHING = f"{PREFIX}/#"
+
+
+# --- parsing -----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ParsedTopic:
+    kind: TopicKind
+    subject: str | None  # camera id, person key, sender or user; None for singletons
+
+    @property
+    def issuer(self) -> str:
+        """Who must have signed a payload on this topic (never read from the token)."""
+        if self.kind in (TopicKind.DETECTIONS, TopicKind.CAMERA_STATUS):
+            return camera_issuer(self.subject or "")
+        if self.kind is TopicKind.REQUEST:
+            return operator_issuer(self.subject or "")
+        if self.kind is TopicKind.KEY:
+            return self.subject or ""
+        return CORE_SENDER
+
+    @property
+    def fresh(self) -> bool:
+        return self.kind in FRESH_KINDS
+
+
+def camera_issuer(camera_id: str) -> str:
+    """The signer id of a camera, as in the ``iss`` claim and the key ring."""
+    return f"camera:{camera_id}"
+
+
+def operator_issuer(user: str) -> str:
+    return f"operator:{user}"
+
+
+_PATTERNS: tuple[tuple[re.Pattern[str], TopicKind], ...] = tuple(
+    (re.compile("^" + re.escape(PREFIX) + pattern + "$"), kind)
+    for pattern, kind in (
+        (r"/cameras/([^/#+]+)/detections", TopicKind.DETECTIONS),
+        (r"/cameras/([^/#+]+)/status", TopicKind.CAMERA_STATUS),
+        (r"/cameras/([^/#+]+)/ack", TopicKind.ACK),
+        (r"/people/([^/#+]+)/position", TopicKind.POSITION),
+        (r"/sightings()", TopicKind.SIGHTINGS),
+        (r"/events/zone()", TopicKind.ZONE_EVENTS),
+        (r"/events/alert()", TopicKind.ALERTS),
+        (r"/core/status()", TopicKind.CORE_STATUS),
+        (r"/keys/([^/#+]+)", TopicKind.KEY),
+        (r"/operators/([^/#+]+)/request", TopicKind.REQUEST),
+        (r"/operators/([^/#+]+)/response", TopicKind.RESPONSE),
+    )
+)
+
+
+def parse(topic: str) -> ParsedTopic:
+    """Classify a concrete topic; raise TopicError for anything outside the tree."""
+    for pattern, kind in _PATTERNS:
+        m = pattern.match(topic)
+        if m:
+            subject = m.group(1) or None
+            if subject is not None:
+                check_id(subject, "topic level")
+            return ParsedTopic(kind, subject)
+    raise TopicError(f"topic {topic!r} is not part of the SRS {PREFIX} tree")
+
+
+def matches(topic_filter: str, topic: str) -> bool:
+    """MQTT filter semantics (``+`` one level, ``#`` the rest), for tests and routing."""
+    f_parts = topic_filter.split("/")
+    t_parts = topic.split("/")
+    for i, part in enumerate(f_parts):
+        if part == "#":
+            return i == len(f_parts) - 1
+        if i >= len(t_parts):
+            return False
+        if part != "+" and part != t_parts[i]:
+            return False
+    return len(f_parts) == len(t_parts)
+
+
+# --- broker ACL patterns ------------------------------------------------------
+# Used by broker/ for amqtt and the Mosquitto export. "%u" is the connected
+# user name (a camera's user name is its camera id; the broker binds client id to
+# user name), substituted by SRS's amqtt plugin or by Mosquitto's `pattern`.
+
+def acl_camera_publish() -> list[str]:
+    return [f"{PREFIX}/cameras/%u/detections", f"{PREFIX}/cameras/%u/status"]
+
+
+def acl_camera_subscribe() -> list[str]:
+    return [f"{PREFIX}/cameras/%u/ack"]
+
+
+def acl_operator_subscribe() -> list[str]:
+    return [ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS, ALL_CAMERA_STATUS,
+            ALL_KEYS, f"{PREFIX}/operators/%u/response"]
+
+
+def acl_operator_publish() -> list[str]:
+    return [f"{PREFIX}/operators/%u/request"]
+
+
+def acl_integrator_subscribe() -> list[str]:
+    return [ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS, ALL_KEYS]
+
+
+def acl_core_publish() -> list[str]:
+    return [ALL_ACKS, ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS,
+            key(CORE_SENDER), ALL_RESPONSES, "homeassistant/#"]
+
+
+def acl_core_subscribe() -> list[str]:
+    return [ALL_DETECTIONS, ALL_CAMERA_STATUS, ALL_POSITIONS, ALL_REQUESTS, ALL_KEYS]
