@@ -1,6 +1,6 @@
 """The SRS wire contract: topics, payload models, signing. Every component imports this."""
 
-from srs.wire import commands, payloads, topics
+from srs.wire import commands, payloads, site, topics
 from srs.wire.signing import (
     KeyLookup,
     Reason,
@@ -24,6 +24,7 @@ __all__ = [
     "payloads",
     "public_key_from_b64",
     "public_key_to_b64",
+    "site",
     "sign",
     "topics",
 ]

@@ -11,6 +11,7 @@ Layout (version 1)::
     srs/v1/events/alert                     core   -> all      stream
     srs/v1/core/status                      core   -> all      retained, LWT + heartbeat
     srs/v1/keys/{sender}                    anyone -> all      retained public key
+    srs/v1/site                             core   -> all      retained floor plan + cameras
     srs/v1/operators/{user}/request         operator -> core   stream, signed commands
     srs/v1/operators/{user}/response        core -> operator   stream
     homeassistant/...                       core -> HA         discovery (see core)
@@ -58,6 +59,7 @@ class TopicKind(str, Enum):
     ALERTS = "alerts"
     CORE_STATUS = "core_status"
     KEY = "key"
+    SITE = "site"
     REQUEST = "request"
     RESPONSE = "response"
 
@@ -66,7 +68,7 @@ class TopicKind(str, Enum):
 FRESH_KINDS = frozenset({TopicKind.DETECTIONS, TopicKind.ACK, TopicKind.REQUEST,
                          TopicKind.RESPONSE})
 RETAINED_KINDS = frozenset({TopicKind.CAMERA_STATUS, TopicKind.POSITION,
-                            TopicKind.CORE_STATUS, TopicKind.KEY})
+                            TopicKind.CORE_STATUS, TopicKind.KEY, TopicKind.SITE})
 
 
 # --- builders ---------------------------------------------------------------
@@ -107,6 +109,10 @@ def key(sender: str) -> str:
     return f"{PREFIX}/keys/{check_id(sender, 'sender')}"
 
 
+def site() -> str:
+    return f"{PREFIX}/site"
+
+
 def request(user: str) -> str:
     return f"{PREFIX}/operators/{check_id(user, 'user')}/request"
 
@@ -127,6 +133,7 @@ ZONE_EVENTS = f"{PREFIX}/events/zone"
 ALERTS = f"{PREFIX}/events/alert"
 CORE_STATUS = f"{PREFIX}/core/status"
 ALL_KEYS = f"{PREFIX}/keys/+"
+SITE = f"{PREFIX}/site"
 ALL_REQUESTS = f"{PREFIX}/operators/+/request"
 ALL_RESPONSES = f"{PREFIX}/operators/+/response"
 EVERYTHING = f"{PREFIX}/#"
@@ -176,6 +183,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], TopicKind], ...] = tuple(
         (r"/events/alert()", TopicKind.ALERTS),
         (r"/core/status()", TopicKind.CORE_STATUS),
         (r"/keys/([^/#+]+)", TopicKind.KEY),
+        (r"/site()", TopicKind.SITE),
         (r"/operators/([^/#+]+)/request", TopicKind.REQUEST),
         (r"/operators/([^/#+]+)/response", TopicKind.RESPONSE),
     )
@@ -223,7 +231,7 @@ def acl_camera_subscribe() -> list[str]:
 
 def acl_operator_subscribe() -> list[str]:
     return [ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS, ALL_CAMERA_STATUS,
-            ALL_KEYS, f"{PREFIX}/operators/%u/response"]
+            ALL_KEYS, SITE, f"{PREFIX}/operators/%u/response"]
 
 
 def acl_operator_publish() -> list[str]:
@@ -231,12 +239,12 @@ def acl_operator_publish() -> list[str]:
 
 
 def acl_integrator_subscribe() -> list[str]:
-    return [ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS, ALL_KEYS]
+    return [ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS, ALL_KEYS, SITE]
 
 
 def acl_core_publish() -> list[str]:
     return [ALL_ACKS, ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS,
-            key(CORE_SENDER), ALL_RESPONSES, "homeassistant/#"]
+            key(CORE_SENDER), SITE, ALL_RESPONSES, "homeassistant/#"]
 
 
 def acl_core_subscribe() -> list[str]:
