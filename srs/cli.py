@@ -20,7 +20,7 @@ from srs.config import ConfigError, SrsConfig, load_config
 Handler = Callable[[argparse.Namespace, SrsConfig], int]
 
 # Modules that contribute sub-commands, in the order --help lists them.
-COMPONENTS = ("broker.cli", "core.cli", "edge.cli", "gui.cli", "srs.demo")
+COMPONENTS = ("broker.cli", "core.cli", "core.site_cli", "edge.cli", "gui.cli", "srs.demo")
 
 EPILOG = """\
 Every command reads the same configuration: --config FILE (or $SRS_CONFIG, or
