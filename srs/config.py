@@ -55,7 +55,6 @@ class SecurityConfig(Section):
 
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_lines: bool = False
 
 
 class SrsConfig(Section):

@@ -1,0 +1,80 @@
+"""Payload models reject what must never enter: NaN, wrong sizes, unknown fields."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from pydantic import ValidationError
+
+from srs.wire.commands import Request
+from srs.wire.payloads import MAX_DETECTIONS, DetectionBatch
+from srs.wire.signing import describe_validation_error
+
+
+def detection(**over) -> dict:
+    d = {"kind": "face", "bbox": {"x": 1, "y": 2, "w": 30, "h": 30}, "track_id": 3,
+         "score": 1.0, "encoding": [0.01] * 128}
+    d.update(over)
+    return d
+
+
+def message(**over) -> dict:
+    m = {"schema_version": 1, "camera_id": "cam1", "seq": 7, "captured_at": 1.7e9,
+         "frame_width": 640, "frame_height": 480, "detections": [detection()]}
+    m.update(over)
+    return m
+
+
+def error_text(data: dict) -> str:
+    with pytest.raises(ValidationError) as info:
+        DetectionBatch.model_validate(data)
+    return describe_validation_error(info.value)
+
+
+def test_a_good_message_validates() -> None:
+    assert DetectionBatch.model_validate(message()).detections[0].encoding == [0.01] * 128
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_floats_are_rejected(bad: float) -> None:
+    text = error_text(message(detections=[detection(encoding=[bad] + [0.0] * 127)]))
+    assert "detections.0.encoding.0" in text and "finite" in text
+
+
+def test_non_finite_from_json_text_is_rejected() -> None:
+    # Python's json emits NaN literally; a peer might too.
+    data = json.loads(json.dumps(message(captured_at=math.nan)))
+    assert "captured_at" in error_text(data)
+
+
+def test_a_127_float_encoding_is_rejected() -> None:
+    text = error_text(message(detections=[detection(encoding=[0.0] * 127)]))
+    assert "encoding" in text and "at least 128" in text
+
+
+def test_unknown_fields_are_rejected() -> None:
+    assert "extra" in error_text(message(color="red")).lower()
+    assert "detections.0.extra" in error_text(message(detections=[detection(extra=1)]))
+
+
+def test_detection_count_is_bounded() -> None:
+    text = error_text(message(detections=[detection()] * (MAX_DETECTIONS + 1)))
+    assert "detections" in text and str(MAX_DETECTIONS) in text
+
+
+def test_profiles_carry_no_encoding() -> None:
+    assert "profile" in error_text(message(detections=[detection(kind="profile")]))
+
+
+def test_unknown_schema_version_is_refused() -> None:
+    assert "schema_version" in error_text(message(schema_version=2))
+
+
+def test_commands_are_a_tagged_union() -> None:
+    req = Request.model_validate({"request_id": "r1", "command": {
+        "action": "name_identity", "person_key": "u7", "name": "Ada"}})
+    assert req.command.action == "name_identity"
+    with pytest.raises(ValidationError, match="action"):
+        Request.model_validate({"request_id": "r1", "command": {"action": "drop_tables"}})
