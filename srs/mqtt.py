@@ -8,6 +8,7 @@ exception logs instead of killing paho's network thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -48,10 +49,8 @@ def guarded(fn: Callable[..., Any], what: str) -> Callable[..., Any]:
 
 
 def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # TLS-wrapped or non-TCP sockets
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):  # TLS-wrapped or non-TCP sockets
-        pass
 
 
 def make_client(cfg: MqttConfig, client_id: str, *, clean_session: bool = True,

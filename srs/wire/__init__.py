@@ -24,7 +24,7 @@ __all__ = [
     "payloads",
     "public_key_from_b64",
     "public_key_to_b64",
-    "site",
     "sign",
+    "site",
     "topics",
 ]

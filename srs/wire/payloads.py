@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 ENCODING_SIZE = 128
 MAX_DETECTIONS = 32
 MAX_SNAPSHOT_B64 = 48 * 1024

@@ -20,7 +20,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -40,7 +40,7 @@ DEFAULT_MAX_AGE_S = 120.0
 P = TypeVar("P", bound=BaseModel)
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     OVERSIZE = "oversize"
     MALFORMED = "malformed"
     BAD_TOPIC = "bad_topic"
@@ -211,7 +211,8 @@ class Verifier:
         self._clock = clock
         self._replays = ReplayCache(ttl_s=max_age_s + 2 * clock_skew_s)
 
-    def verify(self, topic: str, data: bytes, model: type[P]) -> Verified[P]:
+    def verify(self, topic: str, data: bytes | bytearray, model: type[P]) -> Verified[P]:
+        """Return the verified payload, or raise WireError saying what is wrong."""
         if len(data) > self.max_bytes:
             raise WireError(Reason.OVERSIZE,
                             f"message of {len(data)} bytes exceeds the {self.max_bytes} byte limit")
@@ -219,7 +220,7 @@ class Verifier:
             parsed = topics.parse(topic)
         except topics.TopicError as exc:
             raise WireError(Reason.BAD_TOPIC, str(exc)) from None
-        claims = self._decode(parsed.issuer, topic, data)
+        claims = self._decode(parsed.issuer, topic, bytes(data))
         now = self._clock()
         iat = claims["iat"]
         if iat > now + self.clock_skew_s:

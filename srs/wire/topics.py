@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 PREFIX = "srs/v1"
 CORE_SENDER = "core"
@@ -49,7 +49,7 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
-class TopicKind(str, Enum):
+class TopicKind(StrEnum):
     DETECTIONS = "detections"
     CAMERA_STATUS = "camera_status"
     ACK = "ack"
