@@ -1,0 +1,186 @@
+"""The minimal amqtt 0.12.1 pieces SRS must override, because no plugin hook exists.
+
+* **Authenticate before touching sessions.** Stock amqtt deletes the old session
+  of a clean-session client id (and performs a takeover) *before* it knows whether
+  the new client is authenticated, so anyone could drop core's subscriptions by
+  connecting as "core". Here the CONNECT is authenticated first and refused with the
+  proper CONNACK code; only then does amqtt's session logic run.
+* **Payload size.** ``topic_filtering`` sees only the topic, and the
+  ``MESSAGE_RECEIVED`` event cannot veto, so the check lives in the protocol handler:
+  an oversize PUBLISH is acknowledged (QoS 1, like Mosquitto's
+  ``message_size_limit``) and dropped before any subscriber or retained store sees
+  it. A reader wrapper also refuses to buffer any packet much larger than the limit
+  (the connection is closed), so a 20 MiB publish never sits in memory.
+* **Keepalive.** amqtt times out a silent reader and then does nothing; here the
+  connection is closed after 1.5 x keepalive (MQTT 3.1.1 §3.1.2.10), which also
+  makes amqtt send the client's last will.
+* **Retained messages on subscribe** are sent only to the subscriber and only for
+  topics it may receive (stock amqtt replays retained messages for *every* client's
+  filters on reconnect, with no receive check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import Any
+
+from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
+from amqtt.broker import Broker
+from amqtt.contexts import Action
+from amqtt.errors import AMQTTError, MQTTError
+from amqtt.mqtt.connack import CONNECTION_ACCEPTED, NOT_AUTHORIZED, ConnackPacket
+from amqtt.mqtt.constants import QOS_1
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.puback import PubackPacket
+from amqtt.mqtt.publish import PublishPacket
+from amqtt.session import Session
+
+from broker.plugins import CONNACK_ATTR
+
+log = logging.getLogger(__name__)
+
+# Room for the topic (up to 64 KiB by MQTT) and headers on top of the payload limit.
+HEADER_ALLOWANCE = 65_536 + 16
+
+
+class PacketTooLarge(AMQTTError):
+    """A client announced a packet larger than the broker will buffer."""
+
+
+class LimitedReader(ReaderAdapter):
+    """Refuses any single read above ``cap`` bytes (amqtt reads a payload in one go)."""
+
+    def __init__(self, inner: ReaderAdapter, cap: int) -> None:
+        self._inner = inner
+        self._cap = cap
+
+    async def read(self, n: int = -1) -> bytes:
+        if n < 0 or n > self._cap:
+            raise PacketTooLarge(f"refusing to buffer {n} bytes (limit {self._cap})")
+        return await self._inner.read(n)
+
+    def feed_eof(self) -> None:
+        self._inner.feed_eof()
+
+
+class SrsProtocolHandler(BrokerProtocolHandler):
+    max_payload = 64 * 1024
+    oversize_dropped = 0
+
+    def handle_read_timeout(self) -> None:
+        """Nothing heard for 1.5 x keepalive: treat as a lost connection (sends the will)."""
+        client = self.session.client_id if self.session else None
+        log.warning("client %r silent past its keepalive: disconnecting", client)
+        waiter = self._disconnect_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def handle_publish(self, publish_packet: PublishPacket) -> None:
+        data = publish_packet.data or b""
+        if len(data) <= self.max_payload:
+            await super().handle_publish(publish_packet)
+            return
+        type(self).oversize_dropped += 1
+        client = self.session.client_id if self.session else None
+        log.warning("dropped a %d-byte publish on %r from %r: over the %d-byte limit",
+                    len(data), publish_packet.topic_name, client, self.max_payload)
+        header = publish_packet.variable_header
+        if publish_packet.qos == QOS_1 and header is not None and header.packet_id is not None:
+            await self._send_packet(PubackPacket.build(header.packet_id))
+        elif publish_packet.qos != QOS_1 and publish_packet.qos:
+            await self.handle_connection_closed()  # QoS 2 is not used by SRS
+
+
+class SrsBroker(Broker):
+    """amqtt Broker with the overrides described in the module docstring."""
+
+    def __init__(self, config: dict[str, Any], max_payload_bytes: int,
+                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(config, loop=loop)
+        self.max_payload_bytes = max_payload_bytes
+        handler_cls = type("BoundSrsProtocolHandler", (SrsProtocolHandler,),
+                           {"max_payload": max_payload_bytes, "oversize_dropped": 0})
+        self.handler_cls: type[SrsProtocolHandler] = handler_cls
+
+    async def stream_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                               listener_name: str) -> None:
+        limited = LimitedReader(StreamReaderAdapter(reader),
+                                self.max_payload_bytes + HEADER_ALLOWANCE)
+        try:
+            await self._client_connected(listener_name, limited, StreamWriterAdapter(writer))
+        except PacketTooLarge as exc:
+            log.warning("closed a connection: %s", exc)
+
+    async def _initialize_client_session(self, reader: ReaderAdapter, writer: WriterAdapter,
+                                         remote_address: str, remote_port: int,
+                                         ) -> tuple[BrokerProtocolHandler, Session]:
+        try:
+            handler, session = await self.handler_cls.init_from_connect(
+                reader, writer, self.plugins_manager)
+        except PacketTooLarge:
+            await writer.close()
+            raise
+        except MQTTError as exc:
+            await writer.close()
+            raise MQTTError(exc) from exc
+        session.remote_address, session.remote_port = remote_address, remote_port
+        await self._authenticate(session, None)  # type: ignore[arg-type]
+        code = getattr(session, CONNACK_ATTR, NOT_AUTHORIZED)
+        if code != CONNECTION_ACCEPTED:
+            # Refuse before amqtt deletes or takes over any existing session.
+            await ConnackPacket.build(0, code).to_stream(writer)
+            await writer.close()
+            raise MQTTError(f"connection from {remote_address}:{remote_port} refused ({code})")
+        # Hand the rest (clean session, resume) to amqtt, with the handler we built.
+        return await self._resume(handler, session)
+
+    async def _resume(self, handler: BrokerProtocolHandler, session: Session,
+                      ) -> tuple[BrokerProtocolHandler, Session]:
+        if session.clean_session:
+            existing = self._sessions.get(session.client_id or "")
+            if existing is not None and existing[0].transitions.is_connected():
+                # MQTT-3.1.4-2: the older connection of the same client id is closed
+                # (stock amqtt leaves it running, detached from its session).
+                await existing[1].handle_connection_closed()
+            await self._delete_session(session.client_id or "")
+            session.parent = 0
+        elif session.client_id in self._sessions:
+            old, _ = self._sessions[session.client_id]
+            for attr in ("will_flag", "will_message", "will_topic", "will_qos", "will_retain",
+                         "keep_alive", "username", "password"):
+                setattr(old, attr, getattr(session, attr))
+            setattr(old, CONNACK_ATTR, CONNECTION_ACCEPTED)
+            session = old
+            session.parent = 1
+        else:
+            session.parent = 0
+        if session.keep_alive > 0:
+            session.keep_alive = math.ceil(session.keep_alive * 1.5)
+        return handler, session
+
+    async def _authenticate(self, session: Session, _: Any) -> bool:
+        if getattr(session, CONNACK_ATTR, None) is not None:
+            return bool(getattr(session, CONNACK_ATTR) == CONNECTION_ACCEPTED)
+        return await super()._authenticate(session, _)
+
+    async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int],
+                                                          session: Session) -> None:
+        topic_filter, qos = subscription
+        subscribers = self._subscriptions.get(topic_filter, [])
+        if not any(s.client_id == session.client_id for s, _ in subscribers):
+            return  # amqtt calls this with every client's filters on reconnect
+        handler = self._get_handler(session)
+        if handler is None:
+            return
+        tasks = []
+        for topic, retained in list(self._retained_messages.items()):
+            if not self._matches(topic, topic_filter):
+                continue
+            if not await self._topic_filtering(session, topic, Action.RECEIVE):
+                continue
+            tasks.append(asyncio.ensure_future(handler.mqtt_publish(
+                retained.topic, retained.data, min(qos, retained.qos or qos), retain=True)))
+        if tasks:
+            await asyncio.wait(tasks)

@@ -1,0 +1,169 @@
+"""The embedded SRS broker: hardened amqtt in a background thread with its own loop.
+
+    with EmbeddedBroker(cfg) as broker:   # binds cfg.broker.bind:cfg.broker.port
+        print(broker.port)                 # the real port (useful with port = 0)
+
+Deny by default: only SRS's auth and topic plugins are loaded (no anonymous, no
+$SYS), loopback unless configured otherwise, a TLS listener on ``tls_port`` when a
+certificate and key are configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from broker import retained
+from broker.amqtt_broker import SrsBroker
+from broker.users import UserStore, default_path
+from srs.config import SrsConfig
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 15.0
+SAVE_EVERY_S = 10.0
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def amqtt_config(cfg: SrsConfig, users_file: Path) -> dict[str, Any]:
+    """The amqtt 0.12.1 config dict: our plugins only, listeners from [broker]."""
+    b = cfg.broker
+    listeners: dict[str, Any] = {"default": {"type": "tcp", "bind": _bind(b.bind, b.port)}}
+    if b.cert_file and b.key_file:
+        listeners["tls"] = {"type": "tcp", "bind": _bind(b.bind, b.tls_port), "ssl": True,
+                            "certfile": str(b.cert_file), "keyfile": str(b.key_file)}
+    elif b.cert_file or b.key_file:
+        raise ValueError("[broker] needs both cert_file and key_file for TLS, not just one")
+    users = str(users_file)
+    return {
+        "listeners": listeners,
+        "timeout_disconnect_delay": 0,
+        "plugins": {
+            "broker.plugins.SrsAuthPlugin": {"users_file": users,
+                                             "max_payload_bytes": b.max_payload_bytes},
+            "broker.plugins.SrsTopicPlugin": {"users_file": users},
+        },
+    }
+
+
+class EmbeddedBroker:
+    """Context manager running the SRS broker until ``stop()`` (one stop path)."""
+
+    def __init__(self, cfg: SrsConfig, users_file: Path | None = None) -> None:
+        self.cfg = cfg
+        self.users_file = users_file or default_path(cfg)
+        self.retained_file = cfg.data_dir / "broker" / "retained.json"
+        self.host = cfg.broker.bind
+        self.port = cfg.broker.port
+        self.tls_port: int | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="srs-broker",
+                                        daemon=True)
+        self._broker: SrsBroker | None = None
+        self._saver: asyncio.Task[None] | None = None
+        self._saved: list[dict[str, Any]] | None = None
+
+    def __enter__(self) -> EmbeddedBroker:
+        self.start()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def broker(self) -> SrsBroker:
+        if self._broker is None:
+            raise RuntimeError("the broker is not running")
+        return self._broker
+
+    def start(self) -> None:
+        if not UserStore(self.users_file).list():
+            log.warning("no broker users in %s: every client will be refused "
+                        "(add some with `srs user add NAME --role ROLE`)", self.users_file)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(START_TIMEOUT_S)
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            raise
+        log.info("broker listening on %s", _bind(self.host, self.port) + (
+            f" (TLS on port {self.tls_port})" if self.tls_port else ""))
+
+    async def _start(self) -> None:
+        b = self.cfg.broker
+        self._broker = SrsBroker(amqtt_config(self.cfg, self.users_file), b.max_payload_bytes)
+        await self._broker.start()
+        self.port = self._server_port("default")
+        if "tls" in self._broker._servers:
+            self.tls_port = self._server_port("tls")
+        for topic, data, qos in retained.load(self.retained_file):
+            await self._broker.retain_message(None, topic, data, qos)
+        self._saver = asyncio.create_task(self._save_periodically())
+
+    def _server_port(self, name: str) -> int:
+        instance: Any = self.broker._servers[name].instance
+        return int(instance.sockets[0].getsockname()[1])
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY_S)
+            self._save()
+
+    def _save(self) -> None:
+        rows = retained.snapshot(self.broker.retained_messages)
+        if rows != self._saved:
+            try:
+                retained.save(self.retained_file, rows)
+                self._saved = rows
+            except OSError as exc:
+                log.error("could not save retained messages to %s: %s", self.retained_file, exc)
+
+    async def _stop(self) -> None:
+        if self._saver is not None:
+            self._saver.cancel()
+        if self._broker is not None:
+            self._save()  # before shutdown: amqtt clears retained messages on shutdown
+            await self._broker.shutdown()
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(15)
+        except Exception:
+            log.exception("broker shutdown was not clean")
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
+            self._broker = None
+        log.info("broker stopped")
+
+
+def run_foreground(cfg: SrsConfig) -> int:
+    """``srs broker``: serve until SIGTERM or SIGINT, then stop cleanly (exit 0)."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("received %s: stopping the broker", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with EmbeddedBroker(cfg):
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 0

@@ -1,0 +1,231 @@
+"""Broker users: names, roles and password hashes in one JSON file.
+
+Each user carries two hashes of the same password:
+
+* ``argon2`` (argon2id, memory-hard) - what the embedded amqtt broker verifies;
+* ``mosquitto`` (PBKDF2-SHA512 in Mosquitto's ``$7$`` format) - written at the same
+  moment so ``srs broker export --format mosquitto`` can produce a password file
+  without ever storing a plaintext. Mosquitto cannot read argon2, and asking every
+  site to re-enter every camera's password on migration is worse than a second,
+  well-iterated standard KDF in a file that is 0600 anyway.
+
+The file is rewritten atomically (temp file + rename, mode 0600) and re-read when
+its mtime/size changes, so ``srs user add`` takes effect on a running broker.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from srs.wire.topics import TopicError, check_id
+
+if TYPE_CHECKING:
+    from srs.config import SrsConfig
+
+log = logging.getLogger(__name__)
+
+Role = Literal["camera", "core", "operator", "integrator", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+FILE_VERSION = 1
+# OWASP 2023 suggests 210k for PBKDF2-SHA512; 100k keeps a Pi connect under ~0.3 s.
+PBKDF2_ITERATIONS = 100_000
+
+
+class UserError(ValueError):
+    """A bad user name, role or password, or a damaged users file."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+
+    def __repr__(self) -> str:  # never any hash, let alone a password
+        return f"User(name={self.name!r}, role={self.role!r})"
+
+
+def default_path(cfg: SrsConfig) -> Path:
+    return cfg.data_dir / "broker" / "users.json"
+
+
+def check_name(name: str) -> str:
+    """A user name must be usable as one topic level (it is substituted for ``%u``)."""
+    try:
+        return check_id(name, "user name")
+    except TopicError as exc:
+        raise UserError(str(exc)) from None
+
+
+def check_role(role: str) -> Role:
+    if role not in ROLES:
+        raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    return role  # type: ignore[return-value]
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def mosquitto_hash(password: str, iterations: int = PBKDF2_ITERATIONS,
+                   salt: bytes | None = None) -> str:
+    """Mosquitto's ``$7$<iterations>$<salt b64>$<hash b64>`` (PBKDF2-HMAC-SHA512)."""
+    salt = salt if salt is not None else os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
+    b64 = base64.b64encode
+    return f"$7${iterations}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def mosquitto_verify(password: str, stored: str) -> bool:
+    try:
+        _, seven, iterations, salt, digest = stored.split("$")
+        if seven != "7":
+            return False
+        again = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(salt),
+                                    int(iterations))
+        return hmac.compare_digest(again, base64.b64decode(digest))
+    except ValueError:
+        return False
+
+
+class UserStore:
+    """The broker's user database (see module doc). Thread-safe."""
+
+    def __init__(self, path: Path, *, hasher: PasswordHasher | None = None,
+                 pbkdf2_iterations: int = PBKDF2_ITERATIONS) -> None:
+        self.path = Path(path)
+        # Tests pass a cheap hasher; the parameters live in each hash, so verify
+        # always uses whatever cost the hash was created with.
+        self._hasher = hasher or PasswordHasher()
+        self._iterations = pbkdf2_iterations
+        self._lock = threading.RLock()
+        self._stamp: tuple[int, int] | None = None
+        self._users: dict[str, dict[str, str]] = {}
+
+    def __repr__(self) -> str:
+        return f"UserStore({str(self.path)!r})"
+
+    # --- reading ------------------------------------------------------------
+
+    def _refresh(self) -> dict[str, dict[str, str]]:
+        """Re-read the file when it changed on disk (another process added a user)."""
+        with self._lock:
+            try:
+                st = self.path.stat()
+            except FileNotFoundError:
+                self._stamp, self._users = None, {}
+                return self._users
+            stamp = (st.st_mtime_ns, st.st_size)
+            if stamp != self._stamp:
+                self._users = self._parse(self.path.read_text())
+                self._stamp = stamp
+            return self._users
+
+    def _parse(self, text: str) -> dict[str, dict[str, str]]:
+        try:
+            raw: Any = json.loads(text)
+            users = raw["users"]
+            if raw.get("version") != FILE_VERSION or not isinstance(users, dict):
+                raise ValueError("unexpected layout")
+            for name, entry in users.items():
+                check_name(name)
+                check_role(entry["role"])
+                if not str(entry["argon2"]).startswith("$argon2"):
+                    raise ValueError(f"user {name!r} has no argon2 hash")
+            return users
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"users file {self.path} is damaged ({exc}); fix or remove it") \
+                from None
+
+    def role_of(self, name: str) -> Role | None:
+        entry = self._refresh().get(name)
+        return check_role(entry["role"]) if entry else None
+
+    def list(self) -> list[User]:
+        users = self._refresh()
+        return [User(n, check_role(e["role"])) for n, e in sorted(users.items())]
+
+    def mosquitto_hashes(self) -> dict[str, str]:
+        """name -> ``$7$`` hash, for the Mosquitto export."""
+        return {n: e["mosquitto"] for n, e in sorted(self._refresh().items())
+                if e.get("mosquitto")}
+
+    def verify(self, name: str, password: str) -> bool:
+        entry = self._refresh().get(name)
+        if entry is None or not password:
+            # Same cost as a real check, so a probe cannot tell unknown users apart.
+            self._hasher.hash("timing-equaliser")
+            return False
+        try:
+            return bool(self._hasher.verify(entry["argon2"], password))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    # --- writing ------------------------------------------------------------
+
+    def add(self, name: str, role: str, password: str | None = None) -> str:
+        """Create a user; return its password (generated when None)."""
+        check_name(name)
+        checked_role = check_role(role)
+        with self._lock:
+            users = dict(self._refresh())
+            if name in users:
+                raise UserError(f"user {name!r} already exists (use `srs user passwd`)")
+            secret = password if password is not None else generate_password()
+            users[name] = {"role": checked_role, **self._hashes(secret)}
+            self._write(users)
+        log.info("broker user %s added with role %s", name, checked_role)
+        return secret
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            users = dict(self._refresh())
+            if users.pop(name, None) is None:
+                raise UserError(f"no user {name!r}")
+            self._write(users)
+        log.info("broker user %s removed", name)
+
+    def set_password(self, name: str, password: str) -> None:
+        with self._lock:
+            users = dict(self._refresh())
+            if name not in users:
+                raise UserError(f"no user {name!r}")
+            users[name] = {"role": users[name]["role"], **self._hashes(password)}
+            self._write(users)
+        log.info("broker user %s has a new password", name)
+
+    def _hashes(self, password: str) -> dict[str, str]:
+        if len(password) < 8:
+            raise UserError("a password needs at least 8 characters")
+        return {"argon2": self._hasher.hash(password),
+                "mosquitto": mosquitto_hash(password, self._iterations)}
+
+    def _write(self, users: dict[str, dict[str, str]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"version": FILE_VERSION, "users": users}, indent=2, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._stamp = None  # force a re-read (mtime granularity may hide our own write)
+        self._refresh()
