@@ -34,7 +34,6 @@ check: lint typecheck  ## ruff and mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check srs edge broker core gui tests bench
-	$(BIN)/ruff format --check srs edge broker core gui tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy srs edge broker core gui
