@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,8 @@ from srs.config import ConfigError, SrsConfig, load_config
 Handler = Callable[[argparse.Namespace, SrsConfig], int]
 
 # Modules that contribute sub-commands, in the order --help lists them.
-COMPONENTS = ("broker.cli", "core.cli", "core.site_cli", "edge.cli", "gui.cli", "srs.demo")
+COMPONENTS = ("srs.init", "broker.cli", "core.cli", "core.site_cli", "edge.cli", "gui.cli",
+              "srs.demo")
 
 EPILOG = """\
 Every command reads the same configuration: --config FILE (or $SRS_CONFIG, or
@@ -82,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 def setup_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level),
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    # Chatty libraries: their INFO lines say nothing an operator acts on.
+    for noisy in ("alembic", "amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration OK (data dir: {cfg.data_dir})")
         return 0
     setup_logging(args.log_level or cfg.logging.level)
+    # Keys, the database (face encodings) and state files: never world-readable.
+    os.umask(0o027)
     try:
         return handler(args, cfg)
     except KeyboardInterrupt:

@@ -1,0 +1,74 @@
+"""``srs init``: prepare a data directory for a real installation.
+
+Idempotent: an existing key, database or user is kept (and said so); only
+``--rotate-core-password`` replaces core's broker password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from srs.config import SrsConfig
+from srs.wire import SigningKey, topics
+
+if TYPE_CHECKING:
+    from broker.users import UserStore
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from srs.cli import add_command
+
+    p = add_command(sub, "init", run, help="prepare the data dir: core key, database, core's "
+                    "broker user", description=__doc__)
+    p.add_argument("--rotate-core-password", action="store_true",
+                   help="give core's broker user a new password (prints it once)")
+
+
+def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from broker.users import UserStore, default_path
+    from core.store.db import open_database
+
+    cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+    key_path = cfg.keys_dir / "core.key"
+    existed = key_path.exists()
+    key = SigningKey.load_or_create(topics.CORE_SENDER, key_path)
+    print(f"core signing key: {key_path} ({'kept' if existed else 'created'})")
+    print(f"  public key (give to camera nodes and integrators): {key.public_key_b64}")
+
+    db = open_database(cfg)  # creates and migrates the schema
+    db.close()
+    print(f"database: {cfg.core.database_url or cfg.data_dir / 'srs.db'} (migrated)")
+
+    users = UserStore(default_path(cfg))
+    if users.role_of("core") is None:
+        password = users.add("core", "core")
+        _print_secret("core's broker password", password)
+    elif args.rotate_core_password:
+        password = _rotate(users)
+        _print_secret("core's new broker password", password)
+    else:
+        print("broker user core: kept (use --rotate-core-password for a new password)")
+
+    if not any(u.role == "admin" for u in users.list()):
+        print("\nNo administrator yet. Create one with:\n"
+              "  srs user add NAME --role admin\n"
+              "and operators for the security desk with --role operator.")
+    print("\nNext: see docs/deploy.md (systemd units, cameras, site file).")
+    return 0
+
+
+def _rotate(users: UserStore) -> str:
+    from broker.users import generate_password
+
+    password = generate_password()
+    users.set_password("core", password)
+    return password
+
+
+def _print_secret(what: str, secret: str) -> None:
+    # Printed once, to the terminal only: it is not stored anywhere in clear.
+    print(f"{what} (shown once; put it in core's environment as SRS_MQTT__PASSWORD):",
+          file=sys.stderr)
+    print(f"  {secret}", file=sys.stderr)
