@@ -1,0 +1,113 @@
+"""Alerts core raises: an unknown person in a restricted zone, a camera gone silent,
+a burst of rejected messages. Each condition alerts once, then stays quiet until it
+has cleared, so an operator sees one line per incident, not one per message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from srs.wire.payloads import Alert, CameraStatus
+
+log = logging.getLogger(__name__)
+
+# A camera that misses this many heartbeats in a row is offline.
+MISSED_HEARTBEATS = 3
+
+
+def _alert_id() -> str:
+    return uuid.uuid4().hex
+
+
+def unknown_in_restricted(person_key: str, label: str, zone_id: str, zone_name: str,
+                          at: float) -> Alert:
+    return Alert(alert_id=_alert_id(), kind="unknown_in_restricted", severity="critical",
+                 message=f"{label} (not a known person) entered restricted zone "
+                         f"{zone_name!r}"[:512],
+                 at=at, person_key=person_key, zone=zone_id)
+
+
+def camera_offline(camera_id: str, at: float, reason: str) -> Alert:
+    return Alert(alert_id=_alert_id(), kind="camera_offline", severity="warning",
+                 message=f"camera {camera_id!r} is offline: {reason}"[:512],
+                 at=at, camera_id=camera_id)
+
+
+def rejection_burst(count: int, window_s: float, at: float) -> Alert:
+    return Alert(alert_id=_alert_id(), kind="rejection_burst", severity="warning",
+                 message=f"{count} messages rejected in the last {window_s:g} s: check "
+                         "camera keys and clocks, or someone is sending forged messages",
+                 at=at)
+
+
+@dataclass(slots=True)
+class _CameraState:
+    last_heard: float
+    interval_s: float
+    offline: bool = False
+
+
+class CameraWatch:
+    """Tracks each camera's heartbeat; alerts once when it stops or says goodbye."""
+
+    def __init__(self) -> None:
+        self._cams: dict[str, _CameraState] = {}
+
+    def status(self, status: CameraStatus, now: float) -> list[Alert]:
+        cam = self._cams.get(status.camera_id)
+        if cam is None:
+            cam = self._cams[status.camera_id] = _CameraState(now, status.heartbeat_interval_s)
+        cam.interval_s = status.heartbeat_interval_s
+        if status.state == "offline":
+            return self._offline(status.camera_id, cam, now,
+                                 status.message or "it reported going offline")
+        cam.last_heard = now
+        if cam.offline:
+            log.info("camera %s is back online", status.camera_id)
+            cam.offline = False
+        return []
+
+    def heard(self, camera_id: str, now: float) -> None:
+        """Detections also prove a camera alive (only for cameras that sent a status)."""
+        cam = self._cams.get(camera_id)
+        if cam is not None and not cam.offline:
+            cam.last_heard = max(cam.last_heard, now)
+
+    def tick(self, now: float) -> list[Alert]:
+        alerts: list[Alert] = []
+        for camera_id, cam in self._cams.items():
+            silent = now - cam.last_heard
+            if silent > MISSED_HEARTBEATS * cam.interval_s:
+                alerts += self._offline(camera_id, cam, now,
+                                        f"no heartbeat for {silent:.0f} s")
+        return alerts
+
+    def _offline(self, camera_id: str, cam: _CameraState, now: float,
+                 reason: str) -> list[Alert]:
+        if cam.offline:
+            return []
+        cam.offline = True
+        log.warning("camera %s is offline: %s", camera_id, reason)
+        return [camera_offline(camera_id, now, reason)]
+
+
+class RejectionWatch:
+    """Alerts when ``threshold`` rejections fall in the window; then waits ``cooldown_s``."""
+
+    def __init__(self, threshold: int = 20, window_s: float = 60.0,
+                 cooldown_s: float = 300.0) -> None:
+        self.threshold = threshold
+        self.window_s = window_s
+        self.cooldown_s = cooldown_s
+        self._last_alert: float | None = None
+
+    def check(self, count_in_window: int, now: float) -> list[Alert]:
+        if count_in_window < self.threshold:
+            return []
+        if self._last_alert is not None and now - self._last_alert < self.cooldown_s:
+            return []
+        self._last_alert = now
+        log.warning("%d messages rejected in %g s", count_in_window, self.window_s)
+        return [rejection_burst(count_in_window, self.window_s, now)]

@@ -1,0 +1,87 @@
+"""Home Assistant MQTT discovery: each person as a ``device_tracker`` whose state is
+their zone.
+
+Pure functions returning ``(topic, payload, retain)`` tuples; the core service
+publishes them (when enabled) after it publishes the signed position. These
+payloads are plain JSON, *not* signed: Home Assistant cannot verify JWS. They
+therefore carry only what HA needs (a display name, the zone name, x/y and last
+seen), never encodings, images or confidences, and by default only known people
+(unknown and unidentified people stay inside the signed SRS topics).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from srs.wire import topics
+from srs.wire.payloads import PersonPosition
+
+Message = tuple[str, bytes, bool]
+
+NOT_HOME = "not_home"     # HA's state for "not in any zone"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def object_id(person_key: str) -> str:
+    """HA object id of a person: ``srs_<key>`` with anything HA dislikes as '_'."""
+    return "srs_" + _UNSAFE.sub("_", person_key)
+
+
+def wanted(position: PersonPosition, include_unknown: bool = False) -> bool:
+    """Whether this person is exposed to HA at all."""
+    return include_unknown or position.identity == "known"
+
+
+def discovery(position: PersonPosition, *, device_name: str = "SRS") -> Message:
+    """Retained discovery config announcing the person's tracker."""
+    oid = object_id(position.person_key)
+    config = {
+        "name": position.label,
+        "unique_id": oid,
+        "object_id": oid,
+        "state_topic": topics.ha_state(oid),
+        "json_attributes_topic": topics.ha_attributes(oid),
+        "source_type": "router",
+        "icon": "mdi:account",
+        "device": {"identifiers": ["srs"], "name": device_name, "manufacturer": "SRS"},
+    }
+    return topics.ha_discovery(oid), _json(config), True
+
+
+def state(position: PersonPosition, zone_names: Mapping[str, str]) -> list[Message]:
+    """Retained state (zone name, or ``not_home`` when outside every zone or gone)
+    and attributes of the person's tracker."""
+    oid = object_id(position.person_key)
+    zone = None if position.gone or position.zone is None else position.zone
+    value = zone_names.get(zone, zone) if zone else NOT_HOME
+    attrs = {"zone_id": zone, "x": round(position.x, 2), "y": round(position.y, 2),
+             "last_seen": position.last_seen, "identity": position.identity}
+    return [(topics.ha_state(oid), value.encode("utf-8"), True),
+            (topics.ha_attributes(oid), _json(attrs), True)]
+
+
+def messages(position: PersonPosition, zone_names: Mapping[str, str], *,
+             announced: set[str], include_unknown: bool = False) -> list[Message]:
+    """Everything to publish for one position update. ``announced`` holds the object
+    ids already announced (discovery is sent once per person); it is updated."""
+    if not wanted(position, include_unknown):
+        return []
+    oid = object_id(position.person_key)
+    out: list[Message] = []
+    if oid not in announced:
+        out.append(discovery(position))
+        announced.add(oid)
+    return out + state(position, zone_names)
+
+
+def remove(person_key: str) -> list[Message]:
+    """Empty retained payloads that delete the tracker from HA (on erasure)."""
+    oid = object_id(person_key)
+    return [(topics.ha_discovery(oid), b"", True), (topics.ha_state(oid), b"", True),
+            (topics.ha_attributes(oid), b"", True)]
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode("utf-8")

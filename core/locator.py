@@ -1,0 +1,229 @@
+"""The locator: observations in, placements, live positions, zone events and alerts out.
+
+Pure logic, no MQTT and no database: the core service calls :meth:`Locator.observe`
+for each accepted detection message, stores each :class:`Placement` with its
+sighting, commits, then publishes the result's positions, zone events and alerts
+(signed by core). :meth:`Locator.tick` is called periodically (e.g. every second)
+for camera-offline alerts and for people who left the cameras' sight.
+
+Identity of profiles: a profile carries no encoding, so it cannot be recognised.
+The edge tracks a head across frames (``track_id``), so a profile on the same
+camera and track as a recognised face is the same person; otherwise it is an
+unidentified person ``t-<camera>-<track>`` with a position of its own. When that
+track is later recognised the unidentified stand-in is retired (gone).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core import geometry
+from core.alerts import CameraWatch, RejectionWatch, unknown_in_restricted
+from core.fusion import fuse, view_weight
+from core.observation import LocatorResult, Observation, Placement, unidentified_key
+from core.site import Site, zone_polygon
+from core.zones import ZoneIndex, ZoneShape
+from srs.wire.payloads import Alert, CameraStatus, IdentityKind, PersonPosition, ZoneEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Track:
+    person_key: str
+    identity: IdentityKind
+    label: str
+    last_seen: float
+
+
+@dataclass(slots=True)
+class _View:
+    estimate: geometry.ViewEstimate
+    confidence: float
+    seen_at: float
+
+
+@dataclass(slots=True)
+class _Person:
+    key: str
+    identity: IdentityKind
+    label: str
+    x: float = 0.0
+    y: float = 0.0
+    placed: bool = False
+    zone: str | None = None
+    confidence: float = 0.0
+    last_seen: float = 0.0
+    cameras: list[str] = field(default_factory=list)
+    views: dict[str, _View] = field(default_factory=dict)
+    alerted: bool = False   # unknown_in_restricted already raised for this stay
+
+
+class Locator:
+    """Turns observations into positions; see the module docstring.
+
+    ``window_s``: views of one person from different cameras this close in time are
+    fused. ``smoothing``: weight of a new position in the exponential average (1 =
+    no smoothing). ``stale_after_s``: a person not seen this long is gone.
+    ``zone_margin_m``: zone hysteresis. ``track_ttl_s``: how long a face track's
+    identity is lent to profiles continuing it.
+    """
+
+    def __init__(self, site: Site | None, *, window_s: float = 1.0, smoothing: float = 0.5,
+                 stale_after_s: float = 30.0, zone_margin_m: float = 0.3,
+                 track_ttl_s: float = 10.0, rejection_threshold: int = 20,
+                 rejection_window_s: float = 60.0,
+                 rejection_cooldown_s: float = 300.0) -> None:
+        if not 0.0 < smoothing <= 1.0:
+            raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
+        self.site = site
+        self.window_s = window_s
+        self.smoothing = smoothing
+        self.stale_after_s = stale_after_s
+        self.track_ttl_s = track_ttl_s
+        zones = site.plan.zones if site else []
+        self._zone_info = {z.zone_id: z for z in zones}
+        self._zones = ZoneIndex([ZoneShape(z.zone_id, tuple(zone_polygon(z)), z.restricted)
+                                 for z in zones], margin_m=zone_margin_m)
+        self._tracks: dict[tuple[str, int], _Track] = {}
+        self._people: dict[str, _Person] = {}
+        self._cameras = CameraWatch()
+        self._rejections = RejectionWatch(rejection_threshold, rejection_window_s,
+                                          rejection_cooldown_s)
+
+    # --- public API ---------------------------------------------------------------
+
+    def observe(self, observations: list[Observation], now: float) -> LocatorResult:
+        """One Placement per observation (in order) plus the live messages they cause."""
+        result = LocatorResult()
+        moved: dict[str, _Person] = {}
+        for obs in observations:
+            self._cameras.heard(obs.camera_id, now)
+            key, identity, label = self._identify(obs, result)
+            pose = self.site.camera(obs.camera_id) if self.site else None
+            if pose is None:
+                result.placements.append(Placement(key, identity, label, None, None, None))
+                continue
+            person = self._people.get(key)
+            if person is None:
+                person = self._people[key] = _Person(key, identity, label)
+            person.identity, person.label = identity, label
+            est = geometry.estimate(pose, obs.bbox, obs.frame_width, obs.kind)
+            person.views[obs.camera_id] = _View(est, obs.confidence, obs.seen_at)
+            recent = {cam: v for cam, v in person.views.items()
+                      if abs(obs.seen_at - v.seen_at) <= self.window_s}
+            fused = fuse([(v.estimate, view_weight(v.estimate, v.confidence))
+                          for v in recent.values()])
+            self._move(person, fused.x, fused.y, obs.seen_at, result)
+            person.confidence = max(v.confidence for v in recent.values())
+            person.cameras = sorted(recent)
+            moved[key] = person
+            result.placements.append(
+                Placement(key, identity, label, person.x, person.y, person.zone))
+        result.positions.extend(_position(p) for p in moved.values() if p.key in self._people)
+        return result
+
+    def camera_status(self, status: CameraStatus, now: float) -> list[Alert]:
+        return self._cameras.status(status, now)
+
+    def rejections(self, count_in_window: int, now: float) -> list[Alert]:
+        return self._rejections.check(count_in_window, now)
+
+    def tick(self, now: float) -> LocatorResult:
+        """Camera-offline alerts; people unseen for ``stale_after_s`` become gone."""
+        result = LocatorResult(alerts=self._cameras.tick(now))
+        for key, person in list(self._people.items()):
+            if now - person.last_seen > self.stale_after_s:
+                self._drop(key, now, result)
+        for tk, track in list(self._tracks.items()):
+            if now - track.last_seen > self.track_ttl_s:
+                del self._tracks[tk]
+        return result
+
+    def forget(self, person_key: str, now: float) -> LocatorResult:
+        """Drop a person (e.g. erased): a gone position and a zone leave, if any."""
+        result = LocatorResult()
+        self._drop(person_key, now, result)
+        for tk, track in list(self._tracks.items()):
+            if track.person_key == person_key:
+                del self._tracks[tk]
+        return result
+
+    def people(self) -> list[PersonPosition]:
+        """Current positions of everyone placed (for a fresh retained snapshot)."""
+        return [_position(p) for p in self._people.values() if p.placed]
+
+    # --- internals ----------------------------------------------------------------
+
+    def _identify(self, obs: Observation,
+                  result: LocatorResult) -> tuple[str, IdentityKind, str]:
+        tk = (obs.camera_id, obs.track_id)
+        prev = self._tracks.get(tk)
+        if prev is not None and obs.seen_at - prev.last_seen > self.track_ttl_s:
+            prev = None  # too old: the edge may have reused the track id
+        if obs.person_key is not None:
+            if prev is not None and prev.identity == "unidentified":
+                # The track we could not name is now recognised: retire the stand-in.
+                self._drop(prev.person_key, obs.seen_at, result)
+            self._tracks[tk] = _Track(obs.person_key, obs.identity, obs.label, obs.seen_at)
+            return obs.person_key, obs.identity, obs.label
+        if prev is None:
+            prev = _Track(unidentified_key(obs.camera_id, obs.track_id), "unidentified",
+                          obs.label, obs.seen_at)
+            self._tracks[tk] = prev
+        prev.last_seen = max(prev.last_seen, obs.seen_at)
+        return prev.person_key, prev.identity, prev.label
+
+    def _move(self, person: _Person, x: float, y: float, at: float,
+              result: LocatorResult) -> None:
+        fresh = not person.placed or at - person.last_seen > self.stale_after_s
+        a = 1.0 if fresh else self.smoothing
+        person.x += a * (x - person.x)
+        person.y += a * (y - person.y)
+        person.placed = True
+        person.last_seen = max(person.last_seen, at)
+        zone = self._zones.update(person.zone, person.x, person.y)
+        if zone != person.zone:
+            self._change_zone(person, zone, at, result)
+
+    def _change_zone(self, person: _Person, zone: str | None, at: float,
+                     result: LocatorResult) -> None:
+        if person.zone is not None:
+            result.zone_events.append(self._event(person, person.zone, "leave", at))
+            person.alerted = False
+        person.zone = zone
+        if zone is None:
+            return
+        event = self._event(person, zone, "enter", at)
+        result.zone_events.append(event)
+        if event.restricted and person.identity != "known" and not person.alerted:
+            person.alerted = True
+            name = self._zone_info[zone].name
+            log.warning("%s (%s) entered restricted zone %s", person.label, person.key, zone)
+            result.alerts.append(unknown_in_restricted(person.key, person.label, zone,
+                                                       name, at))
+
+    def _event(self, person: _Person, zone: str, action: Literal["enter", "leave"],
+               at: float) -> ZoneEvent:
+        info = self._zone_info.get(zone)
+        return ZoneEvent(person_key=person.key, identity=person.identity, label=person.label,
+                         zone=zone, action=action, at=at,
+                         restricted=bool(info and info.restricted))
+
+    def _drop(self, key: str, at: float, result: LocatorResult) -> None:
+        person = self._people.pop(key, None)
+        if person is None:
+            return
+        if person.zone is not None:
+            result.zone_events.append(self._event(person, person.zone, "leave", at))
+            person.zone = None
+        if person.placed:
+            result.positions.append(_position(person, gone=True))
+
+
+def _position(p: _Person, gone: bool = False) -> PersonPosition:
+    return PersonPosition(person_key=p.key, identity=p.identity, label=p.label, x=p.x, y=p.y,
+                          zone=p.zone, confidence=min(max(p.confidence, 0.0), 1.0),
+                          last_seen=p.last_seen, cameras=p.cameras, gone=gone)
