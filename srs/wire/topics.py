@@ -249,3 +249,26 @@ def acl_core_publish() -> list[str]:
 
 def acl_core_subscribe() -> list[str]:
     return [ALL_DETECTIONS, ALL_CAMERA_STATUS, ALL_POSITIONS, ALL_REQUESTS, ALL_KEYS]
+
+
+# --- Home Assistant MQTT discovery (added for core/homeassistant.py) -----------
+# Outside the signed SRS tree: Home Assistant cannot verify JWS, so core publishes
+# plain JSON here (a zone name per person, never encodings or images).
+
+HA_PREFIX = "homeassistant"
+HA_ALL = f"{HA_PREFIX}/#"
+
+
+def ha_discovery(object_id: str) -> str:
+    """Retained discovery config of one SRS person as an HA ``device_tracker``."""
+    return f"{HA_PREFIX}/device_tracker/{check_id(object_id, 'object id')}/config"
+
+
+def ha_state(object_id: str) -> str:
+    """Retained state of that tracker: the zone name, or ``not_home``."""
+    return f"{HA_PREFIX}/device_tracker/{check_id(object_id, 'object id')}/state"
+
+
+def ha_attributes(object_id: str) -> str:
+    """Retained JSON attributes of that tracker (x, y, zone id, last seen)."""
+    return f"{HA_PREFIX}/device_tracker/{check_id(object_id, 'object id')}/attributes"
