@@ -54,10 +54,13 @@ class Supervisor:
 
     def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
         """Start ``srs ARGS...`` (same interpreter) with extra environment ``env``."""
+        return self.start_command(name, [sys.executable, "-m", "srs.cli", *args], env)
+
+    def start_command(self, name: str, cmd: list[str],
+                      env: dict[str, str] | None = None) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
-        cmd = [sys.executable, "-m", "srs.cli", *args]
         process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, env={**self.base_env, **(env or {})},
                                    start_new_session=True)

@@ -1,0 +1,55 @@
+"""`srs demo --headless --duration 60`: the whole system on the real footage."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _srs_processes(data_dir: Path) -> list[str]:
+    """Command lines of any process still running with this data dir."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(data_dir) in cmd:
+            found.append(cmd)
+    return found
+
+
+def test_demo_runs_headless_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    summary_file = tmp_path / "summary.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "srs.cli", "demo", "--headless", "--duration", "60",
+         "--data-dir", str(data_dir), "--summary-json", str(summary_file)],
+        capture_output=True, text=True, timeout=400, env=env, cwd=tmp_path)
+    logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}"
+                     for p in sorted((data_dir / "logs").glob("*.log")))
+    assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}\n{logs}"
+    summary = json.loads(summary_file.read_text())
+
+    # All three cameras delivered detections that core stored.
+    assert set(summary["sightings_by_camera"]) == {"corridor", "classroom", "office"}
+    assert all(n > 0 for n in summary["sightings_by_camera"].values())
+    # People were placed in zones, nothing was rejected.
+    assert summary["people_by_zone"], summary
+    assert summary["rejected"] == 0, summary["rejected_by_reason"]
+    assert summary["received"] > 0 and summary["accepted"] > 0
+    # The printed summary says the same, for a person reading it.
+    assert "result: OK" in result.stdout
+    # Every process is gone.
+    assert summary["processes_left"] == 0
+    assert _srs_processes(data_dir) == []
