@@ -1,9 +1,69 @@
-"""`srs` sub-commands of the gui component."""
+"""`srs gui`: sign in, then the dashboard (or render a screenshot with --screenshot)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from srs.config import SrsConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
+    from srs.cli import add_command
+
+    p = add_command(
+        sub, "gui", run, help="the security dashboard (live floor plan, people, events)",
+        description="Open the SRS dashboard. Signs in to the broker as an operator; with "
+                    "--user and a password (--password-stdin or $SRS_MQTT__PASSWORD) it "
+                    "signs in without asking.")
+    p.add_argument("--user", help="broker user to sign in as (default: [mqtt] username)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of standard input")
+    p.add_argument("--screenshot", type=Path, metavar="PNG",
+                   help="render the dashboard with a sample state into PNG and exit")
+
+
+def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    if args.screenshot is not None:
+        from gui.screenshot import render
+
+        render(args.screenshot, cfg)
+        print(f"wrote {args.screenshot}")
+        return 0
+    password: str | None = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif cfg.mqtt.password is not None:
+        password = cfg.mqtt.password.get_secret_value()
+    return open_dashboard(cfg, args.user or cfg.mqtt.username, password)
+
+
+def open_dashboard(cfg: SrsConfig, user: str | None, password: str | None) -> int:
+    import signal
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from gui.main_window import MainWindow
+    from gui.signin import SignInDialog
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wake = QTimer()  # lets Python run its signal handlers while Qt's loop waits
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    dialog = SignInDialog(cfg, user, password)
+    if user and password:
+        QTimer.singleShot(0, dialog.submit)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.worker is None:
+        return 1
+    window = MainWindow(cfg.gui, dialog.worker)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        dialog.worker.stop()

@@ -1,0 +1,82 @@
+"""Operator actions without widgets: image encoding for enrolment, history parsing."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtGui import QImage
+
+from gui.models import EventRow, event_from
+from srs.wire import commands, payloads
+
+ACTION_NAMES = {"register_key": "sign-in key", "name_identity": "name person",
+                "merge_people": "merge", "reject_sighting": "not this person",
+                "enrol_person": "enrol", "set_camera_enabled": "camera on/off",
+                "query_history": "history search", "list_people": "list people"}
+
+
+def image_b64(path: Path, limit: int = commands.MAX_IMAGE_B64) -> str:
+    """The image as base64 JPEG within ``limit`` characters (downscaled when needed).
+
+    Raises ValueError with a sentence when the file is not an image.
+    """
+    image = QImage(str(path))
+    if image.isNull():
+        raise ValueError(f"{path.name} is not an image Qt can read")
+    quality = 90
+    for _ in range(12):
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        image.save(buf, b"JPEG", quality)
+        text = base64.b64encode(bytes(data.data())).decode("ascii")
+        if len(text) <= limit:
+            return text
+        # Shrink in proportion to the overshoot; faces stay recognisable down to ~160 px.
+        factor = max(0.5, min(0.9, (limit / len(text)) ** 0.5))
+        image = image.scaled(max(1, int(image.width() * factor)),
+                             max(1, int(image.height() * factor)),
+                             Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        quality = max(60, quality - 5)
+    raise ValueError(f"{path.name} could not be made small enough to send")
+
+
+def enrol_command(name: str, paths: list[Path]) -> commands.EnrolPerson:
+    if not paths:
+        raise ValueError("choose at least one photo")
+    if len(paths) > commands.MAX_ENROL_IMAGES:
+        raise ValueError(f"choose at most {commands.MAX_ENROL_IMAGES} photos")
+    return commands.EnrolPerson(name=name, images_jpeg_b64=[image_b64(p) for p in paths])
+
+
+def history_rows(result: Any) -> list[EventRow]:
+    """Timeline rows from a query_history result (a list, or a dict holding one).
+
+    Each item is read as a Sighting, ZoneEvent or Alert; items of other shapes are
+    skipped so one odd row cannot hide the rest.
+    """
+    items: Any = result
+    if isinstance(result, dict):
+        items = next((result[k] for k in ("events", "sightings", "items", "rows")
+                      if isinstance(result.get(k), list)), [])
+    rows = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        for model in (payloads.Sighting, payloads.ZoneEvent, payloads.Alert):
+            try:
+                rows.append(event_from(model.model_validate(item)))
+                break
+            except ValidationError:
+                continue
+    return rows
+
+
+def describe(command: Any) -> str:
+    action = getattr(command, "action", "")
+    return ACTION_NAMES.get(action, action or "request")

@@ -1,0 +1,212 @@
+"""The dashboard window: floor plan, panels, alert banner, status; wired to the worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import mqtt_worker as mw
+from gui.actions import describe, history_rows
+from gui.alerts import AlertBanner
+from gui.config import GuiConfig
+from gui.floorplan import FloorPlanView
+from gui.models import CameraTableModel, EventTableModel, PeopleTableModel, event_from
+from gui.operator_actions import OperatorActions
+from gui.panels import CamerasPanel, EventsPanel, PeoplePanel
+from gui.person_card import PersonCard
+from srs.wire import commands, payloads, site
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, gui_cfg: GuiConfig, worker: mw.MqttWorker | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("SRS — who is where")
+        self.cfg = gui_cfg
+        self.worker = worker
+        self.cameras = CameraTableModel(gui_cfg.offline_after_heartbeats)
+        self.people = PeopleTableModel()
+        self.events = EventTableModel(gui_cfg.max_events)
+        self.plan = FloorPlanView(gui_cfg.trail_length)
+        self.banner = AlertBanner()
+        self.cameras_panel = CamerasPanel(self.cameras)
+        self.people_panel = PeoplePanel(self.people)
+        self.events_panel = EventsPanel(self.events)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.people_panel, "People")
+        self.tabs.addTab(self.cameras_panel, "Cameras")
+        self.tabs.addTab(self.events_panel, "Events")
+        self.cards: list[PersonCard] = []
+        self.live_buffer: list[Any] = []  # live events held while a history search is shown
+        self.history_mode = False
+        self._live_rows: list[Any] = []
+        self._build_layout()
+        self.actions_ = OperatorActions(self)
+        self._build_status()
+        self.cameras.online_changed.connect(self.plan.set_camera_online)
+        self.plan.person_clicked.connect(self.show_person)
+        self.events_panel.search_requested.connect(self.search_history)
+        self.events_panel.live_requested.connect(self.show_live)
+        self._frame = QTimer(self)
+        self._frame.setInterval(int(1000 / gui_cfg.frame_hz))
+        self._frame.timeout.connect(self.tick)
+        self._second = QTimer(self)
+        self._second.setInterval(1000)
+        self._second.timeout.connect(self.tick_second)
+        if worker is not None:
+            self.attach(worker)
+
+    def _build_layout(self) -> None:
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.plan)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+        self.setCentralWidget(central)
+        find = QAction("Filter people", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self._focus_filter)
+        self.addAction(find)
+        self.resize(1400, 820)
+
+    def _build_status(self) -> None:
+        self.connection = QLabel("not connected")
+        self.core_label = QLabel("core: —")
+        self.dropped_label = QLabel("refused messages: 0")
+        self.result_label = QLabel("")
+        bar = self.statusBar()
+        bar.addWidget(self.connection)
+        bar.addWidget(self.result_label, 1)
+        bar.addPermanentWidget(self.core_label)
+        bar.addPermanentWidget(self.dropped_label)
+
+    # --- wiring -----------------------------------------------------------------
+
+    def attach(self, worker: mw.MqttWorker) -> None:
+        """Show ``worker``'s session (already started or not); starts the frame timers."""
+        self.worker = worker
+        worker.state_changed.connect(self.on_state)
+        worker.site_received.connect(self.on_site)
+        worker.camera_status.connect(self.cameras.update_status)
+        worker.sighting.connect(self.on_event)
+        worker.zone_event.connect(self.on_event)
+        worker.alert.connect(self.on_alert)
+        worker.core_status.connect(self.on_core_status)
+        worker.response.connect(self.on_response)
+        worker.dropped.connect(self.on_dropped)
+        self.on_state(worker.state, f"signed in as {worker.user}" if worker.state ==
+                      mw.CONNECTED else worker.state)
+        self._frame.start()
+        self._second.start()
+
+    def on_state(self, state: str, sentence: str) -> None:
+        colour = "#2e9d50" if state == mw.CONNECTED else "#c0392b"
+        self.connection.setText(f"<span style='color:{colour}'>●</span> {state} — {sentence}")
+
+    def on_site(self, plan: site.SitePlan) -> None:
+        self.plan.set_site(plan)
+        self.cameras.add_cameras(c.camera_id for c in plan.cameras)
+        for camera_id in self.cameras.camera_ids():
+            self.plan.set_camera_online(camera_id, self.cameras.is_online(camera_id))
+        self.setWindowTitle(f"SRS — {plan.name}")
+
+    def on_event(self, payload: Any) -> None:
+        if self.history_mode:
+            self.live_buffer.append(payload)
+        else:
+            self.events.add(event_from(payload))
+
+    def on_alert(self, alert: payloads.Alert) -> None:
+        self.banner.add(alert)
+        self.on_event(alert)
+
+    def on_core_status(self, status: payloads.CoreStatus) -> None:
+        self.core_label.setText(f"core: {status.state}, {status.accepted} accepted, "
+                                f"{status.matched} recognised")
+
+    def on_dropped(self, total: int) -> None:
+        self.dropped_label.setText(f"refused messages: {total}")
+        if self.worker is not None:
+            self.dropped_label.setToolTip(self.worker.inbox.last_drop)
+
+    def on_response(self, response: commands.Response, command: Any) -> None:
+        what = describe(command) if command is not None else "request"
+        if not response.ok:
+            self.show_result(f"✖ {what}: {response.error or 'refused by core'}", error=True)
+            return
+        self.show_result(f"✔ {what}: done", error=False)
+        if isinstance(command, commands.QueryHistory):
+            if not self.history_mode:
+                self._live_rows = self.events.rows()
+            self.history_mode = True
+            self.events.set_rows(history_rows(response.result))
+            self.events_panel.mode.setText(f"history: {self.events.rowCount()} events")
+        elif isinstance(command, commands.NameIdentity):
+            self.events.relabel(command.person_key, command.name)
+
+    def show_result(self, text: str, *, error: bool) -> None:
+        self.result_label.setStyleSheet("color:#c0392b" if error else "color:#2e7d32")
+        self.result_label.setText(text)
+
+    # --- timers -------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One frame: apply the latest position per person, then glide the markers."""
+        if self.worker is not None:
+            latest = self.worker.take_positions()
+            if latest:
+                self.people.apply(latest.values())
+                self.plan.apply_positions(latest.values())
+        self.plan.step()
+
+    def tick_second(self, now: float | None = None) -> None:
+        self.cameras.refresh(now)
+        if self.worker is not None:
+            for command in self.worker.expire_requests(self.cfg.request_timeout_s):
+                self.show_result(f"✖ {describe(command)}: core did not answer within "
+                                 f"{self.cfg.request_timeout_s:.0f} s", error=True)
+
+    # --- views ----------------------------------------------------------------------
+
+    def search_history(self, query: commands.QueryHistory) -> None:
+        self.actions_.send(query)
+
+    def show_live(self) -> None:
+        self.history_mode = False
+        self.events.set_rows(self._live_rows + [event_from(p) for p in self.live_buffer])
+        self._live_rows, self.live_buffer = [], []
+        self.events_panel.mode.setText("live")
+
+    def show_person(self, person_key: str) -> PersonCard | None:
+        pos = self.people.get(person_key)
+        if pos is None:
+            return None
+        card = PersonCard(pos, self.events.rows(), self)
+        self.cards = [c for c in self.cards if c.isVisible()] + [card]
+        card.show()
+        return card
+
+    def _focus_filter(self) -> None:
+        self.tabs.setCurrentWidget(self.people_panel)
+        self.people_panel.filter.setFocus()
+
+    def closeEvent(self, event: Any) -> None:
+        self._frame.stop()
+        self._second.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        super().closeEvent(event)

@@ -1,0 +1,178 @@
+"""The dashboard's MQTT client: runs in paho's network thread, talks to Qt by signals.
+
+Signals emitted from paho's thread are queued by Qt onto the GUI thread, so no
+widget is touched off the GUI thread. Positions are not signalled one by one: they
+go into a dict (latest per person) that the window drains once per frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+import uuid
+from typing import Any
+
+import paho.mqtt.client as paho
+from PySide6.QtCore import QObject, Signal
+
+from gui.inbox import Inbox
+from srs.config import MqttConfig, SecurityConfig
+from srs.mqtt import connack_sentence, guarded, make_client
+from srs.wire import SigningKey, commands, payloads, sign, topics
+from srs.wire.topics import TopicKind
+
+log = logging.getLogger(__name__)
+
+CONNECTING = "connecting"
+CONNECTED = "connected"
+RECONNECTING = "reconnecting…"
+WRONG_PASSWORD = "wrong password"
+UNREACHABLE = "broker unreachable"
+REFUSED = "refused"
+STOPPED = "stopped"
+
+SUBSCRIPTIONS = (topics.key(topics.CORE_SENDER), topics.SITE, topics.ALL_CAMERA_STATUS,
+                 topics.ALL_POSITIONS, topics.SIGHTINGS, topics.ZONE_EVENTS, topics.ALERTS,
+                 topics.CORE_STATUS)
+
+
+class MqttWorker(QObject):
+    state_changed = Signal(str, str)  # state, sentence for the operator
+    site_received = Signal(object)  # SitePlan
+    camera_status = Signal(object)  # CameraStatus
+    sighting = Signal(object)
+    zone_event = Signal(object)
+    alert = Signal(object)
+    core_status = Signal(object)
+    response = Signal(object, object)  # Response, the command it answers (or None)
+    dropped = Signal(int)  # running total of refused messages
+
+    def __init__(self, mqtt_cfg: MqttConfig, security: SecurityConfig, inbox: Inbox, *,
+                 user: str, password: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.user = topics.check_id(user, "user name")
+        self.inbox = inbox
+        self.state = STOPPED
+        self._mqtt_cfg = mqtt_cfg
+        self._security = security
+        self._password = password
+        self._session_key = SigningKey.generate(topics.operator_issuer(self.user))
+        self._lock = threading.Lock()
+        self._positions: dict[str, payloads.PersonPosition] = {}
+        self._pending: dict[str, tuple[Any, float]] = {}
+        self._client: paho.Client | None = None
+        self.client_id = f"{self.user}:gui-{secrets.token_hex(4)}"
+
+    # --- lifecycle (GUI thread) -------------------------------------------------
+
+    def start(self) -> None:
+        client = make_client(self._mqtt_cfg, self.client_id, username=self.user,
+                             password=self._password)
+        client.on_connect = guarded(self._on_connect, "connect")
+        client.on_connect_fail = guarded(self._on_connect_fail, "connect failure")
+        client.on_disconnect = guarded(self._on_disconnect, "disconnect")
+        client.on_message = guarded(self._on_message, "message")
+        self._client = client
+        self._set_state(CONNECTING, f"connecting to {self._mqtt_cfg.host}:{self._mqtt_cfg.port}…")
+        client.connect_async(self._mqtt_cfg.host, self._mqtt_cfg.port,
+                             keepalive=self._mqtt_cfg.keepalive_s)
+        client.loop_start()
+
+    def stop(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        client.disconnect()
+        client.loop_stop()
+        self._set_state(STOPPED, "signed out")
+
+    # --- operator requests ------------------------------------------------------
+
+    def send(self, command: Any) -> str:
+        """Sign and publish one command; returns its request id (answer: `response`)."""
+        rid = uuid.uuid4().hex
+        with self._lock:
+            self._pending[rid] = (command, time.time())
+        self._publish_request(commands.Request(request_id=rid, command=command))
+        return rid
+
+    def expire_requests(self, timeout_s: float, now: float | None = None) -> list[Any]:
+        """Forget and return the commands that got no answer within ``timeout_s``."""
+        now = time.time() if now is None else now
+        with self._lock:
+            late = [rid for rid, (_, at) in self._pending.items() if now - at > timeout_s]
+            return [self._pending.pop(rid)[0] for rid in late]
+
+    def take_positions(self) -> dict[str, payloads.PersonPosition]:
+        """The latest position per person since the last call (drained once per frame)."""
+        with self._lock:
+            out, self._positions = self._positions, {}
+        return out
+
+    def _publish_request(self, request: commands.Request) -> None:
+        client = self._client
+        if client is None:
+            raise RuntimeError("not signed in")
+        topic = topics.request(self.user)
+        data = sign(request, topic, self._session_key, audience=self._security.audience,
+                    max_age_s=self._security.max_message_age_s)
+        client.publish(topic, data, qos=1)
+
+    # --- paho callbacks (network thread) ---------------------------------------
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
+                    properties: Any = None) -> None:
+        if reason.is_failure:
+            sentence = connack_sentence(reason)
+            state = WRONG_PASSWORD if "user name or password" in sentence else REFUSED
+            self._set_state(state, sentence[0].upper() + sentence[1:] + ".")
+            client.disconnect()  # retrying the same password would only be refused again
+            return
+        # Key topic first so core's key is known before the state it signs arrives.
+        client.subscribe([(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)])
+        # Each (clean) session starts by announcing the session key, signed with it.
+        register = commands.RegisterKey(public_key=self._session_key.public_key_b64)
+        self._publish_request(commands.Request(request_id=uuid.uuid4().hex, command=register))
+        self._set_state(CONNECTED, f"connected to {self._mqtt_cfg.host}:{self._mqtt_cfg.port} "
+                        f"as {self.user}")
+
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        self._set_state(UNREACHABLE, f"The broker at {self._mqtt_cfg.host}:{self._mqtt_cfg.port} "
+                        "cannot be reached; retrying…")
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
+                       properties: Any = None) -> None:
+        if self._client is None or self.state in (WRONG_PASSWORD, REFUSED):
+            return
+        self._set_state(RECONNECTING, "Lost the connection to the broker; reconnecting…")
+
+    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        before = self.inbox.dropped_total
+        for message in self.inbox.accept(msg.topic, bytes(msg.payload)):
+            self._dispatch(message.kind, message.payload)
+        after = self.inbox.dropped_total
+        if after != before:
+            self.dropped.emit(after)
+
+    def _dispatch(self, kind: TopicKind, payload: Any) -> None:
+        if kind is TopicKind.POSITION:
+            with self._lock:
+                self._positions[payload.person_key] = payload
+        elif kind is TopicKind.RESPONSE:
+            with self._lock:
+                command = self._pending.pop(payload.request_id, (None, 0.0))[0]
+            if command is not None or not payload.ok:
+                self.response.emit(payload, command)
+        else:
+            signal = {TopicKind.SITE: self.site_received, TopicKind.SIGHTINGS: self.sighting,
+                      TopicKind.CAMERA_STATUS: self.camera_status,
+                      TopicKind.ZONE_EVENTS: self.zone_event, TopicKind.ALERTS: self.alert,
+                      TopicKind.CORE_STATUS: self.core_status}[kind]
+            signal.emit(payload)
+
+    def _set_state(self, state: str, sentence: str) -> None:
+        self.state = state
+        log.info("MQTT: %s (%s)", state, sentence)
+        self.state_changed.emit(state, sentence)

@@ -1,0 +1,124 @@
+"""The side panels: cameras, people (with a filter) and the event timeline (with search)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDateTime, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.models import CameraTableModel, EventTableModel, PeopleTableModel
+from srs.wire import commands
+
+
+def table(model: object) -> QTableView:
+    view = QTableView()
+    view.setModel(model)  # type: ignore[arg-type]
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    view.verticalHeader().hide()
+    view.setAlternatingRowColors(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class CamerasPanel(QWidget):
+    def __init__(self, model: CameraTableModel) -> None:
+        super().__init__()
+        self.model = model
+        self.view = table(model)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view)
+
+    def selected_camera(self) -> str | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.camera_ids()[rows[0].row()] if rows else None
+
+
+class PeoplePanel(QWidget):
+    def __init__(self, model: PeopleTableModel) -> None:
+        super().__init__()
+        self.model = model
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)  # any column: name, zone, camera...
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by name, zone or camera  (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.view = table(self.proxy)
+        self.view.setSortingEnabled(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.view)
+
+    def selected_key(self) -> str | None:
+        rows = self.view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return str(self.proxy.data(rows[0], PeopleTableModel.KEY_ROLE))
+
+
+class EventsPanel(QWidget):
+    """Live timeline; "Search" asks core for history (person, camera, time range)."""
+
+    search_requested = Signal(object)  # commands.QueryHistory
+    live_requested = Signal()
+
+    def __init__(self, model: EventTableModel) -> None:
+        super().__init__()
+        self.model = model
+        self.person = QLineEdit()
+        self.person.setPlaceholderText("person key")
+        self.camera = QLineEdit()
+        self.camera.setPlaceholderText("camera id")
+        now = QDateTime.currentDateTime()
+        self.use_range = QCheckBox("from")
+        self.since = QDateTimeEdit(now.addSecs(-3600))
+        self.until = QDateTimeEdit(now)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd MMM HH:mm")
+        self.search = QPushButton("Search")
+        self.live = QPushButton("Live")
+        self.search.clicked.connect(self._search)
+        self.live.clicked.connect(self.live_requested)
+        self.mode = QLabel("live")
+        row = QHBoxLayout()
+        for w in (self.person, self.camera, self.use_range, self.since, QLabel("to"),
+                  self.until, self.search, self.live, self.mode):
+            row.addWidget(w)
+        self.view = table(model)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.view)
+
+    def query(self) -> commands.QueryHistory:
+        """The history query the form describes (raises ValueError for bad ids)."""
+        ranged = self.use_range.isChecked()
+        return commands.QueryHistory(
+            person_key=self.person.text().strip() or None,
+            camera_id=self.camera.text().strip() or None,
+            since=self.since.dateTime().toSecsSinceEpoch() if ranged else None,
+            until=self.until.dateTime().toSecsSinceEpoch() if ranged else None,
+        )
+
+    def _search(self) -> None:
+        self.search_requested.emit(self.query())
+
+    def selected_row(self) -> int | None:
+        rows = self.view.selectionModel().selectedRows()
+        return rows[0].row() if rows else None

@@ -1,0 +1,34 @@
+"""A person's card: last seen, zone, cameras and recent sightings."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+
+from gui.models import EventRow, clock
+from srs.wire import payloads
+
+
+class PersonCard(QDialog):
+    def __init__(self, pos: payloads.PersonPosition, events: list[EventRow],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Person — {pos.label}")
+        self.person_key = pos.person_key
+        form = QFormLayout()
+        form.addRow("Name", QLabel(f"<b>{pos.label}</b>"))
+        form.addRow("Identity", QLabel(f"{pos.identity} ({pos.person_key})"))
+        form.addRow("Zone", QLabel(pos.zone or "—"))
+        form.addRow("Last seen", QLabel(clock(pos.last_seen)))
+        form.addRow("Position", QLabel(f"x {pos.x:.1f} m, y {pos.y:.1f} m "
+                                       f"(confidence {pos.confidence:.0%})"))
+        form.addRow("Cameras", QLabel(", ".join(pos.cameras) or "—"))
+        self.sightings = QListWidget()
+        for row in [e for e in events if e.person_key == pos.person_key][:20]:
+            self.sightings.addItem(f"{clock(row.at)}  {row.kind:<8} {row.place}  {row.detail}")
+        if self.sightings.count() == 0:
+            self.sightings.addItem("no recent sightings in the timeline")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Recent sightings"))
+        layout.addWidget(self.sightings)
+        self.resize(420, 380)

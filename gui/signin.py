@@ -1,0 +1,113 @@
+"""The sign-in dialog: broker address, user, password; clear sentences on failure."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import mqtt_worker as mw
+from gui.session import Credentials, build_worker
+from srs.config import SrsConfig
+from srs.wire import topics
+
+FAILED = (mw.WRONG_PASSWORD, mw.UNREACHABLE, mw.REFUSED)
+
+
+class SignInDialog(QDialog):
+    """Accepted once the broker says "connected"; ``worker`` is then the live session."""
+
+    def __init__(self, cfg: SrsConfig, user: str | None = None, password: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("SRS — sign in")
+        self.cfg = cfg
+        self.worker: mw.MqttWorker | None = None
+        self.host = QLineEdit(cfg.mqtt.host)
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(cfg.mqtt.port)
+        self.user = QLineEdit(user or cfg.mqtt.username or "")
+        self.password = QLineEdit(password or "")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.tls = QCheckBox("encrypted (TLS)")
+        self.tls.setChecked(cfg.mqtt.tls)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setObjectName("signin-message")
+        form = QFormLayout()
+        form.addRow("Broker", self.host)
+        form.addRow("Port", self.port)
+        form.addRow("", self.tls)
+        form.addRow("User", self.user)
+        form.addRow("Password", self.password)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.sign_in = self.buttons.addButton("Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.sign_in.setDefault(True)
+        self.buttons.rejected.connect(self.reject)
+        self.sign_in.clicked.connect(self.submit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        (self.password if self.user.text() else self.user).setFocus()
+
+    def submit(self) -> None:
+        """Start a session with the form's values; the outcome arrives as a state."""
+        self._drop_worker()
+        user = self.user.text().strip()
+        try:
+            topics.check_id(user, "user name")
+        except topics.TopicError as exc:
+            self._show(str(exc), error=True)
+            return
+        if not self.password.text():
+            self._show("Enter the password for this user.", error=True)
+            return
+        creds = Credentials(self.host.text().strip(), self.port.value(), user,
+                            self.password.text(), self.tls.isChecked())
+        try:
+            self.worker = build_worker(self.cfg, creds)
+        except ValueError as exc:
+            self._show(str(exc), error=True)
+            return
+        self.worker.state_changed.connect(self._on_state)
+        self.sign_in.setEnabled(False)
+        self.worker.start()
+
+    def _on_state(self, state: str, sentence: str) -> None:
+        if state == mw.CONNECTED:
+            self._show(sentence, error=False)
+            if self.worker is not None:
+                self.worker.state_changed.disconnect(self._on_state)
+            self.accept()
+        elif state in FAILED:
+            self._show(sentence, error=True)
+            self._drop_worker()
+        else:
+            self._show(sentence, error=False)
+
+    def _drop_worker(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.state_changed.disconnect(self._on_state)
+            worker.stop()
+        self.sign_in.setEnabled(True)
+
+    def reject(self) -> None:
+        self._drop_worker()
+        super().reject()
+
+    def _show(self, text: str, *, error: bool) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #c0392b;" if error else "color: #34495e;")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft)

@@ -1,0 +1,131 @@
+"""A stand-in for core in GUI tests: a real MQTT client publishing signed messages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jwt
+import paho.mqtt.client as paho
+from pydantic import BaseModel
+
+from srs.config import MqttConfig, SrsConfig
+from srs.mqtt import ConnectionWatcher, make_client
+from srs.wire import (
+    SigningKey,
+    Verifier,
+    commands,
+    payloads,
+    public_key_from_b64,
+    sign,
+    site,
+    topics,
+)
+from tests.brokers import BrokerHandle
+
+OPERATOR = "alice-op"
+OPERATOR_PASSWORD = "correct horse"
+
+
+def gui_config(tmp_path: Path, core_key: SigningKey | None, broker: BrokerHandle) -> SrsConfig:
+    """Config whose [gui] pins ``core_key`` (None: nothing pinned, trust on first use)."""
+    gui: dict[str, Any] = {}
+    if core_key is not None:
+        pub = tmp_path / "pinned-core.key.pub"
+        pub.write_text(core_key.public_key_b64 + "\n")
+        gui["core_public_key_file"] = str(pub)
+    return SrsConfig.model_validate({
+        "data_dir": str(tmp_path / "var"),
+        "mqtt": {"host": broker.host, "port": broker.port},
+        "gui": gui,
+    })
+
+
+def operator_password(broker: BrokerHandle) -> str:
+    cfg = broker.client_config(OPERATOR, "operator")
+    return cfg.password.get_secret_value() if cfg.password else ""
+
+
+class FakeCore:
+    """Publishes as core (signed with ``key``); optionally answers operator requests."""
+
+    def __init__(self, mqtt_cfg: MqttConfig, key: SigningKey) -> None:
+        self.key = key
+        self.requests: list[commands.Request] = []
+        self.operator_keys: dict[str, Any] = {}
+        self.on_request: Callable[[str, commands.Request], None] | None = None
+        self._watch = ConnectionWatcher()
+        self._got = threading.Condition()
+        self.client = make_client(mqtt_cfg, topics.CORE_SENDER)
+        self.client.on_connect = self._watch.on_connect
+        self.client.on_message = self._on_message
+        self.client.connect(mqtt_cfg.host, mqtt_cfg.port)
+        self.client.loop_start()
+        if not self._watch.connected.wait(10):
+            raise RuntimeError("fake core could not connect")
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a, **k: subscribed.set()
+        self.client.subscribe(topics.ALL_REQUESTS, qos=1)
+        if not subscribed.wait(10):
+            raise RuntimeError("fake core could not subscribe")
+
+    def publish(self, topic: str, payload: BaseModel, *, retain: bool = False,
+                key: SigningKey | None = None) -> None:
+        data = sign(payload, topic, key or self.key)
+        self.publish_raw(topic, data, retain=retain)
+
+    def publish_raw(self, topic: str, data: bytes, *, retain: bool = False) -> None:
+        self.client.publish(topic, data, qos=1, retain=retain).wait_for_publish(5)
+
+    def publish_key(self) -> None:
+        self.publish(topics.key(topics.CORE_SENDER),
+                     payloads.PublicKey(sender="core", public_key=self.key.public_key_b64),
+                     retain=True)
+
+    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        user = topics.parse(msg.topic).subject or ""
+        issuer = topics.operator_issuer(user)
+        claims = jwt.decode(msg.payload, options={"verify_signature": False})
+        announced = claims["data"]["command"]
+        if announced.get("action") == "register_key":
+            # Proof of possession: the RegisterKey request is signed with the key it carries.
+            candidate = public_key_from_b64(announced["public_key"])
+            Verifier(lambda i: candidate if i == issuer else None).verify(
+                msg.topic, bytes(msg.payload), commands.Request)
+            self.operator_keys[issuer] = candidate
+            return
+        verified = Verifier(self.operator_keys.get).verify(msg.topic, bytes(msg.payload),
+                                                          commands.Request)
+        with self._got:
+            self.requests.append(verified.payload)
+            self._got.notify_all()
+        if self.on_request is not None:
+            self.on_request(user, verified.payload)
+
+    def reply(self, user: str, request: commands.Request, **fields: Any) -> None:
+        self.publish(topics.response(user), commands.Response(request_id=request.request_id,
+                                                              **fields))
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def demo_plan() -> site.SitePlan:
+    return site.SitePlan(
+        name="Test floor", width_m=20, height_m=10,
+        zones=[site.Zone(zone_id="lab", name="Lab", restricted=True,
+                         polygon=[site.Point(x=12, y=0), site.Point(x=20, y=0),
+                                  site.Point(x=20, y=10), site.Point(x=12, y=10)])],
+        cameras=[site.CameraPose(camera_id="cam1", x=0.5, y=5, yaw_deg=0),
+                 site.CameraPose(camera_id="cam2", x=19.5, y=5, yaw_deg=180)])
+
+
+def position(key: str, x: float, y: float, *, identity: str = "known", label: str = "Alice",
+             zone: str | None = None, gone: bool = False) -> payloads.PersonPosition:
+    return payloads.PersonPosition(person_key=key, identity=identity,  # type: ignore[arg-type]
+                                   label=label, x=x, y=y, zone=zone, confidence=0.9,
+                                   last_seen=time.time(), cameras=["cam1"], gone=gone)
