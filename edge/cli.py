@@ -1,9 +1,86 @@
-"""`srs` sub-commands of the edge component."""
+"""`srs` sub-commands of the edge component: ``srs edge`` and ``srs edge init``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from srs.config import SrsConfig
+
+DESCRIPTION = """\
+Run a camera node: read the source, detect and track faces and profiles, compute
+encodings, and publish signed detection messages to core through the broker.
+Every message waits in an on-disk outbox until core acknowledges it.
+
+  srs edge --camera-id cam1 --source 0            # V4L2 camera 0
+  srs edge --source rtsp://10.0.0.7/stream        # network camera
+  srs edge --source clip.mp4 --once               # a file, wait for all acks, exit
+  srs edge --source clip.gif --loop               # replay a file forever (demo)
+  srs edge init --camera-id cam1                  # create the key, print it
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
+    from srs.cli import add_command
+
+    parser = add_command(sub, "edge", run, help="run a camera node",
+                         description=DESCRIPTION)
+    parser.add_argument("verb", nargs="?", choices=["init"],
+                        help="init: create the camera key and print its public key")
+    parser.add_argument("--camera-id", metavar="ID", help="camera id (default: [edge] camera_id)")
+    parser.add_argument("--source", metavar="SRC",
+                        help="camera index, rtsp/http URL, video file or image folder")
+    parser.add_argument("--once", action="store_true",
+                        help="process a finite source to its end, wait until core "
+                             "acknowledged everything, exit")
+    parser.add_argument("--loop", action="store_true",
+                        help="replay a file or folder source forever at its frame rate")
+
+
+def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from srs.wire import topics
+
+    camera_id = args.camera_id or cfg.edge.camera_id
+    try:
+        topics.check_id(camera_id, "camera id")
+    except topics.TopicError as exc:
+        print(f"srs edge: {exc}", file=sys.stderr)
+        return 2
+    if args.verb == "init":
+        return init(cfg, camera_id)
+    if args.once and args.loop:
+        print("srs edge: --once and --loop exclude each other", file=sys.stderr)
+        return 2
+    import signal
+
+    from edge.node import EdgeNode
+
+    with EdgeNode(cfg, camera_id=camera_id, source=args.source) as node:
+        previous = signal.signal(signal.SIGTERM, lambda *_: node.stop())
+        try:
+            return node.run(once=args.once, loop=args.loop)
+        except KeyboardInterrupt:
+            node.stop()
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def init(cfg: SrsConfig, camera_id: str) -> int:
+    from edge.node import key_path
+    from srs.wire import topics
+    from srs.wire.signing import SigningKey
+
+    path = key_path(cfg, camera_id)
+    existed = path.exists()
+    try:
+        key = SigningKey.load_or_create(topics.camera_issuer(camera_id), path)
+    except (OSError, ValueError) as exc:
+        print(f"srs edge init: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'using the existing' if existed else 'created a new'} key {path}", file=sys.stderr)
+    print("register this camera on the core host with:", file=sys.stderr)
+    print(f"  srs camera add {camera_id} --public-key {key.public_key_b64}", file=sys.stderr)
+    print(key.public_key_b64)
+    return 0

@@ -1,14 +1,91 @@
-"""Configuration of one camera node (``[edge]``)."""
+"""Configuration of one camera node (``[edge]``).
+
+The top-level keys are the defaults of every camera; ``[edge.cameras.<id>]`` tables
+override any of them for one camera (so one file can describe a whole site and
+each ``srs edge --camera-id ID`` picks its own settings with :meth:`for_camera`).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Seconds = Annotated[float, Field(gt=0, le=86400)]
 
 
 class EdgeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    camera_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] = "cam1"
+    camera_id: CameraId = "cam1"
+    # "0" (V4L2 index), rtsp://... / http://... URL, a video file (mp4, gif...) or a folder.
     source: str = "0"
+
+    # --- detection -------------------------------------------------------------
+    detector: Literal["haar", "hog"] = "haar"  # frontal detector; hog = dlib via face_recognition
+    profiles: bool = True  # also run the profile cascade (both directions)
+    analysis_width: Annotated[int, Field(ge=0, le=4096)] = 480  # 0 = analyse at source size
+    min_face_px: Annotated[int, Field(ge=8, le=1024)] = 20  # at analysis resolution
+    scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.1
+    min_neighbors: Annotated[int, Field(ge=1, le=20)] = 5
+    hog_upsample: Annotated[int, Field(ge=0, le=3)] = 1
+    merge_iou: Annotated[float, Field(gt=0, le=1)] = 0.3
+    # Detect on the whole frame every N analysed frames, in between only around
+    # live tracks (cheap): 1 = always the whole frame.
+    full_detect_every: Annotated[int, Field(ge=1, le=100)] = 1
+    max_fps: Annotated[float, Field(ge=0, le=240)] = 0.0  # 0 = as fast as analysis goes
+
+    # --- tracking --------------------------------------------------------------
+    track_iou: Annotated[float, Field(gt=0, le=1)] = 0.2
+    track_max_missed: Annotated[int, Field(ge=0, le=1000)] = 5  # analysed frames
+
+    # --- encodings -------------------------------------------------------------
+    encode: bool = True
+    encoder_workers: Annotated[int, Field(ge=1, le=16)] = 1
+    encoder_queue: Annotated[int, Field(ge=1, le=256)] = 4  # pending jobs, never more
+    encode_refresh_s: Seconds = 5.0
+    encode_retry_s: Seconds = 1.0
+    encode_min_px: Annotated[int, Field(ge=8, le=4096)] = 20  # at source resolution
+    blur_min: Annotated[float, Field(ge=0, le=1e6)] = 40.0  # Laplacian variance
+    # How long a frame's message waits for the encodings it asked for; a later
+    # encoding rides on the next detection of the same track.
+    encoding_wait_s: Annotated[float, Field(ge=0, le=10)] = 0.5
+
+    # --- messages and outbox ---------------------------------------------------
+    snapshots: bool = False
+    snapshot_width: Annotated[int, Field(ge=32, le=1024)] = 160
+    outbox_max_messages: Annotated[int, Field(ge=10, le=10_000_000)] = 100_000
+    outbox_max_age_s: Seconds = 7 * 86400.0
+    ack_timeout_s: Seconds = 15.0
+    max_inflight: Annotated[int, Field(ge=1, le=10_000)] = 200
+    once_timeout_s: Seconds = 120.0
+    core_public_key: Path | None = None  # default: <keys_dir>/core.key.pub
+
+    # --- status / source ---------------------------------------------------------
+    heartbeat_interval_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    reopen_max_backoff_s: Seconds = 30.0
+
+    cameras: dict[CameraId, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_overrides(self) -> EdgeConfig:
+        for cam, override in self.cameras.items():
+            if "cameras" in override or "camera_id" in override:
+                raise ValueError(f"cameras.{cam}: 'cameras' and 'camera_id' cannot be "
+                                 "overridden per camera")
+            try:
+                self.for_camera(cam)
+            except ValidationError as exc:
+                raise ValueError(f"cameras.{cam}: {exc}") from None
+        return self
+
+    def for_camera(self, camera_id: str | None = None) -> EdgeConfig:
+        """The settings of ``camera_id`` (default: ``camera_id``) with its overrides."""
+        cam = camera_id or self.camera_id
+        data = self.model_dump()
+        data.update(self.cameras.get(cam, {}))
+        data["camera_id"] = cam
+        data["cameras"] = {}
+        return EdgeConfig.model_validate(data)

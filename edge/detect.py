@@ -1,0 +1,128 @@
+"""Face and profile detection: OpenCV Haar cascades or dlib HOG, boxes merged.
+
+Boxes are ``(x, y, w, h)`` ints. The profile cascade only knows faces looking one
+way, so it also runs on the mirrored frame and those boxes are mapped back.
+Overlapping boxes of one head are merged, a frontal box winning over a profile
+(only frontal faces can be encoded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from edge.config import EdgeConfig
+
+Box = tuple[int, int, int, int]
+Kind = Literal["face", "profile"]
+
+
+@dataclass(frozen=True, slots=True)
+class RawDetection:
+    kind: Kind
+    box: Box
+    score: float
+
+
+def iou(a: Box, b: Box) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = min(ax2, bx2) - max(a[0], b[0])
+    ih = min(ay2, by2) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def overlap_of_smaller(a: Box, b: Box) -> float:
+    """Intersection over the smaller area: 1.0 when one box lies inside the other."""
+    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    return iw * ih / float(min(a[2] * a[3], b[2] * b[3]))
+
+
+def merge(dets: Sequence[RawDetection], iou_threshold: float) -> list[RawDetection]:
+    """Greedy NMS over all kinds: frontal before profile, then by score and size."""
+    order = sorted(dets, key=lambda d: (d.kind != "face", -d.score, -d.box[2] * d.box[3]))
+    kept: list[RawDetection] = []
+    for det in order:
+        if all(iou(det.box, k.box) < iou_threshold
+               and overlap_of_smaller(det.box, k.box) < 0.7 for k in kept):
+            kept.append(det)
+    return kept
+
+
+def mirror_box(box: Box, frame_width: int) -> Box:
+    x, y, w, h = box
+    return (frame_width - x - w, y, w, h)
+
+
+class Detector:
+    """Detects faces in a grey (Haar) or BGR (HOG) image at analysis resolution."""
+
+    def __init__(self, cfg: EdgeConfig) -> None:
+        self.cfg = cfg
+        root = cv2.data.haarcascades  # type: ignore[attr-defined]
+        self._frontal = cv2.CascadeClassifier(root + "haarcascade_frontalface_default.xml")
+        self._profile = cv2.CascadeClassifier(root + "haarcascade_profileface.xml")
+        if self._frontal.empty() or self._profile.empty():
+            raise RuntimeError(f"OpenCV Haar cascades are missing from {root}")
+
+    def _cascade(self, cascade: cv2.CascadeClassifier, gray: np.ndarray) -> list[tuple[Box, float]]:
+        size = self.cfg.min_face_px
+        if gray.shape[0] < size or gray.shape[1] < size:
+            return []
+        boxes, neighbours = cascade.detectMultiScale2(
+            gray, scaleFactor=self.cfg.scale_factor, minNeighbors=self.cfg.min_neighbors,
+            minSize=(size, size))
+        return [((int(b[0]), int(b[1]), int(b[2]), int(b[3])), float(n))
+                for b, n in zip(boxes, neighbours, strict=False)]
+
+    def _frontal_boxes(self, gray: np.ndarray, bgr: np.ndarray | None) -> list[RawDetection]:
+        if self.cfg.detector == "hog" and bgr is not None:
+            import face_recognition
+
+            rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+            locs = face_recognition.face_locations(
+                rgb, number_of_times_to_upsample=self.cfg.hog_upsample, model="hog")
+            return [RawDetection("face", (left, top, right - left, bottom - top), 1.0)
+                    for top, right, bottom, left in locs if right > left and bottom > top]
+        return [RawDetection("face", b, s) for b, s in self._cascade(self._frontal, gray)]
+
+    def detect_region(self, gray: np.ndarray, bgr: np.ndarray | None = None) -> list[RawDetection]:
+        """All raw boxes in one image, before merging."""
+        found = self._frontal_boxes(gray, bgr)
+        if self.cfg.profiles:
+            found += [RawDetection("profile", b, s) for b, s in self._cascade(self._profile, gray)]
+            width = gray.shape[1]
+            found += [RawDetection("profile", mirror_box(b, width), s)
+                      for b, s in self._cascade(self._profile, cv2.flip(gray, 1))]
+        return found
+
+    def detect(self, gray: np.ndarray, bgr: np.ndarray | None = None,
+               rois: Sequence[Box] | None = None) -> list[RawDetection]:
+        """Merged detections in the whole image, or only inside ``rois`` if given."""
+        if rois is None:
+            return merge(self.detect_region(gray, bgr), self.cfg.merge_iou)
+        found: list[RawDetection] = []
+        for x, y, w, h in rois:
+            sub_bgr = bgr[y:y + h, x:x + w] if bgr is not None else None
+            for d in self.detect_region(gray[y:y + h, x:x + w], sub_bgr):
+                bx, by, bw, bh = d.box
+                found.append(RawDetection(d.kind, (bx + x, by + y, bw, bh), d.score))
+        return merge(found, self.cfg.merge_iou)
+
+
+def expand(box: Box, factor: float, width: int, height: int) -> Box:
+    """``box`` grown by ``factor`` of its size on every side, clipped to the image."""
+    x, y, w, h = box
+    dx, dy = int(w * factor), int(h * factor)
+    x0, y0 = max(0, x - dx), max(0, y - dy)
+    x1, y1 = min(width, x + w + dx), min(height, y + h + dy)
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
