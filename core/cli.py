@@ -1,9 +1,170 @@
-"""`srs` sub-commands of the core component."""
+"""`srs` sub-commands of the core component: core, person, camera, sightings."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from srs.config import SrsConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
+    from srs.cli import add_command, add_group
+
+    add_command(sub, "core", run_core, help="run the core service (verify, recognise, store)",
+                description="Run core in the foreground until SIGTERM/SIGINT.")
+
+    people = add_group(sub, "person", help="enrolled people: add, import, list, rename, "
+                       "merge, delete")
+    p = add_command(people, "add", person_add, help="enrol a person from photos")
+    p.add_argument("name")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--json", action="store_true")
+    p = add_command(people, "import", person_import,
+                    help="enrol everyone in DIR/<name>/*.jpg (one folder per person)")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--json", action="store_true")
+    p = add_command(people, "list", person_list, help="list enrolled people")
+    p.add_argument("--json", action="store_true")
+    p = add_command(people, "rename", person_rename, help="rename a person")
+    p.add_argument("person", help="name, id or key (p3)")
+    p.add_argument("new_name")
+    p.add_argument("--json", action="store_true")
+    p = add_command(people, "merge", person_merge,
+                    help="merge SOURCE into TARGET (SOURCE disappears)")
+    p.add_argument("source")
+    p.add_argument("target")
+    p.add_argument("--json", action="store_true")
+    p = add_command(people, "delete", person_delete,
+                    help="erase a person: encodings, sightings, live position (audited)")
+    p.add_argument("person")
+    p.add_argument("--json", action="store_true")
+
+    from core.cli_cameras import register_cameras
+
+    register_cameras(sub)
+
+
+def run_core(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.service import CoreService
+
+    return CoreService(cfg).run_forever()
+
+
+def person_add(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.cli_util import emit_json
+    from core.enrol import PersonImport, encode_image, enrol
+    from core.store import open_store
+
+    imp = PersonImport(args.name, [encode_image(p) for p in args.images])
+    db = open_store(cfg)
+    try:
+        summary = enrol(db, [imp])
+    finally:
+        db.close()
+    return _report(summary, args.json, emit_json)
+
+
+def person_import(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.cli_util import emit_json, fail
+    from core.enrol import import_people
+    from core.store import open_store
+
+    db = open_store(cfg)
+    try:
+        summary = import_people(db, args.dir)
+    except FileNotFoundError as exc:
+        return fail(str(exc))
+    finally:
+        db.close()
+    return _report(summary, args.json, emit_json)
+
+
+def _report(summary: list[dict], as_json: bool, emit_json) -> int:
+    if as_json:
+        emit_json(summary)
+    else:
+        for entry in summary:
+            where = f" as {entry['key']}" if "key" in entry else " (nothing enrolled)"
+            print(f"{entry['name']}: {entry['encoded']} encoding(s){where}")
+            for prob in entry["problems"]:
+                print(f"  skipped {prob['image']}: {prob['problem']}")
+    return 0 if all(e["encoded"] for e in summary) else 1
+
+
+def _with_store(cfg: SrsConfig, fn):
+    from core.cli_util import fail
+    from core.store import StoreError, open_store
+
+    db = open_store(cfg)
+    try:
+        with db.session() as s:
+            return 0, fn(s)
+    except StoreError as exc:
+        return fail(str(exc)), None
+    finally:
+        db.close()
+
+
+def person_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.cli_util import emit_json, iso
+    from core.store import list_people
+
+    rc, people = _with_store(cfg, list_people)
+    if rc:
+        return rc
+    if args.json:
+        emit_json([p.as_dict() for p in people])
+        return 0
+    for p in people:
+        print(f"{p.key:<6} {p.name:<30} {p.encodings:>3} enc  {p.sightings:>6} sightings  "
+              f"last seen {iso(p.last_seen)}")
+    if not people:
+        print("no people enrolled (srs person add NAME IMAGE... or srs person import DIR)")
+    return 0
+
+
+def _person_result(args: argparse.Namespace, rc: int, p, verb: str) -> int:
+    from core.cli_util import emit_json
+
+    if rc:
+        return rc
+    if args.json:
+        emit_json({"key": f"p{p.id}", "name": p.name})
+    else:
+        print(f"{verb} p{p.id} {p.name}")
+    return 0
+
+
+def person_rename(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.store import rename_person
+
+    rc, p = _with_store(cfg, lambda s: rename_person(s, args.person, args.new_name))
+    return _person_result(args, rc, p, "renamed")
+
+
+def person_merge(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.store import merge_people
+
+    rc, p = _with_store(cfg, lambda s: merge_people(s, args.source, args.target))
+    return _person_result(args, rc, p, "merged into")
+
+
+def person_delete(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.cli_util import emit_json
+    from core.erase import clear_positions_now
+    from core.store import delete_person
+
+    rc, counts = _with_store(cfg, lambda s: delete_person(s, args.person))
+    if rc:
+        return rc
+    counts["position_cleared"] = clear_positions_now(cfg, [str(counts["key"])])
+    if args.json:
+        emit_json(counts)
+    else:
+        print(f"erased {counts['name']} ({counts['key']}): {counts['encodings']} encodings, "
+              f"{counts['sightings']} sightings; live position "
+              + ("cleared" if counts["position_cleared"] else
+                 "will be cleared by the running core service"))
+    return 0

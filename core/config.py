@@ -7,12 +7,24 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+Distance = Annotated[float, Field(gt=0, le=2)]
+
 
 class CoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     database_url: str | None = None  # default: sqlite file srs.db in the data dir
-    match_threshold: Annotated[float, Field(gt=0, le=2)] = 0.6
+    match_threshold: Distance = 0.6
     match_margin: Annotated[float, Field(ge=0, le=1)] = 0.05
+    # Per-camera override of match_threshold (a poor camera may need a stricter one).
+    camera_thresholds: dict[str, Distance] = Field(default_factory=dict)
+    # An unmatched face joins the nearest anonymous identity closer than this.
+    unknown_threshold: Distance = 0.55
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    retention_interval_s: Annotated[float, Field(ge=1, le=86400)] = 3600.0
+    status_interval_s: Annotated[float, Field(ge=0.5, le=3600)] = 10.0
+    # Messages arriving within this window are committed in one transaction.
+    commit_window_ms: Annotated[float, Field(ge=0, le=1000)] = 5.0
+    max_batch_messages: Annotated[int, Field(ge=1, le=10000)] = 500
+    queue_size: Annotated[int, Field(ge=10, le=1_000_000)] = 20000
     site_file: Path | None = None

@@ -1,0 +1,177 @@
+"""Operator commands: verified, role-checked, run, audited, answered.
+
+A request is signed with the key the operator announced in this session's
+RegisterKey (itself signed with that key: proof of possession; the broker ACL
+guarantees only that user publishes on its request topic). The user's role comes
+from the broker's user store; only operators and admins may act.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.orm import Session
+
+from core import store
+from core.store.db import Database
+from core.store.errors import StoreError
+from srs.config import SrsConfig
+from srs.wire import commands as cmd
+from srs.wire import topics
+from srs.wire.signing import Reason, Verifier, WireError, public_key_from_b64
+
+if TYPE_CHECKING:
+    from core.ingest import Ingest, Outgoing
+
+log = logging.getLogger(__name__)
+ALLOWED_ROLES = ("operator", "admin")
+MAX_RESULT_CHARS = 40_000  # the response must fit the broker's payload limit
+
+
+def role_of(cfg: SrsConfig, user: str) -> str | None:
+    from broker.users import UserStore, default_path
+
+    return UserStore(default_path(cfg)).role_of(user)
+
+
+class CommandHandler:
+    def __init__(self, db: Database, cfg: SrsConfig, ingest: Ingest) -> None:
+        self.db, self.cfg, self.ingest = db, cfg, ingest
+        self.keys: dict[str, Ed25519PublicKey] = {}
+        self._announced: Ed25519PublicKey | None = None
+        sec = cfg.security
+        self.verifier = Verifier(self._lookup, audience=sec.audience,
+                                 clock_skew_s=sec.clock_skew_s, max_age_s=sec.max_message_age_s,
+                                 max_bytes=sec.max_payload_bytes)
+
+    def _lookup(self, issuer: str) -> Ed25519PublicKey | None:
+        return self._announced if self._announced is not None else self.keys.get(issuer)
+
+    def _peek_announced(self, data: bytes) -> Ed25519PublicKey | None:
+        """The key a RegisterKey announces (checked by verifying the token with it)."""
+        try:
+            claims = jwt.decode(data, options={"verify_signature": False})
+            command = claims["data"]["command"]
+            if command.get("action") == "register_key":
+                return public_key_from_b64(str(command["public_key"]))
+        except (jwt.PyJWTError, KeyError, TypeError, AttributeError, ValueError):
+            pass
+        return None
+
+    def handle(self, msg: Any) -> list[Outgoing]:
+        from core.ingest import Outgoing
+
+        try:
+            parsed = topics.parse(msg.topic)
+            if parsed.kind is not topics.TopicKind.REQUEST or not parsed.subject:
+                raise WireError(Reason.BAD_TOPIC, "not an operator request topic")
+            self._announced = self._peek_announced(msg.data)
+            try:
+                req = self.verifier.verify(msg.topic, msg.data, cmd.Request).payload
+            finally:
+                self._announced = None
+        except (WireError, topics.TopicError) as exc:
+            reason = exc.reason.value if isinstance(exc, WireError) else Reason.BAD_TOPIC.value
+            self.ingest.reject(reason, str(exc), msg.topic[:120])
+            return []
+        user = parsed.subject
+        response = self._run(user, req)
+        return [Outgoing(topics.response(user), response)]
+
+    def _run(self, user: str, req: cmd.Request) -> cmd.Response:
+        action = req.command.action
+        try:
+            role = role_of(self.cfg, user)
+        except Exception as exc:  # the user store is unreadable: deny, say why
+            log.error("cannot read the broker user store: %s", exc)
+            role = None
+        if role not in ALLOWED_ROLES:
+            with self.db.session() as s:
+                store.audit(s, "security", user, f"denied_{action}", f"role {role!r}")
+            return cmd.Response(request_id=req.request_id, ok=False,
+                                error=f"user {user!r} (role {role or 'none'}) may not run "
+                                f"{action}: operator or admin role required")
+        try:
+            with self.db.session() as s:
+                result = self._dispatch(s, user, req.command)
+                store.audit(s, "admin", user, action, _summary(req.command))
+        except StoreError as exc:
+            return cmd.Response(request_id=req.request_id, ok=False, error=str(exc)[:512])
+        except Exception:
+            log.exception("operator command %s from %s failed", action, user)
+            return cmd.Response(request_id=req.request_id, ok=False,
+                                error=f"{action} failed inside core; see the core log")
+        self.ingest.refresh(force=True)
+        return cmd.Response(request_id=req.request_id, ok=True, result=_fit(result))
+
+    def _dispatch(self, s: Session, user: str, c: Any) -> Any:
+        if isinstance(c, cmd.RegisterKey):
+            self.keys[topics.operator_issuer(user)] = public_key_from_b64(c.public_key)
+            return {"registered": True}
+        if isinstance(c, cmd.NameIdentity):
+            p = store.name_identity(s, c.person_key, c.name, actor=user)
+            return {"person_key": f"p{p.id}", "name": p.name}
+        if isinstance(c, cmd.MergePeople):
+            if c.source_key.startswith("u"):
+                target = store.find_person(s, c.target_key)
+                p = store.name_identity(s, c.source_key, target.name, actor=user)
+            else:
+                p = store.merge_people(s, c.source_key, c.target_key, actor=user)
+            return {"person_key": f"p{p.id}", "name": p.name}
+        if isinstance(c, cmd.RejectSighting):
+            store.reject_sighting(s, c.sighting_id, actor=user)
+            return {"sighting_id": c.sighting_id}
+        if isinstance(c, cmd.EnrolPerson):
+            return _enrol(s, user, c)
+        if isinstance(c, cmd.SetCameraEnabled):
+            store.set_camera_enabled(s, c.camera_id, c.enabled, actor=user)
+            return {"camera_id": c.camera_id, "enabled": c.enabled}
+        if isinstance(c, cmd.QueryHistory):
+            return store.query_sightings(s, person=c.person_key, camera=c.camera_id,
+                                         since=c.since, until=c.until, limit=c.limit)
+        if isinstance(c, cmd.ListPeople):
+            return [p.as_dict() for p in store.list_people(s)]
+        raise StoreError(f"unsupported action {c.action!r}")
+
+
+def _enrol(s: Session, user: str, c: cmd.EnrolPerson) -> dict[str, Any]:
+    from core.enrol import encode_jpeg_bytes
+
+    encs, problems = [], []
+    for i, b64 in enumerate(c.images_jpeg_b64):
+        try:
+            data = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError):
+            problems.append({"image": i, "problem": "not base64"})
+            continue
+        res = encode_jpeg_bytes(data, f"image {i}")
+        if res.encoding is None:
+            problems.append({"image": i, "problem": res.problem})
+        else:
+            encs.append(res.encoding)
+    if not encs:
+        raise StoreError("no usable face in the images: " +
+                         "; ".join(f"image {p['image']}: {p['problem']}" for p in problems))
+    person, _ = store.get_or_create_person(s, c.name)
+    store.add_encodings(s, person, encs, [f"enrolled by {user}"] * len(encs), actor=user)
+    return {"person_key": f"p{person.id}", "name": person.name, "encoded": len(encs),
+            "problems": problems}
+
+
+def _summary(c: Any) -> str:
+    data = c.model_dump(exclude={"images_jpeg_b64", "public_key"})
+    return json.dumps(data, default=str)[:500]
+
+
+def _fit(result: Any) -> Any:
+    """Trim a list result so the signed response stays under the payload limit."""
+    if isinstance(result, list):
+        while result and len(json.dumps(result, default=str)) > MAX_RESULT_CHARS:
+            result = result[: max(1, len(result) * 3 // 4)] if len(result) > 1 else []
+    return result

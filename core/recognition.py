@@ -1,0 +1,141 @@
+"""Who is this face? Vectorised nearest-neighbour matching with a margin rule.
+
+All queries of a batch are matched against the gallery in one matrix product
+using ``|q - g|^2 = |q|^2 + |g|^2 - 2 q.g``. A face is named only when its best
+person is within the threshold AND beats the best *different* person by the
+margin: the commonest failure of such systems is a stranger named as an enrolled
+person because two people were almost equally close. A negative example (staff
+said "not this person") vetoes a person for queries nearer to the negative than
+to that person's own enrolled encodings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.store.codec import from_blob
+from core.store.models import FaceEncoding, NegativeExample, UnknownIdentity
+
+DIM = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    person_id: int | None   # None: not named (too far, or not clearly one person)
+    distance: float          # to the best candidate (inf with an empty gallery)
+    candidate_id: int | None  # best candidate even when not named
+    second_distance: float   # to the best different person
+
+
+def _sq_dists(q: np.ndarray, g: np.ndarray, g_sq: np.ndarray) -> np.ndarray:
+    d = (q * q).sum(axis=1)[:, None] + g_sq[None, :] - 2.0 * (q @ g.T)
+    np.maximum(d, 0.0, out=d)
+    return d
+
+
+class Gallery:
+    """Enrolled encodings (rows) with the person id of each row."""
+
+    def __init__(self, person_ids: np.ndarray, vectors: np.ndarray,
+                 neg_person_ids: np.ndarray | None = None,
+                 negatives: np.ndarray | None = None) -> None:
+        self.person_ids = np.asarray(person_ids, dtype=np.int64)
+        self.vectors = np.asarray(vectors, dtype=np.float64).reshape(-1, DIM)
+        self._sq = (self.vectors ** 2).sum(axis=1)
+        self.neg_person_ids = np.asarray(
+            neg_person_ids if neg_person_ids is not None else [], dtype=np.int64)
+        self.negatives = np.asarray(
+            negatives if negatives is not None else np.empty((0, DIM)),
+            dtype=np.float64).reshape(-1, DIM)
+
+    @classmethod
+    def load(cls, s: Session) -> Gallery:
+        rows = s.execute(select(FaceEncoding.person_id, FaceEncoding.vector)).tuples().all()
+        negs = s.execute(select(NegativeExample.person_id, NegativeExample.vector)).tuples().all()
+        return cls(np.array([r[0] for r in rows], dtype=np.int64),
+                   np.array([from_blob(r[1]) for r in rows]).reshape(-1, DIM),
+                   np.array([n[0] for n in negs], dtype=np.int64),
+                   np.array([from_blob(n[1]) for n in negs]).reshape(-1, DIM))
+
+    def __len__(self) -> int:
+        return len(self.person_ids)
+
+    def match(self, queries: np.ndarray, thresholds: np.ndarray | float,
+              margin: float) -> list[Match]:
+        q = np.asarray(queries, dtype=np.float64).reshape(-1, DIM)
+        m = len(q)
+        if m == 0:
+            return []
+        if len(self) == 0:
+            return [Match(None, float("inf"), None, float("inf"))] * m
+        d2 = _sq_dists(q, self.vectors, self._sq)
+        if len(self.negatives):
+            self._apply_vetoes(q, d2)
+        best = np.argmin(d2, axis=1)
+        best_d2 = d2[np.arange(m), best]
+        best_pid = self.person_ids[best]
+        others = np.where(self.person_ids[None, :] == best_pid[:, None], np.inf, d2)
+        second_d = np.sqrt(others.min(axis=1))
+        best_d = np.sqrt(best_d2)
+        limit = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (m,))
+        named = np.isfinite(best_d) & (best_d <= limit) & (second_d - best_d >= margin)
+        return [Match(int(best_pid[i]) if named[i] else None, float(best_d[i]),
+                      int(best_pid[i]) if np.isfinite(best_d[i]) else None,
+                      float(second_d[i])) for i in range(m)]
+
+    def _apply_vetoes(self, q: np.ndarray, d2: np.ndarray) -> None:
+        """Set a person's distances to inf for queries nearer a negative of theirs."""
+        neg_d2 = _sq_dists(q, self.negatives, (self.negatives ** 2).sum(axis=1))
+        for k, pid in enumerate(self.neg_person_ids):
+            cols = self.person_ids == pid
+            if not cols.any():
+                continue
+            own = d2[:, cols].min(axis=1)
+            rows = neg_d2[:, k] <= own
+            if rows.any():
+                d2[np.ix_(rows, cols)] = np.inf
+
+
+class UnknownClusters:
+    """Anonymous identities as running centroids; ids come from the database."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.ids: list[int] = []
+        self.counts: list[int] = []
+        self.centroids = np.empty((0, DIM), dtype=np.float64)
+
+    @classmethod
+    def load(cls, s: Session, threshold: float) -> UnknownClusters:
+        c = cls(threshold)
+        rows = s.execute(select(UnknownIdentity.id, UnknownIdentity.count,
+                                UnknownIdentity.centroid)).tuples().all()
+        c.ids = [r[0] for r in rows]
+        c.counts = [r[1] for r in rows]
+        c.centroids = np.array([from_blob(r[2]) for r in rows],
+                               dtype=np.float64).reshape(-1, DIM)
+        return c
+
+    def nearest(self, vec: np.ndarray) -> tuple[int, float] | None:
+        """Index and distance of the nearest identity within the threshold."""
+        if not self.ids:
+            return None
+        d = np.sqrt(((self.centroids - vec[None, :]) ** 2).sum(axis=1))
+        i = int(np.argmin(d))
+        return (i, float(d[i])) if d[i] <= self.threshold else None
+
+    def join(self, index: int, vec: np.ndarray) -> np.ndarray:
+        """Fold ``vec`` into identity ``index``; return the new centroid."""
+        n = min(self.counts[index], 50)  # cap the weight so the centroid can still drift
+        self.centroids[index] = (self.centroids[index] * n + vec) / (n + 1)
+        self.counts[index] += 1
+        return self.centroids[index]
+
+    def add(self, identity_id: int, vec: np.ndarray) -> None:
+        self.ids.append(identity_id)
+        self.counts.append(1)
+        self.centroids = np.vstack([self.centroids, vec[None, :]])

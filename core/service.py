@@ -1,0 +1,239 @@
+"""``CoreService``: the MQTT side of core around the ingest pipeline.
+
+paho's network thread only queues messages (bounded); one worker thread owns the
+database: it gathers what arrives within a few milliseconds into one transaction,
+commits, and only then acks each camera end-to-end and publishes what changed.
+The session is persistent (client id "core", clean_session False, QoS 1), so a
+restart picks up the backlog the broker kept; cameras re-send what was not acked
+and the (camera, seq) unique key stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+import paho.mqtt.client as paho
+from pydantic import BaseModel
+
+from core.commands import CommandHandler
+from core.ingest import Incoming, Ingest, Locator, Outgoing
+from core.retention import purge
+from core.status import Counters
+from core.store import open_store
+from core.store.db import Database
+from core.store.people import done_clears, pending_clears
+from srs.config import SrsConfig
+from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
+from srs.wire import topics
+from srs.wire.payloads import Ack, PublicKey
+from srs.wire.signing import SigningKey, sign
+
+log = logging.getLogger(__name__)
+CLIENT_ID = "core"
+OVERLOAD = "overload"
+
+
+class CoreService:
+    def __init__(self, cfg: SrsConfig, *, locator: Locator | None = None,
+                 db: Database | None = None) -> None:
+        self.cfg = cfg
+        self.db = db or open_store(cfg)
+        self.key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
+        self.counters = Counters()
+        self.ingest = Ingest(self.db, cfg, locator, counters=self.counters)
+        self.commands = CommandHandler(self.db, cfg, self.ingest)
+        self._queue: queue.Queue[Incoming] = queue.Queue(maxsize=cfg.core.queue_size)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="core-ingest", daemon=True)
+        self.watcher = ConnectionWatcher()
+        offline = self.counters.status("offline", cfg.core.status_interval_s)
+        self.client = make_client(cfg.mqtt, CLIENT_ID, clean_session=False, will=Will(
+            topics.core_status(), self._sign(offline, topics.core_status())))
+        self.client.on_connect = guarded(self._on_connect, "connect")
+        self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
+        self.client.on_message = guarded(self._on_message, "message")
+        self._started = False
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> CoreService:
+        self._worker.start()
+        self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port,
+                                  keepalive=self.cfg.mqtt.keepalive_s)
+        self.client.loop_start()
+        self._started = True
+        log.info("core started: broker %s:%d, %d people in the gallery", self.cfg.mqtt.host,
+                 self.cfg.mqtt.port, len(self.ingest.names))
+        return self
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        return self.watcher.connected.wait(timeout)
+
+    def stop(self) -> None:
+        """Drain what was received, ack it, say offline, disconnect; join the threads."""
+        if not self._started:
+            self.db.close()
+            return
+        self._started = False
+        self._stop.set()
+        self._worker.join(30)
+        if self.watcher.connected.is_set():
+            status = self.counters.status("offline", self.cfg.core.status_interval_s)
+            info = self._publish(topics.core_status(), status, retain=True)
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.db.close()
+        log.info("core stopped")
+
+    def __enter__(self) -> CoreService:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- paho callbacks (network thread: queue only) -------------------------------
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
+                    properties: Any = None) -> None:
+        self.watcher.on_connect(client, userdata, flags, reason, properties)
+        if not self.watcher.connected.is_set():
+            log.error("core could not connect: %s", self.watcher.last_error)
+            return
+        client.subscribe([(topics.ALL_DETECTIONS, 1), (topics.ALL_CAMERA_STATUS, 1),
+                          (topics.ALL_REQUESTS, 1)])
+        pub = PublicKey(sender=topics.CORE_SENDER, public_key=self.key.public_key_b64)
+        self._publish(topics.key(topics.CORE_SENDER), pub, retain=True)
+        self._heartbeat()
+        log.info("core connected to the broker (session present: %s)",
+                 getattr(flags, "session_present", "?"))
+
+    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        item = Incoming(msg.topic, bytes(msg.payload), bool(msg.dup))
+        try:
+            self._queue.put(item, timeout=5.0)  # back-pressure on the broker first
+        except queue.Full:
+            # The camera gets no ack and sends it again later.
+            self.counters.reject(OVERLOAD)
+
+    # --- worker thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_beat = time.monotonic() + self.cfg.core.status_interval_s
+        next_purge = time.monotonic() + 5.0
+        next_clear = time.monotonic()
+        while True:
+            batch = self._gather()
+            if batch:
+                self._guard(self._handle, batch)
+            elif self._stop.is_set():
+                return
+            now = time.monotonic()
+            if now >= next_beat:
+                next_beat = now + self.cfg.core.status_interval_s
+                self._guard(self._heartbeat)
+            if now >= next_purge:
+                next_purge = now + self.cfg.core.retention_interval_s
+                self._guard(self._purge)
+            if now >= next_clear:
+                next_clear = now + 1.0
+                self._guard(self._clear_positions)
+                self._guard(self.ingest.refresh)
+
+    def _guard(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("core worker: %s failed (the service keeps running)", fn.__name__)
+
+    def _gather(self) -> list[Incoming]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.cfg.core.commit_window_ms / 1000.0
+        while len(batch) < self.cfg.core.max_batch_messages:
+            left = deadline - time.monotonic()
+            try:
+                batch.append(self._queue.get(timeout=left) if left > 0
+                             else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _handle(self, batch: list[Incoming]) -> None:
+        detections, statuses, requests = [], [], []
+        for item in batch:
+            if topics.matches(topics.ALL_DETECTIONS, item.topic):
+                detections.append(item)
+            elif topics.matches(topics.ALL_CAMERA_STATUS, item.topic):
+                statuses.append(item)
+            else:
+                requests.append(item)
+        if detections:
+            result = self.ingest.process(detections)
+            for cam, seqs in result.acks.items():
+                for i in range(0, len(seqs), 1024):
+                    self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i:i + 1024]))
+            done = time.perf_counter()
+            for t in result.received_at:
+                self.counters.latency(done - t)
+            self._send(result.outgoing)
+        for item in statuses:
+            self.ingest.camera_status(item)
+        for item in requests:
+            self._send(self.commands.handle(item))
+
+    def _send(self, outgoing: list[Outgoing]) -> None:
+        for out in outgoing:
+            try:
+                self._publish(out.topic, out.payload, retain=out.retain)
+            except Exception:
+                log.exception("could not publish on %s", out.topic)
+
+    def _sign(self, payload: BaseModel, topic: str) -> bytes:
+        return sign(payload, topic, self.key, audience=self.cfg.security.audience,
+                    max_age_s=self.cfg.security.max_message_age_s)
+
+    def _publish(self, topic: str, payload: BaseModel,
+                 retain: bool = False) -> paho.MQTTMessageInfo:
+        return self.client.publish(topic, self._sign(payload, topic), qos=1, retain=retain)
+
+    def _heartbeat(self) -> None:
+        status = self.counters.status("online", self.cfg.core.status_interval_s)
+        self._publish(topics.core_status(), status, retain=True)
+
+    def _purge(self) -> None:
+        with self.db.session() as s:
+            purge(s, self.cfg.core.retention_days)
+
+    def _clear_positions(self) -> None:
+        """Empty the retained position of erased/merged people (retained topics forget)."""
+        if not self.watcher.connected.is_set():
+            return
+        with self.db.session() as s:
+            keys = pending_clears(s)
+            for key in keys:
+                self.client.publish(topics.position(key), b"", qos=1, retain=True)
+            done_clears(s, keys)
+        if keys:
+            log.info("cleared the retained position of %s", ", ".join(keys))
+
+    def run_forever(self) -> int:
+        """Run until SIGTERM / SIGINT; the CLI entry point."""
+        import signal
+
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        with self:
+            while not stop.wait(1.0):
+                pass
+        return 0

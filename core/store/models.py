@@ -1,0 +1,163 @@
+"""The core database schema (SQLAlchemy 2 typed ORM).
+
+Encodings are stored as raw float32 bytes (128 x 4 = 512 bytes): compact, exact
+enough for distances, and never serialised into anything that leaves core.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class FaceEncoding(Base):
+    """An enrolled encoding of a person (positive example)."""
+
+    __tablename__ = "encodings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class NegativeExample(Base):
+    """An encoding staff said is *not* this person: it may never name them again."""
+
+    __tablename__ = "negative_examples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Camera(Base):
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    # Optional pose in site coordinates (metres, degrees); the site model may also hold it.
+    pos_x: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pos_y: Mapped[float | None] = mapped_column(Float, nullable=True)
+    height: Mapped[float | None] = mapped_column(Float, nullable=True)
+    yaw_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pitch_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hfov_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class UnknownIdentity(Base):
+    """An anonymous person ("Unknown 7"): a running centroid of their encodings."""
+
+    __tablename__ = "unknown_identities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centroid: Mapped[bytes] = mapped_column(LargeBinary)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+
+
+class Sighting(Base):
+    __tablename__ = "sightings"
+    __table_args__ = (
+        UniqueConstraint("camera_id", "seq", "det_index", name="uq_sighting_message_det"),
+        Index("ix_sightings_person_seen", "person_id", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    det_index: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), nullable=True)
+    unknown_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unknown_identities.id", ondelete="SET NULL"), nullable=True, index=True)
+    seen_at: Mapped[float] = mapped_column(Float, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    track_id: Mapped[int] = mapped_column(Integer)
+    bbox_x: Mapped[int] = mapped_column(Integer)
+    bbox_y: Mapped[int] = mapped_column(Integer)
+    bbox_w: Mapped[int] = mapped_column(Integer)
+    bbox_h: Mapped[int] = mapped_column(Integer)
+    distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    x: Mapped[float | None] = mapped_column(Float, nullable=True)
+    y: Mapped[float | None] = mapped_column(Float, nullable=True)
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Kept so staff can name an unknown or reject a match; purged with the sighting.
+    encoding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class ProcessedMessage(Base):
+    """One row per accepted (camera, seq): the de-duplication key of ingest."""
+
+    __tablename__ = "processed_messages"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class UserRole(Base):
+    """Mirror of broker users and roles, for audit and reports."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    category: Mapped[str] = mapped_column(String(16))  # "admin" or "security"
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class PendingClear(Base):
+    """A retained position topic to clear (erasure while the broker was unreachable)."""
+
+    __tablename__ = "pending_clears"
+
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    requested_at: Mapped[float] = mapped_column(Float)
+
+
+class Revision(Base):
+    """Change counters, so a running service notices CLI edits of gallery or cameras."""
+
+    __tablename__ = "revisions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

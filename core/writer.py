@@ -1,0 +1,169 @@
+"""Turn accepted detection batches into identities, placements and stored sightings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from core.observation import (
+    LocatorResult,
+    Observation,
+    Placement,
+    known_key,
+    unidentified_key,
+    unknown_key,
+)
+from core.store.codec import parse_key, to_blob
+from core.store.models import ProcessedMessage, Sighting, UnknownIdentity
+from srs.wire import topics
+from srs.wire.payloads import DetectionBatch, IdentityKind
+from srs.wire.payloads import Sighting as SightingMsg
+
+if TYPE_CHECKING:
+    from core.ingest import Ingest, Outgoing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    batch: DetectionBatch
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    kind: IdentityKind
+    key: str | None
+    label: str
+    confidence: float
+    person_id: int | None = None
+    unknown_id: int | None = None
+    distance: float | None = None
+
+
+UNIDENTIFIED = Identity("unidentified", None, "Unidentified", 0.0)
+
+
+def _confidence(distance: float) -> float:
+    return float(min(1.0, max(0.0, 1.0 - distance)))
+
+
+def recognise(s: Session, ing: Ingest, new: Sequence[Accepted]) -> dict[tuple[int, int], Identity]:
+    """Name every face of the batch (one matrix product) or give it an anonymous identity."""
+    core = ing.cfg.core
+    where: list[tuple[int, int]] = []
+    vecs: list[list[float]] = []
+    limits: list[float] = []
+    for mi, acc in enumerate(new):
+        limit = core.camera_thresholds.get(acc.batch.camera_id, core.match_threshold)
+        for di, det in enumerate(acc.batch.detections):
+            if det.kind == "face" and det.encoding is not None:
+                where.append((mi, di))
+                vecs.append(det.encoding)
+                limits.append(limit)
+    out: dict[tuple[int, int], Identity] = {}
+    if not where:
+        return out
+    queries = np.asarray(vecs, dtype=np.float64)
+    matches = ing.gallery.match(queries, np.asarray(limits), core.match_margin)
+    for (mi, di), match, vec in zip(where, matches, queries, strict=True):
+        seen_at = new[mi].batch.captured_at
+        if match.person_id is not None:
+            pid = match.person_id
+            out[(mi, di)] = Identity("known", known_key(pid), ing.names.get(pid, known_key(pid)),
+                                     _confidence(match.distance), person_id=pid,
+                                     distance=match.distance)
+            continue
+        out[(mi, di)] = _anonymous(s, ing, vec, seen_at)
+    return out
+
+
+def _anonymous(s: Session, ing: Ingest, vec: np.ndarray, seen_at: float) -> Identity:
+    clusters = ing.clusters
+    near = clusters.nearest(vec)
+    if near is not None:
+        index, dist = near
+        centroid = clusters.join(index, vec)
+        row = s.get(UnknownIdentity, clusters.ids[index])
+        if row is not None:
+            row.centroid = to_blob(centroid)
+            row.count += 1
+            row.last_seen = max(row.last_seen, seen_at)
+        uid = clusters.ids[index]
+    else:
+        row = UnknownIdentity(centroid=to_blob(vec), count=1, first_seen=seen_at,
+                              last_seen=seen_at)
+        s.add(row)
+        s.flush()
+        uid, dist = row.id, 0.0
+        clusters.add(uid, vec)
+    return Identity("unknown", unknown_key(uid), f"Unknown {uid}", _confidence(dist),
+                    unknown_id=uid, distance=dist)
+
+
+def _locate(ing: Ingest, obs: list[Observation], now: float) -> LocatorResult:
+    try:
+        res = ing.locator.observe(obs, now)
+        if len(res.placements) == len(obs):
+            return res
+        log.error("locator returned %d placements for %d observations; ignoring them",
+                  len(res.placements), len(obs))
+    except Exception:
+        log.exception("locator failed; sightings are stored without a position")
+    return LocatorResult(placements=[
+        Placement(o.person_key or unidentified_key(o.camera_id, o.track_id), o.identity,
+                  o.label, None, None, None) for o in obs])
+
+
+def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
+                outgoing: list[Outgoing]) -> dict[str, int]:
+    from core.ingest import Outgoing
+
+    idents = recognise(s, ing, new)
+    now = ing.clock()
+    rows: list[tuple[Sighting, Placement]] = []
+    for mi, acc in enumerate(new):
+        b = acc.batch
+        s.add(ProcessedMessage(camera_id=b.camera_id, seq=b.seq, received_at=now))
+        obs = []
+        for di, det in enumerate(b.detections):
+            who = idents.get((mi, di), UNIDENTIFIED)
+            obs.append(Observation(b.camera_id, det.track_id, det.kind, det.bbox, b.frame_width,
+                                   b.frame_height, b.captured_at, who.kind, who.key, who.label,
+                                   who.confidence))
+        res = _locate(ing, obs, now)
+        for di, (det, place) in enumerate(zip(b.detections, res.placements, strict=True)):
+            who = idents.get((mi, di), UNIDENTIFIED)
+            pid, uid = who.person_id, who.unknown_id
+            if who.kind == "unidentified":  # a profile may continue a named face track
+                parsed = parse_key(place.person_key)
+                if parsed is not None:
+                    pid = parsed[1] if parsed[0] == "known" else None
+                    uid = parsed[1] if parsed[0] == "unknown" else None
+            row = Sighting(camera_id=b.camera_id, seq=b.seq, det_index=di, person_id=pid,
+                           unknown_id=uid, seen_at=b.captured_at, kind=det.kind,
+                           track_id=det.track_id, bbox_x=det.bbox.x, bbox_y=det.bbox.y,
+                           bbox_w=det.bbox.w, bbox_h=det.bbox.h, distance=who.distance,
+                           x=place.x, y=place.y, zone=place.zone,
+                           encoding=to_blob(det.encoding) if det.encoding else None)
+            rows.append((row, place))
+        outgoing.extend(Outgoing(topics.position(p.person_key), p, retain=True)
+                        for p in res.positions)
+        outgoing.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
+        outgoing.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
+    s.add_all([r for r, _ in rows])
+    s.flush()
+    for row, place in rows:
+        outgoing.append(Outgoing(topics.sightings(), SightingMsg(
+            person_key=place.person_key, identity=place.identity, label=place.label,
+            camera_id=row.camera_id, seen_at=row.seen_at, sighting_id=row.id,
+            distance=min(row.distance, 10.0) if row.distance is not None else None,
+            x=place.x, y=place.y, zone=place.zone)))
+    known = sum(1 for i in idents.values() if i.kind == "known")
+    return {"matched": known, "unknown": len(idents) - known}
