@@ -1,19 +1,37 @@
-"""Real brokers for tests: an embedded amqtt on a free loopback port.
+"""Real brokers for tests: the hardened embedded SRS broker, and Mosquitto from the export.
 
-The ``srs_broker`` fixture (conftest.py) yields a :class:`BrokerHandle`; tests get
-credentials for a role with ``handle.client_config(user, role)``.
+Fixtures (conftest.py) yield a :class:`BrokerHandle`; tests get credentials for a
+role with ``handle.client_config(user, role)``, which creates the user on first use.
+Connect with client id == user name (or ``user:suffix``): the broker refuses others.
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
+import secrets
+import shutil
+import signal
 import socket
+import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from srs.config import MqttConfig
+from argon2 import PasswordHasher
+
+from broker.config import BrokerConfig
+from broker.users import UserStore, default_path
+from srs.config import MqttConfig, SrsConfig
+from srs.mqtt import make_client
+
+# Cheap hashes keep tests fast; the parameters live in each hash, so the broker
+# verifies them as it would production-cost ones.
+FAST_ARGON2 = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+FAST_PBKDF2_ITERATIONS = 1_000
+START_TIMEOUT_S = 15.0
 
 
 def free_port() -> int:
@@ -22,43 +40,134 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def fast_user_store(path: Path) -> UserStore:
+    return UserStore(path, hasher=FAST_ARGON2, pbkdf2_iterations=FAST_PBKDF2_ITERATIONS)
+
+
 @dataclass
 class BrokerHandle:
     host: str
     port: int
+    store: UserStore | None = None
+    kind: str = "amqtt"
     passwords: dict[str, str] = field(default_factory=dict)
+    on_users_changed: Callable[[str, str], None] | None = field(default=None, repr=False)
 
     def client_config(self, user: str, role: str = "core") -> MqttConfig:
-        password = self.passwords.setdefault(user, f"pw-{user}")
-        return MqttConfig(host=self.host, port=self.port, username=user, password=password)
+        """Credentials for ``user`` with ``role`` (created on first use)."""
+        if user not in self.passwords:
+            if self.store is None:
+                self.passwords[user] = f"pw-{user}"
+            else:
+                existing = self.store.role_of(user)
+                if existing is not None and existing != role:
+                    raise ValueError(f"user {user!r} already exists with role {existing}")
+                password = secrets.token_urlsafe(12)
+                if existing is None:
+                    self.store.add(user, role, password)
+                else:
+                    self.store.set_password(user, password)
+                self.passwords[user] = password
+                if self.on_users_changed is not None:
+                    self.on_users_changed(user, password)
+        return MqttConfig(host=self.host, port=self.port, username=user,
+                          password=self.passwords[user])
 
 
 @contextmanager
-def plain_amqtt() -> Iterator[BrokerHandle]:
-    """A stock amqtt broker (placeholder until broker/ provides the hardened one)."""
-    from amqtt.broker import Broker
+def embedded_broker(data_dir: Path, max_payload_bytes: int = 64 * 1024,
+                    ) -> Iterator[BrokerHandle]:
+    """The hardened SRS broker on a free loopback port, users in ``data_dir``."""
+    from broker.server import EmbeddedBroker
+
+    cfg = SrsConfig(data_dir=data_dir,
+                    broker=BrokerConfig(bind="127.0.0.1", port=0,
+                                        max_payload_bytes=max_payload_bytes))
+    store = fast_user_store(default_path(cfg))
+    with EmbeddedBroker(cfg) as broker:
+        yield BrokerHandle("127.0.0.1", broker.port, store=store, kind="amqtt")
+
+
+def mosquitto_binary() -> str | None:
+    return shutil.which("mosquitto") or next(
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()),
+        None)
+
+
+def _can_connect(mqtt: MqttConfig, client_id: str) -> bool:
+    """One blocking CONNECT; True when the broker accepts these credentials."""
+    client = make_client(mqtt, client_id)
+    accepted: list[bool] = []
+    client.on_connect = lambda c, u, f, rc, p=None: accepted.append(not rc.is_failure)
+    try:
+        client.connect(mqtt.host, mqtt.port, keepalive=5)
+        deadline = time.monotonic() + 5
+        while not accepted and time.monotonic() < deadline:
+            client.loop(0.05)
+        client.disconnect()
+        return bool(accepted and accepted[0])
+    except OSError:
+        return False
+
+
+@contextmanager
+def mosquitto_broker(workdir: Path, mosquitto: str,
+                     max_payload_bytes: int = 64 * 1024) -> Iterator[BrokerHandle]:
+    """A real ``mosquitto -c`` running the exported SRS config on a free port."""
+    from broker.export import export_mosquitto
 
     port = free_port()
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    config = {"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}}}
-    broker_box: dict[str, Broker] = {}
+    cfg = SrsConfig(data_dir=workdir / "var",
+                    broker=BrokerConfig(bind="127.0.0.1", port=port,
+                                        max_payload_bytes=max_payload_bytes))
+    store = fast_user_store(default_path(cfg))
+    out = workdir / "mosquitto"
+    lock = threading.Lock()
 
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        broker = Broker(config, loop=loop)
-        broker_box["b"] = broker
-        loop.run_until_complete(broker.start())
-        started.set()
-        loop.run_forever()
+    def export() -> Path:
+        conf = export_mosquitto(cfg, store, out)[-1]
+        if os.geteuid() == 0:  # as root, mosquitto would switch to user "mosquitto"
+            with conf.open("a") as fh:
+                fh.write("user root\n")
+        return conf
 
-    thread = threading.Thread(target=run, name="amqtt-test", daemon=True)
-    thread.start()
-    if not started.wait(10):
-        raise RuntimeError("amqtt did not start within 10 s")
+    conf = export()
+    log_path = workdir / "mosquitto.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    handle = BrokerHandle("127.0.0.1", port, store=store, kind="mosquitto")
+
+    def reload(user: str, password: str) -> None:
+        # New users reach Mosquitto by re-export + SIGHUP; wait until it accepts them.
+        with lock:
+            export()
+            proc.send_signal(signal.SIGHUP)
+            probe = MqttConfig(host="127.0.0.1", port=port, username=user, password=password)
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while not _can_connect(probe, user):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"mosquitto did not load user {user!r}: "
+                                       f"{log_path.read_text()[-2000:]}")
+                time.sleep(0.05)
+
+    handle.on_users_changed = reload
     try:
-        yield BrokerHandle("127.0.0.1", port)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {log_path.read_text()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("mosquitto did not open its port") from None
+                time.sleep(0.05)
+        yield handle
     finally:
-        asyncio.run_coroutine_threadsafe(broker_box["b"].shutdown(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

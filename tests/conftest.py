@@ -10,7 +10,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.brokers import BrokerHandle, plain_amqtt  # noqa: E402
+from tests import brokers  # noqa: E402
+from tests.brokers import BrokerHandle  # noqa: E402
 
 MEDIA = Path(__file__).parent / "data" / "media"
 
@@ -22,7 +23,19 @@ def media() -> Path:
 
 
 @pytest.fixture
-def srs_broker() -> Iterator[BrokerHandle]:
-    """A real broker on a free loopback port, stopped after the test."""
-    with plain_amqtt() as handle:
+def srs_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandle]:
+    """The hardened SRS broker on a free loopback port (users in a tmp dir), stopped after
+    the test. ``client_config(user, role)`` creates the user with that role."""
+    with brokers.embedded_broker(tmp_path_factory.mktemp("srs-broker")) as handle:
+        yield handle
+
+
+@pytest.fixture
+def mosquitto_broker(tmp_path_factory: pytest.TempPathFactory,
+                            ) -> Iterator[BrokerHandle]:
+    """A real Mosquitto running the `srs broker export` files, terminated after the test."""
+    binary = brokers.mosquitto_binary()
+    if binary is None:
+        pytest.skip("the mosquitto binary is not installed (apt-get install mosquitto)")
+    with brokers.mosquitto_broker(tmp_path_factory.mktemp("mosquitto"), binary) as handle:
         yield handle

@@ -1,0 +1,103 @@
+"""UserStore: hashes, file handling, validation."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from broker.users import UserError, UserStore, mosquitto_hash, mosquitto_verify
+from tests.brokers import fast_user_store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> UserStore:
+    return fast_user_store(tmp_path / "broker" / "users.json")
+
+
+def test_add_verify_and_generated_password(store: UserStore) -> None:
+    password = store.add("cam1", "camera")
+    assert len(password) >= 16
+    assert store.verify("cam1", password)
+    assert not store.verify("cam1", password + "x")
+    assert not store.verify("nobody", password)
+    assert not store.verify("cam1", "")
+    assert store.role_of("cam1") == "camera"
+    assert store.role_of("nobody") is None
+
+
+def test_file_is_private_and_holds_no_plaintext(store: UserStore) -> None:
+    store.add("core", "core", "correct horse battery")
+    mode = stat.S_IMODE(store.path.stat().st_mode)
+    assert mode == 0o600
+    text = store.path.read_text()
+    assert "correct horse battery" not in text
+    entry = json.loads(text)["users"]["core"]
+    assert entry["argon2"].startswith("$argon2id$")
+    assert mosquitto_verify("correct horse battery", entry["mosquitto"])
+
+
+def test_secrets_never_in_repr(store: UserStore) -> None:
+    store.add("op1", "operator", "s3cret-password")
+    shown = repr(store) + repr(store.list())
+    assert "s3cret" not in shown and "argon2" not in shown
+
+
+def test_passwd_and_remove(store: UserStore) -> None:
+    store.add("op1", "operator", "first-password")
+    store.set_password("op1", "second-password")
+    assert store.verify("op1", "second-password")
+    assert not store.verify("op1", "first-password")
+    store.remove("op1")
+    assert store.list() == []
+    with pytest.raises(UserError, match="no user"):
+        store.remove("op1")
+    with pytest.raises(UserError, match="no user"):
+        store.set_password("op1", "whatever-password")
+
+
+@pytest.mark.parametrize(("name", "role", "message"), [
+    ("cam/1", "camera", "not valid"),
+    ("+", "camera", "not valid"),
+    ("", "camera", "not valid"),
+    ("cam1", "superuser", "not one of"),
+])
+def test_bad_names_and_roles_are_refused(store: UserStore, name: str, role: str,
+                                         message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        store.add(name, role)
+
+
+def test_duplicates_and_short_passwords_are_refused(store: UserStore) -> None:
+    store.add("cam1", "camera")
+    with pytest.raises(UserError, match="already exists"):
+        store.add("cam1", "camera")
+    with pytest.raises(UserError, match="at least 8"):
+        store.add("cam2", "camera", "short")
+
+
+def test_changes_by_another_process_are_seen(store: UserStore) -> None:
+    other = fast_user_store(store.path)
+    assert store.role_of("cam9") is None
+    other.add("cam9", "camera", "password-nine")
+    assert store.role_of("cam9") == "camera"
+    assert store.verify("cam9", "password-nine")
+    other.remove("cam9")
+    assert store.role_of("cam9") is None
+
+
+def test_a_damaged_file_is_a_clear_error(store: UserStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("{not json")
+    with pytest.raises(UserError, match="damaged"):
+        store.list()
+
+
+def test_mosquitto_hash_format() -> None:
+    digest = mosquitto_hash("pw", iterations=101, salt=b"\x00" * 12)
+    assert digest.startswith("$7$101$AAAAAAAAAAAAAAAA$")
+    assert mosquitto_verify("pw", digest)
+    assert not mosquitto_verify("other", digest)
+    assert not mosquitto_verify("pw", "$6$garbage")
