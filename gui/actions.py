@@ -32,7 +32,7 @@ def image_b64(path: Path, limit: int = commands.MAX_IMAGE_B64) -> str:
         data = QByteArray()
         buf = QBuffer(data)
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buf, b"JPEG", quality)
+        image.save(buf, "JPEG", quality)  # type: ignore[call-overload]
         text = base64.b64encode(bytes(data.data())).decode("ascii")
         if len(text) <= limit:
             return text
@@ -68,6 +68,10 @@ def history_rows(result: Any) -> list[EventRow]:
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
+        row = _core_sighting(item)
+        if row is not None:
+            rows.append(row)
+            continue
         for model in (payloads.Sighting, payloads.ZoneEvent, payloads.Alert):
             try:
                 rows.append(event_from(model.model_validate(item)))
@@ -75,6 +79,24 @@ def history_rows(result: Any) -> list[EventRow]:
             except ValidationError:
                 continue
     return rows
+
+
+def _core_sighting(item: dict[str, Any]) -> EventRow | None:
+    """A row of core's history answer (store.query_sightings: id, seen_at, camera_id...)."""
+    try:
+        at, camera, sid = float(item["seen_at"]), str(item["camera_id"]), item.get("id")
+    except (KeyError, TypeError, ValueError):
+        return None
+    key = item.get("person_key")
+    zone = item.get("zone")
+    distance = item.get("distance")
+    detail = " ".join(part for part in (
+        f"seen in {zone}" if isinstance(zone, str) and zone else "seen",
+        str(item.get("kind") or ""),
+        f"distance {distance:.2f}" if isinstance(distance, int | float) else "") if part)
+    return EventRow(at, "sighting", key if isinstance(key, str) else None,
+                    str(item.get("label") or key or "Unidentified")[:128], camera[:64], detail,
+                    sid if isinstance(sid, int) and not isinstance(sid, bool) else None)
 
 
 def describe(command: Any) -> str:

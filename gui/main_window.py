@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.live_buffer: list[Any] = []  # live events held while a history search is shown
         self.history_mode = False
         self._live_rows: list[Any] = []
+        self._core_state = ""
         self._build_layout()
         self.actions_ = OperatorActions(self)
         self._build_status()
@@ -135,6 +136,9 @@ class MainWindow(QMainWindow):
         self.on_event(alert)
 
     def on_core_status(self, status: payloads.CoreStatus) -> None:
+        if status.state == "online" and self._core_state != "online" and self.worker:
+            self.worker.register_key()  # a restarted core has forgotten this session's key
+        self._core_state = status.state
         self.core_label.setText(f"core: {status.state}, {status.accepted} accepted, "
                                 f"{status.matched} recognised")
 
@@ -178,7 +182,9 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             for command in self.worker.expire_requests(self.cfg.request_timeout_s):
                 self.show_result(f"✖ {describe(command)}: core did not answer within "
-                                 f"{self.cfg.request_timeout_s:.0f} s", error=True)
+                                 f"{self.cfg.request_timeout_s:.0f} s (is core running?); "
+                                 "try again", error=True)
+                self.worker.register_key()
 
     # --- views ----------------------------------------------------------------------
 

@@ -98,6 +98,12 @@ class MqttWorker(QObject):
         self._publish_request(commands.Request(request_id=rid, command=command))
         return rid
 
+    def register_key(self) -> None:
+        """Announce this session's key (signed with it). Sent on every connect and again
+        when core comes back online, because core keeps operator keys in memory only."""
+        register = commands.RegisterKey(public_key=self._session_key.public_key_b64)
+        self._publish_request(commands.Request(request_id=uuid.uuid4().hex, command=register))
+
     def expire_requests(self, timeout_s: float, now: float | None = None) -> list[Any]:
         """Forget and return the commands that got no answer within ``timeout_s``."""
         now = time.time() if now is None else now
@@ -132,9 +138,7 @@ class MqttWorker(QObject):
             return
         # Key topic first so core's key is known before the state it signs arrives.
         client.subscribe([(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)])
-        # Each (clean) session starts by announcing the session key, signed with it.
-        register = commands.RegisterKey(public_key=self._session_key.public_key_b64)
-        self._publish_request(commands.Request(request_id=uuid.uuid4().hex, command=register))
+        self.register_key()
         self._set_state(CONNECTED, f"connected to {self._mqtt_cfg.host}:{self._mqtt_cfg.port} "
                         f"as {self.user}")
 

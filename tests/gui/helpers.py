@@ -88,7 +88,7 @@ class FakeCore:
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         user = topics.parse(msg.topic).subject or ""
         issuer = topics.operator_issuer(user)
-        claims = jwt.decode(msg.payload, options={"verify_signature": False})
+        claims = jwt.decode(bytes(msg.payload), options={"verify_signature": False})
         announced = claims["data"]["command"]
         if announced.get("action") == "register_key":
             # Proof of possession: the RegisterKey request is signed with the key it carries.
@@ -103,7 +103,9 @@ class FakeCore:
             self.requests.append(verified.payload)
             self._got.notify_all()
         if self.on_request is not None:
-            self.on_request(user, verified.payload)
+            # Off paho's thread: publishing and waiting for PUBACK inside it would deadlock.
+            threading.Thread(target=self.on_request, args=(user, verified.payload),
+                             daemon=True).start()
 
     def reply(self, user: str, request: commands.Request, **fields: Any) -> None:
         self.publish(topics.response(user), commands.Response(request_id=request.request_id,
@@ -129,3 +131,22 @@ def position(key: str, x: float, y: float, *, identity: str = "known", label: st
     return payloads.PersonPosition(person_key=key, identity=identity,  # type: ignore[arg-type]
                                    label=label, x=x, y=y, zone=zone, confidence=0.9,
                                    last_seen=time.time(), cameras=["cam1"], gone=gone)
+
+
+def publish_as_camera(broker: BrokerHandle, camera_id: str, payload: BaseModel,
+                      key: SigningKey) -> None:
+    """Publish ``payload`` retained on the camera's status topic, as that camera."""
+    cfg = broker.client_config(camera_id, "camera")
+    watch = ConnectionWatcher()
+    client = make_client(cfg, camera_id)
+    client.on_connect = watch.on_connect
+    client.connect(cfg.host, cfg.port)
+    client.loop_start()
+    try:
+        if not watch.connected.wait(10):
+            raise RuntimeError(f"camera {camera_id} could not connect: {watch.last_error}")
+        topic = topics.camera_status(camera_id)
+        client.publish(topic, sign(payload, topic, key), qos=1, retain=True).wait_for_publish(5)
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,77 @@
+"""Live state from a (fake) core over a real broker reaches the right widgets."""
+
+from __future__ import annotations
+
+import time
+
+from gui.floorplan import scene
+from gui.main_window import MainWindow
+from srs.wire import SigningKey, payloads, topics
+from tests.brokers import BrokerHandle
+from tests.gui.helpers import FakeCore, demo_plan, position, publish_as_camera
+
+
+def _settle(window: MainWindow, qtbot, key: str) -> None:
+    marker = window.plan.markers[key]
+    qtbot.waitUntil(lambda: marker.pos() == marker.target, timeout=5_000)
+
+
+def test_position_moves_the_right_marker(qtbot, window: MainWindow, fake_core: FakeCore) -> None:
+    fake_core.publish(topics.site(), demo_plan(), retain=True)
+    fake_core.publish(topics.position("p1"), position("p1", 2, 3), retain=True)
+    fake_core.publish(topics.position("p2"), position("p2", 5, 5, label="Bob"), retain=True)
+    qtbot.waitUntil(lambda: {"p1", "p2"} <= set(window.plan.markers), timeout=5_000)
+    p2_before = window.plan.markers["p2"].pos()
+
+    fake_core.publish(topics.position("p1"), position("p1", 15, 7, zone="lab"), retain=True)
+    marker = window.plan.markers["p1"]
+    qtbot.waitUntil(lambda: marker.target == scene(15, 7), timeout=5_000)
+    _settle(window, qtbot, "p1")
+    assert marker.pos() == scene(15, 7)
+    assert window.plan.markers["p2"].pos() == p2_before  # the other marker did not move
+    assert marker.label.text() == "Alice"
+    assert window.people.get("p1").zone == "lab"  # type: ignore[union-attr]
+    assert not marker.trail.path().isEmpty()  # the trail shows where it came from
+
+
+def test_gone_person_disappears(qtbot, window: MainWindow, fake_core: FakeCore) -> None:
+    fake_core.publish(topics.position("p1"), position("p1", 2, 3), retain=True)
+    qtbot.waitUntil(lambda: "p1" in window.plan.markers, timeout=5_000)
+    fake_core.publish(topics.position("p1"), position("p1", 2, 3, gone=True), retain=True)
+    qtbot.waitUntil(lambda: "p1" not in window.plan.markers, timeout=5_000)
+    assert window.people.rowCount() == 0
+
+
+def test_silent_camera_turns_its_cone_offline(qtbot, window: MainWindow, fake_core: FakeCore,
+                                              srs_broker: BrokerHandle) -> None:
+    fake_core.publish(topics.site(), demo_plan(), retain=True)
+    qtbot.waitUntil(lambda: "cam1" in window.plan.cameras, timeout=5_000)
+    sent = time.time()
+    status = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=sent,
+                                   heartbeat_interval_s=10, fps=9.5, outbox_depth=3)
+    cam_key = SigningKey.generate(topics.camera_issuer("cam1"))
+    publish_as_camera(srs_broker, "cam1", status, cam_key)
+    cone = window.plan.cameras["cam1"]
+    qtbot.waitUntil(lambda: cone.online, timeout=5_000)
+    assert not window.plan.cameras["cam2"].online  # never heard of: offline
+
+    window.tick_second(now=sent + 29)  # within 3 heartbeat intervals
+    assert cone.online
+    window.tick_second(now=sent + 31)  # silent for more than 3 intervals
+    assert not cone.online
+    row = window.cameras.camera_ids().index("cam1")
+    assert window.cameras.index(row, 1).data() == "offline"
+    assert window.cameras.index(row, 4).data() == "3"
+
+
+def test_alert_shows_a_banner_until_acknowledged(qtbot, window: MainWindow,
+                                                 fake_core: FakeCore) -> None:
+    alert = payloads.Alert(alert_id="a1", kind="unknown_in_restricted", severity="critical",
+                           message="Unknown 7 entered Lab (restricted)", at=time.time(),
+                           person_key="u7", zone="lab")
+    fake_core.publish(topics.alerts(), alert)
+    qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=5_000)
+    assert "Unknown 7 entered Lab" in window.banner.text.text()
+    assert window.events.row(0).kind == "alert"
+    window.banner.ack.click()
+    assert not window.banner.isVisibleTo(window)
