@@ -97,10 +97,15 @@ class ViewEstimate:
 
 def estimate(pose: CameraPose, bbox: BBox, frame_width: int, kind: Kind) -> ViewEstimate:
     """Single-view position of the person whose face/profile is ``bbox``."""
-    cx = bbox.x + bbox.w / 2.0
+    return locate(pose, bbox.x + bbox.w / 2.0, bbox.w, frame_width, real_width_m(kind))
+
+
+def locate(pose: CameraPose, cx: float, width_px: float, frame_width: float,
+           real_width: float) -> ViewEstimate:
+    """:func:`estimate` on sub-pixel values: box centre column and box width."""
     off = offset_rad(cx, frame_width, pose.hfov_deg)
     bearing = world_bearing_rad(pose.yaw_deg, off)
-    slant = slant_range_m(bbox.w, frame_width, pose.hfov_deg, real_width_m(kind), off)
+    slant = slant_range_m(width_px, frame_width, pose.hfov_deg, real_width, off)
     dist = ground_distance_m(slant, pose.height_m)
     return ViewEstimate(pose.camera_id, pose.x, pose.y, bearing, dist,
                         pose.x + dist * math.cos(bearing), pose.y + dist * math.sin(bearing))

@@ -102,12 +102,12 @@ def check_plan(plan: SitePlan) -> list[str]:
     for i, zone in enumerate(plan.zones):
         where = f"zones[{i}] (id {zone.zone_id!r})"
         poly = zone_polygon(zone)
-        if abs(polygon_area(poly)) < 1e-6:
-            problems.append(f"{where}: polygon encloses no area (points are collinear "
-                            "or repeated)")
-        elif self_intersects(poly):
+        if self_intersects(poly):
             problems.append(f"{where}: polygon crosses itself; list the corners in order "
                             "around the zone")
+        elif abs(polygon_area(poly)) < 1e-6:
+            problems.append(f"{where}: polygon encloses no area (points are collinear "
+                            "or repeated)")
         for j, (x, y) in enumerate(poly):
             if not inside(x, y):
                 problems.append(f"{where}: polygon point {j} = [{x:g}, {y:g}] lies outside "

@@ -1,0 +1,217 @@
+"""The locator with simulated cameras: placement, identity of profiles, zones, alerts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from core import geometry
+from core.locator import Locator
+from core.observation import LocatorResult
+from core.site import parse_site
+from srs.wire.payloads import CameraStatus
+from srs.wire.site import CameraPose
+from tests.core.sim import observation
+
+SITE = parse_site({
+    "name": "test site", "width_m": 10.0, "height_m": 6.0,
+    "zones": [
+        {"id": "hall", "name": "Hall", "polygon": [[0, 0], [6, 0], [6, 6], [0, 6]]},
+        {"id": "vault", "name": "Vault", "restricted": True,
+         "polygon": [[6, 0], [10, 0], [10, 6], [6, 6]]},
+    ],
+    "cameras": [
+        {"id": "a", "x": 0.1, "y": 0.1, "yaw_deg": 45, "hfov_deg": 90, "image_width": 1280},
+        {"id": "b", "x": 9.9, "y": 0.1, "yaw_deg": 135, "hfov_deg": 90, "image_width": 1280},
+    ],
+})
+
+
+def cam(camera_id: str) -> CameraPose:
+    pose = SITE.camera(camera_id)
+    assert pose is not None
+    return pose
+
+
+A, B = cam("a"), cam("b")
+
+
+def test_two_cameras_place_within_half_a_metre() -> None:
+    loc = Locator(SITE)
+    for i in range(6):   # 5 fps per camera, interleaved, faces 10 % wider than assumed
+        for c in (A, B):
+            result = loc.observe([observation(c, 4.0, 3.0, 100 + i * 0.2,
+                                              real_width=0.165)], now=100 + i * 0.2)
+    (pos,) = result.positions
+    assert math.hypot(pos.x - 4.0, pos.y - 3.0) < 0.5
+    assert pos.cameras == ["a", "b"] and pos.person_key == "p1" and pos.zone == "hall"
+
+
+def test_one_camera_alone_within_the_documented_error() -> None:
+    loc = Locator(SITE)
+    for true_width in (0.135, 0.165):
+        for x, y in ((2.0, 3.0), (4.0, 1.5), (5.5, 5.0)):
+            result = loc.observe([observation(A, x, y, 100, real_width=true_width)], now=100)
+            loc.forget("p1", 100)
+            (p,) = result.placements
+            assert p.x is not None and p.y is not None
+            distance = math.hypot(x - A.x, y - A.y)
+            assert math.hypot(p.x - x, p.y - y) <= geometry.single_view_error_m(distance)
+
+
+def test_profile_continuing_a_recognised_face_keeps_the_name() -> None:
+    loc = Locator(SITE)
+    loc.observe([observation(A, 3, 3, 100, track_id=7)], now=100)
+    result = loc.observe([observation(A, 3.2, 3, 100.5, track_id=7, person=None,
+                                      kind="profile", label="Unidentified")], now=100.5)
+    (p,) = result.placements
+    assert (p.person_key, p.identity, p.label) == ("p1", "known", "Ada Lovelace")
+    assert result.positions[0].label == "Ada Lovelace"
+
+
+def test_profile_on_another_track_stays_unidentified_until_recognised() -> None:
+    loc = Locator(SITE)
+    loc.observe([observation(A, 3, 3, 100, track_id=7)], now=100)
+    result = loc.observe([observation(A, 2, 4, 100.2, track_id=8, person=None,
+                                      kind="profile", label="Unidentified")], now=100.2)
+    (p,) = result.placements
+    assert (p.person_key, p.identity) == ("t-a-8", "unidentified") and p.x is not None
+    # The same track turns to the camera and is recognised: the stand-in is retired.
+    result = loc.observe([observation(A, 2, 4, 100.4, track_id=8, person=2,
+                                      label="Grace Hopper")], now=100.4)
+    assert result.placements[0].person_key == "p2"
+    gone = [pos for pos in result.positions if pos.gone]
+    assert [g.person_key for g in gone] == ["t-a-8"]
+    assert {pos.person_key for pos in loc.people()} == {"p1", "p2"}
+
+
+def test_an_old_track_lends_no_identity() -> None:
+    loc = Locator(SITE, track_ttl_s=10)
+    loc.observe([observation(A, 3, 3, 100, track_id=7)], now=100)
+    result = loc.observe([observation(A, 3, 3, 120, track_id=7, person=None,
+                                      kind="profile")], now=120)
+    assert result.placements[0].person_key == "t-a-7"
+
+
+def walk(loc: Locator, points: list[tuple[float, float]], t0: float = 100,
+         **kw: Any) -> list[LocatorResult]:
+    """Camera a sees one person at each point in turn, 5 frames a second."""
+    return [loc.observe([observation(A, x, y, t0 + i * 0.2, **kw)], now=t0 + i * 0.2)
+            for i, (x, y) in enumerate(points)]
+
+
+def test_unknown_in_restricted_zone_alerts_once_per_stay() -> None:
+    loc = Locator(SITE, smoothing=1.0)
+    unknown: dict[str, Any] = {"person": 5, "identity": "unknown", "label": "Unknown 5"}
+    results = walk(loc, [(3, 3)] + [(7.0 + 0.1 * (i % 3), 3) for i in range(12)], **unknown)
+    alerts = [a for r in results for a in r.alerts]
+    assert len(alerts) == 1
+    (alert,) = alerts
+    assert (alert.kind, alert.person_key, alert.zone) == ("unknown_in_restricted", "u5", "vault")
+    assert alert.severity == "critical"
+    # Leave and come back: a new stay, a new alert.
+    results = walk(loc, [(3, 3), (3, 3), (7, 3), (7, 3)], t0=110, **unknown)
+    assert sum(len(r.alerts) for r in results) == 1
+
+
+def test_known_people_and_unrestricted_zones_raise_nothing() -> None:
+    loc = Locator(SITE, smoothing=1.0)
+    assert not any(r.alerts for r in walk(loc, [(3, 3), (7, 3), (8, 3)]))
+    loc2 = Locator(SITE, smoothing=1.0)
+    assert not any(r.alerts for r in walk(loc2, [(2, 3), (3, 3)], person=5,
+                                           identity="unknown", label="Unknown 5"))
+
+
+def test_unidentified_in_restricted_zone_alerts() -> None:
+    loc = Locator(SITE, smoothing=1.0)
+    results = walk(loc, [(7, 3), (7, 3)], person=None, kind="profile", label="Unidentified")
+    assert [a.person_key for r in results for a in r.alerts] == ["t-a-1"]
+
+
+def test_zone_enter_and_leave_events() -> None:
+    loc = Locator(SITE, smoothing=1.0)
+    results = walk(loc, [(3, 3), (5.95, 3), (6.1, 3), (5.9, 3), (6.15, 3), (7.5, 3)])
+    events = [(e.action, e.zone, e.restricted) for r in results for e in r.zone_events]
+    assert events == [("enter", "hall", False), ("leave", "hall", False),
+                      ("enter", "vault", True)]
+    assert results[-1].placements[0].zone == "vault"
+
+
+def test_smoothing_damps_a_jump() -> None:
+    loc = Locator(SITE, smoothing=0.5)
+    walk(loc, [(3, 3)])
+    (pos,) = walk(loc, [(4, 3)], t0=101)[0].positions
+    assert 3.2 < pos.x < 3.8
+
+
+def test_people_not_seen_become_gone() -> None:
+    loc = Locator(SITE, stale_after_s=30)
+    walk(loc, [(3, 3)])
+    assert not loc.tick(120).positions
+    result = loc.tick(131)
+    (pos,) = result.positions
+    assert pos.gone and pos.person_key == "p1"
+    assert [(e.action, e.zone) for e in result.zone_events] == [("leave", "hall")]
+    assert not loc.tick(140).positions and not loc.people()
+
+
+def test_camera_without_pose_gives_a_placement_without_position() -> None:
+    loc = Locator(SITE)
+    unposed = A.model_copy(update={"camera_id": "nowhere"})
+    result = loc.observe([observation(A, 3, 3, 100), observation(unposed, 3, 3, 100, person=2),
+                          observation(B, 4, 3, 100, person=3)], now=100)
+    assert [(p.person_key, p.x is None) for p in result.placements] == [
+        ("p1", False), ("p2", True), ("p3", False)]
+    assert {p.person_key for p in result.positions} == {"p1", "p3"}
+
+
+def test_without_a_site_nothing_is_placed() -> None:
+    result = Locator(None).observe([observation(A, 3, 3, 100)], now=100)
+    assert result.placements[0].x is None and not result.positions
+
+
+def status(state: str = "online", interval: float = 10.0) -> CameraStatus:
+    return CameraStatus(camera_id="a", state=state, sent_at=100,  # type: ignore[arg-type]
+                        heartbeat_interval_s=interval)
+
+
+def test_camera_offline_alerts_once() -> None:
+    loc = Locator(SITE)
+    assert loc.camera_status(status(), now=100) == []
+    assert loc.tick(125).alerts == []                 # 2.5 intervals: not yet
+    (alert,) = loc.tick(131).alerts                   # 3.1 intervals
+    assert (alert.kind, alert.camera_id) == ("camera_offline", "a")
+    assert loc.tick(140).alerts == [] and loc.tick(500).alerts == []
+    assert loc.camera_status(status(), now=600) == []  # back: may alert again later
+    assert len(loc.tick(631).alerts) == 1
+
+
+def test_camera_saying_goodbye_alerts_once() -> None:
+    loc = Locator(SITE)
+    loc.camera_status(status(), now=100)
+    assert len(loc.camera_status(status("offline"), now=105)) == 1
+    assert loc.camera_status(status("offline"), now=106) == []
+    assert loc.tick(200).alerts == []
+
+
+def test_detections_keep_a_camera_alive() -> None:
+    loc = Locator(SITE)
+    loc.camera_status(status(), now=100)
+    loc.observe([observation(A, 3, 3, 125)], now=125)
+    assert loc.tick(150).alerts == []
+
+
+def test_rejection_burst_alerts_once_per_cooldown() -> None:
+    loc = Locator(SITE, rejection_threshold=5, rejection_cooldown_s=300)
+    assert loc.rejections(4, now=0) == []
+    (alert,) = loc.rejections(5, now=1)
+    assert alert.kind == "rejection_burst" and "5 messages" in alert.message
+    assert loc.rejections(50, now=2) == []
+    assert len(loc.rejections(6, now=400)) == 1
+
+
+def test_bad_smoothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="smoothing"):
+        Locator(SITE, smoothing=0)
