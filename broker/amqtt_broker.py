@@ -126,7 +126,7 @@ class SrsBroker(Broker):
             await writer.close()
             raise MQTTError(exc) from exc
         session.remote_address, session.remote_port = remote_address, remote_port
-        await self._authenticate(session, None)  # type: ignore[arg-type]
+        await self._authenticate(session, None)
         code = getattr(session, CONNACK_ATTR, NOT_AUTHORIZED)
         if code != CONNECTION_ACCEPTED:
             # Refuse before amqtt deletes or takes over any existing session.

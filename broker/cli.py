@@ -7,7 +7,6 @@ import getpass
 import json
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from srs.cli import add_command, add_group

@@ -40,7 +40,8 @@ def client_id_allowed(user: str, client_id: str | None) -> bool:
     """A client id must be the user name or ``<user>:<suffix>`` (no session takeover)."""
     if not client_id:
         return False
-    return client_id == user or (client_id.startswith(user + ":") and len(client_id) > len(user) + 1)
+    suffix = client_id[len(user) + 1:]
+    return client_id == user or (client_id.startswith(user + ":") and bool(suffix))
 
 
 def _store(config: object) -> UserStore:

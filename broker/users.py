@@ -73,7 +73,7 @@ def check_name(name: str) -> str:
 def check_role(role: str) -> Role:
     if role not in ROLES:
         raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    return role  # type: ignore[return-value]
+    return role
 
 
 def generate_password() -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from argon2 import PasswordHasher
+from pydantic import SecretStr
 
 from broker.config import BrokerConfig
 from broker.users import UserStore, default_path
@@ -71,7 +72,7 @@ class BrokerHandle:
                 if self.on_users_changed is not None:
                     self.on_users_changed(user, password)
         return MqttConfig(host=self.host, port=self.port, username=user,
-                          password=self.passwords[user])
+                          password=SecretStr(self.passwords[user]))
 
 
 @contextmanager
@@ -142,7 +143,8 @@ def mosquitto_broker(workdir: Path, mosquitto: str,
         with lock:
             export()
             proc.send_signal(signal.SIGHUP)
-            probe = MqttConfig(host="127.0.0.1", port=port, username=user, password=password)
+            probe = MqttConfig(host="127.0.0.1", port=port, username=user,
+                               password=SecretStr(password))
             deadline = time.monotonic() + START_TIMEOUT_S
             while not _can_connect(probe, user):
                 if time.monotonic() > deadline:

@@ -10,8 +10,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests import brokers  # noqa: E402
-from tests.brokers import BrokerHandle  # noqa: E402
+from tests import brokers
+from tests.brokers import BrokerHandle
 
 MEDIA = Path(__file__).parent / "data" / "media"
 

@@ -67,6 +67,7 @@ class Probe:
     def subscribe(self, topic: str, qos: int = 1) -> bool:
         """SUBSCRIBE and wait for SUBACK; True if granted."""
         _, mid = self.client.subscribe(topic, qos)
+        assert mid is not None
         with self._suback_event:
             if not self._suback_event.wait_for(lambda: mid in self._subacks, WAIT_S):
                 raise AssertionError(f"no SUBACK for {topic!r}")

@@ -1,0 +1,40 @@
+"""`srs broker export --format mosquitto` files (the running-Mosquitto proof is test_security)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from broker.config import BrokerConfig
+from broker.export import export_mosquitto
+from broker.users import default_path, mosquitto_verify
+from srs.config import SrsConfig
+from tests.brokers import fast_user_store
+
+
+def test_export_writes_the_same_users_and_rules(tmp_path: Path) -> None:
+    cfg = SrsConfig(data_dir=tmp_path, broker=BrokerConfig(port=1999, max_payload_bytes=4096))
+    store = fast_user_store(default_path(cfg))
+    store.add("cam1", "camera", "camera-password")
+    store.add("ha", "integrator", "integrator-password")
+    conf, passwd, acl = (tmp_path / "out" / n for n in ("mosquitto.conf", "passwd", "acl"))
+    assert sorted(export_mosquitto(cfg, store, tmp_path / "out")) == sorted([conf, passwd, acl])
+
+    text = conf.read_text()
+    assert "allow_anonymous false" in text
+    assert "message_size_limit 4096" in text
+    assert "listener 1999 127.0.0.1" in text
+    assert text.index("listener 1999") < text.index("use_username_as_clientid true")
+    assert "certfile" not in text
+
+    entries = dict(line.split(":", 1) for line in passwd.read_text().splitlines())
+    assert mosquitto_verify("camera-password", entries["cam1"])
+    assert stat.S_IMODE(passwd.stat().st_mode) == 0o600
+    assert "camera-password" not in passwd.read_text()
+
+    rules = acl.read_text()
+    assert "user cam1\ntopic write srs/v1/cameras/cam1/detections\n" in rules
+    assert "topic read srs/v1/cameras/cam1/ack" in rules
+    assert "%u" not in rules and "pattern" not in rules.replace("# ", "")
+    ha_block = rules.split("user ha\n")[1]
+    assert "detections" not in ha_block and "write" not in ha_block
