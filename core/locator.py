@@ -15,6 +15,7 @@ track is later recognised the unidentified stand-in is retired (gone).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Literal
@@ -28,6 +29,8 @@ from core.zones import ZoneIndex, ZoneShape
 from srs.wire.payloads import Alert, CameraStatus, IdentityKind, PersonPosition, ZoneEvent
 
 log = logging.getLogger(__name__)
+
+MAX_KEY = 64  # a person key is one topic level (srs.wire.topics.check_id)
 
 
 @dataclass(slots=True)
@@ -170,7 +173,7 @@ class Locator:
             self._tracks[tk] = _Track(obs.person_key, obs.identity, obs.label, obs.seen_at)
             return obs.person_key, obs.identity, obs.label
         if prev is None:
-            prev = _Track(unidentified_key(obs.camera_id, obs.track_id), "unidentified",
+            prev = _Track(_stand_in_key(obs.camera_id, obs.track_id), "unidentified",
                           obs.label, obs.seen_at)
             self._tracks[tk] = prev
         prev.last_seen = max(prev.last_seen, obs.seen_at)
@@ -221,6 +224,15 @@ class Locator:
             person.zone = None
         if person.placed:
             result.positions.append(_position(person, gone=True))
+
+
+def _stand_in_key(camera_id: str, track_id: int) -> str:
+    """``t-<camera>-<track>``, hashed when a long camera id would overflow a topic id."""
+    key = unidentified_key(camera_id, track_id)
+    if len(key) <= MAX_KEY:
+        return key
+    digest = hashlib.sha256(camera_id.encode()).hexdigest()[:16]
+    return unidentified_key(digest, track_id)
 
 
 def _position(p: _Person, gone: bool = False) -> PersonPosition:

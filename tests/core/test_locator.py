@@ -215,3 +215,15 @@ def test_rejection_burst_alerts_once_per_cooldown() -> None:
 def test_bad_smoothing_is_refused() -> None:
     with pytest.raises(ValueError, match="smoothing"):
         Locator(SITE, smoothing=0)
+
+
+def test_long_camera_ids_still_give_valid_person_keys() -> None:
+    long_id = "c" * 64
+    site = parse_site({"name": "t", "width_m": 10.0, "height_m": 6.0, "cameras": [
+        {"id": long_id, "x": 0.1, "y": 0.1, "yaw_deg": 45, "hfov_deg": 90}]})
+    pose = site.camera(long_id)
+    assert pose is not None
+    result = Locator(site).observe([observation(pose, 3, 3, 100, track_id=2**31,
+                                                person=None, kind="profile")], now=100)
+    (pos,) = result.positions
+    assert pos.person_key.startswith("t-") and len(pos.person_key) <= 64
