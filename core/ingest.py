@@ -111,7 +111,7 @@ class Ingest:
                 self.keyring.load(s)
             if force or revs.get(GALLERY) != old.get(GALLERY):
                 self.gallery = Gallery.load(s)
-                self.names = dict(s.execute(select(Person.id, Person.name)).tuples().all())
+                self.names = dict(s.execute(select(Person.id, Person.name)).all())
                 self.clusters = UnknownClusters.load(s, self.cfg.core.unknown_threshold)
                 log.info("gallery: %d encodings of %d people, %d anonymous identities",
                          len(self.gallery), len(self.names), len(self.clusters.ids))
@@ -188,9 +188,12 @@ class Ingest:
     def _store(self, fresh: list[tuple[Incoming, DetectionBatch]], result: BatchResult) -> None:
         with self.db.session() as s:
             keys = {(b.camera_id, b.seq) for _, b in fresh}
-            seen = set(s.execute(select(ProcessedMessage.camera_id, ProcessedMessage.seq)
-                                 .where(tuple_(ProcessedMessage.camera_id, ProcessedMessage.seq)
-                                        .in_(keys))).tuples().all()) if keys else set()
+            seen: set[tuple[str, int]] = set()
+            if keys:
+                pair = tuple_(ProcessedMessage.camera_id, ProcessedMessage.seq)
+                seen = {(c, n) for c, n in s.execute(
+                    select(ProcessedMessage.camera_id, ProcessedMessage.seq)
+                    .where(pair.in_(keys)))}
             new: list[Accepted] = []
             for msg, batch in fresh:
                 key = (batch.camera_id, batch.seq)

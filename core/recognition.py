@@ -54,8 +54,8 @@ class Gallery:
 
     @classmethod
     def load(cls, s: Session) -> Gallery:
-        rows = s.execute(select(FaceEncoding.person_id, FaceEncoding.vector)).tuples().all()
-        negs = s.execute(select(NegativeExample.person_id, NegativeExample.vector)).tuples().all()
+        rows = s.execute(select(FaceEncoding.person_id, FaceEncoding.vector)).all()
+        negs = s.execute(select(NegativeExample.person_id, NegativeExample.vector)).all()
         return cls(np.array([r[0] for r in rows], dtype=np.int64),
                    np.array([from_blob(r[1]) for r in rows]).reshape(-1, DIM),
                    np.array([n[0] for n in negs], dtype=np.int64),
@@ -82,7 +82,8 @@ class Gallery:
         second_d = np.sqrt(others.min(axis=1))
         best_d = np.sqrt(best_d2)
         limit = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (m,))
-        named = np.isfinite(best_d) & (best_d <= limit) & (second_d - best_d >= margin)
+        with np.errstate(invalid="ignore"):  # inf - inf when every person is vetoed
+            named = np.isfinite(best_d) & (best_d <= limit) & (second_d - best_d >= margin)
         return [Match(int(best_pid[i]) if named[i] else None, float(best_d[i]),
                       int(best_pid[i]) if np.isfinite(best_d[i]) else None,
                       float(second_d[i])) for i in range(m)]
@@ -113,7 +114,7 @@ class UnknownClusters:
     def load(cls, s: Session, threshold: float) -> UnknownClusters:
         c = cls(threshold)
         rows = s.execute(select(UnknownIdentity.id, UnknownIdentity.count,
-                                UnknownIdentity.centroid)).tuples().all()
+                                UnknownIdentity.centroid)).all()
         c.ids = [r[0] for r in rows]
         c.counts = [r[1] for r in rows]
         c.centroids = np.array([from_blob(r[2]) for r in rows],

@@ -89,10 +89,10 @@ def add_encodings(s: Session, person: Person, vectors: Sequence[np.ndarray],
 
 def list_people(s: Session) -> list[PersonInfo]:
     enc = dict(s.execute(select(FaceEncoding.person_id, func.count())
-                         .group_by(FaceEncoding.person_id)).tuples().all())
+                         .group_by(FaceEncoding.person_id)).all())
     seen = {pid: (n, last) for pid, n, last in s.execute(
         select(Sighting.person_id, func.count(), func.max(Sighting.seen_at))
-        .where(Sighting.person_id.is_not(None)).group_by(Sighting.person_id)).tuples()}
+        .where(Sighting.person_id.is_not(None)).group_by(Sighting.person_id))}
     out = []
     for p in s.scalars(select(Person).order_by(Person.name)):
         n, last = seen.get(p.id, (0, None))

@@ -50,6 +50,6 @@ def query_sightings(s: Session, *, person: str | None = None, camera: str | None
         raise StoreError("limit must be at least 1")
     rows = list(s.scalars(q.order_by(Sighting.seen_at.desc(), Sighting.id.desc()).limit(limit)))
     ids = {r.person_id for r in rows if r.person_id is not None}
-    names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).tuples()) \
+    names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) \
         if ids else {}
     return [describe(r, names) for r in rows]

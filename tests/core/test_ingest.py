@@ -1,0 +1,192 @@
+"""The ingest pipeline without a broker: real SQLite, real faces, signed messages."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from core import store
+from core.ingest import Incoming, Ingest
+from core.observation import LocatorResult, Observation, Placement
+from core.store.models import AuditEntry, ProcessedMessage, Sighting
+from srs.wire import topics
+from srs.wire.payloads import PersonPosition
+from srs.wire.payloads import Sighting as SightingMsg
+from srs.wire.signing import sign
+from tests.core.ingest_helpers import batch, camera_key, core_config, face_data
+
+CAM1, CAM2 = camera_key("cam1"), camera_key("cam2")
+
+
+@pytest.fixture
+def db(tmp_path):
+    faces = face_data()
+    database = store.open_store(core_config(tmp_path))
+    with database.session() as s:
+        store.add_camera(s, "cam1", CAM1.public_key_b64)
+        store.add_camera(s, "cam2", CAM2.public_key_b64)
+        for name in ("alex_lacamoire", "biden", "obama"):
+            person, _ = store.get_or_create_person(s, name)
+            vecs = [np.array(f[0][1]) for k, f in faces.items() if k.startswith(f"train/{name}/")]
+            store.add_encodings(s, person, vecs)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def ingest(tmp_path, db):
+    return Ingest(db, core_config(tmp_path))
+
+
+def msg(key, cam: str, seq: int, photo: str | None = None, **kw) -> Incoming:
+    faces = face_data()[photo] if photo else []
+    topic = topics.detections(cam)
+    return Incoming(topic, sign(batch(cam, seq, faces, **kw), topic, key))
+
+
+def stored(db) -> tuple[int, int]:
+    with db.session() as s:
+        return (s.scalar(select(func.count()).select_from(Sighting)) or 0,
+                s.scalar(select(func.count()).select_from(ProcessedMessage)) or 0)
+
+
+def sightings_out(result) -> list[SightingMsg]:
+    return [o.payload for o in result.outgoing if isinstance(o.payload, SightingMsg)]
+
+
+def test_known_and_unknown_people_across_cameras_and_restarts(tmp_path, db, ingest):
+    r = ingest.process([msg(CAM1, "cam1", 1, "test/obama_and_biden.jpg"),
+                        msg(CAM1, "cam1", 2, "test/kit_with_rose.jpg")])
+    assert r.acks == {"cam1": [1, 2]}
+    labels = [(s.identity, s.label) for s in sightings_out(r)]
+    assert labels[:2] == [("known", "biden"), ("known", "obama")]
+    stranger, rose, kit = (s.person_key for s in sightings_out(r)[2:])
+    assert len({stranger, rose, kit}) == 3 and all(k.startswith("u") for k in (rose, kit))
+    # The same unknown man, seen by another camera, is the same anonymous identity.
+    r2 = ingest.process([msg(CAM2, "cam2", 1, "test/johnsnow_test1.jpg")])
+    assert [s.person_key for s in sightings_out(r2)] == [kit]
+    # ...and stays so after a restart (identities are persisted).
+    restarted = Ingest(db, core_config(tmp_path))
+    r3 = restarted.process([msg(CAM1, "cam1", 3, "train/kit_harington/john2.jpeg")])
+    assert [s.person_key for s in sightings_out(r3)] == [kit]
+    assert ingest.counters.matched == 2 and ingest.counters.unknown == 4
+    with db.session() as s:
+        rows = store.query_sightings(s, person="obama")
+    assert [r["camera_id"] for r in rows] == ["cam1"] and rows[0]["distance"] < 0.6
+
+
+def test_duplicates_are_acked_again_and_stored_once(db, ingest):
+    first = ingest.process([msg(CAM1, "cam1", 5, "test/obama1.jpg")])
+    # Edge re-send (fresh signature) and a duplicate inside one batch.
+    again = ingest.process([msg(CAM1, "cam1", 5, "test/obama1.jpg"),
+                            msg(CAM1, "cam1", 5, "test/obama1.jpg")])
+    assert first.acks == {"cam1": [5]} and again.acks == {"cam1": [5, 5]}
+    assert sightings_out(again) == []
+    assert stored(db) == (1, 1)
+    assert ingest.counters.duplicates == 2 and ingest.counters.accepted == 1
+
+
+def _nan_message() -> Incoming:
+    topic = topics.detections("cam1")
+    data = batch("cam1", 9, face_data()["test/obama1.jpg"]).model_dump(mode="json")
+    data["detections"][0]["encoding"][0] = float("nan")
+    now = time.time()
+    claims = {"iss": "camera:cam1", "aud": "srs", "topic": topic, "iat": now,
+              "exp": now + 60, "jti": uuid.uuid4().hex, "data": data}
+    return Incoming(topic, jwt.encode(claims, CAM1.private_key, algorithm="EdDSA").encode())
+
+
+def _cases() -> dict[str, tuple[str, object]]:
+    topic1 = topics.detections("cam1")
+    ok = batch("cam1", 9, face_data()["test/obama1.jpg"])
+    big = batch("cam1", 9, face_data()["test/obama1.jpg"]).model_copy(
+        update={"snapshot_jpeg_b64": "A" * 48_000})
+    return {
+        "forged": ("bad_signature", Incoming(topic1, sign(ok, topic1, camera_key("cam1")))),
+        "oversize": ("oversize", Incoming(topic1, b"x" * 70_000)),
+        "nan": ("invalid_payload", _nan_message()),
+        "wrong_topic": ("wrong_topic", Incoming(
+            topic1, sign(ok, topics.camera_status("cam1"), CAM1))),
+        "other_camera": ("bad_signature", Incoming(topics.detections("cam2"),
+                                                   sign(ok, topics.detections("cam2"), CAM1))),
+        "id_mismatch": ("invalid_payload", Incoming(
+            topics.detections("cam2"), sign(ok, topics.detections("cam2"), CAM2))),
+        "unknown_camera": ("unknown_sender", Incoming(
+            topics.detections("cam9"), sign(ok, topics.detections("cam9"), camera_key("cam9")))),
+        "not_detections": ("bad_topic", Incoming(topics.sightings(), sign(ok, topic1, CAM1))),
+        "garbage": ("malformed", Incoming(topic1, b"not a token")),
+        "too_big_to_sign": ("oversize", Incoming(topic1, sign(big, topic1, CAM1) * 2)),
+    }
+
+
+@pytest.mark.parametrize("case", list(_cases()))
+def test_bad_messages_are_rejected_counted_audited_and_store_nothing(db, ingest, case):
+    reason, bad = _cases()[case]
+    result = ingest.process([bad])
+    assert result.acks == {} and result.outgoing == []
+    assert stored(db) == (0, 0)
+    assert ingest.counters.rejected == {reason: 1}
+    with db.session() as s:
+        assert s.scalars(select(AuditEntry.action).where(AuditEntry.category == "security")
+                         ).all() == [f"reject_{reason}"]
+    # The service goes on: a good message right after is stored.
+    assert ingest.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")]).acks == {"cam1": [1]}
+
+
+def test_replay_is_rejected_but_a_broker_redelivery_is_a_duplicate(db, ingest):
+    good = msg(CAM1, "cam1", 1, "test/obama1.jpg")
+    ingest.process([good])
+    ingest.process([good])
+    ingest.process([Incoming(good.topic, good.data, dup=True)])
+    assert ingest.counters.rejected == {"replayed": 1}
+    assert ingest.counters.duplicates == 1
+    assert stored(db) == (1, 1)
+
+
+def test_disabled_camera_is_refused_until_enabled(db, ingest):
+    with db.session() as s:
+        store.set_camera_enabled(s, "cam1", False)
+    ingest.refresh(force=True)
+    assert ingest.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")]).acks == {}
+    assert ingest.counters.rejected == {"unknown_sender": 1}
+    with db.session() as s:
+        store.set_camera_enabled(s, "cam1", True)
+    ingest.refresh(force=True)
+    assert ingest.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")]).acks == {"cam1": [1]}
+
+
+class PlacingLocator:
+    """A locator that puts everyone at (1, 2) in zone "hall" and reports positions."""
+
+    def __init__(self) -> None:
+        self.seen: list[Observation] = []
+
+    def observe(self, observations: list[Observation], now: float) -> LocatorResult:
+        self.seen += observations
+        res = LocatorResult()
+        for o in observations:
+            key = o.person_key or f"t-{o.camera_id}-{o.track_id}"
+            res.placements.append(Placement(key, o.identity, o.label, 1.0, 2.0, "hall"))
+            res.positions.append(PersonPosition(
+                person_key=key, identity=o.identity, label=o.label, x=1.0, y=2.0, zone="hall",
+                confidence=o.confidence, last_seen=o.seen_at, cameras=[o.camera_id]))
+        return res
+
+
+def test_placements_are_stored_and_positions_published(tmp_path, db):
+    locator = PlacingLocator()
+    ing = Ingest(db, core_config(tmp_path), locator)
+    r = ing.process([msg(CAM1, "cam1", 1, "test/obama1.jpg", profiles=1)])
+    assert [o.identity for o in locator.seen] == ["known", "unidentified"]
+    positions = [o for o in r.outgoing if o.retain]
+    assert {o.topic for o in positions} == {topics.position(locator.seen[0].person_key or ""),
+                                            topics.position("t-cam1-100")}
+    with db.session() as s:
+        rows = store.query_sightings(s)
+    assert {(r["kind"], r["x"], r["y"], r["zone"]) for r in rows} == {
+        ("face", 1.0, 2.0, "hall"), ("profile", 1.0, 2.0, "hall")}
