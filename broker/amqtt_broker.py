@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 # Room for the topic (up to 64 KiB by MQTT) and headers on top of the payload limit.
 HEADER_ALLOWANCE = 65_536 + 16
+# A client must send CONNECT this soon after opening the socket (amqtt waits forever).
+CONNECT_TIMEOUT_S = 10.0
 
 
 class PacketTooLarge(AMQTTError):
@@ -117,8 +119,12 @@ class SrsBroker(Broker):
                                          remote_address: str, remote_port: int,
                                          ) -> tuple[BrokerProtocolHandler, Session]:
         try:
-            handler, session = await self.handler_cls.init_from_connect(
-                reader, writer, self.plugins_manager)
+            handler, session = await asyncio.wait_for(self.handler_cls.init_from_connect(
+                reader, writer, self.plugins_manager), CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            await writer.close()
+            raise MQTTError(f"no CONNECT from {remote_address}:{remote_port} within "
+                            f"{CONNECT_TIMEOUT_S:.0f} s") from None
         except PacketTooLarge:
             await writer.close()
             raise

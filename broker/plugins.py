@@ -34,6 +34,9 @@ from broker.users import UserError, UserStore
 
 # The CONNACK return code decided by SrsAuthPlugin, read by broker.amqtt_broker.
 CONNACK_ATTR = "srs_connack"
+# argon2 costs ~64 MiB and a few hundred ms per check: bound the concurrent checks so
+# a flood of bad CONNECTs cannot exhaust memory or every core.
+CONCURRENT_CHECKS = 2
 
 
 def client_id_allowed(user: str, client_id: str | None) -> bool:
@@ -64,6 +67,7 @@ class SrsAuthPlugin(BaseAuthPlugin):
         self.store = _store(self.config)
         self.max_payload = int(self.config.max_payload_bytes)
         self.refused = 0
+        self._checks = asyncio.Semaphore(CONCURRENT_CHECKS)
 
     async def authenticate(self, *, session: Session) -> bool:
         code = await self._decide(session)
@@ -81,8 +85,9 @@ class SrsAuthPlugin(BaseAuthPlugin):
                         session.client_id)
             return NOT_AUTHORIZED
         try:
-            ok = await asyncio.get_running_loop().run_in_executor(
-                None, self.store.verify, user, password)
+            async with self._checks:
+                ok = await asyncio.get_running_loop().run_in_executor(
+                    None, self.store.verify, user, password)
             role = self.store.role_of(user) if ok else None
         except UserError as exc:
             log.error("refused %r from %s: %s", user, peer, exc)

@@ -110,6 +110,15 @@ class EmbeddedBroker:
             await self._broker.retain_message(None, topic, data, qos)
         self._saver = asyncio.create_task(self._save_periodically())
 
+    def stats(self) -> dict[str, int]:
+        """Counters of everything refused or dropped since start (for logs and tests)."""
+        manager = self.broker.plugins_manager
+        auth: Any = manager.get_plugin("SrsAuthPlugin")
+        topic: Any = manager.get_plugin("SrsTopicPlugin")
+        return {"connections_refused": auth.refused if auth else 0,
+                **{f"{action}_denied": n for action, n in (topic.denied if topic else {}).items()},
+                "oversize_dropped": self.broker.handler_cls.oversize_dropped}
+
     def _server_port(self, name: str) -> int:
         instance: Any = self.broker._servers[name].instance
         return int(instance.sockets[0].getsockname()[1])
@@ -133,6 +142,7 @@ class EmbeddedBroker:
             self._saver.cancel()
         if self._broker is not None:
             self._save()  # before shutdown: amqtt clears retained messages on shutdown
+            log.info("broker totals: %s", ", ".join(f"{k} {v}" for k, v in self.stats().items()))
             await self._broker.shutdown()
 
     def stop(self) -> None:

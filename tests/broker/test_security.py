@@ -143,3 +143,20 @@ def test_oversize_payload_never_reaches_a_subscriber(connect: Connect) -> None:
     cam.publish(topics.detections("cam1"), b"y" * limit)
     core.expect(topics.detections("cam1"), b"y" * limit)
     assert all(len(m.payload) <= limit for m in core.seen)
+
+
+def test_persistent_session_gets_what_was_published_while_offline(
+        any_broker: BrokerHandle, connect: Connect) -> None:
+    # core uses clean_session=False with client id "core" (core/service.py).
+    core_cfg = any_broker.client_config("core", "core")
+    core = Probe(core_cfg, "core", clean_session=False)
+    assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
+    core.close()
+    cam = connect("cam1", "camera")
+    cam.publish(topics.detections("cam1"), b"while-away", qos=1)
+    again = Probe(core_cfg, "core", clean_session=False)
+    try:
+        assert again.connect()
+        again.expect(topics.detections("cam1"), b"while-away")
+    finally:
+        again.close()

@@ -169,3 +169,42 @@ def test_paho_sees_the_refusal_reason(srs_broker: BrokerHandle) -> None:
     assert not wrong_id.connect()
     assert wrong_id.rc == paho.CONNACK_REFUSED_IDENTIFIER_REJECTED or \
         "identifier" in str(wrong_id.rc).lower()
+
+
+def test_refusals_are_counted(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    store = fast_user_store(default_path(cfg))
+    store.add("core", "core", "core-password")
+    store.add("cam1", "camera", "cam1-password")
+    with EmbeddedBroker(cfg) as server:
+        mqtt = MqttConfig(host="127.0.0.1", port=server.port)
+        assert not Probe(mqtt, "anon").connect()
+        core = Probe(mqtt.model_copy(update={"username": "core",
+                                             "password": SecretStr("core-password")}), "core")
+        assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
+        assert not core.subscribe("#")
+        cam = Probe(mqtt.model_copy(update={"username": "cam1",
+                                            "password": SecretStr("cam1-password")}), "cam1")
+        assert cam.connect()
+        cam.publish(topics.detections("cam2"), b"forged")
+        cam.publish(topics.detections("cam1"), b"x" * (64 * 1024 + 1))
+        cam.publish(topics.detections("cam1"), b"ok")
+        core.expect(topics.detections("cam1"), b"ok")
+        stats = server.stats()
+        for p in (core, cam):
+            p.close()
+    assert stats["connections_refused"] == 1
+    assert stats["subscribe_denied"] == 1
+    assert stats["publish_denied"] == 1
+    assert stats["oversize_dropped"] == 1
+
+
+def test_a_client_that_never_sends_connect_is_dropped(
+        srs_broker: BrokerHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from broker import amqtt_broker
+
+    monkeypatch.setattr(amqtt_broker, "CONNECT_TIMEOUT_S", 0.2)
+    with socket.create_connection((srs_broker.host, srs_broker.port), timeout=WAIT_S) as sock:
+        assert sock.recv(1) == b""  # closed by the broker, not by our timeout
