@@ -38,8 +38,7 @@ class PendingBatch:
     width: int
     height: int
     detections: list[tuple[TrackedDetection, Box]]  # with the box at source resolution
-    waits_for: set[int]  # track ids with an encoding in flight for this frame
-    deadline: float
+    waits_for: set[int]  # track ids with an encoding in flight (each has its deadline)
     snapshot: str | None = None
 
 
@@ -68,7 +67,8 @@ class Analyser:
         self.encoder = encoder if cfg.encode else None
         self.clock = clock or time.monotonic
         self.stats = AnalyserStats()
-        self._inflight: dict[int, tuple[Track, Future[list[float] | None]]] = {}
+        # track id -> (track, future, deadline of the message that asked for it)
+        self._inflight: dict[int, tuple[Track, Future[list[float] | None], float]] = {}
         self._pending: deque[PendingBatch] = deque()
 
     # --- analysis -------------------------------------------------------------
@@ -102,7 +102,12 @@ class Analyser:
             box = _to_source(td.box, scale, width, height)
             dets.append((td, box))
             self.stats.track_ids.add(td.track.track_id)
-            if td.kind != "face" or not self._wants_encoding(td.track, now):
+            if td.kind != "face":
+                continue
+            if td.track.track_id in self._inflight:  # asked for by an earlier frame
+                waits.add(td.track.track_id)
+                continue
+            if not self._wants_encoding(td.track, now):
                 continue
             if min(box[2], box[3]) < self.cfg.encode_min_px:
                 self.stats.gated += 1
@@ -112,18 +117,18 @@ class Analyser:
             if blur_score(full_gray, box) < self.cfg.blur_min:
                 self.stats.gated += 1
                 continue
-            if self._request(td.track, image, box, now):
+            if self._request(td.track, image, box, now + self.cfg.encoding_wait_s):
                 waits.add(td.track.track_id)
         self.stats.detections += len(dets)
         self._pending.append(PendingBatch(
-            frame.captured_at, width, height, dets, waits, now + self.cfg.encoding_wait_s,
+            frame.captured_at, width, height, dets, waits,
             self._snapshot(image) if self.cfg.snapshots else None))
 
     def _wants_encoding(self, track: Track, now: float) -> bool:
         return (self.encoder is not None and track.track_id not in self._inflight
                 and now >= track.encode_due_at)
 
-    def _request(self, track: Track, image: np.ndarray, box: Box, now: float) -> bool:
+    def _request(self, track: Track, image: np.ndarray, box: Box, deadline: float) -> bool:
         assert self.encoder is not None
         rgb, location = crop_for_encoding(image, box)
         fut = self.encoder.submit(rgb, location)
@@ -131,13 +136,13 @@ class Analyser:
             self.stats.encoder_busy += 1
             return False
         self.stats.encodings_requested += 1
-        track.encode_due_at = now + self.cfg.encode_refresh_s
-        self._inflight[track.track_id] = (track, fut)
+        track.encode_due_at = deadline - self.cfg.encoding_wait_s + self.cfg.encode_refresh_s
+        self._inflight[track.track_id] = (track, fut, deadline)
         return True
 
     def _collect(self) -> None:
         """Move finished encodings onto their tracks."""
-        for tid, (track, fut) in list(self._inflight.items()):
+        for tid, (track, fut, _) in list(self._inflight.items()):
             if not fut.done():
                 continue
             del self._inflight[tid]
@@ -174,19 +179,19 @@ class Analyser:
         still in flight (used at the end of a source and on shutdown).
         """
         out: list[dict[str, Any]] = []
+        if drain:  # every encoding in flight may still ride on a queued message
+            for tid, (_, fut, _) in list(self._inflight.items()):
+                try:
+                    fut.exception(timeout=max(30.0, self.cfg.encoding_wait_s))
+                except Exception:
+                    log.warning("the encoder did not answer for track %d", tid)
         while self._pending:
             batch = self._pending[0]
-            if drain:
-                for tid in batch.waits_for:
-                    item = self._inflight.get(tid)
-                    if item is not None:
-                        try:
-                            item[1].exception(timeout=max(30.0, self.cfg.encoding_wait_s))
-                        except Exception:
-                            log.warning("encoder did not answer for track %d", tid)
             self._collect()
-            waiting = any(tid in self._inflight for tid in batch.waits_for)
-            if waiting and not drain and self.clock() < batch.deadline:
+            now = self.clock()
+            waiting = any(tid in self._inflight and now < self._inflight[tid][2]
+                          for tid in batch.waits_for)
+            if waiting and not drain:
                 break
             self._pending.popleft()
             out.append(self._payload(batch))

@@ -57,7 +57,7 @@ class EdgeConfig(BaseModel):
     snapshots: bool = False
     snapshot_width: Annotated[int, Field(ge=32, le=1024)] = 160
     outbox_max_messages: Annotated[int, Field(ge=10, le=10_000_000)] = 100_000
-    outbox_max_age_s: Seconds = 7 * 86400.0
+    outbox_max_age_s: Annotated[float, Field(gt=0, le=365 * 86400)] = 7 * 86400.0
     ack_timeout_s: Seconds = 15.0
     max_inflight: Annotated[int, Field(ge=1, le=10_000)] = 200
     once_timeout_s: Seconds = 120.0

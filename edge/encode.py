@@ -62,6 +62,10 @@ def _worker_init() -> None:
     import face_recognition  # noqa: F401  (load the dlib models once per worker)
 
 
+def _ping() -> None:
+    pass
+
+
 class Encoder(Protocol):
     def submit(self, rgb: np.ndarray,
                location: tuple[int, int, int, int]) -> Future[list[float] | None] | None: ...
@@ -97,6 +101,9 @@ class EncoderPool:
         self._pool = ProcessPoolExecutor(max_workers=workers,
                                          mp_context=multiprocessing.get_context(method),
                                          initializer=_worker_init)
+        # Start the workers now: loading dlib's models takes seconds, better spent
+        # while the source opens than while the first faces wait.
+        self._warmup = self._pool.submit(_ping)
         self._max = max_pending
         self._pending = 0
         self._lock = threading.Lock()
@@ -106,6 +113,15 @@ class EncoderPool:
     @property
     def backlog(self) -> int:
         return self._pending
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Wait until a worker has loaded the models (True) or ``timeout`` passed."""
+        try:
+            self._warmup.result(timeout=timeout)
+            return True
+        except Exception as exc:
+            log.warning("encoder workers not ready after %.0f s: %s", timeout, exc)
+            return False
 
     def submit(self, rgb: np.ndarray,
                location: tuple[int, int, int, int]) -> Future[list[float] | None] | None:

@@ -112,6 +112,8 @@ class EdgeNode:
                                  first_track_id=self.outbox.get_meta("next_track_id", 1))
         self.link = Link(self.cfg, self.ecfg, self.outbox, self.key, self.status)
         self.link.start()
+        if self.encoder is not None:
+            self.encoder.wait_ready()  # once, at start: the first faces get encodings
         return self
 
     def __exit__(self, *exc: object) -> None:
