@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 HEADER_ALLOWANCE = 65_536 + 16
 # A client must send CONNECT this soon after opening the socket (amqtt waits forever).
 CONNECT_TIMEOUT_S = 10.0
+# Keepalive 0 ("never time me out") or anything longer is treated as this, so no
+# half-open connection lives forever (SRS clients use 30 s).
+MAX_KEEPALIVE_S = 3600
 
 
 class PacketTooLarge(AMQTTError):
@@ -162,8 +165,10 @@ class SrsBroker(Broker):
             session.parent = 1
         else:
             session.parent = 0
-        if session.keep_alive > 0:
-            session.keep_alive = math.ceil(session.keep_alive * 1.5)
+        keep_alive = session.keep_alive
+        if keep_alive <= 0 or keep_alive > MAX_KEEPALIVE_S:
+            keep_alive = MAX_KEEPALIVE_S
+        session.keep_alive = math.ceil(keep_alive * 1.5)
         return handler, session
 
     async def _authenticate(self, session: Session, _: Any) -> bool:

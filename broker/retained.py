@@ -28,7 +28,7 @@ def snapshot(retained: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def save(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".retained-", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)

@@ -86,6 +86,10 @@ class EmbeddedBroker:
         return self._broker
 
     def start(self) -> None:
+        b = self.cfg.broker
+        if b.bind not in ("127.0.0.1", "::1", "localhost") and not b.cert_file:
+            log.warning("listening on %s without TLS: passwords and detections cross the "
+                        "network in clear (set [broker] cert_file and key_file)", b.bind)
         if not UserStore(self.users_file).list():
             log.warning("no broker users in %s: every client will be refused "
                         "(add some with `srs user add NAME --role ROLE`)", self.users_file)

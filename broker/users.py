@@ -214,7 +214,7 @@ class UserStore:
                 "mosquitto": mosquitto_hash(password, self._iterations)}
 
     def _write(self, users: dict[str, dict[str, str]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         text = json.dumps({"version": FILE_VERSION, "users": users}, indent=2, sort_keys=True)
         fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)
         try:
