@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from core.commands import CommandHandler
 from core.ingest import Incoming, Ingest, Locator, Outgoing
+from core.locating import LocatorLink, default_locator
 from core.retention import purge
 from core.status import Counters
 from core.store import open_store
@@ -45,7 +46,8 @@ class CoreService:
         self.db = db or open_store(cfg)
         self.key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
         self.counters = Counters()
-        self.ingest = Ingest(self.db, cfg, locator, counters=self.counters)
+        self.link = LocatorLink(locator if locator is not None else default_locator(cfg))
+        self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
         self.commands = CommandHandler(self.db, cfg, self.ingest)
         self._queue: queue.Queue[Incoming] = queue.Queue(maxsize=cfg.core.queue_size)
         self._stop = threading.Event()
@@ -110,6 +112,9 @@ class CoreService:
                           (topics.ALL_REQUESTS, 1)])
         pub = PublicKey(sender=topics.CORE_SENDER, public_key=self.key.public_key_b64)
         self._publish(topics.key(topics.CORE_SENDER), pub, retain=True)
+        site = self.link.site_message()
+        if site is not None:
+            self._publish(site.topic, site.payload, retain=True)
         self._heartbeat()
         log.info("core connected to the broker (session present: %s)",
                  getattr(flags, "session_present", "?"))
@@ -145,6 +150,7 @@ class CoreService:
                 next_clear = now + 1.0
                 self._guard(self._clear_positions)
                 self._guard(self.ingest.refresh)
+                self._guard(self._tick)
 
     def _guard(self, fn: Any, *args: Any) -> None:
         try:
@@ -187,7 +193,9 @@ class CoreService:
                 self.counters.latency(done - t)
             self._send(result.outgoing)
         for item in statuses:
-            self.ingest.camera_status(item)
+            status = self.ingest.camera_status(item)
+            if status is not None:
+                self._send(self.link.camera_status(status, time.time()))
         for item in requests:
             self._send(self.commands.handle(item))
 
@@ -210,6 +218,9 @@ class CoreService:
         status = self.counters.status("online", self.cfg.core.status_interval_s)
         self._publish(topics.core_status(), status, retain=True)
 
+    def _tick(self) -> None:
+        self._send(self.link.tick(time.time(), self.counters.rejected_total()))
+
     def _purge(self) -> None:
         with self.db.session() as s:
             purge(s, self.cfg.core.retention_days)
@@ -221,6 +232,7 @@ class CoreService:
         with self.db.session() as s:
             keys = pending_clears(s)
             for key in keys:
+                self._send(self.link.forget(key, time.time()))
                 self.client.publish(topics.position(key), b"", qos=1, retain=True)
             done_clears(s, keys)
         if keys:

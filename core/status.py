@@ -38,6 +38,10 @@ class Counters:
         with self._lock:
             self.rejected[reason] += 1
 
+    def rejected_total(self) -> int:
+        with self._lock:
+            return sum(self.rejected.values())
+
     def latency(self, seconds: float) -> None:
         with self._lock:
             self._latency_ms.append(seconds * 1000.0)

@@ -1,0 +1,83 @@
+"""How the service drives the locator beyond ``observe``: site, ticks, status, erasure.
+
+The positions half (core/locator.py) is optional in shape: any object with
+``observe`` works; ``tick``, ``camera_status``, ``rejections``, ``forget`` and a
+``site`` are used when present.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any
+
+from core.ingest import Locator, NullLocator, Outgoing
+from core.observation import LocatorResult
+from srs.config import SrsConfig
+from srs.wire import topics
+from srs.wire.payloads import CameraStatus
+
+log = logging.getLogger(__name__)
+REJECTION_WINDOW_S = 60.0
+
+
+def default_locator(cfg: SrsConfig) -> Locator:
+    """The real locator with the configured site (or none), else the NullLocator."""
+    try:
+        from core.locator import Locator as RealLocator
+        from core.site import load_site
+    except ImportError:
+        return NullLocator()
+    site = None
+    if cfg.core.site_file is not None:
+        site = load_site(cfg.core.site_file)  # SiteError: the CLI reports it and exits
+    return RealLocator(site)
+
+
+def outgoing(res: LocatorResult) -> list[Outgoing]:
+    out = [Outgoing(topics.position(p.person_key), p, retain=True) for p in res.positions]
+    out += [Outgoing(topics.zone_events(), z) for z in res.zone_events]
+    out += [Outgoing(topics.alerts(), a) for a in res.alerts]
+    return out
+
+
+class LocatorLink:
+    def __init__(self, locator: Locator) -> None:
+        self.locator = locator
+        self._rejected: deque[tuple[float, int]] = deque()
+
+    def site_message(self) -> Outgoing | None:
+        site = getattr(self.locator, "site", None)
+        plan = getattr(site, "plan", None)
+        return Outgoing(topics.site(), plan, retain=True) if plan is not None else None
+
+    def _call(self, name: str, *args: Any) -> Any:
+        fn = getattr(self.locator, name, None)
+        if fn is None:
+            return None
+        try:
+            return fn(*args)
+        except Exception:
+            log.exception("locator.%s failed", name)
+            return None
+
+    def tick(self, now: float, rejected_total: int) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        res = self._call("tick", now)
+        if isinstance(res, LocatorResult):
+            out += outgoing(res)
+        self._rejected.append((now, rejected_total))
+        while self._rejected and now - self._rejected[0][0] > REJECTION_WINDOW_S:
+            self._rejected.popleft()
+        in_window = rejected_total - self._rejected[0][1]
+        alerts = self._call("rejections", in_window, now) or []
+        out += [Outgoing(topics.alerts(), a) for a in alerts]
+        return out
+
+    def camera_status(self, status: CameraStatus, now: float) -> list[Outgoing]:
+        alerts = self._call("camera_status", status, now) or []
+        return [Outgoing(topics.alerts(), a) for a in alerts]
+
+    def forget(self, person_key: str, now: float) -> list[Outgoing]:
+        res = self._call("forget", person_key, now)
+        return outgoing(res) if isinstance(res, LocatorResult) else []

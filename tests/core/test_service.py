@@ -1,0 +1,175 @@
+"""CoreService with the real SRS broker: ack after commit, live messages, health, commands."""
+
+from __future__ import annotations
+
+import queue
+import time
+import uuid
+
+import numpy as np
+import pytest
+
+from broker.users import default_path
+from core import store
+from core.service import CoreService
+from srs.mqtt import ConnectionWatcher, make_client
+from srs.wire import commands as cmd
+from srs.wire import topics
+from srs.wire.payloads import CoreStatus, PublicKey, Sighting
+from srs.wire.signing import SigningKey, Verifier, public_key_from_b64, sign
+from tests.brokers import fast_user_store
+from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config, face_data
+
+CAM1 = camera_key("cam1")
+
+
+class Listener:
+    """A subscriber that verifies what core signs (core's key pinned)."""
+
+    def __init__(self, mqtt, client_id: str, filters: list[str], core_key_b64: str) -> None:
+        key = public_key_from_b64(core_key_b64)
+        self.verifier = Verifier(lambda iss: key if iss == "core" else None)
+        self.inbox: queue.Queue = queue.Queue()
+        self.watcher = ConnectionWatcher()
+        self.client = make_client(mqtt, client_id)
+        self.client.on_connect = self.watcher.on_connect
+        self.client.on_message = lambda c, u, m: self.inbox.put((m.topic, m.payload, m.retain))
+        self.client.connect(mqtt.host, mqtt.port)
+        self.client.loop_start()
+        assert self.watcher.connected.wait(10)
+        done = []
+        self.client.on_subscribe = lambda *a: done.append(1)
+        self.client.subscribe([(f, 1) for f in filters])
+        deadline = time.monotonic() + 10
+        while not done and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def next(self, model, *, topic_filter: str, timeout: float = 15.0,
+             where=lambda p: True):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                topic, data, _ = self.inbox.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if topics.matches(topic_filter, topic) and data:
+                payload = self.verifier.verify(topic, data, model).payload
+                if where(payload):
+                    return payload
+        raise AssertionError(f"nothing on {topic_filter} within {timeout} s")
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def core_setup(tmp_path, srs_broker):
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"),
+                      status_interval_s=0.5)
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, "cam1", CAM1.public_key_b64)
+        obama, _ = store.get_or_create_person(s, "Barack Obama")
+        store.add_encodings(s, obama, [np.array(face_data()["train/obama/obama.jpg"][0][1])])
+    db.close()
+    users = fast_user_store(default_path(cfg))
+    users.add("alice", "operator")
+    users.add("ivan", "integrator")  # the broker lets ivan in as operator; core says no
+    with CoreService(cfg) as svc:
+        assert svc.wait_connected(10)
+        yield cfg, svc, srs_broker
+
+
+def test_detections_are_acked_after_commit_and_published(core_setup):
+    cfg, svc, broker = core_setup
+    key = svc.key.public_key_b64
+    watch = Listener(broker.client_config("gui1", "operator"), "gui1",
+                     [topics.SIGHTINGS, topics.CORE_STATUS, topics.ALL_KEYS], key)
+    cam = FakeCamera(broker.client_config("cam1", "camera"), CAM1, "cam1", core_key_b64=key)
+    try:
+        published = watch.next(PublicKey, topic_filter=topics.ALL_KEYS)
+        assert published.public_key == key
+        cam.send(batch("cam1", 1, face_data()["test/obama1.jpg"]))
+        cam.send(batch("cam1", 2, face_data()["test/kit_with_rose.jpg"]))
+        cam.send(batch("cam1", 2, face_data()["test/kit_with_rose.jpg"]))  # re-send
+        assert cam.wait_acked({1, 2}, resend_s=30)
+        seen = watch.next(Sighting, topic_filter=topics.SIGHTINGS)
+        assert (seen.identity, seen.label, seen.camera_id) == ("known", "Barack Obama", "cam1")
+        status = watch.next(CoreStatus, topic_filter=topics.CORE_STATUS,
+                            where=lambda st: st.accepted == 2)
+        assert status.state == "online" and status.duplicates == 1
+        assert status.matched == 1 and status.unknown == 2
+        assert status.latency_p50_ms is not None and status.latency_p99_ms is not None
+    finally:
+        cam.close()
+        watch.close()
+    db = store.open_store(cfg)
+    with db.session() as s:
+        assert len(store.query_sightings(s)) == 3
+    db.close()
+
+
+def _request(user: str, key: SigningKey, command) -> tuple[str, bytes, str]:
+    rid = uuid.uuid4().hex
+    topic = topics.request(user)
+    return topic, sign(cmd.Request(request_id=rid, command=command), topic, key), rid
+
+
+def _ask(client, listener, user, key, command) -> cmd.Response:
+    topic, data, rid = _request(user, key, command)
+    client.publish(topic, data, qos=1)
+    return listener.next(cmd.Response, topic_filter=topics.response(user),
+                         where=lambda r: r.request_id == rid)
+
+
+def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
+    cfg, svc, broker = core_setup
+    core_key = svc.key.public_key_b64
+    alice = Listener(broker.client_config("alice", "operator"), "alice",
+                     [topics.response("alice")], core_key)
+    ivan = Listener(broker.client_config("ivan", "operator"), "ivan",
+                    [topics.response("ivan")], core_key)
+    cam = FakeCamera(broker.client_config("cam1", "camera"), CAM1, "cam1", core_key_b64=core_key)
+    a_key = SigningKey.generate(topics.operator_issuer("alice"))
+    i_key = SigningKey.generate(topics.operator_issuer("ivan"))
+    try:
+        denied = _ask(ivan.client, ivan, "ivan", i_key,
+                      cmd.RegisterKey(public_key=i_key.public_key_b64))
+        assert not denied.ok and "operator or admin" in (denied.error or "")
+        # Alice's unregistered key is not trusted: no answer, counted as a rejection.
+        topic, data, _ = _request("alice", a_key, cmd.ListPeople())
+        alice.client.publish(topic, data, qos=1)
+        assert _ask(alice.client, alice, "alice", a_key,
+                    cmd.RegisterKey(public_key=a_key.public_key_b64)).ok
+        assert svc.counters.rejected_total() >= 1
+        people = _ask(alice.client, alice, "alice", a_key, cmd.ListPeople())
+        assert [p["name"] for p in people.result] == ["Barack Obama"]
+        # An unknown man is seen, then named by the operator...
+        cam.send(batch("cam1", 1, face_data()["train/kit_harington/john1.jpeg"]))
+        assert cam.wait_acked({1}, resend_s=30)
+        history = _ask(alice.client, alice, "alice", a_key, cmd.QueryHistory())
+        unknown_key = history.result[0]["person_key"]
+        assert unknown_key.startswith("u")
+        named = _ask(alice.client, alice, "alice", a_key,
+                     cmd.NameIdentity(person_key=unknown_key, name="Kit Harington"))
+        assert named.ok, named.error
+        # ...and recognised by name from then on.
+        cam.send(batch("cam1", 2, face_data()["test/johnsnow_test1.jpg"]))
+        assert cam.wait_acked({2}, resend_s=30)
+        history = _ask(alice.client, alice, "alice", a_key,
+                       cmd.QueryHistory(camera_id="cam1", limit=1))
+        assert history.result[0]["label"] == "Kit Harington"
+        off = _ask(alice.client, alice, "alice", a_key,
+                   cmd.SetCameraEnabled(camera_id="cam1", enabled=False))
+        assert off.ok
+        db = store.open_store(cfg)
+        with db.session() as s:
+            actions = [a.action for a in store.audit_entries(s, 50)]
+        db.close()
+        assert {"denied_register_key", "register_key", "name_identity",
+                "set_camera_enabled", "camera_disable"} <= set(actions)
+    finally:
+        cam.close()
+        alice.close()
+        ivan.close()
