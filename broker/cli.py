@@ -78,13 +78,13 @@ def _fail(message: str) -> int:
 def _run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     import logging
 
-    from broker.server import run_foreground
+    from broker.server import BrokerStartError, run_foreground
 
     logging.getLogger("transitions").setLevel(logging.WARNING)  # amqtt's state-machine chatter
     try:
         return run_foreground(cfg)
-    except (OSError, ValueError) as exc:
-        return _fail(f"the broker could not start: {exc}")
+    except BrokerStartError as exc:
+        return _fail(str(exc))
 
 
 def _export(args: argparse.Namespace, cfg: SrsConfig) -> int:

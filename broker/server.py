@@ -26,6 +26,10 @@ from srs.config import SrsConfig
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 15.0
+
+
+class BrokerStartError(RuntimeError):
+    """The broker could not start (port in use, bad certificate...): one sentence."""
 SAVE_EVERY_S = 10.0
 
 
@@ -96,9 +100,13 @@ class EmbeddedBroker:
         self._thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(START_TIMEOUT_S)
-        except BaseException:
+        except BaseException as exc:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)
+            if not self._thread.is_alive():
+                self._loop.close()
+            if isinstance(exc, Exception):
+                raise BrokerStartError(f"the broker could not start: {exc}") from exc
             raise
         log.info("broker listening on %s", _bind(self.host, self.port) + (
             f" (TLS on port {self.tls_port})" if self.tls_port else ""))

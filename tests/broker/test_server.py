@@ -208,3 +208,17 @@ def test_a_client_that_never_sends_connect_is_dropped(
     monkeypatch.setattr(amqtt_broker, "CONNECT_TIMEOUT_S", 0.2)
     with socket.create_connection((srs_broker.host, srs_broker.port), timeout=WAIT_S) as sock:
         assert sock.recv(1) == b""  # closed by the broker, not by our timeout
+
+
+def test_a_port_in_use_is_one_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    from broker.server import BrokerStartError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        cfg = _cfg(tmp_path).model_copy(
+            update={"broker": BrokerConfig(bind="127.0.0.1", port=busy.getsockname()[1])})
+        with pytest.raises(BrokerStartError, match="address already in use"):
+            EmbeddedBroker(cfg).start()
