@@ -1,0 +1,110 @@
+"""`srs person / camera / sightings` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from core import store
+from core.cli_util import parse_since
+from srs.cli import main
+from srs.mqtt import make_client
+from srs.wire import topics
+from srs.wire.payloads import PersonPosition
+from srs.wire.signing import SigningKey, sign
+from tests.core.ingest_helpers import camera_key, core_config, face_data
+from tests.core.test_service import Listener
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_parse_since():
+    assert parse_since("30m", now=10_000.0) == 10_000.0 - 1800
+    assert parse_since("2d", now=200_000.0) == 200_000.0 - 2 * 86400
+    assert parse_since("2026-01-01T00:00:00Z") == 1767225600.0
+    with pytest.raises(ValueError, match="ISO time"):
+        parse_since("yesterday")
+
+
+def test_camera_registry_commands(tmp_path, capsys):
+    d = str(tmp_path)
+    key = camera_key("cam1")
+    key_file = tmp_path / "camera-cam1.key"
+    key.save(key_file)
+    assert run(capsys, "camera", "add", "cam1", "--key-file", f"{key_file}.pub",
+               "--data-dir", d)[0] == 0
+    rc, _, err = run(capsys, "camera", "add", "cam2", "--public-key", "nonsense", "--data-dir", d)
+    assert rc == 1 and "Ed25519" in err
+    assert run(capsys, "camera", "disable", "cam1", "--data-dir", d)[0] == 0
+    rc, out, _ = run(capsys, "camera", "list", "--json", "--data-dir", d)
+    assert [(c["id"], c["enabled"], c["public_key"]) for c in json.loads(out)] == [
+        ("cam1", False, key.public_key_b64)]
+    rc, _, err = run(capsys, "camera", "remove", "cam9", "--data-dir", d)
+    assert rc == 1 and "no camera 'cam9'" in err
+
+
+def test_person_import_list_rename_and_sightings(tmp_path, capsys, media):
+    d = str(tmp_path)
+    rc, _, err = run(capsys, "person", "add", "Pair", str(media / "faces/test/kit_with_rose.jpg"),
+                     "--data-dir", d)
+    assert rc == 1  # two faces: reported, not guessed
+    rc, out, _ = run(capsys, "person", "import", str(media / "faces/train"), "--json",
+                     "--data-dir", d)
+    assert rc == 0
+    assert {e["name"]: e["encoded"] for e in json.loads(out)} == {
+        "alex_lacamoire": 1, "biden": 2, "kit_harington": 2, "obama": 2, "rose_leslie": 2}
+    assert run(capsys, "person", "rename", "obama", "Barack Obama", "--data-dir", d)[0] == 0
+    rc, out, _ = run(capsys, "person", "list", "--json", "--data-dir", d)
+    assert "Barack Obama" in [p["name"] for p in json.loads(out)]
+    rc, out, _ = run(capsys, "sightings", "--since", "1h", "--json", "--data-dir", d)
+    assert rc == 0 and json.loads(out) == []
+    rc, _, err = run(capsys, "sightings", "--person", "nobody", "--data-dir", d)
+    assert rc == 1 and "no person 'nobody'" in err
+
+
+def _retain(cfg, key: SigningKey, person_key: str, label: str) -> None:
+    topic = topics.position(person_key)
+    pos = PersonPosition(person_key=person_key, identity="known", label=label, x=1, y=2,
+                         confidence=1, last_seen=time.time(), cameras=["cam1"])
+    pub = make_client(cfg.mqtt, "core:test")
+    pub.connect(cfg.mqtt.host, cfg.mqtt.port)
+    pub.loop_start()
+    pub.publish(topic, sign(pos, topic, key), qos=1, retain=True).wait_for_publish(5)
+    pub.disconnect()
+    pub.loop_stop()
+
+
+def test_person_delete_clears_the_retained_position(tmp_path, capsys, srs_broker):
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"))
+    db = store.open_store(cfg)
+    with db.session() as s:
+        ada, _ = store.get_or_create_person(s, "Ada")
+        store.add_encodings(s, ada, [np.array(face_data()["test/obama1.jpg"][0][1])])
+    db.close()
+    # What a running core would have left retained for Ada and for someone else.
+    core_key = SigningKey.generate("core")
+    _retain(cfg, core_key, f"p{ada.id}", "Ada")
+    _retain(cfg, core_key, "p999", "Bob")
+    toml = tmp_path / "srs.toml"
+    assert cfg.mqtt.password is not None
+    toml.write_text(f'data_dir = "{tmp_path}"\n[mqtt]\nhost = "{cfg.mqtt.host}"\n'
+                    f'port = {cfg.mqtt.port}\nusername = "core"\n'
+                    f'password = "{cfg.mqtt.password.get_secret_value()}"\n')
+    rc, out, _ = run(capsys, "person", "delete", "Ada", "--json", "--config", str(toml))
+    erased = json.loads(out)
+    assert rc == 0 and erased["position_cleared"] is True and erased["encodings"] == 1
+    watch = Listener(srs_broker.client_config("gui1", "operator"), "gui1",
+                     [topics.ALL_POSITIONS], core_key.public_key_b64)
+    try:
+        bob = watch.next(PersonPosition, topic_filter=topics.ALL_POSITIONS)
+        retained = [m for m in list(watch.inbox.queue) if m[1]]
+    finally:
+        watch.close()
+    assert bob.label == "Bob" and retained == []
