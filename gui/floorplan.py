@@ -55,7 +55,8 @@ def polygon(points: Iterable[site.Point]) -> QPolygonF:
 class CameraItem(QGraphicsPathItem):
     """A camera's field-of-view cone; green when online, red when offline."""
 
-    def __init__(self, pose: site.CameraPose, reach_m: float) -> None:
+    def __init__(self, pose: site.CameraPose, reach_m: float,
+                 clip: QPolygonF | None = None) -> None:
         super().__init__()
         self.camera_id = pose.camera_id
         self.online = False
@@ -66,6 +67,10 @@ class CameraItem(QGraphicsPathItem):
         path.arcTo(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r),
                    pose.yaw_deg - pose.hfov_deg / 2, pose.hfov_deg)
         path.closeSubpath()
+        if clip is not None:  # a camera does not see through the outer walls
+            walls = QPainterPath()
+            walls.addPolygon(clip)
+            path = path.intersected(walls)
         self.setPath(path)
         self.setZValue(2)
         self.body = QGraphicsEllipseItem(centre.x() - 5, centre.y() - 5, 10, 10, self)
@@ -113,7 +118,7 @@ class PersonMarker(QGraphicsEllipseItem):
         colour = COLOURS[pos.identity]
         self.setBrush(QBrush(colour))
         self.setPen(QPen(QColor("white"), 2))
-        self.label.setText(pos.label if pos.identity != "unidentified" else "?")
+        self.label.setText(pos.label)
         self.label.setBrush(QBrush(colour.darker(130)))
         self.label.setPos(MARKER_R + 2, -MARKER_R - 8)
         trail_colour = QColor(colour)
@@ -168,7 +173,7 @@ class FloorPlanView(QGraphicsView):
             self._add_zone(zone)
         reach = max(2.0, min(8.0, 0.35 * max(plan.width_m, plan.height_m)))
         for pose in plan.cameras:
-            cam = CameraItem(pose, reach)
+            cam = CameraItem(pose, reach, outline)
             cam.set_online(online.get(pose.camera_id, False))
             self._scene.addItem(cam)
             self._site_items.append(cam)

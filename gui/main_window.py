@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -19,12 +20,29 @@ from gui import mqtt_worker as mw
 from gui.actions import describe, history_rows
 from gui.alerts import AlertBanner
 from gui.config import GuiConfig
-from gui.floorplan import FloorPlanView
-from gui.models import CameraTableModel, EventTableModel, PeopleTableModel, event_from
+from gui.floorplan import COLOURS, FloorPlanView
+from gui.models import (
+    CameraTableModel,
+    EventRow,
+    EventTableModel,
+    PeopleTableModel,
+    event_from,
+)
 from gui.operator_actions import OperatorActions
 from gui.panels import CamerasPanel, EventsPanel, PeoplePanel
 from gui.person_card import PersonCard
 from srs.wire import commands, payloads, site
+
+
+def legend() -> QLabel:
+    """What the plan's colours mean (also in docs/gui.md)."""
+    dot = "<span style='color:{};font-size:15px'>●</span> {}"
+    items = [dot.format(COLOURS[k].name(), k) for k in ("known", "unknown", "unidentified")]
+    items += [dot.format("#2e9d50", "camera online"), dot.format("#c0392b", "camera offline"),
+              "<span style='color:#c0392b'>▨</span> restricted zone"]
+    label = QLabel("&nbsp;&nbsp;&nbsp;".join(items))
+    label.setStyleSheet("color:#34495e; padding:2px 6px;")
+    return label
 
 
 class MainWindow(QMainWindow):
@@ -44,7 +62,6 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.people_panel, "People")
         self.tabs.addTab(self.cameras_panel, "Cameras")
-        self.tabs.addTab(self.events_panel, "Events")
         self.cards: list[PersonCard] = []
         self.live_buffer: list[Any] = []  # live events held while a history search is shown
         self.history_mode = False
@@ -67,11 +84,21 @@ class MainWindow(QMainWindow):
             self.attach(worker)
 
     def _build_layout(self) -> None:
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.tabs)
+        right.addWidget(self.events_panel)
+        right.setSizes([380, 420])
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.plan, 1)
+        left_layout.addWidget(legend())
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.plan)
-        split.addWidget(self.tabs)
+        split.addWidget(left)
+        split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([900, 600])
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -129,7 +156,12 @@ class MainWindow(QMainWindow):
         if self.history_mode:
             self.live_buffer.append(payload)
         else:
-            self.events.add(event_from(payload))
+            self.events.add(self._row(payload))
+
+    def _row(self, payload: Any) -> EventRow:
+        row = event_from(payload)
+        person = self.people.get(row.person_key) if row.person_key else None
+        return replace(row, label=person.label) if person and row.kind == "alert" else row
 
     def on_alert(self, alert: payloads.Alert) -> None:
         self.banner.add(alert)
@@ -193,7 +225,7 @@ class MainWindow(QMainWindow):
 
     def show_live(self) -> None:
         self.history_mode = False
-        self.events.set_rows(self._live_rows + [event_from(p) for p in self.live_buffer])
+        self.events.set_rows(self._live_rows + [self._row(p) for p in self.live_buffer])
         self._live_rows, self.live_buffer = [], []
         self.events_panel.mode.setText("live")
 

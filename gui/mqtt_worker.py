@@ -32,6 +32,7 @@ WRONG_PASSWORD = "wrong password"
 UNREACHABLE = "broker unreachable"
 REFUSED = "refused"
 STOPPED = "stopped"
+RECONNECT_MAX_DELAY_S = 4
 
 SUBSCRIPTIONS = (topics.key(topics.CORE_SENDER), topics.SITE, topics.ALL_CAMERA_STATUS,
                  topics.ALL_POSITIONS, topics.SIGHTINGS, topics.ZONE_EVENTS, topics.ALERTS,
@@ -63,6 +64,7 @@ class MqttWorker(QObject):
         self._positions: dict[str, payloads.PersonPosition] = {}
         self._pending: dict[str, tuple[Any, float]] = {}
         self._client: paho.Client | None = None
+        self._sub_mid: int | None = -1
         self.client_id = f"{self.user}:gui-{secrets.token_hex(4)}"
 
     # --- lifecycle (GUI thread) -------------------------------------------------
@@ -73,7 +75,10 @@ class MqttWorker(QObject):
         client.on_connect = guarded(self._on_connect, "connect")
         client.on_connect_fail = guarded(self._on_connect_fail, "connect failure")
         client.on_disconnect = guarded(self._on_disconnect, "disconnect")
+        client.on_subscribe = guarded(self._on_subscribe, "subscribe")
         client.on_message = guarded(self._on_message, "message")
+        # One dashboard per desk, not a fleet: retry often so "reconnecting…" stays short.
+        client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_DELAY_S)
         self._client = client
         self._set_state(CONNECTING, f"connecting to {self._mqtt_cfg.host}:{self._mqtt_cfg.port}…")
         client.connect_async(self._mqtt_cfg.host, self._mqtt_cfg.port,
@@ -137,7 +142,19 @@ class MqttWorker(QObject):
             client.disconnect()  # retrying the same password would only be refused again
             return
         # Key topic first so core's key is known before the state it signs arrives.
-        client.subscribe([(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)])
+        _, self._sub_mid = client.subscribe(
+            [(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)])
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reason_codes: Any,
+                      properties: Any = None) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = [rc for rc in reason_codes if getattr(rc, "is_failure", False)]
+        if refused:  # the broker ACL denied some topics: this user is not an operator
+            self._set_state(REFUSED, f"The broker refused {len(refused)} of the dashboard's "
+                            "subscriptions: is this user an operator?")
+            return
+        # "Connected" only once subscribed: from now on nothing published is missed.
         self.register_key()
         self._set_state(CONNECTED, f"connected to {self._mqtt_cfg.host}:{self._mqtt_cfg.port} "
                         f"as {self.user}")

@@ -61,6 +61,7 @@ class PeoplePanel(QWidget):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.view = table(self.proxy)
         self.view.setSortingEnabled(True)
+        self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter)
         layout.addWidget(self.view)
@@ -82,7 +83,7 @@ class EventsPanel(QWidget):
         super().__init__()
         self.model = model
         self.person = QLineEdit()
-        self.person.setPlaceholderText("person key")
+        self.person.setPlaceholderText("person (p3, u7)")
         self.camera = QLineEdit()
         self.camera.setPlaceholderText("camera id")
         now = QDateTime.currentDateTime()
@@ -97,13 +98,21 @@ class EventsPanel(QWidget):
         self.search.clicked.connect(self._search)
         self.live.clicked.connect(self.live_requested)
         self.mode = QLabel("live")
+        self.mode.setStyleSheet("font-weight:bold")
         row = QHBoxLayout()
-        for w in (self.person, self.camera, self.use_range, self.since, QLabel("to"),
-                  self.until, self.search, self.live, self.mode):
+        widgets: tuple[QWidget, ...] = (QLabel("Timeline"), self.mode, self.person, self.camera,
+                                        self.search, self.live)
+        for w in widgets:
             row.addWidget(w)
+        row2 = QHBoxLayout()
+        for w in (self.use_range, self.since, QLabel("to"), self.until):
+            row2.addWidget(w)
+        row2.addStretch(1)
         self.view = table(model)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(row)
+        layout.addLayout(row2)
         layout.addWidget(self.view)
 
     def query(self) -> commands.QueryHistory:

@@ -75,3 +75,37 @@ def test_alert_shows_a_banner_until_acknowledged(qtbot, window: MainWindow,
     assert window.events.row(0).kind == "alert"
     window.banner.ack.click()
     assert not window.banner.isVisibleTo(window)
+
+
+def test_clicking_a_person_opens_their_card(qtbot, window: MainWindow,
+                                            fake_core: FakeCore) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    fake_core.publish(topics.site(), demo_plan(), retain=True)
+    fake_core.publish(topics.position("p9"), position("p9", 6, 4, label="Dana", zone="hall"),
+                      retain=True)
+    qtbot.waitUntil(lambda: "p9" in window.plan.markers and window.plan.plan is not None,
+                    timeout=5_000)
+    _settle(window, qtbot, "p9")
+    window.show()
+    qtbot.waitExposed(window)
+    marker = window.plan.markers["p9"]
+    with qtbot.waitSignal(window.plan.person_clicked, timeout=5_000) as clicked:
+        QTest.mouseClick(window.plan.viewport(), Qt.MouseButton.LeftButton,
+                         pos=window.plan.mapFromScene(marker.pos()))
+    assert clicked.args == ["p9"]
+    card = window.cards[-1]
+    assert card.person_key == "p9" and "Dana" in card.windowTitle()
+
+
+def test_people_filter_matches_any_column(qtbot, window: MainWindow,
+                                          fake_core: FakeCore) -> None:
+    fake_core.publish(topics.position("p1"), position("p1", 1, 1, zone="lab"), retain=True)
+    fake_core.publish(topics.position("p2"), position("p2", 2, 2, label="Bob", zone="hall"),
+                      retain=True)
+    qtbot.waitUntil(lambda: window.people.rowCount() == 2, timeout=5_000)
+    window.people_panel.filter.setText("HALL")
+    assert window.people_panel.proxy.rowCount() == 1
+    window.people_panel.filter.setText("")
+    assert window.people_panel.proxy.rowCount() == 2
