@@ -207,10 +207,7 @@ class FloorPlanView(QGraphicsView):
         for pos in positions:
             marker = self.markers.get(pos.person_key)
             if pos.gone:
-                if marker is not None:
-                    self._scene.removeItem(marker.trail)
-                    self._scene.removeItem(marker)
-                    del self.markers[pos.person_key]
+                self.remove(pos.person_key)
             elif marker is None:
                 marker = PersonMarker(pos, self._trail_length)
                 self._scene.addItem(marker.trail)
@@ -218,6 +215,12 @@ class FloorPlanView(QGraphicsView):
                 self.markers[pos.person_key] = marker
             else:
                 marker.update_from(pos)
+
+    def remove(self, person_key: str) -> None:
+        marker = self.markers.pop(person_key, None)
+        if marker is not None:
+            self._scene.removeItem(marker.trail)
+            self._scene.removeItem(marker)
 
     def step(self) -> None:
         for marker in self.markers.values():

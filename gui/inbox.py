@@ -41,7 +41,8 @@ MAX_WAITING = 5000  # core messages held until core's key is known
 @dataclass(frozen=True, slots=True)
 class Message:
     kind: TopicKind
-    payload: BaseModel
+    payload: BaseModel | None  # None: a retained topic was cleared (empty message)
+    subject: str | None = None  # the topic's camera id / person key, if any
 
 
 class Inbox:
@@ -93,6 +94,10 @@ class Inbox:
             for t, d in waiting:
                 out.extend(self.accept(t, d))
             return out
+        if not data and parsed.kind in topics.RETAINED_KINDS:
+            # An empty retained message deletes the retained state (core does this for
+            # erased or merged people); it cannot be signed and only says "forget".
+            return [Message(parsed.kind, None, parsed.subject)]
         if parsed.kind is TopicKind.CAMERA_STATUS:
             return [self._camera_status(topic, parsed.subject or "", data)]
         model = MODELS.get(parsed.kind)
@@ -105,7 +110,7 @@ class Inbox:
         verified = self._verifier.verify(topic, data, model)
         with self._lock:
             self.accepted += 1
-        return [Message(parsed.kind, verified.payload)]
+        return [Message(parsed.kind, verified.payload, parsed.subject)]
 
     def _camera_status(self, topic: str, camera_id: str, data: bytes) -> Message:
         if len(data) > self._security.max_payload_bytes:
@@ -130,4 +135,4 @@ class Inbox:
                             f"the topic of {camera_id!r}")
         with self._lock:
             self.accepted += 1
-        return Message(TopicKind.CAMERA_STATUS, status)
+        return Message(TopicKind.CAMERA_STATUS, status, camera_id)

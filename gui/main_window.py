@@ -205,8 +205,12 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             latest = self.worker.take_positions()
             if latest:
-                self.people.apply(latest.values())
-                self.plan.apply_positions(latest.values())
+                updates = [p for p in latest.values() if p is not None]
+                for key in [k for k, p in latest.items() if p is None]:
+                    self.people.remove(key)
+                    self.plan.remove(key)
+                self.people.apply(updates)
+                self.plan.apply_positions(updates)
         self.plan.step()
 
     def tick_second(self, now: float | None = None) -> None:

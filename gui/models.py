@@ -148,7 +148,7 @@ class PeopleTableModel(_Table):
     def apply(self, positions: Iterable[payloads.PersonPosition]) -> None:
         for pos in positions:
             if pos.gone:
-                self._remove(pos.person_key)
+                self.remove(pos.person_key)
             elif pos.person_key in self._people:
                 self._people[pos.person_key] = pos
                 self._changed_row(self._keys.index(pos.person_key))
@@ -158,7 +158,7 @@ class PeopleTableModel(_Table):
                 self._people[pos.person_key] = pos
                 self.endInsertRows()
 
-    def _remove(self, person_key: str) -> None:
+    def remove(self, person_key: str) -> None:
         if person_key not in self._people:
             return
         row = self._keys.index(person_key)

@@ -61,7 +61,7 @@ class MqttWorker(QObject):
         self._password = password
         self._session_key = SigningKey.generate(topics.operator_issuer(self.user))
         self._lock = threading.Lock()
-        self._positions: dict[str, payloads.PersonPosition] = {}
+        self._positions: dict[str, payloads.PersonPosition | None] = {}
         self._pending: dict[str, tuple[Any, float]] = {}
         self._client: paho.Client | None = None
         self._sub_mid: int | None = -1
@@ -116,8 +116,9 @@ class MqttWorker(QObject):
             late = [rid for rid, (_, at) in self._pending.items() if now - at > timeout_s]
             return [self._pending.pop(rid)[0] for rid in late]
 
-    def take_positions(self) -> dict[str, payloads.PersonPosition]:
-        """The latest position per person since the last call (drained once per frame)."""
+    def take_positions(self) -> dict[str, payloads.PersonPosition | None]:
+        """The latest position per person since the last call (drained once per frame);
+        None for a person whose retained position was cleared."""
         with self._lock:
             out, self._positions = self._positions, {}
         return out
@@ -172,7 +173,11 @@ class MqttWorker(QObject):
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         before = self.inbox.dropped_total
         for message in self.inbox.accept(msg.topic, bytes(msg.payload)):
-            self._dispatch(message.kind, message.payload)
+            if message.payload is not None:
+                self._dispatch(message.kind, message.payload)
+            elif message.kind is TopicKind.POSITION and message.subject:
+                with self._lock:
+                    self._positions[message.subject] = None  # cleared: the person is gone
         after = self.inbox.dropped_total
         if after != before:
             self.dropped.emit(after)

@@ -109,3 +109,14 @@ def test_people_filter_matches_any_column(qtbot, window: MainWindow,
     assert window.people_panel.proxy.rowCount() == 1
     window.people_panel.filter.setText("")
     assert window.people_panel.proxy.rowCount() == 2
+
+
+def test_cleared_retained_position_removes_the_person(qtbot, window: MainWindow,
+                                                      fake_core: FakeCore) -> None:
+    fake_core.publish(topics.position("u3"), position("u3", 2, 3, identity="unknown",
+                                                      label="Unknown 3"), retain=True)
+    qtbot.waitUntil(lambda: "u3" in window.plan.markers, timeout=5_000)
+    fake_core.publish_raw(topics.position("u3"), b"", retain=True)  # how core forgets a merge
+    qtbot.waitUntil(lambda: "u3" not in window.plan.markers, timeout=5_000)
+    assert window.people.get("u3") is None
+    assert window.worker is not None and window.worker.inbox.dropped_total == 0
