@@ -103,9 +103,14 @@ def test_retained_messages_survive_a_restart(tmp_path: Path) -> None:
     with EmbeddedBroker(cfg) as server:
         core = Probe(MqttConfig(host="127.0.0.1", port=server.port, username="core",
                                 password=SecretStr("core-password")), "core")
-        assert core.connect()
+        witness = Probe(MqttConfig(host="127.0.0.1", port=server.port, username="op1",
+                                   password=SecretStr("op1-password")), "op1")
+        assert core.connect() and witness.connect() and witness.subscribe(topics.SITE)
         core.publish(topics.site(), b"plan", retain=True)
+        # PUBACK comes before amqtt stores the message; a delivery comes after.
+        witness.expect(topics.site(), b"plan")
         core.close()
+        witness.close()
     with EmbeddedBroker(cfg) as server:
         op = Probe(MqttConfig(host="127.0.0.1", port=server.port, username="op1",
                               password=SecretStr("op1-password")), "op1")
