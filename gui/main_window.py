@@ -192,7 +192,21 @@ class MainWindow(QMainWindow):
             self.events.set_rows(history_rows(response.result))
             self.events_panel.mode.setText(f"history: {self.events.rowCount()} events")
         elif isinstance(command, commands.NameIdentity):
-            self.events.relabel(command.person_key, command.name)
+            self.rename(command.person_key, command.name)
+        elif isinstance(command, commands.MergePeople):
+            target = self.people.get(command.target_key)
+            if target is not None:
+                self.rename(command.source_key, target.label)
+
+    def rename(self, person_key: str, name: str) -> None:
+        """Show a name core accepted at once, everywhere; core's next position (possibly
+        under the person's new key) then replaces this row."""
+        pos = self.people.get(person_key)
+        if pos is not None:
+            named = pos.model_copy(update={"label": name, "identity": "known"})
+            self.people.apply([named])
+            self.plan.apply_positions([named])
+        self.events.relabel(person_key, name)
 
     def show_result(self, text: str, *, error: bool) -> None:
         self.result_label.setStyleSheet("color:#c0392b" if error else "color:#2e7d32")
