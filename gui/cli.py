@@ -40,6 +40,19 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     return open_dashboard(cfg, args.user or cfg.mqtt.username, password)
 
 
+def save_grab(window: object, path: Path | None) -> None:
+    """Save what the window shows now (the live dashboard) as PNG."""
+    import logging
+
+    from PySide6.QtWidgets import QWidget
+
+    if path is None or not isinstance(window, QWidget):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok = window.grab().save(str(path))
+    logging.getLogger(__name__).info("screenshot %s %s", path, "saved" if ok else "FAILED")
+
+
 def open_dashboard(cfg: SrsConfig, user: str | None, password: str | None) -> int:
     import signal
 
@@ -63,6 +76,9 @@ def open_dashboard(cfg: SrsConfig, user: str | None, password: str | None) -> in
         return 1
     window = MainWindow(cfg.gui, dialog.worker)
     window.show()
+    if cfg.gui.screenshot_file is not None:
+        QTimer.singleShot(int(cfg.gui.screenshot_after_s * 1000),
+                          lambda: save_grab(window, cfg.gui.screenshot_file))
     try:
         return app.exec()
     finally:
