@@ -48,7 +48,8 @@ RULES: dict[Role, RoleRules] = {
     "core": RoleRules(tuple(topics.acl_core_publish()), tuple(topics.acl_core_subscribe())),
     "operator": RoleRules(tuple(topics.acl_operator_publish()),
                           tuple(topics.acl_operator_subscribe())),
-    "integrator": RoleRules((), tuple(topics.acl_integrator_subscribe())),
+    "integrator": RoleRules((), tuple(topics.acl_integrator_subscribe()
+                                      + topics.acl_home_assistant_subscribe())),
     "admin": RoleRules((), _admin_read()),
 }
 

@@ -272,3 +272,11 @@ def ha_state(object_id: str) -> str:
 def ha_attributes(object_id: str) -> str:
     """Retained JSON attributes of that tracker (x, y, zone id, last seen)."""
     return f"{HA_PREFIX}/device_tracker/{check_id(object_id, 'object id')}/attributes"
+
+
+# --- broker ACL: Home Assistant (added by broker/) -------------------------------
+# Home Assistant connects as an `integrator`; it reads only the plain-JSON discovery
+# tree core publishes (names and zones, nothing the signed positions do not show).
+
+def acl_home_assistant_subscribe() -> list[str]:
+    return [HA_ALL]

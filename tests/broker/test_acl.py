@@ -65,6 +65,9 @@ def test_integrator_reads_positions_and_events_only() -> None:
                          topics.ALL_RESPONSES, "srs/v1/events/#", "srs/v1/+/zone"):
         assert not acl.may_subscribe("integrator", "ha", topic_filter), topic_filter
     assert not acl.may_publish("integrator", "ha", topics.sightings())
+    # Home Assistant connects as an integrator and reads core's discovery tree.
+    assert acl.may_subscribe("integrator", "ha", topics.HA_ALL)
+    assert acl.may_receive("integrator", "ha", topics.ha_state("srs_p1"))
 
 
 def test_operator_has_only_its_own_command_topics() -> None:
@@ -111,6 +114,7 @@ def test_rules_are_made_only_of_contract_patterns() -> None:
     contract = set(topics.acl_camera_publish() + topics.acl_camera_subscribe()
                    + topics.acl_core_publish() + topics.acl_core_subscribe()
                    + topics.acl_operator_publish() + topics.acl_operator_subscribe()
-                   + topics.acl_integrator_subscribe())
+                   + topics.acl_integrator_subscribe()
+                   + topics.acl_home_assistant_subscribe())
     for rules in acl.RULES.values():
         assert set(rules.publish + rules.subscribe) <= contract
