@@ -108,35 +108,41 @@ class UnknownClusters:
         self.threshold = threshold
         self.ids: list[int] = []
         self.counts: list[int] = []
-        self.centroids = np.empty((0, DIM), dtype=np.float64)
+        self._store = np.empty((64, DIM), dtype=np.float64)  # grows by doubling
+
+    @property
+    def centroids(self) -> np.ndarray:
+        return self._store[: len(self.ids)]
 
     @classmethod
     def load(cls, s: Session, threshold: float) -> UnknownClusters:
         c = cls(threshold)
         rows = s.execute(select(UnknownIdentity.id, UnknownIdentity.count,
                                 UnknownIdentity.centroid)).all()
-        c.ids = [r[0] for r in rows]
-        c.counts = [r[1] for r in rows]
-        c.centroids = np.array([from_blob(r[2]) for r in rows],
-                               dtype=np.float64).reshape(-1, DIM)
+        for uid, count, blob in rows:
+            c.add(uid, from_blob(blob))
+            c.counts[-1] = count
         return c
 
     def nearest(self, vec: np.ndarray) -> tuple[int, float] | None:
         """Index and distance of the nearest identity within the threshold."""
         if not self.ids:
             return None
-        d = np.sqrt(((self.centroids - vec[None, :]) ** 2).sum(axis=1))
+        diff = self.centroids - vec[None, :]
+        d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
         i = int(np.argmin(d))
         return (i, float(d[i])) if d[i] <= self.threshold else None
 
     def join(self, index: int, vec: np.ndarray) -> np.ndarray:
         """Fold ``vec`` into identity ``index``; return the new centroid."""
         n = min(self.counts[index], 50)  # cap the weight so the centroid can still drift
-        self.centroids[index] = (self.centroids[index] * n + vec) / (n + 1)
+        self._store[index] = (self._store[index] * n + vec) / (n + 1)
         self.counts[index] += 1
-        return self.centroids[index]
+        return self._store[index].copy()
 
     def add(self, identity_id: int, vec: np.ndarray) -> None:
+        if len(self.ids) == len(self._store):
+            self._store = np.vstack([self._store, np.empty_like(self._store)])
+        self._store[len(self.ids)] = vec
         self.ids.append(identity_id)
         self.counts.append(1)
-        self.centroids = np.vstack([self.centroids, vec[None, :]])

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core.observation import (
@@ -72,39 +73,61 @@ def recognise(s: Session, ing: Ingest, new: Sequence[Accepted]) -> dict[tuple[in
         return out
     queries = np.asarray(vecs, dtype=np.float64)
     matches = ing.gallery.match(queries, np.asarray(limits), core.match_margin)
+    anonymous = _Anonymous(s, ing)
     for (mi, di), match, vec in zip(where, matches, queries, strict=True):
-        seen_at = new[mi].batch.captured_at
         if match.person_id is not None:
             pid = match.person_id
             out[(mi, di)] = Identity("known", known_key(pid), ing.names.get(pid, known_key(pid)),
                                      _confidence(match.distance), person_id=pid,
                                      distance=match.distance)
-            continue
-        out[(mi, di)] = _anonymous(s, ing, vec, seen_at)
+        else:
+            anonymous.assign((mi, di), vec, new[mi].batch.captured_at)
+    out.update(anonymous.finish())
     return out
 
 
-def _anonymous(s: Session, ing: Ingest, vec: np.ndarray, seen_at: float) -> Identity:
-    clusters = ing.clusters
-    near = clusters.nearest(vec)
-    if near is not None:
-        index, dist = near
-        centroid = clusters.join(index, vec)
-        row = s.get(UnknownIdentity, clusters.ids[index])
-        if row is not None:
-            row.centroid = to_blob(centroid)
-            row.count += 1
-            row.last_seen = max(row.last_seen, seen_at)
-        uid = clusters.ids[index]
-    else:
-        row = UnknownIdentity(centroid=to_blob(vec), count=1, first_seen=seen_at,
-                              last_seen=seen_at)
-        s.add(row)
-        s.flush()
-        uid, dist = row.id, 0.0
-        clusters.add(uid, vec)
-    return Identity("unknown", unknown_key(uid), f"Unknown {uid}", _confidence(dist),
-                    unknown_id=uid, distance=dist)
+class _Anonymous:
+    """Groups unnamed faces into anonymous identities with one flush per batch."""
+
+    def __init__(self, s: Session, ing: Ingest) -> None:
+        self.s, self.clusters = s, ing.clusters
+        self.new_rows: dict[int, UnknownIdentity] = {}  # provisional (negative) id -> row
+        self.assigned: list[tuple[tuple[int, int], int, float]] = []
+
+    def assign(self, where: tuple[int, int], vec: np.ndarray, seen_at: float) -> None:
+        clusters = self.clusters
+        near = clusters.nearest(vec)
+        if near is not None:
+            index, dist = near
+            centroid = clusters.join(index, vec)
+            uid = clusters.ids[index]
+            row = self.new_rows.get(uid) or self.s.get(UnknownIdentity, uid)
+            if row is not None:
+                row.centroid = to_blob(centroid)
+                row.count += 1
+                row.last_seen = max(row.last_seen, seen_at)
+        else:
+            uid, dist = -(len(self.new_rows) + 1), 0.0
+            row = UnknownIdentity(centroid=to_blob(vec), count=1, first_seen=seen_at,
+                                  last_seen=seen_at)
+            self.s.add(row)
+            self.new_rows[uid] = row
+            clusters.add(uid, vec)
+        self.assigned.append((where, uid, dist))
+
+    def finish(self) -> dict[tuple[int, int], Identity]:
+        if self.new_rows:
+            self.s.flush()  # one INSERT round for every new identity of the batch
+            real = {tmp: row.id for tmp, row in self.new_rows.items()}
+            self.clusters.ids = [real.get(i, i) for i in self.clusters.ids]
+        else:
+            real = {}
+        out = {}
+        for where, uid, dist in self.assigned:
+            uid = real.get(uid, uid)
+            out[where] = Identity("unknown", unknown_key(uid), f"Unknown {uid}",
+                                  _confidence(dist), unknown_id=uid, distance=dist)
+        return out
 
 
 def _locate(ing: Ingest, obs: list[Observation], now: float) -> LocatorResult:
@@ -127,10 +150,10 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
 
     idents = recognise(s, ing, new)
     now = ing.clock()
-    rows: list[tuple[Sighting, Placement]] = []
+    rows: list[dict[str, Any]] = []
+    places: list[Placement] = []
     for mi, acc in enumerate(new):
         b = acc.batch
-        s.add(ProcessedMessage(camera_id=b.camera_id, seq=b.seq, received_at=now))
         obs = []
         for di, det in enumerate(b.detections):
             who = idents.get((mi, di), UNIDENTIFIED)
@@ -146,24 +169,33 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
                 if parsed is not None:
                     pid = parsed[1] if parsed[0] == "known" else None
                     uid = parsed[1] if parsed[0] == "unknown" else None
-            row = Sighting(camera_id=b.camera_id, seq=b.seq, det_index=di, person_id=pid,
-                           unknown_id=uid, seen_at=b.captured_at, kind=det.kind,
-                           track_id=det.track_id, bbox_x=det.bbox.x, bbox_y=det.bbox.y,
-                           bbox_w=det.bbox.w, bbox_h=det.bbox.h, distance=who.distance,
-                           x=place.x, y=place.y, zone=place.zone,
-                           encoding=to_blob(det.encoding) if det.encoding else None)
-            rows.append((row, place))
+            rows.append({"camera_id": b.camera_id, "seq": b.seq, "det_index": di,
+                         "person_id": pid, "unknown_id": uid, "seen_at": b.captured_at,
+                         "kind": det.kind, "track_id": det.track_id, "bbox_x": det.bbox.x,
+                         "bbox_y": det.bbox.y, "bbox_w": det.bbox.w, "bbox_h": det.bbox.h,
+                         "distance": who.distance, "x": place.x, "y": place.y,
+                         "zone": place.zone,
+                         "encoding": to_blob(det.encoding) if det.encoding else None})
+            places.append(place)
         outgoing.extend(Outgoing(topics.position(p.person_key), p, retain=True)
                         for p in res.positions)
         outgoing.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
         outgoing.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
-    s.add_all([r for r, _ in rows])
+    # Bulk statements, not ORM objects: this is the hot path of the whole service.
     s.flush()
-    for row, place in rows:
+    if new:
+        s.execute(insert(ProcessedMessage), [{"camera_id": a.batch.camera_id,
+                                              "seq": a.batch.seq, "received_at": now}
+                                             for a in new])
+    ids: list[int] = []
+    if rows:
+        ids = list(s.scalars(insert(Sighting).returning(Sighting.id,
+                                                        sort_by_parameter_order=True), rows))
+    for row, place, sid in zip(rows, places, ids, strict=True):
         outgoing.append(Outgoing(topics.sightings(), SightingMsg(
             person_key=place.person_key, identity=place.identity, label=place.label,
-            camera_id=row.camera_id, seen_at=row.seen_at, sighting_id=row.id,
-            distance=min(row.distance, 10.0) if row.distance is not None else None,
+            camera_id=row["camera_id"], seen_at=row["seen_at"], sighting_id=sid,
+            distance=min(row["distance"], 10.0) if row["distance"] is not None else None,
             x=place.x, y=place.y, zone=place.zone)))
     known = sum(1 for i in idents.values() if i.kind == "known")
     return {"matched": known, "unknown": len(idents) - known}
