@@ -111,19 +111,33 @@ def _can_connect(mqtt: MqttConfig, client_id: str) -> bool:
         return False
 
 
+def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> bool:
+    """True once mosquitto listens on ``port``; False if it exited (port taken)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            if proc.poll() is None:
+                return True
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mosquitto did not open port {port}: "
+                                   f"{log_path.read_text()[-2000:]}") from None
+            time.sleep(0.05)
+    return False
+
+
 @contextmanager
 def mosquitto_broker(workdir: Path, mosquitto: str,
                      max_payload_bytes: int = 64 * 1024) -> Iterator[BrokerHandle]:
     """A real ``mosquitto -c`` running the exported SRS config on a free port."""
     from broker.export import export_mosquitto
 
-    port = free_port()
-    cfg = SrsConfig(data_dir=workdir / "var",
-                    broker=BrokerConfig(bind="127.0.0.1", port=port,
-                                        max_payload_bytes=max_payload_bytes))
-    store = fast_user_store(default_path(cfg))
+    store = fast_user_store(default_path(SrsConfig(data_dir=workdir / "var")))
     out = workdir / "mosquitto"
+    log_path = workdir / "mosquitto.log"
     lock = threading.Lock()
+    cfg = SrsConfig(data_dir=workdir / "var")
 
     def export() -> Path:
         conf = export_mosquitto(cfg, store, out)[-1]
@@ -132,10 +146,19 @@ def mosquitto_broker(workdir: Path, mosquitto: str,
                 fh.write("user root\n")
         return conf
 
-    conf = export()
-    log_path = workdir / "mosquitto.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    for _attempt in range(3):  # free_port() can race with another process
+        port = free_port()
+        cfg = SrsConfig(data_dir=workdir / "var",
+                        broker=BrokerConfig(bind="127.0.0.1", port=port,
+                                            max_payload_bytes=max_payload_bytes))
+        conf = export()
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=log,
+                                    stderr=subprocess.STDOUT)
+        if _wait_listening(proc, port, log_path):
+            break
+    else:
+        raise RuntimeError(f"mosquitto would not start: {log_path.read_text()[-2000:]}")
     handle = BrokerHandle("127.0.0.1", port, store=store, kind="mosquitto")
 
     def reload(user: str, password: str) -> None:
@@ -154,17 +177,6 @@ def mosquitto_broker(workdir: Path, mosquitto: str,
 
     handle.on_users_changed = reload
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {log_path.read_text()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("mosquitto did not open its port") from None
-                time.sleep(0.05)
         yield handle
     finally:
         proc.terminate()
