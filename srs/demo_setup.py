@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pydantic import SecretStr
+
 from srs.config import SrsConfig, load_config
 from srs.live_view import LiveView, render
 from srs.supervise import Child, Supervisor, wait_for
@@ -139,7 +141,7 @@ class DemoSetup:
                 f"camera-{camera_id}.key.pub")
         ring = {k: public_key_from_b64(v) for k, v in keys.items()}
         mqtt = self.cfg.mqtt.model_copy(update={
-            "username": self.operator, "password": self.passwords[self.operator]})
+            "username": self.operator, "password": SecretStr(self.passwords[self.operator])})
         return LiveView(mqtt, self.cfg.security, ring.get, f"{self.operator}:{suffix}")
 
     def _public_key(self, name: str) -> str:
