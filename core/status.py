@@ -38,6 +38,10 @@ class Counters:
         with self._lock:
             self.rejected[reason] += 1
 
+    def reset_latency(self) -> None:
+        with self._lock:
+            self._latency_ms.clear()
+
     def rejected_total(self) -> int:
         with self._lock:
             return sum(self.rejected.values())
