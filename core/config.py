@@ -28,3 +28,6 @@ class CoreConfig(BaseModel):
     max_batch_messages: Annotated[int, Field(ge=1, le=10000)] = 500
     queue_size: Annotated[int, Field(ge=10, le=1_000_000)] = 20000
     site_file: Path | None = None
+    # Home Assistant MQTT discovery (unsigned, known people only unless told otherwise).
+    homeassistant: bool = False
+    homeassistant_include_unknown: bool = False

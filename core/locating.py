@@ -15,7 +15,7 @@ from core.ingest import Locator, NullLocator, Outgoing
 from core.observation import LocatorResult
 from srs.config import SrsConfig
 from srs.wire import topics
-from srs.wire.payloads import CameraStatus
+from srs.wire.payloads import CameraStatus, PersonPosition
 
 log = logging.getLogger(__name__)
 REJECTION_WINDOW_S = 60.0
@@ -41,10 +41,36 @@ def outgoing(res: LocatorResult) -> list[Outgoing]:
     return out
 
 
+HaMessage = tuple[str, bytes, bool]
+
+
 class LocatorLink:
-    def __init__(self, locator: Locator) -> None:
+    def __init__(self, locator: Locator, *, homeassistant: bool = False,
+                 include_unknown: bool = False) -> None:
         self.locator = locator
         self._rejected: deque[tuple[float, int]] = deque()
+        self.homeassistant = homeassistant
+        self.include_unknown = include_unknown
+        self._announced: set[str] = set()
+
+    def ha_messages(self, out: Outgoing) -> list[HaMessage]:
+        """Home Assistant discovery/state for a position (plain JSON: HA cannot verify)."""
+        if not self.homeassistant or not isinstance(out.payload, PersonPosition):
+            return []
+        from core import homeassistant as ha
+
+        plan = getattr(getattr(self.locator, "site", None), "plan", None)
+        names = {z.zone_id: z.name for z in plan.zones} if plan is not None else {}
+        return ha.messages(out.payload, names, announced=self._announced,
+                           include_unknown=self.include_unknown)
+
+    def ha_remove(self, person_key: str) -> list[HaMessage]:
+        if not self.homeassistant:
+            return []
+        from core import homeassistant as ha
+
+        self._announced.discard(ha.object_id(person_key))
+        return ha.remove(person_key)
 
     def site_message(self) -> Outgoing | None:
         site = getattr(self.locator, "site", None)

@@ -46,7 +46,9 @@ class CoreService:
         self.db = db or open_store(cfg)
         self.key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
         self.counters = Counters()
-        self.link = LocatorLink(locator if locator is not None else default_locator(cfg))
+        self.link = LocatorLink(locator if locator is not None else default_locator(cfg),
+                                homeassistant=cfg.core.homeassistant,
+                                include_unknown=cfg.core.homeassistant_include_unknown)
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
         self.commands = CommandHandler(self.db, cfg, self.ingest)
         self._queue: queue.Queue[Incoming] = queue.Queue(maxsize=cfg.core.queue_size)
@@ -203,6 +205,8 @@ class CoreService:
         for out in outgoing:
             try:
                 self._publish(out.topic, out.payload, retain=out.retain)
+                for topic, data, retain in self.link.ha_messages(out):
+                    self.client.publish(topic, data, qos=1, retain=retain)
             except Exception:
                 log.exception("could not publish on %s", out.topic)
 
@@ -234,6 +238,8 @@ class CoreService:
             for key in keys:
                 self._send(self.link.forget(key, time.time()))
                 self.client.publish(topics.position(key), b"", qos=1, retain=True)
+                for topic, data, retain in self.link.ha_remove(key):
+                    self.client.publish(topic, data, qos=1, retain=retain)
             done_clears(s, keys)
         if keys:
             log.info("cleared the retained position of %s", ", ".join(keys))

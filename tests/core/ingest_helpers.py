@@ -45,14 +45,14 @@ def face_data() -> dict[str, list[Face]]:
 
 
 def batch(camera_id: str, seq: int, faces: list[Face], *, captured_at: float | None = None,
-          profiles: int = 0) -> DetectionBatch:
+          profiles: int = 0, frame: tuple[int, int] = (800, 600)) -> DetectionBatch:
     dets = [Detection(kind="face", bbox=b, track_id=i, score=1.0, encoding=e)
             for i, (b, e) in enumerate(faces)]
     dets += [Detection(kind="profile", bbox=BBox(x=10, y=10, w=40, h=40), track_id=100 + i,
                        score=1.0) for i in range(profiles)]
     return DetectionBatch(camera_id=camera_id, seq=seq,
                           captured_at=time.time() if captured_at is None else captured_at,
-                          frame_width=800, frame_height=600, detections=dets)
+                          frame_width=frame[0], frame_height=frame[1], detections=dets)
 
 
 def camera_key(camera_id: str) -> SigningKey:

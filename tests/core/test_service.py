@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import time
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +16,9 @@ from core.service import CoreService
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import commands as cmd
 from srs.wire import topics
-from srs.wire.payloads import CoreStatus, PublicKey, Sighting
+from srs.wire.payloads import BBox, CoreStatus, PersonPosition, PublicKey, Sighting
 from srs.wire.signing import SigningKey, Verifier, public_key_from_b64, sign
+from srs.wire.site import SitePlan
 from tests.brokers import fast_user_store
 from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config, face_data
 
@@ -173,3 +175,45 @@ def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
         cam.close()
         alice.close()
         ivan.close()
+
+
+def test_positions_site_and_home_assistant_with_the_real_locator(tmp_path, srs_broker):
+    root = Path(__file__).resolve().parents[2]
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"),
+                      site_file=root / "config" / "demo-site.toml", homeassistant=True)
+    cam_key = camera_key("corridor")
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, "corridor", cam_key.public_key_b64)
+        obama, _ = store.get_or_create_person(s, "Barack Obama")
+        store.add_encodings(s, obama, [np.array(face_data()["train/obama/obama.jpg"][0][1])])
+    db.close()
+    with CoreService(cfg) as svc:
+        assert svc.wait_connected(10)
+        key = svc.key.public_key_b64
+        ha = Listener(srs_broker.client_config("ha", "integrator"), "ha",
+                      [topics.ALL_POSITIONS, topics.SITE, topics.HA_ALL], key)
+        cam = FakeCamera(srs_broker.client_config("corridor", "camera"), cam_key, "corridor",
+                         core_key_b64=key)
+        try:
+            plan = ha.next(SitePlan, topic_filter=topics.SITE)
+            assert {z.zone_id for z in plan.zones} >= {"corridor", "server-room"}
+            face = [(BBox(x=226, y=110, w=28, h=28), face_data()["test/obama1.jpg"][0][1])]
+            cam.send(batch("corridor", 1, face, frame=(480, 270)))
+            assert cam.wait_acked({1}, resend_s=30)
+            pos = ha.next(PersonPosition, topic_filter=topics.ALL_POSITIONS,
+                          where=lambda p: p.label == "Barack Obama")
+            assert pos.zone == "corridor" and 0 < pos.x < 8 and 5 < pos.y < 8
+            deadline = time.monotonic() + 10
+            state = None
+            while state is None and time.monotonic() < deadline:
+                try:
+                    topic, data, _ = ha.inbox.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if topic == topics.ha_state(f"srs_{pos.person_key}"):
+                    state = data.decode()
+            assert state == "Corridor"
+        finally:
+            cam.close()
+            ha.close()
