@@ -21,6 +21,7 @@ from core.store.codec import from_blob
 from core.store.models import FaceEncoding, NegativeExample, UnknownIdentity
 
 DIM = 128
+# float32 halves memory and matmul time; distance error stays ~1e-6 for unit-scale encodings.
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +45,13 @@ class Gallery:
                  neg_person_ids: np.ndarray | None = None,
                  negatives: np.ndarray | None = None) -> None:
         self.person_ids = np.asarray(person_ids, dtype=np.int64)
-        self.vectors = np.asarray(vectors, dtype=np.float64).reshape(-1, DIM)
+        self.vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)
         self._sq = (self.vectors ** 2).sum(axis=1)
         self.neg_person_ids = np.asarray(
             neg_person_ids if neg_person_ids is not None else [], dtype=np.int64)
         self.negatives = np.asarray(
             negatives if negatives is not None else np.empty((0, DIM)),
-            dtype=np.float64).reshape(-1, DIM)
+            dtype=np.float32).reshape(-1, DIM)
 
     @classmethod
     def load(cls, s: Session) -> Gallery:
@@ -66,7 +67,7 @@ class Gallery:
 
     def match(self, queries: np.ndarray, thresholds: np.ndarray | float,
               margin: float) -> list[Match]:
-        q = np.asarray(queries, dtype=np.float64).reshape(-1, DIM)
+        q = np.asarray(queries, dtype=np.float32).reshape(-1, DIM)
         m = len(q)
         if m == 0:
             return []
