@@ -79,7 +79,7 @@ def messages(key: SigningKey, n: int, start_seq: int) -> list[bytes]:
     return out
 
 
-def connect(mqtt, client_id: str):  # type: ignore[no-untyped-def]
+def connect(mqtt, client_id: str):
     c = make_client(mqtt, client_id)
     w = ConnectionWatcher()
     c.on_connect = w.on_connect
@@ -90,18 +90,18 @@ def connect(mqtt, client_id: str):  # type: ignore[no-untyped-def]
     return c
 
 
-def publish_all(client, payloads: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+def publish_all(client, payloads: list[bytes]) -> None:
     topic = topics.detections("cam1")
     infos = [client.publish(topic, p, qos=1) for p in payloads]
     for info in infos:
         info.wait_for_publish(60)
 
 
-def raw_rate(broker, payloads: list[bytes]) -> float:  # type: ignore[no-untyped-def]
+def raw_rate(broker, payloads: list[bytes]) -> float:
     got = threading.Event()
     count = [0]
 
-    def on_message(c, u, m):  # type: ignore[no-untyped-def]
+    def on_message(c, u, m):
         count[0] += 1
         if count[0] >= len(payloads):
             got.set()
@@ -144,7 +144,7 @@ class CoreFigures:
     paced_p99: float | None = None
 
 
-def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,  # type: ignore[no-untyped-def]
+def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,
               gallery: int) -> CoreFigures:
     cfg = SrsConfig(data_dir=data_dir, mqtt=broker.client_config("core", "core"),
                     core=CoreConfig(status_interval_s=60))
@@ -158,7 +158,7 @@ def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,  # type: igno
     done = threading.Event()
     figures = CoreFigures()
 
-    def on_ack(c, u, m):  # type: ignore[no-untyped-def]
+    def on_ack(c, u, m):
         ack = verifier.verify(m.topic, m.payload, Ack).payload
         acked.update(ack.seqs)
         if len(acked) >= want[0]:

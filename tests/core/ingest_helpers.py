@@ -31,8 +31,8 @@ def face_data() -> dict[str, list[Face]]:
 
     out: dict[str, list[Face]] = {}
     for path in sorted(MEDIA.glob("t*/**/*.jp*g")):
-        with Image.open(path) as img:
-            img = img.convert("RGB")
+        with Image.open(path) as raw:
+            img = raw.convert("RGB")
             img.thumbnail((800, 800))
             rgb = np.asarray(img)
         locs = face_recognition.face_locations(rgb)
@@ -134,4 +134,5 @@ class FakeCamera:
 def core_config(data_dir: Path, mqtt: MqttConfig | None = None, **core: object) -> SrsConfig:
     from core.config import CoreConfig
 
-    return SrsConfig(data_dir=data_dir, mqtt=mqtt or MqttConfig(), core=CoreConfig(**core))
+    return SrsConfig(data_dir=data_dir, mqtt=mqtt or MqttConfig(),
+                     core=CoreConfig.model_validate(core))

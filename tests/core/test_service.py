@@ -146,11 +146,13 @@ def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
                     cmd.RegisterKey(public_key=a_key.public_key_b64)).ok
         assert svc.counters.rejected_total() >= 1
         people = _ask(alice.client, alice, "alice", a_key, cmd.ListPeople())
+        assert isinstance(people.result, list)
         assert [p["name"] for p in people.result] == ["Barack Obama"]
         # An unknown man is seen, then named by the operator...
         cam.send(batch("cam1", 1, face_data()["train/kit_harington/john1.jpeg"]))
         assert cam.wait_acked({1}, resend_s=30)
         history = _ask(alice.client, alice, "alice", a_key, cmd.QueryHistory())
+        assert isinstance(history.result, list)
         unknown_key = history.result[0]["person_key"]
         assert unknown_key.startswith("u")
         named = _ask(alice.client, alice, "alice", a_key,
@@ -161,6 +163,7 @@ def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
         assert cam.wait_acked({2}, resend_s=30)
         history = _ask(alice.client, alice, "alice", a_key,
                        cmd.QueryHistory(camera_id="cam1", limit=1))
+        assert isinstance(history.result, list)
         assert history.result[0]["label"] == "Kit Harington"
         off = _ask(alice.client, alice, "alice", a_key,
                    cmd.SetCameraEnabled(camera_id="cam1", enabled=False))
