@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from edge.config import EdgeConfig
-from edge.detect import Box, Detector, expand
+from edge.detect import Box, Detector
 from edge.encode import Encoder, blur_score, crop_for_encoding
 from edge.sources import Frame
 from edge.track import Track, TrackedDetection, Tracker
@@ -79,16 +79,15 @@ class Analyser:
         height, width = image.shape[:2]
         scale = 1.0
         small = image
-        if self.cfg.analysis_width and width > self.cfg.analysis_width:
+        if self.cfg.analysis_width and width != self.cfg.analysis_width:
             scale = width / self.cfg.analysis_width
-            small = cv2.resize(image, (self.cfg.analysis_width, round(height / scale)),
-                               interpolation=cv2.INTER_AREA)
+            small = cv2.resize(image, (self.cfg.analysis_width, max(1, round(height / scale))),
+                               interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        rois = None
+        around = None
         if self.stats.frames_analysed % self.cfg.full_detect_every:
-            sh, sw = gray.shape[:2]
-            rois = [expand(t.box, 0.6, sw, sh) for t in self.tracker.tracks.values()]
-        raw = self.detector.detect(gray, small if self.cfg.detector == "hog" else None, rois)
+            around = [t.box for t in self.tracker.tracks.values()]
+        raw = self.detector.detect(gray, small if self.cfg.detector == "hog" else None, around)
         tracked = self.tracker.update(raw)
         self.stats.frames_analysed += 1
         self._collect()

@@ -26,15 +26,20 @@ class EdgeConfig(BaseModel):
     # --- detection -------------------------------------------------------------
     detector: Literal["haar", "hog"] = "haar"  # frontal detector; hog = dlib via face_recognition
     profiles: bool = True  # also run the profile cascade (both directions)
-    analysis_width: Annotated[int, Field(ge=0, le=4096)] = 480  # 0 = analyse at source size
+    # Frames are resized to this width before detection (0 = as delivered). Haar's
+    # smallest window is 24 px, so small sources are enlarged: faces grow with them.
+    analysis_width: Annotated[int, Field(ge=0, le=4096)] = 640
     min_face_px: Annotated[int, Field(ge=8, le=1024)] = 20  # at analysis resolution
     scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.1
+    # Coarser pyramid for the whole-frame scans that only discover new faces; the
+    # scans around tracks use scale_factor.
+    full_scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.1
     min_neighbors: Annotated[int, Field(ge=1, le=20)] = 5
     hog_upsample: Annotated[int, Field(ge=0, le=3)] = 1
     merge_iou: Annotated[float, Field(gt=0, le=1)] = 0.3
     # Detect on the whole frame every N analysed frames, in between only around
     # live tracks (cheap): 1 = always the whole frame.
-    full_detect_every: Annotated[int, Field(ge=1, le=100)] = 1
+    full_detect_every: Annotated[int, Field(ge=1, le=100)] = 5
     max_fps: Annotated[float, Field(ge=0, le=240)] = 0.0  # 0 = as fast as analysis goes
 
     # --- tracking --------------------------------------------------------------

@@ -74,17 +74,20 @@ class Detector:
         if self._frontal.empty() or self._profile.empty():
             raise RuntimeError(f"OpenCV Haar cascades are missing from {root}")
 
-    def _cascade(self, cascade: cv2.CascadeClassifier, gray: np.ndarray) -> list[tuple[Box, float]]:
-        size = self.cfg.min_face_px
+    def _cascade(self, cascade: cv2.CascadeClassifier, gray: np.ndarray,
+                 min_neighbors: int, scale: float,
+                 sizes: tuple[int, int] | None = None) -> list[tuple[Box, float]]:
+        size, biggest = sizes or (self.cfg.min_face_px, 0)
         if gray.shape[0] < size or gray.shape[1] < size:
             return []
         boxes, neighbours = cascade.detectMultiScale2(
-            gray, scaleFactor=self.cfg.scale_factor, minNeighbors=self.cfg.min_neighbors,
-            minSize=(size, size))
+            gray, scaleFactor=scale, minNeighbors=min_neighbors,
+            minSize=(size, size), maxSize=(biggest, biggest))
         return [((int(b[0]), int(b[1]), int(b[2]), int(b[3])), float(n))
                 for b, n in zip(boxes, neighbours, strict=False)]
 
-    def _frontal_boxes(self, gray: np.ndarray, bgr: np.ndarray | None) -> list[RawDetection]:
+    def _frontal_boxes(self, gray: np.ndarray, bgr: np.ndarray | None, min_neighbors: int,
+                       scale: float, sizes: tuple[int, int] | None) -> list[RawDetection]:
         if self.cfg.detector == "hog" and bgr is not None:
             import face_recognition
 
@@ -93,27 +96,43 @@ class Detector:
                 rgb, number_of_times_to_upsample=self.cfg.hog_upsample, model="hog")
             return [RawDetection("face", (left, top, right - left, bottom - top), 1.0)
                     for top, right, bottom, left in locs if right > left and bottom > top]
-        return [RawDetection("face", b, s) for b, s in self._cascade(self._frontal, gray)]
+        return [RawDetection("face", b, s)
+                for b, s in self._cascade(self._frontal, gray, min_neighbors, scale, sizes)]
 
-    def detect_region(self, gray: np.ndarray, bgr: np.ndarray | None = None) -> list[RawDetection]:
-        """All raw boxes in one image, before merging."""
-        found = self._frontal_boxes(gray, bgr)
+    def detect_region(self, gray: np.ndarray, bgr: np.ndarray | None = None,
+                      min_neighbors: int | None = None,
+                      scale: float | None = None,
+                      sizes: tuple[int, int] | None = None) -> list[RawDetection]:
+        """All raw boxes in one image, before merging (``sizes``: min, max face px)."""
+        mn = self.cfg.min_neighbors if min_neighbors is None else min_neighbors
+        sf = self.cfg.full_scale_factor if scale is None else scale
+        found = self._frontal_boxes(gray, bgr, mn, sf, sizes)
         if self.cfg.profiles:
-            found += [RawDetection("profile", b, s) for b, s in self._cascade(self._profile, gray)]
+            found += [RawDetection("profile", b, s)
+                      for b, s in self._cascade(self._profile, gray, mn, sf, sizes)]
             width = gray.shape[1]
-            found += [RawDetection("profile", mirror_box(b, width), s)
-                      for b, s in self._cascade(self._profile, cv2.flip(gray, 1))]
+            found += [RawDetection("profile", mirror_box(b, width), s) for b, s in
+                      self._cascade(self._profile, cv2.flip(gray, 1), mn, sf, sizes)]
         return found
 
     def detect(self, gray: np.ndarray, bgr: np.ndarray | None = None,
-               rois: Sequence[Box] | None = None) -> list[RawDetection]:
-        """Merged detections in the whole image, or only inside ``rois`` if given."""
-        if rois is None:
+               around: Sequence[Box] | None = None) -> list[RawDetection]:
+        """Merged detections in the whole image, or only near the boxes ``around``."""
+        if around is None:
             return merge(self.detect_region(gray, bgr), self.cfg.merge_iou)
         found: list[RawDetection] = []
-        for x, y, w, h in rois:
+        # Around a live track a face of about the track's size is expected: search
+        # only those sizes, and accept fewer neighbours (a small window sees fewer
+        # overlapping hits than the whole frame does).
+        mn = max(1, self.cfg.min_neighbors - 2)
+        height, width = gray.shape[:2]
+        for box in around:
+            x, y, w, h = expand(box, 0.6, width, height)
+            side = max(box[2], box[3])
+            sizes = (max(self.cfg.min_face_px, int(side / 1.6)), int(side * 1.6) + 1)
             sub_bgr = bgr[y:y + h, x:x + w] if bgr is not None else None
-            for d in self.detect_region(gray[y:y + h, x:x + w], sub_bgr):
+            for d in self.detect_region(gray[y:y + h, x:x + w], sub_bgr, mn,
+                                        self.cfg.scale_factor, sizes):
                 bx, by, bw, bh = d.box
                 found.append(RawDetection(d.kind, (bx + x, by + y, bw, bh), d.score))
         return merge(found, self.cfg.merge_iou)
