@@ -53,9 +53,17 @@ def run_core(args: argparse.Namespace, cfg: SrsConfig) -> int:
     # host they fight over the cores (4x slower measured): one thread unless told.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    from core.cli_util import fail
     from core.service import CoreService
+    from core.site import SiteError
 
-    return CoreService(cfg).run_forever()
+    try:
+        service = CoreService(cfg)
+    except SiteError as exc:
+        return fail("the site file cannot be used:\n  " + "\n  ".join(exc.problems))
+    except OSError as exc:
+        return fail(f"core cannot start: {exc}")
+    return service.run_forever()
 
 
 def person_add(args: argparse.Namespace, cfg: SrsConfig) -> int:

@@ -34,16 +34,43 @@ ALLOWED_ROLES = ("operator", "admin")
 MAX_RESULT_CHARS = 40_000  # the response must fit the broker's payload limit
 
 
-def role_of(cfg: SrsConfig, user: str) -> str | None:
-    from broker.users import UserStore, default_path
+class Roles:
+    """Roles from the broker's user store (re-read by it when the file changes)."""
 
-    return UserStore(default_path(cfg)).role_of(user)
+    def __init__(self, cfg: SrsConfig) -> None:
+        self.cfg = cfg
+        self._store: Any = None
+        self._last: list[tuple[str, str]] | None = None
+
+    def _users(self) -> Any:
+        if self._store is None:
+            from broker.users import UserStore, default_path
+
+            self._store = UserStore(default_path(self.cfg))
+        return self._store
+
+    def role_of(self, user: str) -> str | None:
+        role = self._users().role_of(user)
+        return None if role is None else str(role)
+
+    def changed_users(self) -> list[tuple[str, str]] | None:
+        """All (name, role) pairs if they changed since the last call, else None."""
+        try:
+            now = sorted((u.name, str(u.role)) for u in self._users().list())
+        except Exception as exc:
+            log.debug("broker user store not readable: %s", exc)
+            return None
+        if now == self._last:
+            return None
+        self._last = now
+        return now
 
 
 class CommandHandler:
     def __init__(self, db: Database, cfg: SrsConfig, ingest: Ingest) -> None:
         self.db, self.cfg, self.ingest = db, cfg, ingest
         self.keys: dict[str, Ed25519PublicKey] = {}
+        self.roles = Roles(cfg)
         self._announced: Ed25519PublicKey | None = None
         sec = cfg.security
         self.verifier = Verifier(self._lookup, audience=sec.audience,
@@ -87,7 +114,7 @@ class CommandHandler:
     def _run(self, user: str, req: cmd.Request) -> cmd.Response:
         action = req.command.action
         try:
-            role = role_of(self.cfg, user)
+            role = self.roles.role_of(user)
         except Exception as exc:  # the user store is unreadable: deny, say why
             log.error("cannot read the broker user store: %s", exc)
             role = None

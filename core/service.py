@@ -28,6 +28,7 @@ from core.status import Counters
 from core.store import open_store
 from core.store.db import Database
 from core.store.people import done_clears, pending_clears
+from core.store.users import sync_users
 from srs.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
@@ -61,6 +62,7 @@ class CoreService:
         self.client.on_connect = guarded(self._on_connect, "connect")
         self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
         self.client.on_message = guarded(self._on_message, "message")
+        self.client.on_connect_fail = guarded(self._on_connect_fail, "connect_fail")
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------
@@ -121,6 +123,10 @@ class CoreService:
         log.info("core connected to the broker (session present: %s)",
                  getattr(flags, "session_present", "?"))
 
+    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        log.warning("cannot reach the broker at %s:%d; retrying", self.cfg.mqtt.host,
+                    self.cfg.mqtt.port)
+
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         item = Incoming(msg.topic, bytes(msg.payload), bool(msg.dup))
         try:
@@ -153,6 +159,7 @@ class CoreService:
                 self._guard(self._clear_positions)
                 self._guard(self.ingest.refresh)
                 self._guard(self._tick)
+                self._guard(self._sync_users)
 
     def _guard(self, fn: Any, *args: Any) -> None:
         try:
@@ -224,6 +231,12 @@ class CoreService:
 
     def _tick(self) -> None:
         self._send(self.link.tick(time.time(), self.counters.rejected_total()))
+
+    def _sync_users(self) -> None:
+        users = self.commands.roles.changed_users()
+        if users is not None:
+            with self.db.session() as s:
+                sync_users(s, users)
 
     def _purge(self) -> None:
         with self.db.session() as s:

@@ -13,6 +13,7 @@ import pytest
 from broker.users import default_path
 from core import store
 from core.service import CoreService
+from core.store.users import list_users
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import commands as cmd
 from srs.wire import topics
@@ -171,9 +172,11 @@ def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
         db = store.open_store(cfg)
         with db.session() as s:
             actions = [a.action for a in store.audit_entries(s, 50)]
+            users = list_users(s)
         db.close()
         assert {"denied_register_key", "register_key", "name_identity",
                 "set_camera_enabled", "camera_disable"} <= set(actions)
+        assert ("alice", "operator") in users and ("ivan", "integrator") in users
     finally:
         cam.close()
         alice.close()

@@ -115,3 +115,15 @@ def test_query_sightings_filters(db):
         assert [r["seq"] for r in store.query_sightings(s, camera="cam2", since=now - 3600)] \
             == [3, 2]
         assert store.query_sightings(s, person="Ada")[0]["label"] == "Ada"
+
+
+def test_users_mirror_follows_the_broker_user_list(db):
+    from core.store.users import list_users, sync_users
+
+    with db.session() as s:
+        assert sync_users(s, [("alice", "operator"), ("cam1", "camera")])
+    with db.session() as s:
+        assert not sync_users(s, [("cam1", "camera"), ("alice", "operator")])
+        assert sync_users(s, [("alice", "admin")])
+    with db.session() as s:
+        assert list_users(s) == [("alice", "admin")]
