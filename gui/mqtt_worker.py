@@ -107,7 +107,10 @@ class MqttWorker(QObject):
         """Announce this session's key (signed with it). Sent on every connect and again
         when core comes back online, because core keeps operator keys in memory only."""
         register = commands.RegisterKey(public_key=self._session_key.public_key_b64)
-        self._publish_request(commands.Request(request_id=uuid.uuid4().hex, command=register))
+        rid = uuid.uuid4().hex
+        with self._lock:
+            self._pending[rid] = (register, time.time())
+        self._publish_request(commands.Request(request_id=rid, command=register))
 
     def expire_requests(self, timeout_s: float, now: float | None = None) -> list[Any]:
         """Forget and return the commands that got no answer within ``timeout_s``."""
@@ -189,7 +192,8 @@ class MqttWorker(QObject):
         elif kind is TopicKind.RESPONSE:
             with self._lock:
                 command = self._pending.pop(payload.request_id, (None, 0.0))[0]
-            if command is not None or not payload.ok:
+            quiet = payload.ok and isinstance(command, commands.RegisterKey)
+            if (command is not None or not payload.ok) and not quiet:
                 self.response.emit(payload, command)
         else:
             signal = {TopicKind.SITE: self.site_received, TopicKind.SIGHTINGS: self.sighting,

@@ -80,15 +80,17 @@ class SignInDialog(QDialog):
         except ValueError as exc:
             self._show(str(exc), error=True)
             return
+        # A bound method of this dialog: Qt queues the call onto the GUI thread.
         self.worker.state_changed.connect(self._on_state)
         self.sign_in.setEnabled(False)
         self.worker.start()
 
     def _on_state(self, state: str, sentence: str) -> None:
+        if self.result() == QDialog.DialogCode.Accepted or (
+                self.sender() is not None and self.sender() is not self.worker):
+            return  # signed in (the window takes over), or a stale state of an old attempt
         if state == mw.CONNECTED:
             self._show(sentence, error=False)
-            if self.worker is not None:
-                self.worker.state_changed.disconnect(self._on_state)
             self.accept()
         elif state in FAILED:
             self._show(sentence, error=True)
@@ -99,7 +101,6 @@ class SignInDialog(QDialog):
     def _drop_worker(self) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
-            worker.state_changed.disconnect(self._on_state)
             worker.stop()
         self.sign_in.setEnabled(True)
 

@@ -23,3 +23,47 @@ def test_srs_gui_help_names_the_sign_in_options(capsys: pytest.CaptureFixture[st
         main(["gui", "--help"])
     text = capsys.readouterr().out
     assert "--user" in text and "--password-stdin" in text and "--screenshot" in text
+
+
+def test_auto_sign_in_opens_the_dashboard_and_sigterm_closes_it(
+        tmp_path: Path, srs_broker, core_key) -> None:
+    """`srs gui` as the demo runs it: credentials from the environment, no dialog."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.gui.helpers import OPERATOR, operator_password
+
+    pub = tmp_path / "core.key.pub"
+    pub.write_text(core_key.public_key_b64 + "\n")
+    shot = tmp_path / "live.png"
+    config = tmp_path / "srs.toml"
+    config.write_text(f"""data_dir = "{tmp_path / 'var'}"
+[mqtt]
+host = "{srs_broker.host}"
+port = {srs_broker.port}
+[gui]
+core_public_key_file = "{pub}"
+screenshot_file = "{shot}"
+screenshot_after_s = 0.0
+""")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SRS_MQTT__USERNAME": OPERATOR,
+           "SRS_MQTT__PASSWORD": operator_password(srs_broker)}
+    proc = subprocess.Popen([sys.executable, "-m", "srs.cli", "gui", "--config", str(config)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not shot.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert shot.exists(), proc.communicate(timeout=5)[0].decode()[-2000:]
+        time.sleep(0.3)  # let the PNG be written completely
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=15)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out[-2000:]
+    assert "MQTT: connected" in out and "MQTT: stopped" in out
+    assert not QImage(str(shot)).isNull()
