@@ -106,6 +106,7 @@ class PersonMarker(QGraphicsEllipseItem):
         self.trail = QGraphicsPathItem()
         self.trail.setZValue(9)
         self._points: deque[QPointF] = deque(maxlen=max(trail_length, 1))
+        self._trail_dirty = True
         self.target = scene(pos.x, pos.y)
         self.setPos(self.target)
         self.position = pos
@@ -115,6 +116,7 @@ class PersonMarker(QGraphicsEllipseItem):
         self.position = pos
         self.target = scene(pos.x, pos.y)
         self._points.append(self.target)
+        self._trail_dirty = True
         colour = COLOURS[pos.identity]
         self.setBrush(QBrush(colour))
         self.setPen(QPen(QColor("white"), 2))
@@ -131,6 +133,9 @@ class PersonMarker(QGraphicsEllipseItem):
         here = self.pos()
         dx, dy = self.target.x() - here.x(), self.target.y() - here.y()
         moving = math.hypot(dx, dy) > 0.5
+        if not moving and here == self.target and not self._trail_dirty:
+            return False  # at rest: nothing to redraw
+        self._trail_dirty = False
         self.setPos(QPointF(here.x() + dx * GLIDE, here.y() + dy * GLIDE) if moving
                     else self.target)
         path = QPainterPath()
