@@ -1,0 +1,88 @@
+"""`srs edge` as a process: init, SIGTERM -> exit 0 and offline status, kill -9 -> last will."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.node import key_path
+from srs.cli import main
+from srs.config import SrsConfig
+from srs.wire import topics
+from srs.wire.signing import SigningKey
+from tests.brokers import BrokerHandle
+from tests.edge.acker import Acker
+
+CAM = "cam9"
+
+
+def test_init_creates_key_and_prints_public_key(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["edge", "init", "--camera-id", CAM, "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    path = key_path(SrsConfig(data_dir=tmp_path), CAM)
+    key = SigningKey.load(topics.camera_issuer(CAM), path)
+    assert out.out.strip() == key.public_key_b64
+    assert f"srs camera add {CAM} --public-key {key.public_key_b64}" in out.err
+    assert main(["edge", "init", "--camera-id", CAM, "--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip() == key.public_key_b64  # same key, not replaced
+
+
+def test_bad_camera_id_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["edge", "--camera-id", "a/b", "--once"]) == 2
+    assert "camera id" in capsys.readouterr().err
+
+
+def start_node(srs_broker: BrokerHandle, tmp_path: Path, media: Path) -> subprocess.Popen[str]:
+    mqtt = srs_broker.client_config(CAM, "camera")
+    assert mqtt.password is not None
+    env = dict(os.environ, SRS_MQTT__HOST=mqtt.host, SRS_MQTT__PORT=str(mqtt.port),
+               SRS_MQTT__USERNAME=CAM, SRS_MQTT__PASSWORD=mqtt.password.get_secret_value(),
+               SRS_EDGE__ENCODE="false", SRS_EDGE__HEARTBEAT_INTERVAL_S="0.5")
+    env.pop("SRS_CONFIG", None)
+    clip = media / "video" / "head-pose-face-detection-female.gif"
+    return subprocess.Popen(
+        [sys.executable, "-m", "srs.cli", "edge", "--camera-id", CAM, "--source", str(clip),
+         "--loop", "--data-dir", str(tmp_path)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(predicate: object, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("how", ["sigterm", "kill9"])
+def test_process_says_offline(srs_broker: BrokerHandle, tmp_path: Path, media: Path,
+                              how: str) -> None:
+    cfg = SrsConfig(data_dir=tmp_path)
+    camera = SigningKey.load_or_create(topics.camera_issuer(CAM), key_path(cfg, CAM))
+    core = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
+    acker = Acker(srs_broker.client_config("core", "core"), camera, core, CAM)
+    acker.start(srs_broker.host, srs_broker.port)
+    proc = start_node(srs_broker, tmp_path, media)
+    try:
+        assert wait_for(lambda: any(s.state == "online" and s.frames_analysed > 0
+                                    for s in acker.statuses)), proc.stdout
+        assert wait_for(lambda: len(acker.stored) >= 2)
+        proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+        code = proc.wait(60)
+        assert code == (0 if how == "sigterm" else -signal.SIGKILL)
+        assert wait_for(lambda: acker.statuses[-1].state == "offline", 15)
+        message = acker.statuses[-1].message
+        assert message == ("stopped" if how == "sigterm" else "connection lost")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        acker.stop()

@@ -1,0 +1,94 @@
+"""Sources: GIF files, image folders, live sources that fail and come back."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.sources import FolderSource, SourceError, SourceStats, frames, open_source
+
+CORRIDOR = "video/face-demographics-walking.gif"
+
+
+def test_gif_file_is_finite_and_complete(media: Path) -> None:
+    stats = SourceStats()
+    got = list(frames(open_source(str(media / CORRIDOR)), threading.Event(), stats))
+    assert len(got) == 35 == stats.frames_read
+    assert got[0].image.shape == (270, 480, 3)
+    assert [f.index for f in got] == list(range(35))
+    assert all(a.captured_at <= b.captured_at for a, b in itertools.pairwise(got))
+
+
+def test_folder_in_name_order_skipping_unreadable(tmp_path: Path) -> None:
+    for i in (2, 0, 1):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((8, 8, 3), i * 50, np.uint8))
+    (tmp_path / "1b.jpg").write_bytes(b"not an image")
+    (tmp_path / "notes.txt").write_text("ignored")
+    stats = SourceStats()
+    got = list(frames(open_source(str(tmp_path)), threading.Event(), stats))
+    assert [int(f.image[0, 0, 0]) for f in got] == [0, 50, 100]
+    assert stats.frames_dropped == 1
+
+
+def test_unknown_source_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="neither"):
+        open_source(str(tmp_path / "missing.mp4"))
+    assert open_source("0").live and open_source("rtsp://h/s").live
+
+
+class Flaky:
+    """A live source that fails to open ``fail_opens`` times, then drops every third read."""
+
+    live = True
+    description = "flaky test camera"
+
+    def __init__(self, fail_opens: int) -> None:
+        self.fail_opens = fail_opens
+        self.opens = 0
+        self.reads = 0
+
+    def open(self) -> None:
+        self.opens += 1
+        if self.opens <= self.fail_opens:
+            raise SourceError("camera busy")
+
+    def read(self) -> np.ndarray | None:
+        self.reads += 1
+        return None if self.reads % 3 == 0 else np.zeros((4, 4, 3), np.uint8)
+
+    def close(self) -> None:
+        pass
+
+
+def test_live_source_is_reopened_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    stop = threading.Event()
+    waits: list[float] = []
+    monkeypatch.setattr(stop, "wait", lambda t=None: waits.append(t) or False)
+    source, stats = Flaky(fail_opens=4), SourceStats()
+    got = []
+    for frame in frames(source, stop, stats, max_backoff_s=4):
+        got.append(frame)
+        if len(got) == 6:
+            stop.set()
+    assert len(got) == 6
+    assert source.opens == 7  # four refused opens, then a reopen after each drop
+    assert stats.reopens == 6 and stats.ok
+    # backoff doubles while failing (capped), and starts again once frames flow
+    assert waits == [1.0, 2.0, 4.0, 4.0, 1.0, 1.0]
+
+
+def test_folder_loop_replays(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    source = FolderSource(tmp_path, loop=True)
+    stop = threading.Event()
+    got = []
+    for frame in frames(source, stop, SourceStats()):
+        got.append(frame)
+        if len(got) == 3:
+            stop.set()
+    assert len(got) == 3 and source.live
