@@ -53,18 +53,25 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
         print("srs edge: --once and --loop exclude each other", file=sys.stderr)
         return 2
     import signal
+    import sqlite3
 
     from edge.node import EdgeNode
 
-    with EdgeNode(cfg, camera_id=camera_id, source=args.source) as node:
-        previous = signal.signal(signal.SIGTERM, lambda *_: node.stop())
-        try:
-            return node.run(once=args.once, loop=args.loop)
-        except KeyboardInterrupt:
-            node.stop()
-            return 0
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+    node = EdgeNode(cfg, camera_id=camera_id, source=args.source)
+    try:
+        node.__enter__()
+    except (OSError, ValueError, sqlite3.Error) as exc:  # bad key, unwritable data dir...
+        print(f"srs edge: camera {camera_id} cannot start: {exc}", file=sys.stderr)
+        return 1
+    previous = signal.signal(signal.SIGTERM, lambda *_: node.stop())
+    try:
+        return node.run(once=args.once, loop=args.loop)
+    except KeyboardInterrupt:
+        node.stop()
+        return 0
+    finally:
+        node.__exit__(None, None, None)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def init(cfg: SrsConfig, camera_id: str) -> int:

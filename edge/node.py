@@ -101,27 +101,35 @@ class EdgeNode:
     # --- lifecycle ------------------------------------------------------------
 
     def __enter__(self) -> EdgeNode:
-        self.key = SigningKey.load_or_create(topics.camera_issuer(self.camera_id),
-                                             key_path(self.cfg, self.camera_id))
-        self.outbox = Outbox(outbox_path(self.cfg, self.camera_id),
-                             max_messages=self.ecfg.outbox_max_messages,
-                             max_age_s=self.ecfg.outbox_max_age_s)
-        self.encoder = EncoderPool(self.ecfg.encoder_workers, self.ecfg.encoder_queue) \
-            if self.ecfg.encode else None
-        self.analyser = Analyser(self.ecfg, self.encoder,
-                                 first_track_id=self.outbox.get_meta("next_track_id", 1))
-        self.link = Link(self.cfg, self.ecfg, self.outbox, self.key, self.status)
-        self.link.start()
-        if self.encoder is not None:
-            self.encoder.wait_ready()  # once, at start: the first faces get encodings
+        self.encoder: EncoderPool | None = None
+        try:
+            self.key = SigningKey.load_or_create(topics.camera_issuer(self.camera_id),
+                                                 key_path(self.cfg, self.camera_id))
+            self.outbox = Outbox(outbox_path(self.cfg, self.camera_id),
+                                 max_messages=self.ecfg.outbox_max_messages,
+                                 max_age_s=self.ecfg.outbox_max_age_s)
+            if self.ecfg.encode:
+                self.encoder = EncoderPool(self.ecfg.encoder_workers, self.ecfg.encoder_queue)
+            self.analyser = Analyser(self.ecfg, self.encoder,
+                                     first_track_id=self.outbox.get_meta("next_track_id", 1))
+            self.link = Link(self.cfg, self.ecfg, self.outbox, self.key, self.status)
+            self.link.start()
+            if self.encoder is not None:
+                self.encoder.wait_ready()  # once, at start: the first faces get encodings
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
+        """The one stop path: workers drained, sender joined, outbox closed."""
+        self.stop()
         if self.encoder is not None:
             self.encoder.close()
-        self.link.stop()
-        self.outbox.close()
+        if hasattr(self, "link"):  # absent when __enter__ failed early
+            self.link.stop()
+        if hasattr(self, "outbox"):
+            self.outbox.close()
 
     def stop(self) -> None:
         """Ask ``run`` to finish (safe from a signal handler or another thread)."""

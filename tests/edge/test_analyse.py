@@ -113,3 +113,22 @@ def test_downscaled_analysis_reports_source_pixels(media: Path) -> None:
 def test_hog_detector_finds_the_frontal_face(media: Path) -> None:
     _, messages = run_clip(media / HEAD_TURN, detector="hog", profiles=False, encode=False)
     assert sum(1 for m in messages for d in m["detections"] if d["kind"] == "face") >= 10
+
+
+def test_snapshots_only_when_switched_on(media: Path) -> None:
+    import base64
+
+    import cv2
+
+    frame = next(iter(frames(open_source(str(media / HEAD_TURN)), threading.Event(),
+                             SourceStats())))
+    for snapshots in (False, True):
+        analyser = Analyser(EdgeConfig(snapshots=snapshots, encode=False), None)
+        analyser.analyse(frame)
+        (msg,) = analyser.ready(drain=True)
+        if not snapshots:
+            assert "snapshot_jpeg_b64" not in msg
+            continue
+        jpg = np.frombuffer(base64.b64decode(msg["snapshot_jpeg_b64"]), np.uint8)
+        image = cv2.imdecode(jpg, cv2.IMREAD_COLOR)
+        assert image is not None and image.shape[1] == 160

@@ -86,3 +86,12 @@ def test_process_says_offline(srs_broker: BrokerHandle, tmp_path: Path, media: P
             proc.kill()
             proc.wait(10)
         acker.stop()
+
+
+def test_unreadable_key_is_a_clear_error(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = key_path(SrsConfig(data_dir=tmp_path), CAM)
+    path.parent.mkdir(parents=True)
+    path.write_text("not a key")
+    assert main(["edge", "--camera-id", CAM, "--once", "--data-dir", str(tmp_path)]) == 1
+    assert "not a PEM private key" in capsys.readouterr().err

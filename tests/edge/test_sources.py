@@ -68,7 +68,11 @@ class Flaky:
 def test_live_source_is_reopened_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     stop = threading.Event()
     waits: list[float] = []
-    monkeypatch.setattr(stop, "wait", lambda t=None: waits.append(t) or False)
+    def fake_wait(timeout: float | None = None) -> bool:  # record instead of sleeping
+        waits.append(timeout or 0.0)
+        return False
+
+    monkeypatch.setattr(stop, "wait", fake_wait)
     source, stats = Flaky(fail_opens=4), SourceStats()
     got = []
     for frame in frames(source, stop, stats, max_backoff_s=4):
