@@ -56,7 +56,7 @@ def save_grab(window: object, path: Path | None) -> None:
 def open_dashboard(cfg: SrsConfig, user: str | None, password: str | None) -> int:
     import signal
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEvent, QTimer
     from PySide6.QtWidgets import QApplication, QDialog
 
     from gui.main_window import MainWindow
@@ -83,3 +83,9 @@ def open_dashboard(cfg: SrsConfig, user: str | None, password: str | None) -> in
         return app.exec()
     finally:
         dialog.worker.stop()
+        # Destroy the widgets while Qt still runs: left to interpreter shutdown, PySide
+        # may free them in the wrong order and abort ("none_dealloc").
+        wake.stop()
+        window.deleteLater()
+        dialog.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)

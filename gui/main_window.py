@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -31,7 +32,9 @@ from gui.models import (
 from gui.operator_actions import OperatorActions
 from gui.panels import CamerasPanel, EventsPanel, PeoplePanel
 from gui.person_card import PersonCard
-from srs.wire import commands, payloads, site
+from srs.wire import commands, payloads, site, topics
+
+log = logging.getLogger(__name__)
 
 
 def legend() -> QLabel:
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self.history_mode = False
         self._live_rows: list[Any] = []
         self._core_state = ""
+        self._site_wait = 0
         self._build_layout()
         self.actions_ = OperatorActions(self)
         self._build_status()
@@ -146,6 +150,8 @@ class MainWindow(QMainWindow):
         self.connection.setText(f"<span style='color:{colour}'>●</span> {state} — {sentence}")
 
     def on_site(self, plan: site.SitePlan) -> None:
+        log.info("site plan %r: %d zones, %d cameras", plan.name, len(plan.zones),
+                 len(plan.cameras))
         self.plan.set_site(plan)
         self.cameras.add_cameras(c.camera_id for c in plan.cameras)
         for camera_id in self.cameras.camera_ids():
@@ -229,6 +235,14 @@ class MainWindow(QMainWindow):
 
     def tick_second(self, now: float | None = None) -> None:
         self.cameras.refresh(now)
+        if self.worker is not None and self.plan.plan is None and self.worker.state == \
+                mw.CONNECTED:
+            # The retained plan should come with the subscription; ask again a few times
+            # (then every half minute) in case the broker lost it or core published late.
+            self._site_wait += 1
+            if self._site_wait in (3, 6, 12) or self._site_wait % 30 == 0:
+                log.info("no site plan yet; subscribing to it again")
+                self.worker.resubscribe(topics.SITE)
         if self.worker is not None:
             for command in self.worker.expire_requests(self.cfg.request_timeout_s):
                 self.show_result(f"✖ {describe(command)}: core did not answer within "

@@ -112,6 +112,13 @@ class MqttWorker(QObject):
             self._pending[rid] = (register, time.time())
         self._publish_request(commands.Request(request_id=rid, command=register))
 
+    def resubscribe(self, topic_filter: str) -> None:
+        """Subscribe again: the broker then re-sends that filter's retained messages
+        (used when the retained site plan has not arrived)."""
+        client = self._client
+        if client is not None and self.state == CONNECTED:
+            client.subscribe(topic_filter, qos=1)
+
     def expire_requests(self, timeout_s: float, now: float | None = None) -> list[Any]:
         """Forget and return the commands that got no answer within ``timeout_s``."""
         now = time.time() if now is None else now

@@ -120,3 +120,18 @@ def test_cleared_retained_position_removes_the_person(qtbot, window: MainWindow,
     qtbot.waitUntil(lambda: "u3" not in window.plan.markers, timeout=5_000)
     assert window.people.get("u3") is None
     assert window.worker is not None and window.worker.inbox.dropped_total == 0
+
+
+def test_missing_site_plan_is_asked_for_again(qtbot, window: MainWindow,
+                                              fake_core: FakeCore) -> None:
+    worker = window.worker
+    assert worker is not None
+    worker.site_received.disconnect(window.on_site)  # as if the retained plan got lost
+    fake_core.publish(topics.site(), demo_plan(), retain=True)
+    qtbot.waitUntil(lambda: worker.inbox.accepted >= 1, timeout=5_000)
+    worker.site_received.connect(window.on_site)
+    assert window.plan.plan is None
+    for _ in range(3):
+        window.tick_second()  # the third second without a plan subscribes again
+    qtbot.waitUntil(lambda: window.plan.plan is not None, timeout=5_000)
+    assert set(window.plan.cameras) == {"cam1", "cam2"}
