@@ -1,0 +1,87 @@
+"""The inbox on its own: what is accepted, held, or refused (and why)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gui.core_key import CoreKey, load_pinned
+from gui.inbox import Inbox
+from srs.config import SecurityConfig
+from srs.wire import SigningKey, commands, payloads, sign, topics
+from srs.wire.topics import TopicKind
+from tests.gui.helpers import position
+
+SEC = SecurityConfig()
+
+
+def inbox(pinned: SigningKey | None) -> Inbox:
+    key = CoreKey(pinned.public_key if pinned else None, audience=SEC.audience,
+                  clock_skew_s=SEC.clock_skew_s, max_bytes=SEC.max_payload_bytes)
+    return Inbox(key, SEC, "alice-op")
+
+
+def test_core_messages_are_verified_and_typed() -> None:
+    core = SigningKey.generate("core")
+    box = inbox(core)
+    topic = topics.position("p1")
+    [msg] = box.accept(topic, sign(position("p1", 1, 2), topic, core))
+    assert msg.kind is TopicKind.POSITION and msg.subject == "p1"
+    assert box.accepted == 1 and box.dropped_total == 0
+
+
+@pytest.mark.parametrize(("topic", "make", "reason"), [
+    ("srs/v1/nowhere", lambda core: b"x", "bad_topic"),
+    (topics.position("p1"), lambda core: b"x" * (SEC.max_payload_bytes + 1), "oversize"),
+    (topics.position("p1"), lambda core: sign(position("p1", 0, 0), topics.position("p1"), core,
+                                              audience="another-site"), "wrong_audience"),
+    (topics.position("p1"), lambda core: sign(position("p2", 0, 0), topics.position("p2"),
+                                              core), "wrong_topic"),
+    (topics.response("mallory"), lambda core: sign(
+        commands.Response(request_id="r", ok=True), topics.response("mallory"), core),
+     "bad_topic"),
+])
+def test_refusals_are_counted_with_their_reason(topic, make, reason) -> None:
+    core = SigningKey.generate("core")
+    box = inbox(core)
+    assert box.accept(topic, make(core)) == []
+    assert box.dropped[reason] == 1 and box.last_drop
+
+
+def test_camera_status_must_name_its_own_camera_and_deployment() -> None:
+    box = inbox(SigningKey.generate("core"))
+    cam = SigningKey.generate(topics.camera_issuer("cam1"))
+    topic = topics.camera_status("cam1")
+    good = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
+    [msg] = box.accept(topic, sign(good, topic, cam))
+    assert msg.payload == good
+    other = SigningKey.generate(topics.camera_issuer("cam2"))  # cam2 on cam1's topic
+    assert box.accept(topic, sign(good, topic, other)) == []
+    assert box.accept(topic, sign(good, topic, cam, audience="elsewhere")) == []
+    assert box.dropped["wrong_issuer"] == 1 and box.dropped["wrong_audience"] == 1
+
+
+def test_without_a_pinned_key_core_state_waits_for_the_key() -> None:
+    core = SigningKey.generate("core")
+    box = inbox(None)
+    topic = topics.position("p1")
+    assert box.accept(topic, sign(position("p1", 1, 1), topic, core)) == []
+    key_topic = topics.key("core")
+    announce = payloads.PublicKey(sender="core", public_key=core.public_key_b64)
+    released = box.accept(key_topic, sign(announce, key_topic, core))
+    assert [m.kind for m in released] == [TopicKind.POSITION]
+    # A different key later is refused for the rest of the session.
+    rogue = SigningKey.generate("core")
+    rogue_announce = payloads.PublicKey(sender="core", public_key=rogue.public_key_b64)
+    assert box.accept(key_topic, sign(rogue_announce, key_topic, rogue)) == []
+    assert box.dropped_total == 1
+
+
+def test_pinned_key_file_problems_are_sentences(tmp_path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        load_pinned(tmp_path / "missing.pub")
+    bad = tmp_path / "bad.pub"
+    bad.write_text("not-a-key")
+    with pytest.raises(ValueError, match="not an Ed25519 public key"):
+        load_pinned(bad)
