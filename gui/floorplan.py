@@ -38,6 +38,7 @@ from srs.wire import payloads, site
 SCALE = 40.0
 MARKER_R = 7.0
 GLIDE = 0.3  # fraction of the remaining distance covered per frame
+DECLUTTER_MAX = 150  # beyond this many people, labels may overlap (cost grows as n²)
 COLOURS = {"known": QColor("#1f6fd1"), "unknown": QColor("#e67e22"),
            "unidentified": QColor("#8a8f98")}
 CONE_ONLINE = QColor(46, 157, 80, 70)
@@ -103,6 +104,7 @@ class PersonMarker(QGraphicsEllipseItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.label = QGraphicsSimpleTextItem(self)
         self.label.setFont(QFont("Sans", 9, QFont.Weight.Bold))
+        self.label.setPos(MARKER_R + 2, -MARKER_R - 8)
         self.trail = QGraphicsPathItem()
         self.trail.setZValue(9)
         self._points: deque[QPointF] = deque(maxlen=max(trail_length, 1))
@@ -122,7 +124,6 @@ class PersonMarker(QGraphicsEllipseItem):
         self.setPen(QPen(QColor("white"), 2))
         self.label.setText(pos.label)
         self.label.setBrush(QBrush(colour.darker(130)))
-        self.label.setPos(MARKER_R + 2, -MARKER_R - 8)
         trail_colour = QColor(colour)
         trail_colour.setAlpha(110)
         self.trail.setPen(QPen(trail_colour, 2, Qt.PenStyle.DotLine))
@@ -163,6 +164,7 @@ class FloorPlanView(QGraphicsView):
         self.cameras: dict[str, CameraItem] = {}
         self.markers: dict[str, PersonMarker] = {}
         self.plan: site.SitePlan | None = None
+        self._layout_dirty = False
 
     def set_site(self, plan: site.SitePlan) -> None:
         for item in self._site_items:
@@ -220,6 +222,7 @@ class FloorPlanView(QGraphicsView):
                 self.markers[pos.person_key] = marker
             else:
                 marker.update_from(pos)
+            self._layout_dirty = True
 
     def remove(self, person_key: str) -> None:
         marker = self.markers.pop(person_key, None)
@@ -228,8 +231,24 @@ class FloorPlanView(QGraphicsView):
             self._scene.removeItem(marker)
 
     def step(self) -> None:
-        for marker in self.markers.values():
-            marker.step()
+        moved = [marker.step() for marker in self.markers.values()]
+        if (any(moved) or self._layout_dirty) and len(self.markers) <= DECLUTTER_MAX:
+            self._declutter()
+        self._layout_dirty = False
+
+    def _declutter(self) -> None:
+        """Move name labels down until they do not cover one another (people standing
+        together stay readable)."""
+        placed: list[QRectF] = []
+        for m in sorted(self.markers.values(), key=lambda m: (m.pos().y(), m.pos().x())):
+            size = m.label.boundingRect()
+            for k in range(6):
+                offset = QPointF(MARKER_R + 2, -MARKER_R - 8 + k * size.height())
+                rect = size.translated(m.pos() + offset)
+                if not any(rect.intersects(r) for r in placed):
+                    break
+            m.label.setPos(offset)
+            placed.append(rect)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         for item in self.items(event.position().toPoint()):

@@ -24,7 +24,7 @@ PEOPLE = [
      [(2.0, 6.6), (3.5, 6.5), (5.0, 6.4), (6.6, 6.5), (8.2, 6.6)]),
     ("p2", "known", "Bruno Keller", "classroom", ["classroom"],
      [(3.0, 1.2), (3.3, 1.8), (3.7, 2.4), (4.0, 3.0)]),
-    ("p4", "known", "Chen Wei", "classroom", ["classroom"], [(6.2, 2.0), (6.0, 2.1)]),
+    ("p4", "known", "Chen Wei", "classroom", ["classroom"], [(5.2, 2.0), (4.5, 2.8)]),
     ("u7", "unknown", "Unknown 7", "server-room", ["office"],
      [(13.0, 6.2), (14.5, 5.4), (15.5, 4.2), (16.4, 3.1)]),
     ("x3", "unidentified", "Unidentified 3", "corridor", ["corridor"],
