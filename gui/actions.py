@@ -99,6 +99,22 @@ def _core_sighting(item: dict[str, Any]) -> EventRow | None:
                     sid if isinstance(sid, int) and not isinstance(sid, bool) else None)
 
 
+def outcome(command: Any, result: Any) -> str:
+    """A short sentence for a successful answer (the result shapes of core/commands.py)."""
+    r = result if isinstance(result, dict) else {}
+    if isinstance(command, commands.NameIdentity | commands.MergePeople) and r.get("name"):
+        return f"now {r['name']} ({r.get('person_key', '?')})"
+    if isinstance(command, commands.EnrolPerson) and r.get("name"):
+        problems = r.get("problems") if isinstance(r.get("problems"), list) else []
+        skipped = f"; {len(problems)} photo(s) without a usable face" if problems else ""
+        return f"{r['name']} enrolled from {r.get('encoded', '?')} photo(s){skipped}"
+    if isinstance(command, commands.SetCameraEnabled):
+        return f"camera {command.camera_id} {'enabled' if command.enabled else 'disabled'}"
+    if isinstance(command, commands.QueryHistory):
+        return f"{len(result) if isinstance(result, list) else 'some'} event(s)"
+    return "done"
+
+
 def describe(command: Any) -> str:
     action = getattr(command, "action", "")
     return ACTION_NAMES.get(action, action or "request")

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import mqtt_worker as mw
-from gui.actions import describe, history_rows
+from gui.actions import describe, history_rows, outcome
 from gui.alerts import AlertBanner
 from gui.config import GuiConfig
 from gui.floorplan import COLOURS, FloorPlanView
@@ -190,7 +190,7 @@ class MainWindow(QMainWindow):
         if not response.ok:
             self.show_result(f"✖ {what}: {response.error or 'refused by core'}", error=True)
             return
-        self.show_result(f"✔ {what}: done", error=False)
+        self.show_result(f"✔ {what}: {outcome(command, response.result)}", error=False)
         if isinstance(command, commands.QueryHistory):
             if not self.history_mode:
                 self._live_rows = self.events.rows()
@@ -266,8 +266,11 @@ class MainWindow(QMainWindow):
         if pos is None:
             return None
         card = PersonCard(pos, self.events.rows(), self)
+        card.name_requested.connect(self.actions_.name_person)
+        card.merge_requested.connect(self.actions_.merge)
         self.cards = [c for c in self.cards if c.isVisible()] + [card]
         card.show()
+        self.people_panel.select(person_key)  # toolbar actions now apply to this person
         return card
 
     def _focus_filter(self) -> None:

@@ -66,6 +66,13 @@ class PeoplePanel(QWidget):
         layout.addWidget(self.filter)
         layout.addWidget(self.view)
 
+    def select(self, person_key: str) -> None:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if self.proxy.data(index, PeopleTableModel.KEY_ROLE) == person_key:
+                self.view.selectRow(row)
+                return
+
     def selected_key(self) -> str | None:
         rows = self.view.selectionModel().selectedRows()
         if not rows:

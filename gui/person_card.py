@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.models import EventRow, clock
 from srs.wire import payloads
 
 
 class PersonCard(QDialog):
+    name_requested = Signal(str)  # person key
+    merge_requested = Signal(str)
+
     def __init__(self, pos: payloads.PersonPosition, events: list[EventRow],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,4 +44,13 @@ class PersonCard(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Recent sightings"))
         layout.addWidget(self.sightings)
-        self.resize(420, 380)
+        buttons = QHBoxLayout()
+        self.name_button = QPushButton("Rename…" if pos.identity == "known" else "Name…")
+        self.merge_button = QPushButton("Merge into…")
+        self.name_button.clicked.connect(lambda: self.name_requested.emit(self.person_key))
+        self.merge_button.clicked.connect(lambda: self.merge_requested.emit(self.person_key))
+        buttons.addWidget(self.name_button)
+        buttons.addWidget(self.merge_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.resize(420, 400)

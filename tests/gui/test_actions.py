@@ -42,6 +42,8 @@ def test_naming_an_unknown_updates_every_panel(qtbot, window: MainWindow,
     assert window.events.row(0).label == "Carol"
     card = window.show_person("u7")
     assert card is not None and "Carol" in card.windowTitle()
+    assert card.name_button.text() == "Rename…"
+    assert window.people_panel.selected_key() == "u7"  # the toolbar now acts on this person
 
 
 def test_refused_action_shows_cores_sentence(qtbot, window: MainWindow,

@@ -94,6 +94,7 @@ def test_stranger_seen_by_a_camera_is_named_from_the_dashboard(
 
     assert window.actions_.name_person(stranger.person_key, "Kit Harington")
     qtbot.waitUntil(lambda: "✔ name person" in window.result_label.text(), timeout=15_000)
+    assert "now Kit Harington (p" in window.result_label.text()
     # Every panel shows the name core accepted: People table, marker, timeline.
     renamed = window.people.get(stranger.person_key)
     assert renamed is not None and renamed.label == "Kit Harington"
