@@ -97,6 +97,10 @@ class MqttWorker(QObject):
 
     def send(self, command: Any) -> str:
         """Sign and publish one command; returns its request id (answer: `response`)."""
+        if self.state != CONNECTED:
+            # Queued requests could reach core after they expired; say so now instead.
+            raise RuntimeError(f"not connected to the broker ({self.state}); try again "
+                               "once the status bar says connected")
         rid = uuid.uuid4().hex
         with self._lock:
             self._pending[rid] = (command, time.time())

@@ -102,3 +102,10 @@ def test_history_rows_skip_odd_items() -> None:
                               action="enter", at=1.0).model_dump(mode="json")
     rows = history_rows([good, {"what": "else"}, 7])
     assert [r.kind for r in rows] == ["enter"]
+
+
+def test_actions_while_disconnected_say_so(qtbot, window: MainWindow) -> None:
+    assert window.worker is not None
+    window.worker.stop()
+    assert window.actions_.disable_camera("cam1") is None
+    assert "not connected to the broker" in window.result_label.text()
