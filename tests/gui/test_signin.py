@@ -55,3 +55,15 @@ def test_bad_user_name_is_refused_before_connecting(qtbot, gui_cfg: SrsConfig) -
     qtbot.addWidget(dialog)
     dialog.submit()
     assert "user name" in dialog.message.text() and dialog.worker is None
+
+
+def test_a_non_operator_account_is_told_so(qtbot, gui_cfg: SrsConfig,
+                                           srs_broker: BrokerHandle) -> None:
+    mqtt = srs_broker.client_config("ivan", "integrator")  # may not read responses
+    assert mqtt.password is not None
+    dialog = SignInDialog(gui_cfg, "ivan", mqtt.password.get_secret_value())
+    qtbot.addWidget(dialog)
+    dialog.submit()
+    qtbot.waitUntil(lambda: "is this user an operator" in dialog.message.text(),
+                    timeout=10_000)
+    assert dialog.worker is None and dialog.result() != QDialog.DialogCode.Accepted
