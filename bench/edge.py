@@ -71,7 +71,7 @@ def naive(images: list[np.ndarray]) -> dict[str, float]:
 
 def srs(images: list[np.ndarray], full_every: int) -> dict[str, float]:
     cfg = EdgeConfig(full_detect_every=full_every)
-    pool = EncoderPool(cfg.encoder_workers, cfg.encoder_queue)
+    pool = EncoderPool(cfg.encoder_workers, cfg.encoder_queue, verify=cfg.verify_faces)
     pool.wait_ready()
     analyser = Analyser(cfg, pool)
     messages = 0

@@ -51,8 +51,11 @@ class EdgeConfig(BaseModel):
     encoder_workers: Annotated[int, Field(ge=1, le=16)] = 1
     encoder_queue: Annotated[int, Field(ge=1, le=256)] = 4  # pending jobs, never more
     encode_refresh_s: Seconds = 5.0
-    encode_retry_s: Seconds = 1.0
-    encode_min_px: Annotated[int, Field(ge=8, le=4096)] = 20  # at source resolution
+    encode_retry_s: Seconds = 0.3  # after a face was refused (blur, HOG check, no face)
+    # dlib HOG must confirm a Haar face before it is encoded (~7 ms, in the worker):
+    # false positives get no identity, and encodings use the box dlib expects.
+    verify_faces: bool = True
+    encode_min_px: Annotated[int, Field(ge=8, le=4096)] = 24  # at source resolution
     blur_min: Annotated[float, Field(ge=0, le=1e6)] = 40.0  # Laplacian variance
     # How long a frame's message waits for the encodings it asked for; a later
     # encoding rides on the next detection of the same track.

@@ -109,7 +109,8 @@ class EdgeNode:
                                  max_messages=self.ecfg.outbox_max_messages,
                                  max_age_s=self.ecfg.outbox_max_age_s)
             if self.ecfg.encode:
-                self.encoder = EncoderPool(self.ecfg.encoder_workers, self.ecfg.encoder_queue)
+                self.encoder = EncoderPool(self.ecfg.encoder_workers, self.ecfg.encoder_queue,
+                                           verify=self.ecfg.verify_faces)
             self.analyser = Analyser(self.ecfg, self.encoder,
                                      first_track_id=self.outbox.get_meta("next_track_id", 1))
             self.link = Link(self.cfg, self.ecfg, self.outbox, self.key, self.status)

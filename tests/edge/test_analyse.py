@@ -44,9 +44,9 @@ def encodings_by_track(messages: list[dict[str, Any]]) -> dict[int, list[np.ndar
 
 @pytest.fixture(scope="module")
 def corridor(media: Path) -> tuple[Analyser, list[dict[str, Any]]]:
-    # Refresh every 4 frames so each walker yields encodings from several frames;
+    # Refresh every other frame so each walker yields encodings from several frames;
     # frontal only (profiles are tested on the head-turn clip).
-    return run_clip(media / CORRIDOR, encode_refresh_s=0.3, profiles=False)
+    return run_clip(media / CORRIDOR, encode_refresh_s=0.15, profiles=False)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_corridor_yields_both_walkers_with_encodings(
 def test_encodings_of_one_person_stay_within_0_6(
         corridor: tuple[Analyser, list[dict[str, Any]]]) -> None:
     _, messages = corridor
-    tracks = {tid: encs for tid, encs in encodings_by_track(messages).items() if len(encs) >= 3}
+    tracks = {tid: encs for tid, encs in encodings_by_track(messages).items() if len(encs) >= 2}
     assert len(tracks) >= 2
     for tid, encs in tracks.items():
         stack = np.stack(encs)
