@@ -139,7 +139,7 @@ class CoreService:
 
     def _run(self) -> None:
         next_beat = time.monotonic() + self.cfg.core.status_interval_s
-        next_purge = time.monotonic() + 5.0
+        next_purge = time.monotonic()  # purge once at start, then every interval
         next_clear = time.monotonic()
         while True:
             batch = self._gather()

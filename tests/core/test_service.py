@@ -223,3 +223,25 @@ def test_positions_site_and_home_assistant_with_the_real_locator(tmp_path, srs_b
         finally:
             cam.close()
             ha.close()
+
+
+def test_the_running_service_purges_expired_sightings(tmp_path, srs_broker):
+    from core.store.models import Sighting as SightingRow
+
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"), retention_days=7)
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, "cam1", CAM1.public_key_b64)
+        for seq, age_days in ((1, 8), (2, 1)):
+            s.add(SightingRow(camera_id="cam1", seq=seq, det_index=0, seen_at=time.time() -
+                              age_days * 86400, kind="face", track_id=1, bbox_x=0, bbox_y=0,
+                              bbox_w=5, bbox_h=5))
+    with CoreService(cfg):
+        deadline = time.monotonic() + 15
+        left = [1, 2]
+        while 1 in left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with db.session() as s:
+                left = [r["seq"] for r in store.query_sightings(s)]
+    db.close()
+    assert left == [2]
