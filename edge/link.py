@@ -27,7 +27,14 @@ from srs.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
 from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
-from srs.wire.signing import SigningKey, Verifier, WireError, public_key_from_b64, sign
+from srs.wire.signing import (
+    Reason,
+    SigningKey,
+    Verifier,
+    WireError,
+    public_key_from_b64,
+    sign,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +132,7 @@ class Link:
         try:
             ack = self._verifier.verify(msg.topic, msg.payload, Ack).payload
         except WireError as exc:
-            if exc.reason.value == "replayed" and msg.dup:
+            if exc.reason is Reason.REPLAYED and msg.dup:
                 return  # the broker redelivered an ack we already applied
             self.acks_rejected += 1
             log.warning("ignored an ack on %s: %s", msg.topic, exc)
@@ -196,5 +203,7 @@ class Link:
         extra["outbox_depth"] = self.outbox.depth
         extra["outbox_dropped"] = self.outbox.dropped
         message = str(extra.pop("message", ""))
+        if self.acks_rejected:  # forged acks, or core's public key missing/wrong here
+            message = f"{self.acks_rejected} ack(s) failed verification; {message}".strip("; ")
         self.client.publish(self._status_topic, self._signed_status("online", message, **extra),
                             qos=1, retain=True)

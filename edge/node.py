@@ -165,7 +165,8 @@ class EdgeNode:
             self._stop_capture(capture)
             self._emit(self.analyser.ready(drain=True))
             self.link.wake.set()
-        if not self.source_stats.ok and self.source_stats.frames_read == 0:
+        if not self.source_stats.ok and self.source_stats.frames_read == 0 \
+                and not self._stop.is_set():
             log.error("camera %s: %s", self.camera_id, self.source_stats.message)
             return 2
         if once and not self._stop.is_set():
