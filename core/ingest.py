@@ -154,6 +154,16 @@ class Ingest:
             return None
         return batch
 
+    def flush_audit(self) -> None:
+        """Write rejections noted outside a detection batch (statuses, requests)."""
+        self.burst.flush()
+        if not self._pending_audit:
+            return
+        with self.db.session() as s:
+            for action, detail in self._pending_audit:
+                audit(s, "security", "core", action, detail)
+        self._pending_audit.clear()
+
     def camera_status(self, msg: Incoming) -> CameraStatus | None:
         try:
             status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload

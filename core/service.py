@@ -160,6 +160,7 @@ class CoreService:
                 self._guard(self.ingest.refresh)
                 self._guard(self._tick)
                 self._guard(self._sync_users)
+                self._guard(self.ingest.flush_audit)
 
     def _guard(self, fn: Any, *args: Any) -> None:
         try:
@@ -207,6 +208,8 @@ class CoreService:
                 self._send(self.link.camera_status(status, time.time()))
         for item in requests:
             self._send(self.commands.handle(item))
+        if statuses or requests:
+            self.ingest.flush_audit()
 
     def _send(self, outgoing: list[Outgoing]) -> None:
         for out in outgoing:
