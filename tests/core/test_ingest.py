@@ -190,3 +190,15 @@ def test_placements_are_stored_and_positions_published(tmp_path, db):
         rows = store.query_sightings(s)
     assert {(r["kind"], r["x"], r["y"], r["zone"]) for r in rows} == {
         ("face", 1.0, 2.0, "hall"), ("profile", 1.0, 2.0, "hall")}
+
+
+class BrokenLocator:
+    def observe(self, observations: list[Observation], now: float) -> LocatorResult:
+        raise RuntimeError("site model bug")
+
+
+def test_a_failing_locator_does_not_stop_ingest(tmp_path, db):
+    ing = Ingest(db, core_config(tmp_path), BrokenLocator())
+    r = ing.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")])
+    assert r.acks == {"cam1": [1]}
+    assert [(s.label, s.x) for s in sightings_out(r)] == [("obama", None)]

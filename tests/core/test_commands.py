@@ -1,0 +1,120 @@
+"""Operator commands without a broker: verification, roles, each action, audit."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+
+import pytest
+from PIL import Image
+
+from broker.users import default_path
+from core import store
+from core.commands import CommandHandler
+from core.ingest import Incoming, Ingest
+from srs.wire import commands as cmd
+from srs.wire import topics
+from srs.wire.signing import SigningKey, sign
+from tests.brokers import fast_user_store
+from tests.core.ingest_helpers import MEDIA, batch, camera_key, core_config, face_data
+
+CAM1 = camera_key("cam1")
+
+
+@pytest.fixture
+def handler(tmp_path):
+    cfg = core_config(tmp_path)
+    users = fast_user_store(default_path(cfg))
+    users.add("alice", "operator")
+    users.add("ivan", "integrator")
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, "cam1", CAM1.public_key_b64)
+    ingest = Ingest(db, cfg)
+    yield CommandHandler(db, cfg, ingest), ingest
+    db.close()
+
+
+def ask(h: CommandHandler, user: str, key: SigningKey, command) -> cmd.Response | None:
+    topic = topics.request(user)
+    req = cmd.Request(request_id=uuid.uuid4().hex, command=command)
+    out = h.handle(Incoming(topic, sign(req, topic, key)))
+    if not out:
+        return None
+    assert out[0].topic == topics.response(user)
+    resp = out[0].payload
+    assert isinstance(resp, cmd.Response) and resp.request_id == req.request_id
+    return resp
+
+
+def session(h: CommandHandler, user: str) -> SigningKey:
+    key = SigningKey.generate(topics.operator_issuer(user))
+    resp = ask(h, user, key, cmd.RegisterKey(public_key=key.public_key_b64))
+    assert resp is not None and resp.ok, resp
+    return key
+
+
+def jpeg_b64(path, size: int = 240) -> str:
+    with Image.open(path) as img:
+        small = img.convert("RGB")
+        small.thumbnail((size, size))
+        buf = io.BytesIO()
+        small.save(buf, "JPEG", quality=70)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_only_registered_keys_and_allowed_roles_are_obeyed(handler):
+    h, ingest = handler
+    stranger = SigningKey.generate(topics.operator_issuer("alice"))
+    assert ask(h, "alice", stranger, cmd.ListPeople()) is None  # no key registered yet
+    assert ingest.counters.rejected == {"unknown_sender": 1}
+    key = session(h, "alice")
+    assert ask(h, "alice", stranger, cmd.ListPeople()) is None  # not the session's key
+    assert ingest.counters.rejected["bad_signature"] == 1
+    assert ask(h, "alice", key, cmd.ListPeople()).ok  # type: ignore[union-attr]
+    ivan = SigningKey.generate(topics.operator_issuer("ivan"))
+    denied = ask(h, "ivan", ivan, cmd.RegisterKey(public_key=ivan.public_key_b64))
+    assert denied is not None and not denied.ok and "integrator" in (denied.error or "")
+    # A RegisterKey signed by another key than the one it announces is refused.
+    other = SigningKey.generate(topics.operator_issuer("alice"))
+    assert ask(h, "alice", other, cmd.RegisterKey(public_key=key.public_key_b64)) is None
+
+
+def test_enrol_merge_reject_and_query(handler):
+    h, ingest = handler
+    key = session(h, "alice")
+    enrolled = ask(h, "alice", key, cmd.EnrolPerson(
+        name="Barack Obama", images_jpeg_b64=[jpeg_b64(MEDIA / "train/obama/obama.jpg"),
+                                               jpeg_b64(MEDIA / "test/kit_with_rose.jpg")]))
+    assert enrolled is not None and enrolled.ok, enrolled
+    assert isinstance(enrolled.result, dict)
+    assert enrolled.result["encoded"] == 1 and "2 faces" in enrolled.result["problems"][0][
+        "problem"]
+    none = ask(h, "alice", key, cmd.EnrolPerson(name="Nobody", images_jpeg_b64=["bm90IGpwZWc="]))
+    assert none is not None and not none.ok and "no usable face" in (none.error or "")
+    # Obama is now recognised by ingest (the handler refreshed its gallery).
+    topic = topics.detections("cam1")
+    face = face_data()["test/obama1.jpg"]
+    ingest.process([Incoming(topic, sign(batch("cam1", 1, face), topic, CAM1))])
+    hist = ask(h, "alice", key, cmd.QueryHistory(person_key=enrolled.result["person_key"]))
+    assert hist is not None and isinstance(hist.result, list) and len(hist.result) == 1
+    sighting_id = hist.result[0]["id"]
+    # "Not this person": the same face no longer names him.
+    assert ask(h, "alice", key, cmd.RejectSighting(sighting_id=sighting_id)).ok  # type: ignore
+    ingest.process([Incoming(topic, sign(batch("cam1", 2, face), topic, CAM1))])
+    latest = ask(h, "alice", key, cmd.QueryHistory(camera_id="cam1", limit=1))
+    assert latest is not None and isinstance(latest.result, list)
+    assert latest.result[0]["identity"] == "unknown"
+    # Merge the anonymous identity into Obama after all.
+    merged = ask(h, "alice", key, cmd.MergePeople(source_key=latest.result[0]["person_key"],
+                                                  target_key=enrolled.result["person_key"]))
+    assert merged is not None and merged.ok, merged
+    people = ask(h, "alice", key, cmd.ListPeople())
+    assert people is not None and isinstance(people.result, list)
+    assert [(p["name"], p["sightings"]) for p in people.result] == [("Barack Obama", 1)]
+    bad = ask(h, "alice", key, cmd.RejectSighting(sighting_id=999))
+    assert bad is not None and not bad.ok and "no sighting 999" in (bad.error or "")
+    with h.db.session() as s:
+        actions = {a.action for a in store.audit_entries(s, 100)}
+    assert {"enrol_person", "reject_sighting", "merge_people", "query_history"} <= actions
