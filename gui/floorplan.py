@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from srs.wire import payloads, site
 
 SCALE = 40.0
@@ -109,6 +110,7 @@ class PersonMarker(QGraphicsEllipseItem):
         self.trail.setZValue(9)
         self._points: deque[QPointF] = deque(maxlen=max(trail_length, 1))
         self._trail_dirty = True
+        self._look: tuple[str, str, str | None] | None = None
         self.target = scene(pos.x, pos.y)
         self.setPos(self.target)
         self.position = pos
@@ -119,6 +121,10 @@ class PersonMarker(QGraphicsEllipseItem):
         self.target = scene(pos.x, pos.y)
         self._points.append(self.target)
         self._trail_dirty = True
+        look = (pos.identity, pos.label, pos.zone)
+        if look == self._look:
+            return  # only the place changed: restyling 100s of markers per frame is costly
+        self._look = look
         colour = COLOURS[pos.identity]
         self.setBrush(QBrush(colour))
         self.setPen(QPen(QColor("white"), 2))
@@ -185,6 +191,8 @@ class FloorPlanView(QGraphicsView):
             self._scene.addItem(cam)
             self._site_items.append(cam)
             self.cameras[pose.camera_id] = cam
+        for item in self._site_items:  # static: painted once into a pixmap, then blitted
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._scene.setSceneRect(outline.boundingRect().adjusted(-30, -30, 30, 30))
         self._fit()
 
@@ -238,17 +246,20 @@ class FloorPlanView(QGraphicsView):
 
     def _declutter(self) -> None:
         """Move name labels down until they do not cover one another (people standing
-        together stay readable)."""
-        placed: list[QRectF] = []
+        together stay readable). Placed labels are bucketed in a coarse grid so each
+        label is only compared with its neighbours."""
+        grid: dict[tuple[int, int], list[QRectF]] = {}
         for m in sorted(self.markers.values(), key=lambda m: (m.pos().y(), m.pos().x())):
             size = m.label.boundingRect()
             for k in range(6):
                 offset = QPointF(MARKER_R + 2, -MARKER_R - 8 + k * size.height())
                 rect = size.translated(m.pos() + offset)
-                if not any(rect.intersects(r) for r in placed):
+                cells = _cells(rect)
+                if not any(rect.intersects(r) for c in cells for r in grid.get(c, ())):
                     break
             m.label.setPos(offset)
-            placed.append(rect)
+            for c in cells:
+                grid.setdefault(c, []).append(rect)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         for item in self.items(event.position().toPoint()):
@@ -266,3 +277,12 @@ class FloorPlanView(QGraphicsView):
     def _fit(self) -> None:
         if self.plan is not None:
             self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+
+CELL = 64.0  # scene units per declutter grid cell
+
+
+def _cells(rect: QRectF) -> list[tuple[int, int]]:
+    x0, x1 = int(rect.left() // CELL), int(rect.right() // CELL)
+    y0, y1 = int(rect.top() // CELL), int(rect.bottom() // CELL)
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
+import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from srs.wire import payloads
 
 Index = QModelIndex | QPersistentModelIndex
@@ -131,6 +132,7 @@ class PeopleTableModel(_Table):
     def __init__(self) -> None:
         super().__init__()
         self._keys: list[str] = []
+        self._rows: dict[str, int] = {}  # person key -> row
         self._people: dict[str, payloads.PersonPosition] = {}
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -146,25 +148,38 @@ class PeopleTableModel(_Table):
         return [self._people[k] for k in self._keys]
 
     def apply(self, positions: Iterable[payloads.PersonPosition]) -> None:
+        """Apply one frame's positions with one insert and one change notification (a
+        sorted, filtered view re-sorts once per notification, not once per person)."""
+        changed: list[int] = []
+        new: list[payloads.PersonPosition] = []
         for pos in positions:
             if pos.gone:
                 self.remove(pos.person_key)
             elif pos.person_key in self._people:
                 self._people[pos.person_key] = pos
-                self._changed_row(self._keys.index(pos.person_key))
+                changed.append(self._rows[pos.person_key])
             else:
-                self.beginInsertRows(QModelIndex(), len(self._keys), len(self._keys))
+                new.append(pos)
+        if new:
+            first = len(self._keys)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for pos in new:
+                self._rows[pos.person_key] = len(self._keys)
                 self._keys.append(pos.person_key)
                 self._people[pos.person_key] = pos
-                self.endInsertRows()
+            self.endInsertRows()
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0),
+                                  self.index(max(changed), len(self.HEADERS) - 1))
 
     def remove(self, person_key: str) -> None:
         if person_key not in self._people:
             return
-        row = self._keys.index(person_key)
+        row = self._rows[person_key]
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._keys[row]
         del self._people[person_key]
+        self._rows = {key: i for i, key in enumerate(self._keys)}
         self.endRemoveRows()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
