@@ -134,7 +134,7 @@ class CommandHandler:
             log.exception("operator command %s from %s failed", action, user)
             return cmd.Response(request_id=req.request_id, ok=False,
                                 error=f"{action} failed inside core; see the core log")
-        self.ingest.refresh(force=True)
+        self.ingest.refresh(check_now=True)
         return cmd.Response(request_id=req.request_id, ok=True, result=_fit(result))
 
     def _dispatch(self, s: Session, user: str, c: Any) -> Any:

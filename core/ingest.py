@@ -98,10 +98,13 @@ class Ingest:
 
     # --- state from the database ------------------------------------------------
 
-    def refresh(self, force: bool = False) -> None:
-        """Reload gallery / cameras if another process (CLI, command) changed them."""
+    def refresh(self, force: bool = False, check_now: bool = False) -> None:
+        """Reload gallery / cameras if another process (CLI, command) changed them.
+
+        ``check_now`` compares the change counters at once; ``force`` reloads all.
+        """
         now = time.monotonic()
-        if not force and now - self._checked < 0.5:
+        if not (force or check_now) and now - self._checked < 0.5:
             return
         self._checked = now
         with self.db.session() as s:
@@ -135,8 +138,8 @@ class Ingest:
             return None
         cam = parsed.subject or ""
         if cam not in self.keyring.known and time.monotonic() - self._forced > 1.0:
-            self._forced = time.monotonic()
-            self.refresh(force=True)  # a camera registered a moment ago
+            self._forced = time.monotonic()  # at most once a second, even under a flood
+            self.refresh(check_now=True)  # a camera registered a moment ago
         if cam in self.keyring.known and cam not in self.keyring.enabled:
             self.reject(Reason.UNKNOWN_SENDER.value, f"camera {cam} is disabled", msg.topic)
             return None
