@@ -30,7 +30,7 @@ class EdgeConfig(BaseModel):
     # smallest window is 24 px, so small sources are enlarged: faces grow with them.
     analysis_width: Annotated[int, Field(ge=0, le=4096)] = 640
     min_face_px: Annotated[int, Field(ge=8, le=1024)] = 20  # at analysis resolution
-    scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.1
+    scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.05  # near tracks: cheap, finer
     # Coarser pyramid for the whole-frame scans that only discover new faces; the
     # scans around tracks use scale_factor.
     full_scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.1
