@@ -128,7 +128,9 @@ class PersonMarker(QGraphicsEllipseItem):
         colour = COLOURS[pos.identity]
         self.setBrush(QBrush(colour))
         self.setPen(QPen(QColor("white"), 2))
-        self.label.setText(pos.label)
+        # Unidentified people have no useful name: a grey dot (with a tooltip) is enough
+        # and keeps crowded corridors readable.
+        self.label.setText(pos.label if pos.identity != "unidentified" else "")
         self.label.setBrush(QBrush(colour.darker(130)))
         trail_colour = QColor(colour)
         trail_colour.setAlpha(110)
@@ -250,6 +252,8 @@ class FloorPlanView(QGraphicsView):
         label is only compared with its neighbours."""
         grid: dict[tuple[int, int], list[QRectF]] = {}
         for m in sorted(self.markers.values(), key=lambda m: (m.pos().y(), m.pos().x())):
+            if not m.label.text():
+                continue
             size = m.label.boundingRect()
             for k in range(6):
                 offset = QPointF(MARKER_R + 2, -MARKER_R - 8 + k * size.height())
