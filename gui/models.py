@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
@@ -128,6 +128,9 @@ class PeopleTableModel(_Table):
 
     HEADERS = ("Name", "Identity", "Zone", "Last seen", "Cameras")
     KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+    SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+    # Named people first, then strangers, then the unidentified (who can be many).
+    RANK: ClassVar[dict[str, int]] = {"known": 0, "unknown": 1, "unidentified": 2}
 
     def __init__(self) -> None:
         super().__init__()
@@ -188,6 +191,11 @@ class PeopleTableModel(_Table):
         p = self._people[self._keys[index.row()]]
         if role == self.KEY_ROLE:
             return p.person_key
+        if role == self.SORT_ROLE:
+            col = index.column()
+            if col in (0, 1):
+                return f"{self.RANK[p.identity]} {p.label.casefold()}"
+            return p.last_seen if col == 3 else self.data(index)
         if role == Qt.ItemDataRole.DisplayRole:
             return (p.label, p.identity, p.zone or "—", clock(p.last_seen),
                     ", ".join(p.cameras))[index.column()]

@@ -56,6 +56,7 @@ class PeoplePanel(QWidget):
         self.proxy.setSourceModel(model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)  # any column: name, zone, camera...
+        self.proxy.setSortRole(PeopleTableModel.SORT_ROLE)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter by name, zone or camera  (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)

@@ -135,3 +135,15 @@ def test_missing_site_plan_is_asked_for_again(qtbot, window: MainWindow,
         window.tick_second()  # the third second without a plan subscribes again
     qtbot.waitUntil(lambda: window.plan.plan is not None, timeout=5_000)
     assert set(window.plan.cameras) == {"cam1", "cam2"}
+
+
+def test_people_list_puts_named_people_first(qtbot, window: MainWindow,
+                                             fake_core: FakeCore) -> None:
+    for key, identity, label in (("x1", "unidentified", "Unidentified"),
+                                 ("u2", "unknown", "Unknown 2"), ("p3", "known", "Zoe")):
+        fake_core.publish(topics.position(key), position(key, 1, 1, identity=identity,
+                                                         label=label), retain=True)
+    qtbot.waitUntil(lambda: window.people.rowCount() == 3, timeout=5_000)
+    proxy = window.people_panel.proxy
+    assert [proxy.index(r, 0).data() for r in range(3)] == ["Zoe", "Unknown 2", "Unidentified"]
+    assert "x1" in window.plan.markers and window.plan.markers["x1"].label.text() == ""
