@@ -58,7 +58,6 @@ class FakeCore:
         self.operator_keys: dict[str, Any] = {}
         self.on_request: Callable[[str, commands.Request], None] | None = None
         self._watch = ConnectionWatcher()
-        self._got = threading.Condition()
         self.client = make_client(mqtt_cfg, topics.CORE_SENDER)
         self.client.on_connect = self._watch.on_connect
         self.client.on_message = self._on_message
@@ -99,9 +98,7 @@ class FakeCore:
             return
         verified = Verifier(self.operator_keys.get).verify(msg.topic, bytes(msg.payload),
                                                           commands.Request)
-        with self._got:
-            self.requests.append(verified.payload)
-            self._got.notify_all()
+        self.requests.append(verified.payload)
         if self.on_request is not None:
             # Off paho's thread: publishing and waiting for PUBACK inside it would deadlock.
             threading.Thread(target=self.on_request, args=(user, verified.payload),
