@@ -25,6 +25,7 @@ import numpy as np
 from edge.config import EdgeConfig
 from edge.detect import Box, Detector
 from edge.encode import Encoder, blur_score, crop_for_encoding
+from edge.motion import MotionGate
 from edge.sources import Frame
 from edge.track import Track, TrackedDetection, Tracker
 from srs.wire.payloads import MAX_DETECTIONS, MAX_SNAPSHOT_B64
@@ -67,6 +68,7 @@ class Analyser:
         self.encoder = encoder if cfg.encode else None
         self.clock = clock or time.monotonic
         self.stats = AnalyserStats()
+        self.motion = MotionGate(cfg.motion_gating, cfg.complete_scan_every)
         # track id -> (track, future, deadline of the message that asked for it)
         self._inflight: dict[int, tuple[Track, Future[list[float] | None], float]] = {}
         self._pending: deque[PendingBatch] = deque()
@@ -84,10 +86,16 @@ class Analyser:
             small = cv2.resize(image, (self.cfg.analysis_width, max(1, round(height / scale))),
                                interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        around = None
+        bgr = small if self.cfg.detector == "hog" else None
+        tracks = [t.box for t in self.tracker.tracks.values()]
         if self.stats.frames_analysed % self.cfg.full_detect_every:
-            around = [t.box for t in self.tracker.tracks.values()]
-        raw = self.detector.detect(gray, small if self.cfg.detector == "hog" else None, around)
+            raw = self.detector.detect(gray, bgr, tracks)
+        else:
+            moved = self.motion.region(gray)
+            if moved is None:  # a complete scan
+                raw = self.detector.detect(gray, bgr)
+            else:
+                raw = self.detector.detect(gray, bgr, tracks, moved if moved[2] else None)
         tracked = self.tracker.update(raw)
         self.stats.frames_analysed += 1
         self._collect()

@@ -40,6 +40,10 @@ class EdgeConfig(BaseModel):
     # Detect on the whole frame every N analysed frames, in between only around
     # live tracks (cheap): 1 = always the whole frame.
     full_detect_every: Annotated[int, Field(ge=1, le=100)] = 5
+    # Whole-frame scans look only where the picture changed since the previous one
+    # (plus around tracks); every complete_scan_every-th scan covers everything.
+    motion_gating: bool = True
+    complete_scan_every: Annotated[int, Field(ge=1, le=1000)] = 3
     max_fps: Annotated[float, Field(ge=0, le=240)] = 0.0  # 0 = as fast as analysis goes
 
     # --- tracking --------------------------------------------------------------

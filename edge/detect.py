@@ -116,17 +116,25 @@ class Detector:
         return found
 
     def detect(self, gray: np.ndarray, bgr: np.ndarray | None = None,
-               around: Sequence[Box] | None = None) -> list[RawDetection]:
-        """Merged detections in the whole image, or only near the boxes ``around``."""
-        if around is None:
+               around: Sequence[Box] | None = None,
+               region: Box | None = None) -> list[RawDetection]:
+        """Merged detections in the whole image, or only near the boxes ``around``
+        and inside ``region`` (a discovery scan with the whole-frame settings)."""
+        if around is None and region is None:
             return merge(self.detect_region(gray, bgr), self.cfg.merge_iou)
         found: list[RawDetection] = []
+        if region is not None:
+            x, y, w, h = region
+            sub_bgr = bgr[y:y + h, x:x + w] if bgr is not None else None
+            for d in self.detect_region(gray[y:y + h, x:x + w], sub_bgr):
+                bx, by, bw, bh = d.box
+                found.append(RawDetection(d.kind, (bx + x, by + y, bw, bh), d.score))
         # Around a live track a face of about the track's size is expected: search
         # only those sizes, and accept fewer neighbours (a small window sees fewer
         # overlapping hits than the whole frame does).
         mn = max(1, self.cfg.min_neighbors - 2)
         height, width = gray.shape[:2]
-        for box in around:
+        for box in around or ():
             x, y, w, h = expand(box, 0.6, width, height)
             side = max(box[2], box[3])
             sizes = (max(self.cfg.min_face_px, int(side / 1.6)), int(side * 1.6) + 1)
