@@ -97,7 +97,8 @@ def _core_sighting(item: dict[str, Any]) -> EventRow | None:
         f"distance {distance:.2f}" if isinstance(distance, int | float) else "") if part)
     return EventRow(at, "sighting", key if isinstance(key, str) else None,
                     str(item.get("label") or key or "Unidentified")[:128], camera[:64], detail,
-                    sid if isinstance(sid, int) and not isinstance(sid, bool) else None)
+                    sid if isinstance(sid, int) and not isinstance(sid, bool) else None,
+                    str(item.get("identity") or "") or None)
 
 
 def outcome(command: Any, result: Any) -> str:

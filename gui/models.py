@@ -211,6 +211,7 @@ class EventRow:
     place: str  # camera id or zone
     detail: str
     sighting_id: int | None = None
+    identity: str | None = None  # known / unknown / unidentified; None for alerts
 
 
 def event_from(payload: Any) -> EventRow:
@@ -218,11 +219,13 @@ def event_from(payload: Any) -> EventRow:
         where = f" in {payload.zone}" if payload.zone else ""
         dist = f"distance {payload.distance:.2f}" if payload.distance is not None else ""
         return EventRow(payload.seen_at, "sighting", payload.person_key, payload.label,
-                        payload.camera_id, f"seen{where} {dist}".strip(), payload.sighting_id)
+                        payload.camera_id, f"seen{where} {dist}".strip(), payload.sighting_id,
+                        payload.identity)
     if isinstance(payload, payloads.ZoneEvent):
         restricted = " (restricted)" if payload.restricted else ""
         return EventRow(payload.at, payload.action, payload.person_key, payload.label,
-                        payload.zone, f"{payload.action}s {payload.zone}{restricted}")
+                        payload.zone, f"{payload.action}s {payload.zone}{restricted}",
+                        identity=payload.identity)
     if isinstance(payload, payloads.Alert):
         return EventRow(payload.at, "alert", payload.person_key, payload.person_key or "",
                         payload.camera_id or payload.zone or "", payload.message)
@@ -233,6 +236,7 @@ class EventTableModel(_Table):
     """The timeline, newest first, bounded; replaced by a history query's result."""
 
     HEADERS = ("Time", "Event", "Person", "Camera / zone", "Details")
+    IDENTITY_ROLE = Qt.ItemDataRole.UserRole + 3
 
     def __init__(self, max_rows: int = 2000) -> None:
         super().__init__()
@@ -274,6 +278,8 @@ class EventTableModel(_Table):
         r = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return (clock(r.at), r.kind, r.label, r.place, r.detail)[index.column()]
+        if role == self.IDENTITY_ROLE:
+            return r.identity or ""
         if role == Qt.ItemDataRole.ForegroundRole and r.kind == "alert":
             return OFFLINE_COLOUR
         return None

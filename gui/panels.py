@@ -106,6 +106,14 @@ class EventsPanel(QWidget):
         self.live = QPushButton("Live")
         self.search.clicked.connect(self._search)
         self.live.clicked.connect(self.live_requested)
+        self.hide_unidentified = QCheckBox("hide unidentified")
+        self.hide_unidentified.setToolTip("Unidentified profiles can be many; hide their rows")
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setFilterRole(EventTableModel.IDENTITY_ROLE)
+        self.proxy.setFilterKeyColumn(0)
+        self.hide_unidentified.toggled.connect(
+            lambda on: self.proxy.setFilterRegularExpression("^(?!unidentified$)" if on else ""))
         self.mode = QLabel("live")
         self.mode.setStyleSheet("font-weight:bold")
         row = QHBoxLayout()
@@ -117,7 +125,8 @@ class EventsPanel(QWidget):
         for w in (self.use_range, self.since, QLabel("to"), self.until):
             row2.addWidget(w)
         row2.addStretch(1)
-        self.view = table(model)
+        row2.addWidget(self.hide_unidentified)
+        self.view = table(self.proxy)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(row)
@@ -138,5 +147,6 @@ class EventsPanel(QWidget):
         self.search_requested.emit(self.query())
 
     def selected_row(self) -> int | None:
+        """The selected event's row in the model (not in the filtered view)."""
         rows = self.view.selectionModel().selectedRows()
-        return rows[0].row() if rows else None
+        return self.proxy.mapToSource(rows[0]).row() if rows else None

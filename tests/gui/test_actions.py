@@ -109,3 +109,23 @@ def test_actions_while_disconnected_say_so(qtbot, window: MainWindow) -> None:
     window.worker.stop()
     assert window.actions_.disable_camera("cam1") is None
     assert "not connected to the broker" in window.result_label.text()
+
+
+def test_hiding_unidentified_rows_keeps_the_right_sighting_selected(
+        qtbot, window: MainWindow, fake_core: FakeCore) -> None:
+    now = time.time()
+    for sid, identity, label in ((1, "known", "Alice"), (2, "unidentified", "Unidentified"),
+                                 (3, "unknown", "Unknown 4")):
+        window.on_event(payloads.Sighting(person_key=f"k{sid}", identity=identity,  # type: ignore[arg-type]
+                                          label=label, camera_id="cam1", seen_at=now + sid,
+                                          sighting_id=sid))
+    panel = window.events_panel
+    panel.hide_unidentified.setChecked(True)
+    assert panel.proxy.rowCount() == 2
+    panel.view.selectRow(1)  # the second visible row: Alice (the unidentified one is hidden)
+    fake_core.on_request = lambda user, req: fake_core.reply(user, req, ok=True)
+    window.actions_.reject_sighting()
+    qtbot.waitUntil(lambda: bool(fake_core.requests), timeout=5_000)
+    assert fake_core.requests[-1].command == commands.RejectSighting(sighting_id=1)
+    panel.hide_unidentified.setChecked(False)
+    assert panel.proxy.rowCount() == 3
