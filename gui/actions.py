@@ -10,7 +10,6 @@ from pydantic import ValidationError
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from gui.models import EventRow, event_from
 from srs.wire import commands, payloads
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from gui.models import clock
 from srs.wire import payloads
 

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from srs.wire import payloads, site
 
 SCALE = 40.0

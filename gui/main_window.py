@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from gui import mqtt_worker as mw
 from gui.actions import describe, history_rows, outcome
 from gui.alerts import AlertBanner

@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from srs.wire import payloads
 
 Index = QModelIndex | QPersistentModelIndex

@@ -17,7 +17,6 @@ from typing import Any
 import paho.mqtt.client as paho
 from PySide6.QtCore import QObject, Signal
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from gui.inbox import Inbox
 from srs.config import MqttConfig, SecurityConfig
 from srs.mqtt import connack_sentence, guarded, make_client

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, QPoint
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from gui.actions import describe, enrol_command
 from srs.wire import commands
 from srs.wire.signing import describe_validation_error

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from gui.models import EventRow, clock
 from srs.wire import payloads
 

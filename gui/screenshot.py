@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from srs.config import SrsConfig
 from srs.wire import payloads, site
 

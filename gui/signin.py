@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import gui.qt_compat  # noqa: F401  (before any Qt call: see its docstring)
 from gui import mqtt_worker as mw
 from gui.session import Credentials, build_worker
 from srs.config import SrsConfig
