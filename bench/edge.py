@@ -84,7 +84,7 @@ def srs(images: list[np.ndarray], full_every: int) -> dict[str, float]:
     pool.close()
     s = analyser.stats
     return {"fps": len(images) / elapsed, "detections": s.detections,
-            "tracks": len(s.track_ids), "encodings": s.encodings_computed,
+            "tracks": s.tracks, "encodings": s.encodings_computed,
             "seconds": elapsed, "messages": messages}
 
 

@@ -16,7 +16,7 @@ import base64
 import logging
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -53,7 +53,7 @@ class AnalyserStats:
     encodings_sent: int = 0
     encoder_busy: int = 0  # requests postponed because the pool was full
     gated: int = 0  # faces too small or blurred to encode
-    track_ids: set[int] = field(default_factory=set)
+    tracks: int = 0  # tracks started
 
 
 class Analyser:
@@ -108,7 +108,8 @@ class Analyser:
         for td in tracked:
             box = _to_source(td.box, scale, width, height)
             dets.append((td, box))
-            self.stats.track_ids.add(td.track.track_id)
+            if td.track.hits == 1:
+                self.stats.tracks += 1
             if td.kind != "face":
                 continue
             if td.track.track_id in self._inflight:  # asked for by an earlier frame
