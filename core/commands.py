@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -19,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
 from core import store
+from core.observation import known_key, unknown_key
+from core.store.codec import parse_key
 from core.store.db import Database
 from core.store.errors import StoreError
 from srs.config import SrsConfig
@@ -28,9 +31,11 @@ from srs.wire.signing import Reason, Verifier, WireError, public_key_from_b64
 
 if TYPE_CHECKING:
     from core.ingest import Ingest, Outgoing
+    from core.locating import LocatorLink
 
 log = logging.getLogger(__name__)
 ALLOWED_ROLES = ("operator", "admin")
+UNKNOWN_KEY_SENTENCE = "your session key is not registered: sign in again"
 MAX_RESULT_CHARS = 40_000  # the response must fit the broker's payload limit
 
 
@@ -67,8 +72,10 @@ class Roles:
 
 
 class CommandHandler:
-    def __init__(self, db: Database, cfg: SrsConfig, ingest: Ingest) -> None:
-        self.db, self.cfg, self.ingest = db, cfg, ingest
+    def __init__(self, db: Database, cfg: SrsConfig, ingest: Ingest,
+                 link: LocatorLink | None = None) -> None:
+        self.db, self.cfg, self.ingest, self.link = db, cfg, ingest, link
+        self._renamed: tuple[str, str, str] | None = None  # (old key, new key, name)
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.roles = Roles(cfg)
         self._announced: Ed25519PublicKey | None = None
@@ -106,10 +113,41 @@ class CommandHandler:
         except (WireError, topics.TopicError) as exc:
             reason = exc.reason.value if isinstance(exc, WireError) else Reason.BAD_TOPIC.value
             self.ingest.reject(reason, str(exc), msg.topic[:120])
-            return []
+            return self._unknown_key_answer(exc, msg.topic, msg.data)
         user = parsed.subject
+        self._renamed = None
         response = self._run(user, req)
-        return [Outgoing(topics.response(user), response)]
+        out = [Outgoing(topics.response(user), response)]
+        if response.ok and self._renamed is not None and self.link is not None:
+            old, new, name = self._renamed
+            out += self.link.rename(old, new, name, time.time())
+        return out
+
+    def _unknown_key_answer(self, exc: Exception, topic: str, data: bytes) -> list[Outgoing]:
+        """Tell a signed-in operator whose session key core forgot (core restarted).
+
+        Only for an unknown key on a request topic, and only to a user whose role may
+        act: the answer goes to that user's own response topic, which the broker lets
+        only them read, and it carries nothing but the request id they sent.
+        """
+        from core.ingest import Outgoing
+
+        if not isinstance(exc, WireError) or exc.reason is not Reason.UNKNOWN_SENDER:
+            return []
+        parsed = topics.parse(topic)
+        if parsed.kind is not topics.TopicKind.REQUEST or not parsed.subject:
+            return []
+        try:
+            role = self.roles.role_of(parsed.subject)
+            claims = jwt.decode(data, options={"verify_signature": False})
+            request_id = claims["data"]["request_id"]
+        except Exception:  # unreadable store or token: stay silent, already counted
+            return []
+        if role not in ALLOWED_ROLES or not isinstance(request_id, str) \
+                or not 1 <= len(request_id) <= 64:
+            return []
+        return [Outgoing(topics.response(parsed.subject), cmd.Response(
+            request_id=request_id, ok=False, error=UNKNOWN_KEY_SENTENCE))]
 
     def _run(self, user: str, req: cmd.Request) -> cmd.Response:
         action = req.command.action
@@ -142,15 +180,17 @@ class CommandHandler:
             self.keys[topics.operator_issuer(user)] = public_key_from_b64(c.public_key)
             return {"registered": True}
         if isinstance(c, cmd.NameIdentity):
+            old = _key_of(s, c.person_key)
             p = store.name_identity(s, c.person_key, c.name, actor=user)
-            return {"person_key": f"p{p.id}", "name": p.name}
+            return self._rename(old, p)
         if isinstance(c, cmd.MergePeople):
+            old = _key_of(s, c.source_key)
             if c.source_key.startswith("u"):
                 target = store.find_person(s, c.target_key)
                 p = store.name_identity(s, c.source_key, target.name, actor=user)
             else:
                 p = store.merge_people(s, c.source_key, c.target_key, actor=user)
-            return {"person_key": f"p{p.id}", "name": p.name}
+            return self._rename(old, p)
         if isinstance(c, cmd.RejectSighting):
             store.reject_sighting(s, c.sighting_id, actor=user)
             return {"sighting_id": c.sighting_id}
@@ -165,6 +205,19 @@ class CommandHandler:
         if isinstance(c, cmd.ListPeople):
             return [p.as_dict() for p in store.list_people(s)]
         raise StoreError(f"unsupported action {c.action!r}")
+
+    def _rename(self, old: str, person: Any) -> dict[str, Any]:
+        new = known_key(person.id)
+        self._renamed = (old, new, person.name)
+        return {"person_key": new, "name": person.name}
+
+
+def _key_of(s: Session, ref: str) -> str:
+    """The live key (``u7``/``p3``) a command's reference names, before it changes."""
+    parsed = parse_key(ref)
+    if parsed is not None:
+        return unknown_key(parsed[1]) if parsed[0] == "unknown" else known_key(parsed[1])
+    return known_key(store.find_person(s, ref).id)
 
 
 def _enrol(s: Session, user: str, c: cmd.EnrolPerson) -> dict[str, Any]:

@@ -104,6 +104,10 @@ class LocatorLink:
         alerts = self._call("camera_status", status, now) or []
         return [Outgoing(topics.alerts(), a) for a in alerts]
 
+    def rename(self, old_key: str, new_key: str, label: str, now: float) -> list[Outgoing]:
+        res = self._call("rename", old_key, new_key, label, now)
+        return outgoing(res) if isinstance(res, LocatorResult) else []
+
     def forget(self, person_key: str, now: float) -> list[Outgoing]:
         res = self._call("forget", person_key, now)
         return outgoing(res) if isinstance(res, LocatorResult) else []

@@ -154,6 +154,38 @@ class Locator:
                 del self._tracks[tk]
         return result
 
+    def rename(self, old_key: str, new_key: str, label: str, now: float) -> LocatorResult:
+        """An operator named or merged ``old_key`` into ``new_key``: republish at once.
+
+        The old key goes (gone position, zone leave); the person continues under the
+        new key and label with its position, so subscribers converge without waiting
+        for the next sighting. Merging into someone already placed keeps whichever
+        was seen last. Tracks lending the old identity lend the new one from now on.
+        """
+        result = LocatorResult()
+        for track in self._tracks.values():
+            if track.person_key == old_key:
+                track.person_key, track.identity, track.label = new_key, "known", label
+        person = self._people.get(old_key)
+        target = self._people.get(new_key)
+        if person is None or old_key == new_key or (
+                target is not None and target.last_seen >= person.last_seen):
+            if old_key != new_key:
+                self._drop(old_key, now, result)
+            if target is not None:
+                target.identity, target.label = "known", label
+                result.positions.append(_position(target))
+            return result
+        self._drop(new_key, now, result)
+        zone = person.zone
+        self._drop(old_key, now, result)
+        person.key, person.identity, person.label = new_key, "known", label
+        self._people[new_key] = person
+        if zone is not None:
+            self._change_zone(person, zone, now, result)
+        result.positions.append(_position(person))
+        return result
+
     def people(self) -> list[PersonPosition]:
         """Current positions of everyone placed (for a fresh retained snapshot)."""
         return [_position(p) for p in self._people.values() if p.placed]

@@ -51,7 +51,7 @@ class CoreService:
                                 homeassistant=cfg.core.homeassistant,
                                 include_unknown=cfg.core.homeassistant_include_unknown)
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
-        self.commands = CommandHandler(self.db, cfg, self.ingest)
+        self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
         self._queue: queue.Queue[Incoming] = queue.Queue(maxsize=cfg.core.queue_size)
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="core-ingest", daemon=True)
@@ -208,6 +208,8 @@ class CoreService:
                 self._send(self.link.camera_status(status, time.time()))
         for item in requests:
             self._send(self.commands.handle(item))
+        if requests:  # a name or merge empties the old key's retained position now
+            self._guard(self._clear_positions)
         if statuses or requests:
             self.ingest.flush_audit()
 

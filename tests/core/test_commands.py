@@ -67,8 +67,14 @@ def jpeg_b64(path, size: int = 240) -> str:
 def test_only_registered_keys_and_allowed_roles_are_obeyed(handler):
     h, ingest = handler
     stranger = SigningKey.generate(topics.operator_issuer("alice"))
-    assert ask(h, "alice", stranger, cmd.ListPeople()) is None  # no key registered yet
+    # No key registered yet (e.g. core restarted): alice is told to sign in again.
+    unknown = ask(h, "alice", stranger, cmd.ListPeople())
+    assert unknown is not None and not unknown.ok
+    assert unknown.error == "your session key is not registered: sign in again"
     assert ingest.counters.rejected == {"unknown_sender": 1}
+    # An integrator (no right to act) with an unknown key hears nothing.
+    assert ask(h, "ivan", SigningKey.generate(topics.operator_issuer("ivan")),
+               cmd.ListPeople()) is None
     key = session(h, "alice")
     assert ask(h, "alice", stranger, cmd.ListPeople()) is None  # not the session's key
     assert ingest.counters.rejected["bad_signature"] == 1

@@ -227,3 +227,44 @@ def test_long_camera_ids_still_give_valid_person_keys() -> None:
                                                 person=None, kind="profile")], now=100)
     (pos,) = result.positions
     assert pos.person_key.startswith("t-") and len(pos.person_key) <= 64
+
+
+UNKNOWN_7: dict[str, Any] = {"person": 7, "identity": "unknown", "label": "Unknown 7"}
+
+
+def test_naming_an_unknown_republishes_under_the_new_key_at_once() -> None:
+    loc = Locator(SITE, smoothing=1.0)
+    walk(loc, [(3, 3), (3, 3)], track_id=4, **UNKNOWN_7)
+    result = loc.rename("u7", "p3", "Kit Harington", now=101)
+    gone = [p for p in result.positions if p.gone]
+    live = [p for p in result.positions if not p.gone]
+    assert [g.person_key for g in gone] == ["u7"]
+    (pos,) = live
+    assert (pos.person_key, pos.identity, pos.label) == ("p3", "known", "Kit Harington")
+    assert math.hypot(pos.x - 3, pos.y - 3) < 0.5 and pos.zone == "hall"
+    events = [(e.person_key, e.action, e.zone) for e in result.zone_events]
+    assert events == [("u7", "leave", "hall"), ("p3", "enter", "hall")]
+    assert {p.person_key for p in loc.people()} == {"p3"}
+    # A profile continuing the same track now lends the new name.
+    later = loc.observe([observation(A, 3, 3, 101.5, track_id=4, person=None,
+                                     kind="profile")], now=101.5)
+    assert later.placements[0].person_key == "p3"
+
+
+def test_merging_into_someone_seen_more_recently_keeps_them() -> None:
+    loc = Locator(SITE, smoothing=1.0)
+    walk(loc, [(2, 3)], t0=100, person=5, label="Ada L.")
+    walk(loc, [(4, 3)], t0=105, person=1, label="Ada Lovelace")
+    result = loc.rename("p5", "p1", "Ada Lovelace", now=106)
+    assert [p.person_key for p in result.positions if p.gone] == ["p5"]
+    (pos,) = [p for p in result.positions if not p.gone]
+    assert pos.person_key == "p1" and math.hypot(pos.x - 4, pos.y - 3) < 0.5
+
+
+def test_renaming_in_place_and_renaming_someone_unseen() -> None:
+    loc = Locator(SITE, smoothing=1.0)
+    walk(loc, [(3, 3)])
+    (pos,) = loc.rename("p1", "p1", "Ada King", now=101).positions
+    assert (pos.person_key, pos.label, pos.gone) == ("p1", "Ada King", False)
+    empty = loc.rename("u9", "p4", "Nobody Seen", now=101)
+    assert not empty.positions and not empty.zone_events

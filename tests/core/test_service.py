@@ -140,9 +140,10 @@ def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
         denied = _ask(ivan.client, ivan, "ivan", i_key,
                       cmd.RegisterKey(public_key=i_key.public_key_b64))
         assert not denied.ok and "operator or admin" in (denied.error or "")
-        # Alice's unregistered key is not trusted: no answer, counted as a rejection.
-        topic, data, _ = _request("alice", a_key, cmd.ListPeople())
-        alice.client.publish(topic, data, qos=1)
+        # Alice's unregistered key is not trusted: counted as a rejection, and she is
+        # told to sign in again (core forgets session keys when it restarts).
+        unknown = _ask(alice.client, alice, "alice", a_key, cmd.ListPeople())
+        assert not unknown.ok and "sign in again" in (unknown.error or "")
         assert _ask(alice.client, alice, "alice", a_key,
                     cmd.RegisterKey(public_key=a_key.public_key_b64)).ok
         assert svc.counters.rejected_total() >= 1
