@@ -71,7 +71,10 @@ class DemoSetup:
             f'data_dir = "{self.data_dir}"\n\n'
             f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n\n'
             f'[broker]\nbind = "127.0.0.1"\nport = {port}\n\n'
-            f'[core]\nsite_file = "{self.site_file.resolve()}"\n'
+            f'[core]\nsite_file = "{self.site_file.resolve()}"\n\n'
+            # Three nodes, broker, core and the dashboard share a laptop's cores: cap
+            # each node below the clips' 12.5 fps so nothing starves.
+            '[edge]\nmax_fps = 8.0\n'
         )
         self.cfg = load_config(self.config_path, environ={})
         self._users()
