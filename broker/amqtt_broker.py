@@ -17,6 +17,16 @@
 * **Retained messages on subscribe** are sent only to the subscriber and only for
   topics it may receive (stock amqtt replays retained messages for *every* client's
   filters on reconnect, with no receive check).
+* **PUBACK before the waiter.** Stock amqtt sends a QoS 1 PUBLISH and only then
+  registers the future its PUBACK resolves. When the send yields (socket buffer full,
+  TLS, a loaded host) the client's PUBACK is read first, dropped as "unknown", and the
+  sender waits 5 s for nothing: the retained site plan arrived 5 s after SUBSCRIBE,
+  the positions 10 s (one stall per filter). Here the waiter exists before the send.
+* **Stopping a handler.** amqtt cancels the reader task once and waits for it without
+  bound; on Python 3.11 ``asyncio.wait_for`` swallows a cancel that races a completed
+  read, so with a busy client the reader kept reading and broker shutdown hung for
+  its full 15 s. Here the reader is cancelled until it ends (then the socket is
+  aborted), and a client that reads nothing cannot hold the final flush forever.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from amqtt.mqtt.constants import QOS_1
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
 from amqtt.mqtt.publish import PublishPacket
-from amqtt.session import Session
+from amqtt.session import OUTGOING, OutgoingApplicationMessage, Session
 
 from broker.plugins import CONNACK_ATTR
 
@@ -45,6 +55,11 @@ log = logging.getLogger(__name__)
 HEADER_ALLOWANCE = 65_536 + 16
 # A client must send CONNECT this soon after opening the socket (amqtt waits forever).
 CONNECT_TIMEOUT_S = 10.0
+# How long a QoS 1 PUBLISH to a client waits for its PUBACK (amqtt's own figure).
+PUBACK_TIMEOUT_S = 5.0
+# Stopping a client's handler: retries of the reader cancel, then the socket is aborted.
+READER_CANCELS = 5
+STOP_GRACE_S = 2.0
 # Keepalive 0 ("never time me out") or anything longer is treated as this, so no
 # half-open connection lives forever (SRS clients use 30 s).
 MAX_KEEPALIVE_S = 3600
@@ -81,6 +96,59 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         waiter = self._disconnect_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    async def stop(self) -> None:
+        """amqtt's stop, made prompt (see the module docstring)."""
+        await self._end_reader()
+        try:
+            await asyncio.wait_for(super().stop(), STOP_GRACE_S)
+        except TimeoutError:  # the final flush to a client that reads nothing
+            self._abort()
+
+    async def _end_reader(self) -> None:
+        task = self._reader_task
+        if task is None or task is asyncio.current_task():
+            return
+        for _ in range(READER_CANCELS):
+            if task.done():
+                return
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.2)
+        self._abort()  # end of stream ends any read
+        await asyncio.wait({task}, timeout=1.0)
+
+    def _abort(self) -> None:
+        stream = getattr(self.writer, "_writer", None)
+        transport = getattr(stream, "transport", None)
+        if transport is not None:
+            transport.abort()
+
+    async def _handle_qos1_message_flow(self, app_message: Any) -> None:
+        """Outgoing QoS 1 with the PUBACK waiter registered *before* the PUBLISH is sent."""
+        session = self.session
+        if (app_message.direction != OUTGOING or app_message.qos != QOS_1
+                or not isinstance(app_message, OutgoingApplicationMessage)
+                or app_message.packet_id is None or app_message.puback_packet
+                or session is None):
+            await super()._handle_qos1_message_flow(app_message)
+            return
+        packet_id = app_message.packet_id
+        session.inflight_out.setdefault(packet_id, app_message)
+        retry = app_message.publish_packet is not None
+        packet = app_message.build_publish_packet(dup=retry)
+        waiter: asyncio.Future[PubackPacket] = asyncio.get_running_loop().create_future()
+        self._puback_waiters[packet_id] = waiter
+        try:
+            await self._send_packet(packet)
+            app_message.publish_packet = packet
+            app_message.puback_packet = await asyncio.wait_for(waiter, PUBACK_TIMEOUT_S)
+        except TimeoutError:
+            msg = f"no PUBACK for packet id {packet_id} within {PUBACK_TIMEOUT_S:.0f} s"
+            log.warning("%s (client %r)", msg, session.client_id)
+            raise TimeoutError(msg) from None
+        finally:
+            self._puback_waiters.pop(packet_id, None)
+            session.inflight_out.pop(packet_id, None)
 
     async def handle_publish(self, publish_packet: PublishPacket) -> None:
         data = publish_packet.data or b""
@@ -193,5 +261,5 @@ class SrsBroker(Broker):
                 continue
             tasks.append(asyncio.ensure_future(handler.mqtt_publish(
                 retained.topic, retained.data, min(qos, retained.qos or qos), retain=True)))
-        if tasks:
-            await asyncio.wait(tasks)
+        if tasks:  # gathered so a client's failure is retrieved, not logged as lost
+            await asyncio.gather(*tasks, return_exceptions=True)
