@@ -51,6 +51,9 @@ RULES: dict[Role, RoleRules] = {
     "integrator": RoleRules((), tuple(topics.acl_integrator_subscribe()
                                       + topics.acl_home_assistant_subscribe())),
     "admin": RoleRules((), _admin_read()),
+    # The one-time first-run user: its own request and response topics, nothing else.
+    "bootstrap": RoleRules(tuple(topics.acl_bootstrap_publish()),
+                           tuple(topics.acl_bootstrap_subscribe())),
 }
 
 

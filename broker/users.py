@@ -24,6 +24,7 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -38,8 +39,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Role = Literal["camera", "core", "operator", "integrator", "admin"]
+Role = Literal["camera", "core", "operator", "integrator", "admin", "bootstrap"]
 ROLES: tuple[Role, ...] = get_args(Role)
+# The one-time first-run user (srs init): its password is the code, it expires.
+BOOTSTRAP_ROLE: Role = "bootstrap"
+BOOTSTRAP_USER = BOOTSTRAP_ROLE
 FILE_VERSION = 1
 # OWASP 2023 suggests 210k for PBKDF2-SHA512; 100k keeps a Pi connect under ~0.3 s.
 PBKDF2_ITERATIONS = 100_000
@@ -113,14 +117,14 @@ class UserStore:
         self._iterations = pbkdf2_iterations
         self._lock = threading.RLock()
         self._stamp: tuple[int, int] | None = None
-        self._users: dict[str, dict[str, str]] = {}
+        self._users: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"UserStore({str(self.path)!r})"
 
     # --- reading ------------------------------------------------------------
 
-    def _refresh(self) -> dict[str, dict[str, str]]:
+    def _refresh(self) -> dict[str, dict[str, Any]]:
         """Re-read the file when it changed on disk (another process added a user)."""
         with self._lock:
             try:
@@ -134,7 +138,7 @@ class UserStore:
                 self._stamp = stamp
             return self._users
 
-    def _parse(self, text: str) -> dict[str, dict[str, str]]:
+    def _parse(self, text: str) -> dict[str, dict[str, Any]]:
         try:
             raw: Any = json.loads(text)
             users = raw["users"]
@@ -159,13 +163,25 @@ class UserStore:
         return [User(n, check_role(e["role"])) for n, e in sorted(users.items())]
 
     def mosquitto_hashes(self) -> dict[str, str]:
-        """name -> ``$7$`` hash, for the Mosquitto export."""
+        """name -> ``$7$`` hash, for the Mosquitto export (never the one-time bootstrap
+        user: Mosquitto cannot expire it, and the first run happens on the embedded
+        broker)."""
         return {n: e["mosquitto"] for n, e in sorted(self._refresh().items())
-                if e.get("mosquitto")}
+                if e.get("mosquitto") and e["role"] != BOOTSTRAP_ROLE}
+
+    def expires_at(self, name: str) -> float | None:
+        """When this user stops authenticating (epoch s), or None if it never does."""
+        entry = self._refresh().get(name)
+        value = entry.get("expires_at") if entry else None
+        return float(value) if value is not None else None
+
+    def expired(self, name: str, now: float | None = None) -> bool:
+        at = self.expires_at(name)
+        return at is not None and (time.time() if now is None else now) >= at
 
     def verify(self, name: str, password: str) -> bool:
         entry = self._refresh().get(name)
-        if entry is None or not password:
+        if entry is None or not password or self.expired(name):
             # Same cost as a real check, so a probe cannot tell unknown users apart.
             self._hasher.hash("timing-equaliser")
             return False
@@ -176,16 +192,27 @@ class UserStore:
 
     # --- writing ------------------------------------------------------------
 
-    def add(self, name: str, role: str, password: str | None = None) -> str:
-        """Create a user; return its password (generated when None)."""
+    def add(self, name: str, role: str, password: str | None = None, *,
+            expires_at: float | None = None) -> str:
+        """Create a user; return its password (generated when None). A user with
+        ``expires_at`` (epoch s) never authenticates from that moment on."""
         check_name(name)
         checked_role = check_role(role)
+        if (checked_role == BOOTSTRAP_ROLE) != (name == BOOTSTRAP_USER):
+            raise UserError(f"the user name {BOOTSTRAP_USER!r} and the role "
+                            f"{BOOTSTRAP_ROLE!r} are reserved for the first-run code "
+                            "(`srs init` creates it)")
+        if checked_role == BOOTSTRAP_ROLE and expires_at is None:
+            raise UserError("the first-run bootstrap user must expire")
         with self._lock:
             users = dict(self._refresh())
             if name in users:
                 raise UserError(f"user {name!r} already exists (use `srs user passwd`)")
             secret = password if password is not None else generate_password()
-            users[name] = {"role": checked_role, **self._hashes(secret)}
+            entry: dict[str, Any] = {"role": checked_role, **self._hashes(secret)}
+            if expires_at is not None:
+                entry["expires_at"] = float(expires_at)
+            users[name] = entry
             self._write(users)
         log.info("broker user %s added with role %s", name, checked_role)
         return secret
@@ -203,7 +230,8 @@ class UserStore:
             users = dict(self._refresh())
             if name not in users:
                 raise UserError(f"no user {name!r}")
-            users[name] = {"role": users[name]["role"], **self._hashes(password)}
+            old = users[name]
+            users[name] = {**old, **self._hashes(password)}  # role and expiry kept
             self._write(users)
         log.info("broker user %s has a new password", name)
 
@@ -213,7 +241,7 @@ class UserStore:
         return {"argon2": self._hasher.hash(password),
                 "mosquitto": mosquitto_hash(password, self._iterations)}
 
-    def _write(self, users: dict[str, dict[str, str]]) -> None:
+    def _write(self, users: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         text = json.dumps({"version": FILE_VERSION, "users": users}, indent=2, sort_keys=True)
         fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)

@@ -99,3 +99,20 @@ class Response(Payload):
     error: Annotated[str, Field(max_length=512)] | None = None
     # Bounded by the broker's payload limit; shapes documented per action in docs/mqtt.md.
     result: dict[str, Any] | list[Any] | None = None
+
+
+class CreateAdmin(Payload):
+    """First run: the ``bootstrap`` user asks core to create the first administrator.
+
+    Published on ``topics.bootstrap_request()`` and answered with a :class:`Response`
+    on ``topics.bootstrap_response()``. Signed with the key it announces in
+    ``public_key`` (proof of possession, as RegisterKey); what authorises it is the
+    one-time ``code`` (also the bootstrap user's broker password), checked by core
+    against the broker's user store. Secrets stay out of repr.
+    """
+
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+    public_key: Annotated[str, Field(min_length=43, max_length=44)]
+    code: Annotated[str, Field(min_length=8, max_length=64, repr=False)]
+    name: Id
+    password: Annotated[str, Field(min_length=12, max_length=128, repr=False)]

@@ -280,3 +280,31 @@ def ha_attributes(object_id: str) -> str:
 
 def acl_home_assistant_subscribe() -> list[str]:
     return [HA_ALL]
+
+
+# --- first administrator (added for the bootstrap flow; see docs/gui.md) ----------
+# On a fresh install `srs init` creates the broker user "bootstrap" (role
+# "bootstrap") whose password is a one-time code valid 15 minutes. It may only
+# publish on its own request topic and read its own response topic: the operator
+# topics of the user "bootstrap", so parse() and the issuer rule hold unchanged
+# (issuer operator:bootstrap). Core checks the request's signature against the key
+# the request itself announces (proof of possession, as RegisterKey) and the code
+# against the broker's user store.
+
+BOOTSTRAP_USER = "bootstrap"
+
+
+def bootstrap_request() -> str:
+    return request(BOOTSTRAP_USER)
+
+
+def bootstrap_response() -> str:
+    return response(BOOTSTRAP_USER)
+
+
+def acl_bootstrap_publish() -> list[str]:
+    return [bootstrap_request()]
+
+
+def acl_bootstrap_subscribe() -> list[str]:
+    return [bootstrap_response()]

@@ -115,6 +115,24 @@ def test_rules_are_made_only_of_contract_patterns() -> None:
                    + topics.acl_core_publish() + topics.acl_core_subscribe()
                    + topics.acl_operator_publish() + topics.acl_operator_subscribe()
                    + topics.acl_integrator_subscribe()
-                   + topics.acl_home_assistant_subscribe())
+                   + topics.acl_home_assistant_subscribe()
+                   + topics.acl_bootstrap_publish() + topics.acl_bootstrap_subscribe())
     for rules in acl.RULES.values():
         assert set(rules.publish + rules.subscribe) <= contract
+
+
+def test_bootstrap_may_only_ask_for_the_first_admin() -> None:
+    user = topics.BOOTSTRAP_USER
+    assert acl.may_publish("bootstrap", user, topics.bootstrap_request())
+    assert acl.may_subscribe("bootstrap", user, topics.bootstrap_response())
+    assert acl.may_receive("bootstrap", user, topics.bootstrap_response())
+    for topic in (topics.request("alice"), topics.detections("cam1"), topics.key(user),
+                  topics.camera_status(user), topics.site()):
+        assert not acl.may_publish("bootstrap", user, topic)
+    for topic_filter in (topics.SITE, topics.ALL_POSITIONS, topics.ALL_RESPONSES,
+                         topics.response("alice"), topics.CORE_STATUS, "#"):
+        assert not acl.may_subscribe("bootstrap", user, topic_filter)
+    assert not acl.may_receive("bootstrap", user, topics.key(topics.CORE_SENDER))
+    # Another user holding the role would still get only the bootstrap topics.
+    assert not acl.may_publish("bootstrap", "mallory", topics.request("mallory"))
+    assert acl.may_publish("bootstrap", "mallory", topics.bootstrap_request())

@@ -49,3 +49,15 @@ def test_export_adds_the_tls_listener_with_the_same_rules(tmp_path: Path) -> Non
     tls = text[text.index("listener 8884 127.0.0.1"):]
     assert f"certfile {cert.resolve()}" in tls and f"keyfile {key.resolve()}" in tls
     assert "use_username_as_clientid true" in tls
+
+
+def test_export_leaves_out_the_one_time_bootstrap_user(tmp_path: Path) -> None:
+    import time
+
+    cfg = SrsConfig(data_dir=tmp_path)
+    store = fast_user_store(default_path(cfg))
+    store.add("cam1", "camera", "camera-password")
+    store.add("bootstrap", "bootstrap", "ABCD-EFGH-JKLM", expires_at=time.time() + 900)
+    export_mosquitto(cfg, store, tmp_path / "out")
+    assert "bootstrap" not in (tmp_path / "out" / "passwd").read_text()
+    assert "bootstrap" not in (tmp_path / "out" / "acl").read_text()

@@ -101,3 +101,28 @@ def test_mosquitto_hash_format() -> None:
     assert mosquitto_verify("pw", digest)
     assert not mosquitto_verify("other", digest)
     assert not mosquitto_verify("pw", "$6$garbage")
+
+
+def test_the_bootstrap_user_expires_and_is_reserved(store: UserStore) -> None:
+    import time
+
+    code = store.add("bootstrap", "bootstrap", "ABCD-EFGH-JKLM", expires_at=time.time() + 900)
+    assert store.verify("bootstrap", code) and not store.expired("bootstrap")
+    assert store.role_of("bootstrap") == "bootstrap"
+    store.set_password("bootstrap", "NEWC-ODEX-XXXX")  # a new code keeps the expiry
+    assert store.expires_at("bootstrap") is not None
+    assert store.mosquitto_hashes() == {}  # never exported to Mosquitto
+    later = store.expires_at("bootstrap") + 1  # type: ignore[operator]
+    assert store.expired("bootstrap", now=later)
+    store.remove("bootstrap")
+    store.add("bootstrap", "bootstrap", "OLDC-ODEX-XXXX", expires_at=time.time() - 1)
+    assert not store.verify("bootstrap", "OLDC-ODEX-XXXX")  # expired: never authenticates
+    with pytest.raises(UserError, match="reserved"):
+        store.add("root", "bootstrap", "long-enough-pw", expires_at=time.time() + 9)
+    with pytest.raises(UserError, match="reserved"):
+        store.add("bootstrap2", "bootstrap", "long-enough-pw", expires_at=time.time() + 9)
+    with pytest.raises(UserError, match="must expire"):
+        UserStore(store.path.with_name("other.json")).add("bootstrap", "bootstrap", "x" * 12)
+    store.remove("bootstrap")
+    with pytest.raises(UserError, match="reserved"):
+        store.add("bootstrap", "admin", "long-enough-pw")
