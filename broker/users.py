@@ -235,6 +235,16 @@ class UserStore:
             self._write(users)
         log.info("broker user %s has a new password", name)
 
+    def expire(self, name: str, at: float | None = None) -> None:
+        """From ``at`` (default now) on, this user never authenticates again."""
+        with self._lock:
+            users = dict(self._refresh())
+            if name not in users:
+                raise UserError(f"no user {name!r}")
+            users[name] = {**users[name], "expires_at": time.time() if at is None else at}
+            self._write(users)
+        log.info("broker user %s expired", name)
+
     def _hashes(self, password: str) -> dict[str, str]:
         if len(password) < 8:
             raise UserError("a password needs at least 8 characters")

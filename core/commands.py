@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
 from core import store
+from core.bootstrap import Bootstrap
 from core.observation import known_key, unknown_key
 from core.store.codec import parse_key
 from core.store.db import Database
@@ -47,7 +48,7 @@ class Roles:
         self._store: Any = None
         self._last: list[tuple[str, str]] | None = None
 
-    def _users(self) -> Any:
+    def users(self) -> Any:
         if self._store is None:
             from broker.users import UserStore, default_path
 
@@ -55,13 +56,13 @@ class Roles:
         return self._store
 
     def role_of(self, user: str) -> str | None:
-        role = self._users().role_of(user)
+        role = self.users().role_of(user)
         return None if role is None else str(role)
 
     def changed_users(self) -> list[tuple[str, str]] | None:
         """All (name, role) pairs if they changed since the last call, else None."""
         try:
-            now = sorted((u.name, str(u.role)) for u in self._users().list())
+            now = sorted((u.name, str(u.role)) for u in self.users().list())
         except Exception as exc:
             log.debug("broker user store not readable: %s", exc)
             return None
@@ -78,6 +79,7 @@ class CommandHandler:
         self._renamed: tuple[str, str, str] | None = None  # (old key, new key, name)
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.roles = Roles(cfg)
+        self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
         self._announced: Ed25519PublicKey | None = None
         sec = cfg.security
         self.verifier = Verifier(self._lookup, audience=sec.audience,
@@ -105,6 +107,8 @@ class CommandHandler:
             parsed = topics.parse(msg.topic)
             if parsed.kind is not topics.TopicKind.REQUEST or not parsed.subject:
                 raise WireError(Reason.BAD_TOPIC, "not an operator request topic")
+            if parsed.subject == topics.BOOTSTRAP_USER:  # the first-run request
+                return self.bootstrap.handle(msg.topic, msg.data)
             self._announced = self._peek_announced(msg.data)
             try:
                 req = self.verifier.verify(msg.topic, msg.data, cmd.Request).payload

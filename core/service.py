@@ -238,6 +238,9 @@ class CoreService:
         self._send(self.link.tick(time.time(), self.counters.rejected_total()))
 
     def _sync_users(self) -> None:
+        from core.bootstrap import tidy
+
+        tidy(self.commands.roles.users())
         users = self.commands.roles.changed_users()
         if users is not None:
             with self.db.session() as s:

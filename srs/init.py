@@ -52,11 +52,25 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
         print("broker user core: kept (use --rotate-core-password for a new password)")
 
     if not any(u.role == "admin" for u in users.list()):
-        print("\nNo administrator yet. Create one with:\n"
-              "  srs user add NAME --role admin\n"
-              "and operators for the security desk with --role operator.")
+        _first_run_code(users)
     print("\nNext: see docs/deploy.md (systemd units, cameras, site file).")
     return 0
+
+
+def _first_run_code(users: UserStore) -> None:
+    import time
+
+    from broker.bootstrap import issue
+
+    code, expires_at = issue(users)  # a new code each run; an earlier one stops working
+    until = time.strftime("%H:%M", time.localtime(expires_at))
+    print("\nNo administrator yet. In the dashboard (srs gui) choose \"First run: create "
+          "the administrator\" and enter the one-time code below (valid until "
+          f"{until}, 15 minutes; run `srs init` again for a new one). Or on this server:\n"
+          "  srs user add NAME --role admin\n"
+          "and operators for the security desk with --role operator.")
+    print("first-run code (shown once, works once):", file=sys.stderr)
+    print(f"  {code}", file=sys.stderr)
 
 
 def _rotate(users: UserStore) -> str:

@@ -114,6 +114,8 @@ def test_the_bootstrap_user_expires_and_is_reserved(store: UserStore) -> None:
     assert store.mosquitto_hashes() == {}  # never exported to Mosquitto
     later = store.expires_at("bootstrap") + 1  # type: ignore[operator]
     assert store.expired("bootstrap", now=later)
+    store.expire("bootstrap")  # used: burnt at once
+    assert not store.verify("bootstrap", "NEWC-ODEX-XXXX")
     store.remove("bootstrap")
     store.add("bootstrap", "bootstrap", "OLDC-ODEX-XXXX", expires_at=time.time() - 1)
     assert not store.verify("bootstrap", "OLDC-ODEX-XXXX")  # expired: never authenticates
