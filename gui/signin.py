@@ -1,8 +1,13 @@
-"""The sign-in dialog: broker address, user, password; clear sentences on failure."""
+"""The sign-in dialog: broker address, user, password; clear sentences on failure.
+
+"First run: create the administrator" opens gui/first_admin.py (automatically when
+this machine's broker users file lists no administrator and nobody signs in
+automatically); once core created the account the dialog signs in with it.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,6 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui import mqtt_worker as mw
+from gui.config import core_key_path
+from gui.core_key import load_pinned
+from gui.first_admin import FirstAdminDialog
 from gui.session import Credentials, build_worker
 from srs.config import SrsConfig
 from srs.wire import topics
@@ -55,11 +63,42 @@ class SignInDialog(QDialog):
         self.sign_in.setDefault(True)
         self.buttons.rejected.connect(self.reject)
         self.sign_in.clicked.connect(self.submit)
+        self.first_run_button = self.buttons.addButton(
+            "First run: create the administrator", QDialogButtonBox.ButtonRole.ActionRole)
+        self.first_run_button.clicked.connect(self.open_first_run)
+        self.first_run: FirstAdminDialog | None = None
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         (self.password if self.user.text() else self.user).setFocus()
+        if not password and no_local_admin(cfg):
+            QTimer.singleShot(0, self.open_first_run)
+
+    def open_first_run(self) -> None:
+        """The first-administrator screen, for the broker this form points at."""
+        if self.first_run is not None and self.first_run.isVisible():
+            return
+        mqtt = self.cfg.mqtt.model_copy(update={
+            "host": self.host.text().strip(), "port": self.port.value(),
+            "tls": self.tls.isChecked(), "username": None, "password": None})
+        try:
+            path = core_key_path(self.cfg.gui, self.cfg.keys_dir)
+            pinned = load_pinned(path) if path is not None else None
+        except ValueError as exc:
+            self._show(str(exc), error=True)
+            return
+        self.first_run = FirstAdminDialog(mqtt, self.cfg.security, pinned, self)
+        self.first_run.accepted.connect(self._first_admin_created)
+        self.first_run.open()
+
+    def _first_admin_created(self) -> None:
+        dialog = self.first_run
+        if dialog is None:
+            return
+        self.user.setText(dialog.admin_name)
+        self.password.setText(dialog.admin_password)
+        self.submit()
 
     def submit(self) -> None:
         """Start a session with the form's values; the outcome arrives as a state."""
@@ -112,3 +151,17 @@ class SignInDialog(QDialog):
         self.message.setText(text)
         self.message.setStyleSheet("color: #c0392b;" if error else "color: #34495e;")
         self.message.setAlignment(Qt.AlignmentFlag.AlignLeft)
+
+
+def no_local_admin(cfg: SrsConfig) -> bool:
+    """True when this machine holds the broker's users file and it has no admin
+    (a desk PC without the file never opens the first-run screen by itself)."""
+    from broker.users import UserError, UserStore, default_path
+
+    path = default_path(cfg)
+    if not path.exists():
+        return False
+    try:
+        return not any(u.role == "admin" for u in UserStore(path).list())
+    except (UserError, OSError):
+        return False
