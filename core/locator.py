@@ -170,7 +170,8 @@ class Locator:
         target = self._people.get(new_key)
         if person is None or old_key == new_key or (
                 target is not None and target.last_seen >= person.last_seen):
-            if old_key != new_key:
+            if old_key != new_key and person is not None:
+                person.label = label
                 self._drop(old_key, now, result)
             if target is not None:
                 target.identity, target.label = "known", label
@@ -178,6 +179,7 @@ class Locator:
             return result
         self._drop(new_key, now, result)
         zone = person.zone
+        person.label = label  # the old key's leave and gone already carry the new name
         self._drop(old_key, now, result)
         person.key, person.identity, person.label = new_key, "known", label
         self._people[new_key] = person

@@ -35,6 +35,8 @@ from gui.person_card import PersonCard
 from srs.wire import commands, payloads, site, topics
 
 log = logging.getLogger(__name__)
+# Core's answer to a request signed with a key it does not know (core/commands.py).
+KEY_FORGOTTEN = "session key is not registered"
 
 
 def legend() -> QLabel:
@@ -188,7 +190,13 @@ class MainWindow(QMainWindow):
     def on_response(self, response: commands.Response, command: Any) -> None:
         what = describe(command) if command is not None else "request"
         if not response.ok:
-            self.show_result(f"✖ {what}: {response.error or 'refused by core'}", error=True)
+            error = response.error or "refused by core"
+            if KEY_FORGOTTEN in error and self.worker is not None:
+                # Core restarted without us seeing it: announce the key again at once.
+                self.worker.register_key()
+                error = "core had forgotten this session's key (it restarted); the key " \
+                    "was sent again: try once more"
+            self.show_result(f"✖ {what}: {error}", error=True)
             return
         self.show_result(f"✔ {what}: {outcome(command, response.result)}", error=False)
         if isinstance(command, commands.QueryHistory):

@@ -239,6 +239,7 @@ def test_naming_an_unknown_republishes_under_the_new_key_at_once() -> None:
     gone = [p for p in result.positions if p.gone]
     live = [p for p in result.positions if not p.gone]
     assert [g.person_key for g in gone] == ["u7"]
+    assert all(e.label == "Kit Harington" for e in result.zone_events)  # no stale name
     (pos,) = live
     assert (pos.person_key, pos.identity, pos.label) == ("p3", "known", "Kit Harington")
     assert math.hypot(pos.x - 3, pos.y - 3) < 0.5 and pos.zone == "hall"

@@ -129,3 +129,16 @@ def test_hiding_unidentified_rows_keeps_the_right_sighting_selected(
     assert fake_core.requests[-1].command == commands.RejectSighting(sighting_id=1)
     panel.hide_unidentified.setChecked(False)
     assert panel.proxy.rowCount() == 3
+
+
+def test_a_forgotten_session_key_is_sent_again(qtbot, window: MainWindow,
+                                               fake_core: FakeCore) -> None:
+    def restarted_core(user: str, req: commands.Request) -> None:
+        fake_core.operator_keys.clear()  # as core after a restart
+        fake_core.reply(user, req, ok=False,
+                        error="your session key is not registered: sign in again")
+
+    fake_core.on_request = restarted_core
+    window.actions_.disable_camera("cam1")
+    qtbot.waitUntil(lambda: "sent again" in window.result_label.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: bool(fake_core.operator_keys), timeout=5_000)  # re-announced

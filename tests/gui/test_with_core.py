@@ -4,6 +4,7 @@ operator names the stranger from the dashboard and every panel shows the new nam
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,18 +96,23 @@ def test_stranger_seen_by_a_camera_is_named_from_the_dashboard(
     assert window.actions_.name_person(stranger.person_key, "Kit Harington")
     qtbot.waitUntil(lambda: "✔ name person" in window.result_label.text(), timeout=15_000)
     assert "now Kit Harington (p" in window.result_label.text()
-    # Every panel shows the name core accepted: People table, marker, timeline.
-    renamed = window.people.get(stranger.person_key)
-    assert renamed is not None and renamed.label == "Kit Harington"
-    assert window.plan.markers[stranger.person_key].label.text() == "Kit Harington"
+    # Core republishes him under his new known key at once (no new sighting needed):
+    # every panel shows the name and the unknown key is gone.
+    match = re.search(r"\((p\d+)", window.result_label.text())
+    assert match is not None
+    new_key = match.group(1)
+    qtbot.waitUntil(lambda: window.people.get(new_key) is not None, timeout=10_000)
+    known = window.people.get(new_key)
+    assert known is not None and (known.label, known.identity) == ("Kit Harington", "known")
+    qtbot.waitUntil(lambda: window.people.get(stranger.person_key) is None, timeout=10_000)
+    qtbot.waitUntil(lambda: stranger.person_key not in window.plan.markers, timeout=10_000)
+    assert window.plan.markers[new_key].label.text() == "Kit Harington"
     assert all(r.label == "Kit Harington" for r in window.events.rows()
                if r.person_key == stranger.person_key)
-    # Seen again: core now recognises him and publishes his known identity.
+    # Seen again: core recognises him by name.
     send_face(srs_broker, core, seq=2)
-    qtbot.waitUntil(lambda: any(p.identity == "known" and p.person_key != stranger.person_key
-                                for p in window.people.people()), timeout=15_000)
-    known = next(p for p in window.people.people()
-                 if p.identity == "known" and p.person_key != stranger.person_key)
-    assert known.label == "Kit Harington"
-    assert window.plan.markers[known.person_key].label.text() == "Kit Harington"
+    qtbot.waitUntil(lambda: any(r.person_key == new_key for r in window.events.rows()),
+                    timeout=15_000)
+    assert next(r for r in window.events.rows() if r.person_key == new_key).label \
+        == "Kit Harington"
     assert worker.inbox.dropped_total == 0
