@@ -50,7 +50,9 @@ RULES: dict[Role, RoleRules] = {
                           tuple(topics.acl_operator_subscribe())),
     "integrator": RoleRules((), tuple(topics.acl_integrator_subscribe()
                                       + topics.acl_home_assistant_subscribe())),
-    "admin": RoleRules((), _admin_read()),
+    # Admin signs commands from the dashboard like an operator (its own request
+    # topic): the first administrator must be able to act, not only watch.
+    "admin": RoleRules(tuple(topics.acl_operator_publish()), _admin_read()),
     # The one-time first-run user: its own request and response topics, nothing else.
     "bootstrap": RoleRules(tuple(topics.acl_bootstrap_publish()),
                            tuple(topics.acl_bootstrap_subscribe())),

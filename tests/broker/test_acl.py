@@ -86,13 +86,16 @@ def test_core_rules() -> None:
     assert acl.may_subscribe("core", "core", topics.ALL_DETECTIONS)
 
 
-def test_admin_reads_all_but_detections_and_publishes_nothing() -> None:
+def test_admin_reads_all_but_detections_and_publishes_only_its_requests() -> None:
     for topic_filter in (topics.ALL_CAMERA_STATUS, topics.ALL_ACKS, topics.ALL_POSITIONS,
                          topics.ALL_REQUESTS, topics.ALL_RESPONSES, topics.SITE,
                          topics.ALL_KEYS, topics.HA_ALL):
         assert acl.may_subscribe("admin", "root", topic_filter), topic_filter
     assert not acl.may_subscribe("admin", "root", topics.EVERYTHING)
     assert not acl.may_publish("admin", "root", topics.site())
+    assert acl.may_publish("admin", "root", topics.request("root"))
+    assert not acl.may_publish("admin", "root", topics.request("alice"))
+    assert not acl.may_publish("admin", "root", topics.position("p1"))
 
 
 @pytest.mark.parametrize("user", ["+", "#", "a/b", "", "cam1/+"])
