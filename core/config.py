@@ -18,6 +18,11 @@ class CoreConfig(BaseModel):
     match_margin: Annotated[float, Field(ge=0, le=1)] = 0.05
     # Per-camera override of match_threshold (a poor camera may need a stricter one).
     camera_thresholds: dict[str, Distance] = Field(default_factory=dict)
+    # Encodings of small faces are noisy: a 24 px stranger in the demo corridor came
+    # within 0.59 of an enrolled person. Faces narrower than small_face_px (source
+    # pixels) are named only within the stricter small_face_threshold.
+    small_face_px: Annotated[int, Field(ge=0, le=4096)] = 48
+    small_face_threshold: Distance = 0.5
     # An unmatched face joins the nearest anonymous identity closer than this.
     unknown_threshold: Distance = 0.55
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30

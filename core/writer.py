@@ -63,11 +63,12 @@ def recognise(s: Session, ing: Ingest, new: Sequence[Accepted]) -> dict[tuple[in
     limits: list[float] = []
     for mi, acc in enumerate(new):
         limit = core.camera_thresholds.get(acc.batch.camera_id, core.match_threshold)
+        small_limit = min(limit, core.small_face_threshold)
         for di, det in enumerate(acc.batch.detections):
             if det.kind == "face" and det.encoding is not None:
                 where.append((mi, di))
                 vecs.append(det.encoding)
-                limits.append(limit)
+                limits.append(small_limit if det.bbox.w < core.small_face_px else limit)
     out: dict[tuple[int, int], Identity] = {}
     if not where:
         return out

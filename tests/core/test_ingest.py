@@ -202,3 +202,30 @@ def test_a_failing_locator_does_not_stop_ingest(tmp_path, db):
     r = ing.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")])
     assert r.acks == {"cam1": [1]}
     assert [(s.label, s.x) for s in sightings_out(r)] == [("obama", None)]
+
+
+def test_small_faces_need_a_closer_match(db, ingest):
+    """A small face at 0.55 from obama is not named; the same encoding from a large face is."""
+    from srs.wire.payloads import BBox
+
+    faces = face_data()
+    enrolled = [np.array(f[0][1]) for k, f in faces.items() if k.startswith("train/obama/")]
+    obama = enrolled[0]
+    other = np.array(faces["train/kit_harington/john1.jpeg"][0][1])  # not enrolled here
+
+    def nearest(t: float) -> float:
+        return min(float(np.linalg.norm(obama + t * (other - obama) - e)) for e in enrolled)
+
+    # Move from obama towards another face until obama is 0.55 away: inside 0.6, not 0.5.
+    lo, hi = 0.0, 1.0
+    for _ in range(40):
+        lo, hi = ((lo + hi) / 2, hi) if nearest((lo + hi) / 2) < 0.55 else (lo, (lo + hi) / 2)
+    near = [float(v) for v in obama + lo * (other - obama)]
+    small = (BBox(x=10, y=10, w=24, h=24), near)
+    large = (BBox(x=10, y=10, w=120, h=120), near)
+    # Two cameras, so no track carries one face's identity over to the other.
+    t1, t2 = topics.detections("cam1"), topics.detections("cam2")
+    r = ingest.process([Incoming(t1, sign(batch("cam1", 1, [small]), t1, CAM1)),
+                        Incoming(t2, sign(batch("cam2", 1, [large]), t2, CAM2))])
+    assert [(s.camera_id, s.identity) for s in sightings_out(r)] == [
+        ("cam1", "unknown"), ("cam2", "known")]
