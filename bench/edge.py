@@ -95,7 +95,8 @@ def main() -> int:
     parser.add_argument("--full-every", type=int, default=EdgeConfig().full_detect_every,
                         help="full-frame detection every K frames (default from EdgeConfig)")
     args = parser.parse_args()
-    cv2.setNumThreads(1)  # one core for analysis; the encoder worker takes the other
+    # OpenCV's default threads, as `srs edge` runs: both pipelines may use both cores
+    # (the node's encoder worker is idle most of the time: one encoding per track).
     images = load(args.clips) * args.repeat
     print(f"{len(images)} frames at {SIZE[0]}x{SIZE[1]} from {', '.join(args.clips)}")
     base = naive(images)

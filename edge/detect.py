@@ -102,12 +102,18 @@ class Detector:
     def detect_region(self, gray: np.ndarray, bgr: np.ndarray | None = None,
                       min_neighbors: int | None = None,
                       scale: float | None = None,
-                      sizes: tuple[int, int] | None = None) -> list[RawDetection]:
-        """All raw boxes in one image, before merging (``sizes``: min, max face px)."""
+                      sizes: tuple[int, int] | None = None,
+                      profiles_if_no_face: bool = False) -> list[RawDetection]:
+        """All raw boxes in one image, before merging (``sizes``: min, max face px).
+
+        ``profiles_if_no_face``: look for profiles only when no frontal face is found
+        (around a track one head is expected: a frontal hit makes the two profile
+        passes, two thirds of the work, pointless).
+        """
         mn = self.cfg.min_neighbors if min_neighbors is None else min_neighbors
         sf = self.cfg.full_scale_factor if scale is None else scale
         found = self._frontal_boxes(gray, bgr, mn, sf, sizes)
-        if self.cfg.profiles:
+        if self.cfg.profiles and not (profiles_if_no_face and found):
             found += [RawDetection("profile", b, s)
                       for b, s in self._cascade(self._profile, gray, mn, sf, sizes)]
             width = gray.shape[1]
@@ -140,7 +146,8 @@ class Detector:
             sizes = (max(self.cfg.min_face_px, int(side / 1.6)), int(side * 1.6) + 1)
             sub_bgr = bgr[y:y + h, x:x + w] if bgr is not None else None
             for d in self.detect_region(gray[y:y + h, x:x + w], sub_bgr, mn,
-                                        self.cfg.scale_factor, sizes):
+                                        self.cfg.scale_factor, sizes,
+                                        profiles_if_no_face=True):
                 bx, by, bw, bh = d.box
                 found.append(RawDetection(d.kind, (bx + x, by + y, bw, bh), d.score))
         return merge(found, self.cfg.merge_iou)
