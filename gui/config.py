@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 class GuiConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    remember_user: bool = True
     # Core's public key, pinned: a retained key on the broker that differs is refused.
     # None means ``<data_dir>/keys/core.key.pub`` when that file exists, else trust on
     # first use of the retained key (documented in docs/gui.md).
