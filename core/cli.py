@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.cli_util import with_store
 from srs.config import SrsConfig
 
 
@@ -107,25 +108,11 @@ def _report(summary: list[dict], as_json: bool, emit_json) -> int:
     return 0 if all(e["encoded"] for e in summary) else 1
 
 
-def _with_store(cfg: SrsConfig, fn):
-    from core.cli_util import fail
-    from core.store import StoreError, open_store
-
-    db = open_store(cfg)
-    try:
-        with db.session() as s:
-            return 0, fn(s)
-    except StoreError as exc:
-        return fail(str(exc)), None
-    finally:
-        db.close()
-
-
 def person_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.cli_util import emit_json, iso
     from core.store import list_people
 
-    rc, people = _with_store(cfg, list_people)
+    rc, people = with_store(cfg, list_people)
     if rc:
         return rc
     if args.json:
@@ -154,14 +141,14 @@ def _person_result(args: argparse.Namespace, rc: int, p, verb: str) -> int:
 def person_rename(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.store import rename_person
 
-    rc, p = _with_store(cfg, lambda s: rename_person(s, args.person, args.new_name))
+    rc, p = with_store(cfg, lambda s: rename_person(s, args.person, args.new_name))
     return _person_result(args, rc, p, "renamed")
 
 
 def person_merge(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.store import merge_people
 
-    rc, p = _with_store(cfg, lambda s: merge_people(s, args.source, args.target))
+    rc, p = with_store(cfg, lambda s: merge_people(s, args.source, args.target))
     return _person_result(args, rc, p, "merged into")
 
 
@@ -170,7 +157,7 @@ def person_delete(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.erase import clear_positions_now
     from core.store import delete_person
 
-    rc, counts = _with_store(cfg, lambda s: delete_person(s, args.person))
+    rc, counts = with_store(cfg, lambda s: delete_person(s, args.person))
     if rc:
         return rc
     counts["position_cleared"] = clear_positions_now(cfg, [str(counts["key"])])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.cli_util import with_store
 from srs.config import SrsConfig
 
 
@@ -35,12 +36,6 @@ def register_cameras(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def _run(cfg: SrsConfig, fn):
-    from core.cli import _with_store
-
-    return _with_store(cfg, fn)
-
-
 def camera_add(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.cli_util import fail, read_public_key
     from core.store import add_camera
@@ -49,7 +44,7 @@ def camera_add(args: argparse.Namespace, cfg: SrsConfig) -> int:
         key = args.public_key or read_public_key(args.key_file)
     except (OSError, ValueError) as exc:
         return fail(f"cannot read the key: {exc}")
-    rc, info = _run(cfg, lambda s: add_camera(s, args.camera_id, key, replace=args.replace))
+    rc, info = with_store(cfg, lambda s: add_camera(s, args.camera_id, key, replace=args.replace))
     if not rc:
         print(f"camera {info.id} registered (enabled)")
     return rc
@@ -59,7 +54,7 @@ def camera_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.cli_util import emit_json, iso
     from core.store import list_cameras
 
-    rc, cams = _run(cfg, list_cameras)
+    rc, cams = with_store(cfg, list_cameras)
     if rc:
         return rc
     if args.json:
@@ -76,7 +71,7 @@ def camera_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
 def camera_remove(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.store import remove_camera
 
-    rc, _ = _run(cfg, lambda s: remove_camera(s, args.camera_id))
+    rc, _ = with_store(cfg, lambda s: remove_camera(s, args.camera_id))
     if not rc:
         print(f"camera {args.camera_id} removed")
     return rc
@@ -85,7 +80,7 @@ def camera_remove(args: argparse.Namespace, cfg: SrsConfig) -> int:
 def _enable(args: argparse.Namespace, cfg: SrsConfig, on: bool) -> int:
     from core.store import set_camera_enabled
 
-    rc, _ = _run(cfg, lambda s: set_camera_enabled(s, args.camera_id, on))
+    rc, _ = with_store(cfg, lambda s: set_camera_enabled(s, args.camera_id, on))
     if not rc:
         print(f"camera {args.camera_id} {'enabled' if on else 'disabled'}")
     return rc
@@ -107,7 +102,7 @@ def sightings(args: argparse.Namespace, cfg: SrsConfig) -> int:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:
         return fail(str(exc))
-    rc, rows = _run(cfg, lambda s: query_sightings(s, person=args.person, camera=args.camera,
+    rc, rows = with_store(cfg, lambda s: query_sightings(s, person=args.person, camera=args.camera,
                                                    since=since, limit=max(1, args.limit)))
     if rc:
         return rc

@@ -6,9 +6,15 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from srs.config import SrsConfig
 
 _REL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -59,3 +65,19 @@ def emit_json(data: Any) -> None:
 def fail(message: str) -> int:
     print(f"srs: {message}", file=sys.stderr)
     return 1
+
+
+def with_store(cfg: SrsConfig, fn: Callable[[Session], Any]) -> tuple[int, Any]:
+    """Run ``fn`` in one transaction; (0, result), or (exit code, None) after saying why.
+
+    Callers check the code before using the result."""
+    from core.store import StoreError, open_store
+
+    db = open_store(cfg)
+    try:
+        with db.session() as s:
+            return 0, fn(s)
+    except StoreError as exc:
+        return fail(str(exc)), None
+    finally:
+        db.close()
