@@ -34,6 +34,8 @@ class EdgeConfig(BaseModel):
     # Coarser pyramid for the whole-frame scans that only discover new faces; the
     # scans around tracks use scale_factor.
     full_scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.1
+    # ...and for the two profile passes of those scans (the costliest part).
+    profile_scale_factor: Annotated[float, Field(gt=1.0, le=2.0)] = 1.2
     min_neighbors: Annotated[int, Field(ge=1, le=20)] = 5
     hog_upsample: Annotated[int, Field(ge=0, le=3)] = 1
     merge_iou: Annotated[float, Field(gt=0, le=1)] = 0.3

@@ -114,11 +114,15 @@ class Detector:
         sf = self.cfg.full_scale_factor if scale is None else scale
         found = self._frontal_boxes(gray, bgr, mn, sf, sizes)
         if self.cfg.profiles and not (profiles_if_no_face and found):
+            # Discovery scans use a coarser pyramid for profiles (profile_scale_factor):
+            # the two profile passes cost the most, and a new profile found a frame or
+            # two later costs little. Around a track every scale counts.
+            psf = sf if profiles_if_no_face else max(sf, self.cfg.profile_scale_factor)
             found += [RawDetection("profile", b, s)
-                      for b, s in self._cascade(self._profile, gray, mn, sf, sizes)]
+                      for b, s in self._cascade(self._profile, gray, mn, psf, sizes)]
             width = gray.shape[1]
             found += [RawDetection("profile", mirror_box(b, width), s) for b, s in
-                      self._cascade(self._profile, cv2.flip(gray, 1), mn, sf, sizes)]
+                      self._cascade(self._profile, cv2.flip(gray, 1), mn, psf, sizes)]
         return found
 
     def detect(self, gray: np.ndarray, bgr: np.ndarray | None = None,
