@@ -41,6 +41,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
 	$(BIN)/python bench/edge.py
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/latency.py
 
 docs: $(STAMP)  ## build the documentation site into site/
 	$(BIN)/mkdocs build --strict
