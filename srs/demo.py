@@ -64,7 +64,7 @@ class _StopFlag:
 
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
-    from srs.demo_setup import DemoSetup  # heavy imports only when the demo runs
+    from srs.demo_setup import DemoError, DemoSetup  # heavy imports only when it runs
 
     stop = _StopFlag()
     signal.signal(signal.SIGTERM, stop)
@@ -101,10 +101,6 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
         elif not explicit_dir:
             print(f"(data dir kept: {data_dir})")
     return code
-
-
-class DemoError(Exception):
-    """The demo could not run; the message says which part failed and where its log is."""
 
 
 def format_summary(s: dict) -> str:

@@ -27,6 +27,10 @@ from srs.wire import SigningKey, topics
 READY_TIMEOUT_S = 60.0
 
 
+class DemoError(Exception):
+    """The demo could not run; the message says which part failed and where its log is."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,8 +67,6 @@ class DemoSetup:
 
     # --- preparation ----------------------------------------------------------
     def prepare(self) -> None:
-        from srs.demo import DemoError
-
         port = _free_port()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
@@ -99,8 +101,6 @@ class DemoSetup:
         self.passwords[self.operator] = store.add(self.operator, "operator")
 
     def _srs(self, *args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
-        from srs.demo import DemoError
-
         cmd = [sys.executable, "-m", "srs.cli", *args, "--config", str(self.config_path)]
         result = subprocess.run(cmd, capture_output=capture, text=True, timeout=600)
         if result.returncode != 0 and capture:
@@ -113,8 +113,6 @@ class DemoSetup:
 
     # --- services -------------------------------------------------------------
     def start_services(self) -> None:
-        from srs.demo import DemoError
-
         assert self.cfg is not None
         broker = self.supervisor.start("broker", ["broker", "--config", str(self.config_path)])
         if not wait_for(lambda: _port_open(self.cfg.mqtt.port) or not broker.running,  # type: ignore[union-attr]
@@ -152,11 +150,11 @@ class DemoSetup:
         return (self.cfg.keys_dir / name).read_text().strip()
 
     # --- watching -------------------------------------------------------------
-    def _check_children(self) -> None:
-        from srs.demo import DemoError
-
+    def _check_children(self, allowed_to_exit: Child | None = None) -> None:
+        """Raise if a service stopped on its own (closing the dashboard is allowed)."""
         for child in self.supervisor.failed():
-            raise DemoError(self._died(child, f"{child.name} stopped unexpectedly"))
+            if child is not allowed_to_exit:
+                raise DemoError(self._died(child, f"{child.name} stopped unexpectedly"))
 
     def watch_headless(self, stop: threading.Event, duration: float | None) -> dict[str, Any]:
         start = time.monotonic()
@@ -184,16 +182,9 @@ class DemoSetup:
             while not stop.is_set() and gui.running:
                 if duration is not None and time.monotonic() - start >= duration:
                     break
-                self._check_children_except(gui)
+                self._check_children(allowed_to_exit=gui)
                 stop.wait(0.5)
             return self._live_summary(view, time.monotonic() - start)
-
-    def _check_children_except(self, gui: Child) -> None:
-        from srs.demo import DemoError
-
-        for child in self.supervisor.failed():
-            if child is not gui:
-                raise DemoError(self._died(child, f"{child.name} stopped unexpectedly"))
 
     def _live_summary(self, view: LiveView, seconds: float) -> dict[str, Any]:
         core = view.state.core
