@@ -24,9 +24,6 @@ from srs.config import MqttConfig
 
 log = logging.getLogger(__name__)
 
-MessageHandler = Callable[[paho.MQTTMessage], None]
-
-
 @dataclass(frozen=True)
 class Will:
     topic: str

@@ -244,7 +244,7 @@ def acl_integrator_subscribe() -> list[str]:
 
 def acl_core_publish() -> list[str]:
     return [ALL_ACKS, ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS,
-            key(CORE_SENDER), SITE, ALL_RESPONSES, "homeassistant/#"]
+            key(CORE_SENDER), SITE, ALL_RESPONSES, HA_ALL]
 
 
 def acl_core_subscribe() -> list[str]:
