@@ -7,9 +7,11 @@ per-user patterns), so the broker loads only these two, by dotted path:
     "plugins": {"broker.plugins.SrsAuthPlugin": {"users_file": ...},
                 "broker.plugins.SrsTopicPlugin": {"users_file": ...}}
 
-Both read the same :class:`~broker.users.UserStore`, which re-reads its file when
-it changes, so users added or removed with ``srs user`` apply to a running broker
-(a removed user also loses every topic right at once).
+Both read the same :class:`~broker.users.UserStore` file, re-read when it changes,
+so users added or removed with ``srs user`` apply to a running broker: CONNECT
+checks the file at once; the topic checks (every publish, subscribe and delivery)
+at most every ``ACL_RECHECK_S`` (1 s), so a removed user loses every topic right
+within that interval.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class SrsTopicPlugin(BaseTopicPlugin):
             return False
         user = session.username
         try:
-            role = self.store.role_of(user) if user else None
+            role = self.store.acl_role_of(user) if user else None
         except UserError as exc:
             self.context.logger.error("denying %s on %r: %s", action, topic, exc)
             return False

@@ -10,7 +10,9 @@ Each user carries two hashes of the same password:
   well-iterated standard KDF in a file that is 0600 anyway.
 
 The file is rewritten atomically (temp file + rename, mode 0600) and re-read when
-its mtime/size changes, so ``srs user add`` takes effect on a running broker.
+its mtime/size changes, so ``srs user add`` takes effect on a running broker. Every
+lookup checks (stats) the file at once, except :meth:`UserStore.acl_role_of`, the
+broker's per-message topic check, which checks it at most every ``ACL_RECHECK_S``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -47,6 +50,13 @@ BOOTSTRAP_USER = BOOTSTRAP_ROLE
 FILE_VERSION = 1
 # OWASP 2023 suggests 210k for PBKDF2-SHA512; 100k keeps a Pi connect under ~0.3 s.
 PBKDF2_ITERATIONS = 100_000
+# The broker checks topic rights on every publish, subscribe and delivery; a stat() of
+# the users file on each of them was ~11 % of its CPU under load. So acl_role_of() looks
+# at the file at most once per this many seconds: a user removed by another process
+# (`srs user remove`) keeps the topic rights of an open connection for up to this long.
+# A name the cached copy does not know is looked up at once (a new user works at once),
+# and CONNECT (password, expiry, role) always re-checks the file.
+ACL_RECHECK_S = 1.0
 
 
 class UserError(ValueError):
@@ -109,7 +119,8 @@ class UserStore:
     """The broker's user database (see module doc). Thread-safe."""
 
     def __init__(self, path: Path, *, hasher: PasswordHasher | None = None,
-                 pbkdf2_iterations: int = PBKDF2_ITERATIONS) -> None:
+                 pbkdf2_iterations: int = PBKDF2_ITERATIONS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.path = Path(path)
         # Tests pass a cheap hasher; the parameters live in each hash, so verify
         # always uses whatever cost the hash was created with.
@@ -118,24 +129,35 @@ class UserStore:
         self._lock = threading.RLock()
         self._stamp: tuple[int, int] | None = None
         self._users: dict[str, dict[str, Any]] = {}
+        self._clock = clock  # for ACL_RECHECK_S only (tests pass a fake one)
+        self._checked_at: float | None = None  # clock() of the last look at the file
 
     def __repr__(self) -> str:
         return f"UserStore({str(self.path)!r})"
 
     # --- reading ------------------------------------------------------------
 
-    def _refresh(self) -> dict[str, dict[str, Any]]:
-        """Re-read the file when it changed on disk (another process added a user)."""
+    def _refresh(self, max_age_s: float = 0.0) -> dict[str, dict[str, Any]]:
+        """Re-read the file when it changed on disk (another process added a user).
+
+        With ``max_age_s`` the file is not even looked at when it was checked less than
+        that long ago (the per-message ACL path, see ``ACL_RECHECK_S``)."""
         with self._lock:
+            now = self._clock()
+            if (max_age_s > 0 and self._checked_at is not None
+                    and now - self._checked_at < max_age_s):
+                return self._users
             try:
                 st = self.path.stat()
             except FileNotFoundError:
                 self._stamp, self._users = None, {}
+                self._checked_at = now
                 return self._users
             stamp = (st.st_mtime_ns, st.st_size)
             if stamp != self._stamp:
                 self._users = self._parse(self.path.read_text())
                 self._stamp = stamp
+            self._checked_at = now
             return self._users
 
     def _parse(self, text: str) -> dict[str, dict[str, Any]]:
@@ -156,6 +178,16 @@ class UserStore:
 
     def role_of(self, name: str) -> Role | None:
         entry = self._refresh().get(name)
+        return check_role(entry["role"]) if entry else None
+
+    def acl_role_of(self, name: str) -> Role | None:
+        """:meth:`role_of` for the per-message topic checks: the file is looked at
+        at most every ``ACL_RECHECK_S``, so a removed user's rights end within that
+        interval; a name unknown to the cached copy is looked up at once, so a user
+        added a moment ago (and already connected: CONNECT re-reads) may publish."""
+        entry = self._refresh(ACL_RECHECK_S).get(name)
+        if entry is None:
+            entry = self._refresh().get(name)
         return check_role(entry["role"]) if entry else None
 
     def list(self) -> list[User]:
