@@ -127,7 +127,7 @@ class UserStore:
         self._hasher = hasher or PasswordHasher()
         self._iterations = pbkdf2_iterations
         self._lock = threading.RLock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._users: dict[str, dict[str, Any]] = {}
         self._clock = clock  # for ACL_RECHECK_S only (tests pass a fake one)
         self._checked_at: float | None = None  # clock() of the last look at the file
@@ -153,7 +153,9 @@ class UserStore:
                 self._stamp, self._users = None, {}
                 self._checked_at = now
                 return self._users
-            stamp = (st.st_mtime_ns, st.st_size)
+            # Every write is a rename of a new file, so the inode changes even when
+            # mtime (coarse on some kernels) and size (a new password) do not.
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
             if stamp != self._stamp:
                 self._users = self._parse(self.path.read_text())
                 self._stamp = stamp

@@ -8,6 +8,7 @@ Pure logic: a fake clock, two UserStores on one file (the broker's and the CLI's
 from __future__ import annotations
 
 import asyncio
+import os
 import pathlib
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,16 @@ def test_acl_lookups_look_at_the_file_once_per_interval(
     assert len(looks) == 2
     broker.role_of("core")  # not throttled
     assert len(looks) == 3
+
+
+def test_a_new_password_is_seen_even_with_the_same_mtime_and_size(
+        path: Path, cli: UserStore) -> None:
+    cli.add("op1", "operator", "first-password")
+    broker = fast_user_store(path)
+    assert broker.verify("op1", "first-password")
+    before = path.stat()
+    cli.set_password("op1", "other-password")  # hashes of the same length
+    assert path.stat().st_size == before.st_size
+    # As on a kernel whose file times tick every few ms: the same mtime as before.
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert broker.verify("op1", "other-password")
