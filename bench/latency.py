@@ -12,14 +12,22 @@ so it includes both broker hops, verification, recognition, the SQLite commit, t
 locator and signing. Positions are verified with core's key after the run (not in the
 timed path).
 
-Runs twice against the embedded SRS broker (`srs broker`, its own process, see
-bench/core.py) and one CoreService in this process: first with TCP_NODELAY on the
-camera's socket (what srs.mqtt.make_client does), then with it off (paho's default,
-Nagle) as the named baseline. Publisher, subscriber and core share this interpreter and
-the machine's cores with whatever else runs: figures are noisy. Asserts nothing.
+For each broker chosen with ``--broker`` (its own process, a fresh core database):
+``embedded`` is the SRS broker (`srs broker`), ``mosquitto`` is ``mosquitto -c`` with
+the configuration, passwords and ACL that ``srs broker export --format mosquitto``
+writes (the same users and rules as a site that moved to Mosquitto), ``both`` (the
+default when the ``mosquitto`` binary is installed; without it the default is
+``embedded`` and a line says Mosquitto was skipped) measures one after the other; see
+bench/core.py. Against each, one CoreService in this process, twice: first with
+TCP_NODELAY on the camera's socket (what srs.mqtt.make_client does), then with it off
+(paho's default, Nagle) as the named baseline. The report labels every block with the
+broker it measured and gives the Nagle ratio and the goal per broker. Publisher,
+subscriber and core share this interpreter and the machine's cores with whatever else
+runs: figures are noisy. Asserts nothing.
 
     .venv/bin/python bench/latency.py [--rate 50] [--faces 10] [--seconds 20]
                                       [--commit-window-ms 5]
+                                      [--broker {embedded,mosquitto,both}]
 
 Where the time goes (sampling, low overhead; all threads of this process):
 
@@ -63,7 +71,7 @@ from tests.brokers import BrokerHandle  # noqa: E402
 # bench/core.py's broker process and client helpers; imported by name so that mypy does
 # not also see bench/core.py as the top-level module "core" (it has no package marker).
 _bench_core = importlib.import_module("bench.core")
-broker_process, connect = _bench_core.broker_process, _bench_core.connect
+connect, start_broker = _bench_core.connect, _bench_core.start_broker
 
 CAMERA = "corridor"  # 480x270 in the demo site
 RNG = np.random.default_rng(11)
@@ -222,19 +230,22 @@ def connect_camera(broker: BrokerHandle, nodelay: bool) -> Any:
     return c
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rate", type=float, default=50.0, help="messages per second")
-    ap.add_argument("--faces", type=int, default=10, help="detections per message (max 32)")
-    ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--commit-window-ms", type=float, default=CoreConfig().commit_window_ms)
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    cam_key = SigningKey.generate(topics.camera_issuer(CAMERA))
-    people = gallery(args.faces)
+@dataclass
+class BrokerRuns:
+    kind: str
+    label: str
+    runs: list[Run]
+
+
+def measure(kind: str, args: argparse.Namespace, cam_key: SigningKey,
+            people: np.ndarray) -> BrokerRuns:
+    label = _bench_core.broker_label(kind)
+    print(f"measuring {label} ...", flush=True)
     runs: list[Run] = []
-    with tempfile.TemporaryDirectory() as tmp, broker_process(Path(tmp)) as broker:
+    with tempfile.TemporaryDirectory() as tmp, start_broker(kind, Path(tmp)) as broker:
+        # Every user before any client connects (Mosquitto loads users on SIGHUP).
+        for user, role in (("core", "core"), ("ha", "integrator"), (CAMERA, "camera")):
+            broker.client_config(user, role)
         cfg = SrsConfig(data_dir=Path(tmp) / "core", mqtt=broker.client_config("core", "core"),
                         core=CoreConfig(status_interval_s=60,
                                         commit_window_ms=args.commit_window_ms,
@@ -264,38 +275,65 @@ def main() -> int:
                              False, seen, verifier, "Nagle (paho default)", stages))
             sub.disconnect()
             sub.loop_stop()
-    report(args, runs)
+    return BrokerRuns(kind, label, runs)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rate", type=float, default=50.0, help="messages per second")
+    ap.add_argument("--faces", type=int, default=10, help="detections per message (max 32)")
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--commit-window-ms", type=float, default=CoreConfig().commit_window_ms)
+    _bench_core.add_broker_option(ap)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    kinds = _bench_core.chosen_brokers(args.broker)
+    cam_key = SigningKey.generate(topics.camera_issuer(CAMERA))
+    people = gallery(args.faces)
+    results = [measure(kind, args, cam_key, people) for kind in kinds]
+    print(f"load: {args.rate:.0f} msg/s x {args.faces} detections = "
+          f"{args.rate * args.faces:.0f} detections/s for {args.seconds:.0f} s, "
+          f"commit window {args.commit_window_ms:g} ms")
+    for result in results:
+        report(args, result)
+    if len(results) == 2 and all(r.runs[0].latencies_ms for r in results):
+        embedded, mosquitto = (r.runs[0] for r in results)
+        print(f"ratio Mosquitto / embedded, {embedded.name}: "
+              f"p50 x{mosquitto.pct(0.5) / embedded.pct(0.5):.2f}, "
+              f"p99 x{mosquitto.pct(0.99) / embedded.pct(0.99):.2f}")
+    print("(shared machine: figures are noisy)")
     return 0
 
 
-def report(args: argparse.Namespace, runs: list[Run]) -> None:
-    print(f"load: {args.rate:.0f} msg/s x {args.faces} detections = "
-          f"{args.rate * args.faces:.0f} detections/s for {args.seconds:.0f} s, "
-          f"commit window {args.commit_window_ms:g} ms, embedded broker in its own process")
+def report(args: argparse.Namespace, result: BrokerRuns) -> None:
+    runs = result.runs
+    print(f"broker: {result.label}")
     for run in runs:
         mean = statistics.fmean(run.latencies_ms) if run.latencies_ms else float("nan")
-        print(f"{run.name:26s}: p50 {run.pct(0.5):7.2f} ms  p99 {run.pct(0.99):7.2f} ms  "
+        print(f"  {run.name:26s}: p50 {run.pct(0.5):7.2f} ms  p99 {run.pct(0.99):7.2f} ms  "
               f"mean {mean:7.2f} ms  max {max(run.latencies_ms, default=float('nan')):7.1f} ms"
               f"  ({len(run.latencies_ms)}/{run.sent} positions)")
     for run in runs:
         for stage, values in run.stages_ms.items():
             values.sort()
-            print(f"  {run.name[:12]:12s} {stage:28s}: p50 {values[len(values) // 2]:7.2f} ms"
+            print(f"    {run.name[:12]:12s} {stage:28s}: p50 {values[len(values) // 2]:7.2f} ms"
                   f"  p99 {values[min(len(values) - 1, int(0.99 * len(values)))]:7.2f} ms")
     for run in runs:
         cpu = sorted(run.cpu_ms_per_msg)
         if cpu:
             med = cpu[len(cpu) // 2]
-            print(f"  {run.name[:12]:12s} core worker CPU per message: p50 {med:.2f} ms "
+            print(f"    {run.name[:12]:12s} core worker CPU per message: p50 {med:.2f} ms "
                   f"({med / args.faces:.2f} ms per detection): one core sustains "
                   f"~{1000 / med:.0f} msg/s = {1000 / med * args.faces:.0f} detections/s")
     if len(runs) == 2 and runs[0].latencies_ms and runs[1].latencies_ms:
-        print(f"ratio Nagle / TCP_NODELAY: p50 x{runs[1].pct(0.5) / runs[0].pct(0.5):.1f}, "
+        print(f"  ratio Nagle / TCP_NODELAY ({result.kind}): "
+              f"p50 x{runs[1].pct(0.5) / runs[0].pct(0.5):.1f}, "
               f"p99 x{runs[1].pct(0.99) / runs[0].pct(0.99):.1f}")
     best = runs[0]
     ok = best.pct(0.5) < GOAL_P50_MS and best.pct(0.99) < GOAL_P99_MS
-    print(f"goal p50 < {GOAL_P50_MS:g} ms, p99 < {GOAL_P99_MS:g} ms: "
-          f"{'met' if ok else 'MISSED'} (shared machine: figures are noisy)")
+    print(f"  goal p50 < {GOAL_P50_MS:g} ms, p99 < {GOAL_P99_MS:g} ms ({result.kind}): "
+          f"{'met' if ok else 'MISSED'}")
 
 
 if __name__ == "__main__":
