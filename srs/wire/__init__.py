@@ -1,17 +1,9 @@
 """The SRS wire contract: topics, payload models, signing. Every component imports this."""
 
 from srs.wire import commands, payloads, site, topics
-from srs.wire.signing import (
-    KeyLookup,
-    Reason,
-    SigningKey,
-    Verified,
-    Verifier,
-    WireError,
-    public_key_from_b64,
-    public_key_to_b64,
-    sign,
-)
+from srs.wire.errors import Reason, WireError
+from srs.wire.keys import KeyLookup, SigningKey, public_key_from_b64, public_key_to_b64
+from srs.wire.signing import Verified, Verifier, sign
 
 __all__ = [
     "KeyLookup",

@@ -1,0 +1,58 @@
+"""Why a message was refused: a machine reason code and a sentence for people."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class Reason(StrEnum):
+    OVERSIZE = "oversize"
+    MALFORMED = "malformed"
+    BAD_TOPIC = "bad_topic"
+    BAD_ALGORITHM = "bad_algorithm"
+    UNKNOWN_SENDER = "unknown_sender"
+    BAD_SIGNATURE = "bad_signature"
+    WRONG_ISSUER = "wrong_issuer"
+    WRONG_AUDIENCE = "wrong_audience"
+    WRONG_TOPIC = "wrong_topic"
+    EXPIRED = "expired"
+    FUTURE = "future"
+    REPLAYED = "replayed"
+    INVALID_PAYLOAD = "invalid_payload"
+
+
+class WireError(Exception):
+    """A message that is not accepted, with a machine reason and a human sentence."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.reason.value}]"
+
+
+def describe_validation_error(exc: ValidationError, *, under: str | None = None) -> str:
+    """One sentence per problem, naming the field path and the bad value.
+
+    ``under`` drops a leading path element (the ``data`` claim around a payload), so
+    the sentence names the payload's own field.
+    """
+    errors: list[Any] = exc.errors()
+    parts = []
+    for err in errors[:5]:
+        loc = list(err["loc"])
+        if under is not None and loc[:1] == [under]:
+            loc = loc[1:]
+        where = ".".join(str(p) for p in loc) or "payload"
+        value = json.dumps(err.get("input"), default=str)
+        if len(value) > 60:
+            value = value[:57] + "..."
+        parts.append(f"{where}: {err['msg']} (got {value})")
+    more = len(errors) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

@@ -1,0 +1,89 @@
+"""Compact JWS with EdDSA (Ed25519) only: PyJWT writes tokens, a strict lean path reads them.
+
+Why reading does not go through ``jwt.decode``: PyJWT checks every base64url segment
+with a per-character Python loop and parses the claims with ``json`` before the caller
+validates them again. Measured on the 2-core dev machine: verifying a 1.9 KB detection
+message cost 0.57 ms and a 14 KB one (ten faces) 1.74 ms, against 0.07 / 0.21 ms for
+the Ed25519 check itself — at 500 detections/s that was the largest single cost of
+core. This reader makes the same checks with C-speed primitives and keeps the
+cryptography in ``cryptography``:
+
+- exactly three segments, each canonical unpadded base64url (url-safe alphabet only,
+  re-encodes to itself), so one message has one spelling;
+- a protected header of exactly ``alg`` = "EdDSA" and an optional ``typ`` = "JWT":
+  any other algorithm (none, HS256 with a public key as secret...) or parameter
+  (``b64``, ``crit``, ``jwk``, ``kid``...) is refused — deny by default;
+- the signature is checked before the payload is decoded or parsed.
+
+Tokens stay interoperable: the tests verify PyJWT's tokens here and ours with PyJWT.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from srs.wire.errors import Reason, WireError
+
+ALGORITHM = "EdDSA"
+_SEGMENT = re.compile(rb"[A-Za-z0-9_-]*")
+_HEADER_KEYS = frozenset({"alg", "typ"})
+_WRITER = jwt.PyJWS()
+
+
+def encode(payload: bytes, key: Ed25519PrivateKey) -> bytes:
+    """Sign ``payload`` (the claims as JSON bytes) into a compact JWS."""
+    return _WRITER.encode(payload, key, algorithm=ALGORITHM).encode("ascii")
+
+
+def _segment(seg: bytes, name: str) -> bytes:
+    if len(seg) % 4 == 1 or _SEGMENT.fullmatch(seg) is None:
+        raise WireError(Reason.MALFORMED, f"token {name} is not unpadded base64url")
+    try:
+        raw = base64.urlsafe_b64decode(seg + b"=" * (-len(seg) % 4))
+    except binascii.Error:
+        raise WireError(Reason.MALFORMED, f"token {name} is not base64url") from None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != seg:
+        raise WireError(Reason.MALFORMED, f"token {name} is not canonical base64url")
+    return raw
+
+
+def header_of(token: bytes) -> dict[str, object]:
+    """The token's protected header, unverified; MALFORMED unless it is a JSON object."""
+    head = token.split(b".", 1)[0]
+    try:
+        header = json.loads(_segment(head, "header"))
+    except (ValueError, RecursionError):
+        raise WireError(Reason.MALFORMED, "token header is not JSON") from None
+    if not isinstance(header, dict):
+        raise WireError(Reason.MALFORMED, "token header is not a JSON object")
+    return header
+
+
+def verify(token: bytes, key: Ed25519PublicKey, signer: str = "the sender") -> bytes:
+    """The signed payload bytes of ``token`` if ``key`` signed it with EdDSA; else WireError."""
+    parts = token.split(b".")
+    if len(parts) != 3:
+        raise WireError(Reason.MALFORMED, "not a compact JWS (expected three dot-separated "
+                        f"parts, got {len(parts)})")
+    head, body, sig = parts
+    header = header_of(token)
+    if header.get("alg") != ALGORITHM:
+        raise WireError(Reason.BAD_ALGORITHM,
+                        f"algorithm {header.get('alg')!r} is refused; only {ALGORITHM}")
+    extra = set(header) - _HEADER_KEYS
+    if extra or header.get("typ", "JWT") != "JWT":
+        raise WireError(Reason.MALFORMED, "token header carries parameters SRS does not "
+                        f"accept: {sorted(extra) or ['typ']}")
+    try:
+        key.verify(_segment(sig, "signature"), token[:len(head) + 1 + len(body)])
+    except InvalidSignature:
+        raise WireError(Reason.BAD_SIGNATURE,
+                        f"signature does not match the key of {signer}") from None
+    return _segment(body, "payload")
