@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 SCHEMA_VERSION: Literal[1] = 1
 ENCODING_SIZE = 128
 MAX_DETECTIONS = 32
+MAX_SIGHTINGS = 256  # per SightingBatch; core also keeps each message under the size limit
 MAX_SNAPSHOT_B64 = 48 * 1024
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -125,6 +126,16 @@ class Sighting(Payload):
     x: FiniteFloat | None = None
     y: FiniteFloat | None = None
     zone: Annotated[str, Field(max_length=64)] | None = None
+
+
+class SightingBatch(Payload):
+    """The sightings core stored in one commit, in storing order (topic: sightings).
+
+    A commit with more than MAX_SIGHTINGS sightings, or more than fit in one message
+    under the payload size limit, is sent as several batches.
+    """
+
+    sightings: Annotated[list[Sighting], Field(min_length=1, max_length=MAX_SIGHTINGS)]
 
 
 class ZoneEvent(Payload):

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from srs.wire.commands import Request
-from srs.wire.payloads import MAX_DETECTIONS, DetectionBatch
+from srs.wire.payloads import MAX_DETECTIONS, MAX_SIGHTINGS, DetectionBatch, SightingBatch
 from srs.wire.signing import describe_validation_error
 
 
@@ -62,6 +62,35 @@ def test_unknown_fields_are_rejected() -> None:
 def test_detection_count_is_bounded() -> None:
     text = error_text(message(detections=[detection()] * (MAX_DETECTIONS + 1)))
     assert "detections" in text and str(MAX_DETECTIONS) in text
+
+
+def sightings(n: int) -> dict:
+    one = {"person_key": "p1", "identity": "known", "label": "Ada", "camera_id": "cam1",
+           "seen_at": 1.7e9, "sighting_id": 5}
+    return {"schema_version": 1, "sightings": [one] * n}
+
+
+def sightings_error(data: dict) -> str:
+    with pytest.raises(ValidationError) as info:
+        SightingBatch.model_validate(data)
+    return describe_validation_error(info.value)
+
+
+def test_a_sighting_batch_is_a_bounded_non_empty_list() -> None:
+    assert len(SightingBatch.model_validate(sightings(MAX_SIGHTINGS)).sightings) == MAX_SIGHTINGS
+    empty = sightings_error(sightings(0))
+    assert "sightings" in empty and "at least 1" in empty
+    over = sightings_error(sightings(MAX_SIGHTINGS + 1))
+    assert "sightings" in over and f"at most {MAX_SIGHTINGS}" in over
+
+
+def test_a_sighting_batch_checks_each_item() -> None:
+    data = sightings(2)
+    data["sightings"] = [data["sightings"][0], {**data["sightings"][0], "seen_at": math.inf}]
+    assert "sightings.1.seen_at" in sightings_error(data)
+    assert "extra" in sightings_error({**sightings(1), "camera_id": "cam1"}).lower()
+    one = sightings(1)["sightings"][0]
+    assert "sightings" in sightings_error({"schema_version": 1, **one})  # a lone Sighting
 
 
 def test_profiles_carry_no_encoding() -> None:
