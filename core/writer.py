@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from core.observation import (
 from core.store.codec import parse_key, to_blob
 from core.store.models import ProcessedMessage, Sighting, UnknownIdentity
 from srs.wire import topics
-from srs.wire.payloads import DetectionBatch, IdentityKind
+from srs.wire.payloads import MAX_SIGHTINGS, DetectionBatch, IdentityKind, SightingBatch
 from srs.wire.payloads import Sighting as SightingMsg
 
 if TYPE_CHECKING:
@@ -145,6 +146,35 @@ def _locate(ing: Ingest, obs: list[Observation], now: float) -> LocatorResult:
                   o.label, None, None, None) for o in obs])
 
 
+TOKEN_ROOM = 512  # bytes of a signed message that are not the sightings: header, claims, signature
+
+
+def _json_size(item: SightingMsg) -> int:
+    """An upper bound of the item's size in the signed claims: compact JSON with non-ASCII
+    escaped (6-12 bytes a character), never shorter than the same JSON in UTF-8."""
+    return len(json.dumps(item.model_dump(mode="json", exclude_none=True), separators=(",", ":")))
+
+
+def sighting_batches(items: Sequence[SightingMsg], max_bytes: int) -> list[SightingBatch]:
+    """``items`` in as few messages as fit: at most MAX_SIGHTINGS each, and each signed
+    message within ``max_bytes`` (receivers and the broker drop larger ones). A single
+    sighting too big for that still goes alone, as it did before batching."""
+    budget = max_bytes * 3 // 4 - TOKEN_ROOM  # a signed token is base64: 4 bytes per 3
+    out: list[SightingBatch] = []
+    chunk: list[SightingMsg] = []
+    size = 0
+    for item in items:
+        n = _json_size(item) + 1  # and its comma
+        if chunk and (len(chunk) == MAX_SIGHTINGS or size + n > budget):
+            out.append(SightingBatch(sightings=chunk))
+            chunk, size = [], 0
+        chunk.append(item)
+        size += n
+    if chunk:
+        out.append(SightingBatch(sightings=chunk))
+    return out
+
+
 def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
                 outgoing: list[Outgoing]) -> dict[str, int]:
     from core.ingest import Outgoing
@@ -192,11 +222,15 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
     if rows:
         ids = list(s.scalars(insert(Sighting).returning(Sighting.id,
                                                         sort_by_parameter_order=True), rows))
-    for row, place, sid in zip(rows, places, ids, strict=True):
-        outgoing.append(Outgoing(topics.sightings(), SightingMsg(
-            person_key=place.person_key, identity=place.identity, label=place.label,
-            camera_id=row["camera_id"], seen_at=row["seen_at"], sighting_id=sid,
-            distance=min(row["distance"], 10.0) if row["distance"] is not None else None,
-            x=place.x, y=place.y, zone=place.zone)))
+    # Last, after the positions (the latency-critical output); one message per commit
+    # unless they do not fit in one.
+    items = [SightingMsg(
+        person_key=place.person_key, identity=place.identity, label=place.label,
+        camera_id=row["camera_id"], seen_at=row["seen_at"], sighting_id=sid,
+        distance=min(row["distance"], 10.0) if row["distance"] is not None else None,
+        x=place.x, y=place.y, zone=place.zone)
+        for row, place, sid in zip(rows, places, ids, strict=True)]
+    max_bytes = min(ing.cfg.security.max_payload_bytes, ing.cfg.broker.max_payload_bytes)
+    outgoing.extend(Outgoing(topics.sightings(), b) for b in sighting_batches(items, max_bytes))
     known = sum(1 for i in idents.values() if i.kind == "known")
     return {"matched": known, "unknown": len(idents) - known}

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MODELS: dict[TopicKind, type[BaseModel]] = {
     TopicKind.POSITION: payloads.PersonPosition,
-    TopicKind.SIGHTINGS: payloads.Sighting,
+    TopicKind.SIGHTINGS: payloads.SightingBatch,
     TopicKind.ZONE_EVENTS: payloads.ZoneEvent,
     TopicKind.ALERTS: payloads.Alert,
     TopicKind.CORE_STATUS: payloads.CoreStatus,

@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         worker.state_changed.connect(self.on_state)
         worker.site_received.connect(self.on_site)
         worker.camera_status.connect(self.cameras.update_status)
-        worker.sighting.connect(self.on_event)
+        worker.sightings.connect(self.on_sightings)
         worker.zone_event.connect(self.on_event)
         worker.alert.connect(self.on_alert)
         worker.core_status.connect(self.on_core_status)
@@ -159,6 +159,10 @@ class MainWindow(QMainWindow):
         for camera_id in self.cameras.camera_ids():
             self.plan.set_camera_online(camera_id, self.cameras.is_online(camera_id))
         self.setWindowTitle(f"SRS — {plan.name}")
+
+    def on_sightings(self, batch: payloads.SightingBatch) -> None:
+        for sighting in batch.sightings:
+            self.on_event(sighting)
 
     def on_event(self, payload: Any) -> None:
         if self.history_mode:

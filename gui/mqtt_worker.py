@@ -43,7 +43,7 @@ class MqttWorker(QObject):
     state_changed = Signal(str, str)  # state, sentence for the operator
     site_received = Signal(object)  # SitePlan
     camera_status = Signal(object)  # CameraStatus
-    sighting = Signal(object)
+    sightings = Signal(object)  # SightingBatch: the sightings of one commit of core
     zone_event = Signal(object)
     alert = Signal(object)
     core_status = Signal(object)
@@ -207,7 +207,7 @@ class MqttWorker(QObject):
             if (command is not None or not payload.ok) and not quiet:
                 self.response.emit(payload, command)
         else:
-            signal = {TopicKind.SITE: self.site_received, TopicKind.SIGHTINGS: self.sighting,
+            signal = {TopicKind.SITE: self.site_received, TopicKind.SIGHTINGS: self.sightings,
                       TopicKind.CAMERA_STATUS: self.camera_status,
                       TopicKind.ZONE_EVENTS: self.zone_event, TopicKind.ALERTS: self.alert,
                       TopicKind.CORE_STATUS: self.core_status}[kind]

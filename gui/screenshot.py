@@ -107,13 +107,13 @@ def feed(window: object, plan: site.SitePlan, now: float) -> None:
             window.plan.apply_positions([pos])
             for _ in range(12):
                 window.plan.step()
-    for i, (key, identity, label, zone, cameras, _) in enumerate(PEOPLE * 2):
-        window.on_event(payloads.Sighting(
-            person_key=key, identity=identity, label=label,  # type: ignore[arg-type]
-            camera_id=next((c for c in cameras if c in cams), cams[0]),
-            seen_at=now - 170 + 17 * i, sighting_id=900 + i,
-            distance=0.38 if identity == "known" else None,
-            zone=zone if zone in zones else None))
+    window.on_sightings(payloads.SightingBatch(sightings=[payloads.Sighting(
+        person_key=key, identity=identity, label=label,  # type: ignore[arg-type]
+        camera_id=next((c for c in cameras if c in cams), cams[0]),
+        seen_at=now - 170 + 17 * i, sighting_id=900 + i,
+        distance=0.38 if identity == "known" else None,
+        zone=zone if zone in zones else None)
+        for i, (key, identity, label, zone, cameras, _) in enumerate(PEOPLE * 2)]))
     window.on_event(payloads.ZoneEvent(person_key="u7", identity="unknown", label="Unknown 7",
                                        zone="server-room", action="enter", at=now - 6,
                                        restricted=True))

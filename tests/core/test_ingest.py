@@ -15,9 +15,9 @@ from core.ingest import Incoming, Ingest
 from core.observation import LocatorResult, Observation, Placement
 from core.store.models import AuditEntry, ProcessedMessage, Sighting
 from srs.wire import topics
-from srs.wire.payloads import PersonPosition
+from srs.wire.payloads import PersonPosition, SightingBatch
 from srs.wire.payloads import Sighting as SightingMsg
-from srs.wire.signing import sign
+from srs.wire.signing import SigningKey, Verifier, sign
 from tests.core.ingest_helpers import batch, camera_key, core_config, face_data
 
 CAM1, CAM2 = camera_key("cam1"), camera_key("cam2")
@@ -55,8 +55,14 @@ def stored(db) -> tuple[int, int]:
                 s.scalar(select(func.count()).select_from(ProcessedMessage)) or 0)
 
 
+def sightings_messages(result) -> list[SightingBatch]:
+    out = [o.payload for o in result.outgoing if o.topic == topics.sightings()]
+    assert all(isinstance(p, SightingBatch) for p in out)
+    return out
+
+
 def sightings_out(result) -> list[SightingMsg]:
-    return [o.payload for o in result.outgoing if isinstance(o.payload, SightingMsg)]
+    return [s for b in sightings_messages(result) for s in b.sightings]
 
 
 def test_known_and_unknown_people_across_cameras_and_restarts(tmp_path, db, ingest):
@@ -195,6 +201,40 @@ def test_placements_are_stored_and_positions_published(tmp_path, db):
 class BrokenLocator:
     def observe(self, observations: list[Observation], now: float) -> LocatorResult:
         raise RuntimeError("site model bug")
+
+
+def test_one_commit_publishes_its_sightings_as_one_message_after_the_positions(tmp_path, db):
+    ing = Ingest(db, core_config(tmp_path), PlacingLocator())
+    faces = face_data()
+    sent = [("cam1", 1, "test/obama_and_biden.jpg", 3), ("cam2", 1, "test/obama1.jpg", 2),
+            ("cam1", 2, None, 4)]
+    keys = {"cam1": CAM1, "cam2": CAM2}
+    r = ing.process([msg(keys[cam], cam, seq, photo, profiles=p) for cam, seq, photo, p in sent])
+    (message,) = sightings_messages(r)
+    # One item per detection, in the order the detections came.
+    assert [s.camera_id for s in message.sightings] == [
+        cam for cam, _, photo, p in sent for _ in range(len(faces[photo] if photo else []) + p)]
+    assert [s.label for s in message.sightings][:2] == ["biden", "obama"]
+    ids = [s.sighting_id for s in message.sightings]
+    with db.session() as s:
+        stored_ids = {row["id"] for row in store.query_sightings(s)}
+    assert len(set(ids)) == len(ids) and set(ids) == stored_ids
+    kinds = [o.topic == topics.sightings() for o in r.outgoing]
+    assert len(kinds) > 1 and kinds[-1] and not any(kinds[:-1])  # positions etc. go first
+
+
+def test_a_commit_too_big_for_one_message_is_split(tmp_path, db, ingest):
+    msgs = [msg(CAM1, "cam1", seq, profiles=30) for seq in range(1, 11)]  # 300 sightings
+    r = ingest.process(msgs)
+    messages = sightings_messages(r)
+    assert len(messages) == 2 and sum(len(m.sightings) for m in messages) == 300
+    ids = [s.sighting_id for m in messages for s in m.sightings]
+    assert len(set(ids)) == 300
+    core = SigningKey.generate(topics.CORE_SENDER)
+    verifier = Verifier(lambda iss: core.public_key,
+                        max_bytes=core_config(tmp_path).security.max_payload_bytes)
+    for m in messages:  # each fits the payload limit of the broker and of every reader
+        verifier.verify(topics.sightings(), sign(m, topics.sightings(), core), SightingBatch)
 
 
 def test_a_failing_locator_does_not_stop_ingest(tmp_path, db):

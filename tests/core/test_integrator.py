@@ -39,7 +39,7 @@ from srs.wire.payloads import (
     DetectionBatch,
     PersonPosition,
     PublicKey,
-    Sighting,
+    SightingBatch,
     ZoneEvent,
 )
 from srs.wire.signing import SigningKey, Verifier, public_key_from_b64
@@ -53,7 +53,7 @@ NAME = "Barack Obama"
 ANY_TOPIC = "#"  # MQTT's root wildcard, not an SRS topic: the widest thing one can ask
 WAIT_S = 20.0  # an upper bound for failures only; nothing asserts on elapsed time
 MODELS: dict[topics.TopicKind, type[BaseModel]] = {
-    topics.TopicKind.POSITION: PersonPosition, topics.TopicKind.SIGHTINGS: Sighting,
+    topics.TopicKind.POSITION: PersonPosition, topics.TopicKind.SIGHTINGS: SightingBatch,
     topics.TopicKind.ZONE_EVENTS: ZoneEvent, topics.TopicKind.ALERTS: Alert,
     topics.TopicKind.CORE_STATUS: CoreStatus, topics.TopicKind.KEY: PublicKey,
     topics.TopicKind.SITE: SitePlan,

@@ -17,7 +17,7 @@ from core.store.users import list_users
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import commands as cmd
 from srs.wire import topics
-from srs.wire.payloads import BBox, CoreStatus, PersonPosition, PublicKey, Sighting
+from srs.wire.payloads import BBox, CoreStatus, PersonPosition, PublicKey, SightingBatch
 from srs.wire.signing import SigningKey, Verifier, public_key_from_b64, sign
 from srs.wire.site import SitePlan
 from tests.brokers import fast_user_store
@@ -97,7 +97,7 @@ def test_detections_are_acked_after_commit_and_published(core_setup):
         cam.send(batch("cam1", 2, face_data()["test/kit_with_rose.jpg"]))
         cam.send(batch("cam1", 2, face_data()["test/kit_with_rose.jpg"]))  # re-send
         assert cam.wait_acked({1, 2}, resend_s=30)
-        seen = watch.next(Sighting, topic_filter=topics.SIGHTINGS)
+        seen = watch.next(SightingBatch, topic_filter=topics.SIGHTINGS).sightings[0]
         assert (seen.identity, seen.label, seen.camera_id) == ("known", "Barack Obama", "cam1")
         status = watch.next(CoreStatus, topic_filter=topics.CORE_STATUS,
                             where=lambda st: st.accepted == 2)

@@ -17,9 +17,9 @@ def test_naming_an_unknown_updates_every_panel(qtbot, window: MainWindow,
                                               fake_core: FakeCore) -> None:
     fake_core.publish(topics.position("u7"), position("u7", 4, 4, identity="unknown",
                                                       label="Unknown 7"), retain=True)
-    fake_core.publish(topics.sightings(), payloads.Sighting(
+    fake_core.publish(topics.sightings(), payloads.SightingBatch(sightings=[payloads.Sighting(
         person_key="u7", identity="unknown", label="Unknown 7", camera_id="cam1",
-        seen_at=time.time(), sighting_id=41))
+        seen_at=time.time(), sighting_id=41)]))
     qtbot.waitUntil(lambda: "u7" in window.plan.markers and window.events.rowCount() == 1,
                     timeout=5_000)
     assert window.plan.markers["u7"].label.text() == "Unknown 7"

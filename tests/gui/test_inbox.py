@@ -41,6 +41,10 @@ def test_core_messages_are_verified_and_typed() -> None:
     (topics.response("mallory"), lambda core: sign(
         commands.Response(request_id="r", ok=True), topics.response("mallory"), core),
      "bad_topic"),
+    # The sightings topic carries a list: a lone Sighting (the old shape) is refused.
+    (topics.sightings(), lambda core: sign(payloads.Sighting(
+        person_key="p1", identity="known", label="Alice", camera_id="cam1",
+        seen_at=time.time()), topics.sightings(), core), "invalid_payload"),
 ])
 def test_refusals_are_counted_with_their_reason(topic, make, reason) -> None:
     core = SigningKey.generate("core")

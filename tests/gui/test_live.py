@@ -6,6 +6,7 @@ import time
 
 from gui.floorplan import scene
 from gui.main_window import MainWindow
+from gui.models import event_from
 from srs.wire import SigningKey, payloads, topics
 from tests.brokers import BrokerHandle
 from tests.gui.helpers import FakeCore, demo_plan, position, publish_as_camera
@@ -32,6 +33,26 @@ def test_position_moves_the_right_marker(qtbot, window: MainWindow, fake_core: F
     assert marker.label.text() == "Alice"
     assert window.people.get("p1").zone == "lab"  # type: ignore[union-attr]
     assert not marker.trail.path().isEmpty()  # the trail shows where it came from
+
+
+def test_a_batch_of_sightings_becomes_one_timeline_row_each(qtbot, window: MainWindow,
+                                                           fake_core: FakeCore) -> None:
+    now = time.time()
+    batch = payloads.SightingBatch(sightings=[
+        payloads.Sighting(person_key="p1", identity="known", label="Alice", camera_id="cam1",
+                          seen_at=now - 2, sighting_id=11, distance=0.42, zone="lab"),
+        payloads.Sighting(person_key="u7", identity="unknown", label="Unknown 7",
+                          camera_id="cam2", seen_at=now - 1, sighting_id=12),
+        payloads.Sighting(person_key="t-cam1-3", identity="unidentified",
+                          label="Unidentified", camera_id="cam1", seen_at=now,
+                          sighting_id=13)])
+    fake_core.publish(topics.sightings(), batch)
+    qtbot.waitUntil(lambda: window.events.rowCount() == 3, timeout=5_000)
+    rows = window.events.rows()  # newest first, each as a single sighting always was
+    assert [r.sighting_id for r in rows] == [13, 12, 11]
+    assert rows == [event_from(s) for s in reversed(batch.sightings)]
+    assert (rows[2].kind, rows[2].place, rows[2].detail) == ("sighting", "cam1",
+                                                             "seen in lab distance 0.42")
 
 
 def test_gone_person_disappears(qtbot, window: MainWindow, fake_core: FakeCore) -> None:
