@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Point = tuple[float, float]
 Polygon = Sequence[Point]
@@ -27,8 +27,6 @@ def polygon_area(poly: Polygon) -> float:
 
 def point_in_polygon(x: float, y: float, poly: Polygon) -> bool:
     """Even-odd ray casting; points on an edge count as inside."""
-    if distance_to_boundary(x, y, poly) < 1e-9:
-        return True
     inside = False
     n = len(poly)
     for i in range(n):
@@ -37,7 +35,8 @@ def point_in_polygon(x: float, y: float, poly: Polygon) -> bool:
             x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
             if x < x_cross:
                 inside = not inside
-    return inside
+    # The edge test is the costly part: only for points the ray puts outside.
+    return inside or distance_to_boundary(x, y, poly) < 1e-9
 
 
 def _segment_distance(x: float, y: float, a: Point, b: Point) -> float:
@@ -82,12 +81,22 @@ class ZoneShape:
     zone_id: str
     polygon: tuple[Point, ...]
     restricted: bool = False
+    # (min x, min y, max x, max y): most points of a site lie outside most zones, and
+    # this answers them without walking the polygon (the locator asks per detection).
+    bounds: tuple[float, float, float, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        xs, ys = [p[0] for p in self.polygon], [p[1] for p in self.polygon]
+        object.__setattr__(self, "bounds", (min(xs), min(ys), max(xs), max(ys)))
 
     @property
     def area(self) -> float:
         return abs(polygon_area(self.polygon))
 
     def contains(self, x: float, y: float) -> bool:
+        x0, y0, x1, y1 = self.bounds
+        if x < x0 or x > x1 or y < y0 or y > y1:
+            return False
         return point_in_polygon(x, y, self.polygon)
 
 
