@@ -16,7 +16,8 @@ from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
 
 from core.keyring import CameraKeyring
 from core.observation import LocatorResult, Observation, Placement
@@ -94,6 +95,8 @@ class Ingest:
         self._checked = 0.0
         self._forced = 0.0
         self.camera_states: dict[str, CameraStatus] = {}
+        # Highest sequence number stored per camera (single writer: this service).
+        self._top_seq: dict[str, int] = {}
         self.refresh(force=True)
 
     # --- state from the database ------------------------------------------------
@@ -194,19 +197,14 @@ class Ingest:
             for _ in fresh:
                 self.counters.reject(STORE_ERROR)
             self.refresh(force=True)  # in-memory identities may be ahead of the database
+            self._top_seq.clear()
             return BatchResult()
         self.burst.flush()
         return result
 
     def _store(self, fresh: list[tuple[Incoming, DetectionBatch]], result: BatchResult) -> None:
         with self.db.session() as s:
-            keys = {(b.camera_id, b.seq) for _, b in fresh}
-            seen: set[tuple[str, int]] = set()
-            if keys:
-                pair = tuple_(ProcessedMessage.camera_id, ProcessedMessage.seq)
-                seen = {(c, n) for c, n in s.execute(
-                    select(ProcessedMessage.camera_id, ProcessedMessage.seq)
-                    .where(pair.in_(keys)))}
+            seen = self._already_stored(s, {(b.camera_id, b.seq) for _, b in fresh})
             new: list[Accepted] = []
             for msg, batch in fresh:
                 key = (batch.camera_id, batch.seq)
@@ -221,4 +219,25 @@ class Ingest:
             for action, detail in self._pending_audit:
                 audit(s, "security", "core", action, detail)
             self._pending_audit.clear()
+        for acc in new:  # committed: these sequence numbers are now stored
+            cam = acc.batch.camera_id
+            self._top_seq[cam] = max(self._top_seq[cam], acc.batch.seq)
         self.counters.add(accepted=len(new), **stats)
+
+    def _already_stored(self, s: Session, keys: set[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Which (camera, seq) keys the store already holds.
+
+        Cameras number their messages upwards, so nearly every message is above the
+        highest sequence stored for its camera and needs no query; only re-sends and
+        out-of-order messages are looked up (by the unique key).
+        """
+        for cam in {c for c, _ in keys} - self._top_seq.keys():
+            top = s.scalar(select(func.max(ProcessedMessage.seq))
+                           .where(ProcessedMessage.camera_id == cam))
+            self._top_seq[cam] = -1 if top is None else top
+        doubtful = {(c, n) for c, n in keys if n <= self._top_seq[c]}
+        if not doubtful:
+            return set()
+        pair = tuple_(ProcessedMessage.camera_id, ProcessedMessage.seq)
+        return {(c, n) for c, n in s.execute(
+            select(ProcessedMessage.camera_id, ProcessedMessage.seq).where(pair.in_(doubtful)))}
