@@ -16,13 +16,15 @@ from the signed JSON bytes: no intermediate dicts on the hot path.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
@@ -45,13 +47,32 @@ __all__ = [
 
 # --- signing ------------------------------------------------------------------
 
+# A token id is unique per sender: 64 random bits drawn once per process (again in a
+# forked child, which would otherwise repeat its parent's ids), then a counter: a
+# urandom call per token cost more than the rest of the claims.
+_jti_prefix = secrets.token_hex(8)
+_jti_counter = itertools.count(1)
+
+
+def _new_jti_prefix() -> None:
+    global _jti_prefix
+    _jti_prefix = secrets.token_hex(8)
+
+
+os.register_at_fork(after_in_child=_new_jti_prefix)
+
+
+def _next_jti() -> str:
+    return f"{_jti_prefix}{next(_jti_counter):x}"
+
+
 
 def sign(payload: BaseModel, topic: str, key: SigningKey, *, audience: str = DEFAULT_AUDIENCE,
          now: float | None = None, max_age_s: float = DEFAULT_MAX_AGE_S) -> bytes:
     """Sign ``payload`` for ``topic`` as ``key.issuer``; returns the compact JWS bytes."""
     iat = round(time.time() if now is None else now, 3)
     claims: dict[str, object] = {"iss": key.issuer, "aud": audience, "topic": topic,
-                                 "iat": iat, "jti": secrets.token_hex(16)}
+                                 "iat": iat, "jti": _next_jti()}
     if topics.parse(topic).fresh:
         claims["exp"] = iat + max_age_s
     # The payload serialises itself (pydantic, in Rust); the claims around it are tiny.
@@ -80,6 +101,9 @@ class Claims(BaseModel):
 
 class Envelope(Claims, Generic[P]):
     data: P
+
+
+_ENVELOPES: dict[type[BaseModel], type[Envelope[Any]]] = {}
 
 
 class ReplayCache:
@@ -153,8 +177,11 @@ class Verifier:
         return Verified(env.data, parsed.issuer, env.jti, env.iat)
 
     def _envelope(self, body: bytes, issuer: str, topic: str, model: type[P]) -> Envelope[P]:
+        envelope = _ENVELOPES.get(model)
+        if envelope is None:  # pydantic re-derives Envelope[model] on each subscript
+            envelope = _ENVELOPES[model] = Envelope[model]  # type: ignore[valid-type]
         try:
-            env = Envelope[model].model_validate_json(body)  # type: ignore[valid-type]
+            env = envelope.model_validate_json(body)
         except ValidationError as exc:
             raise self._explain(body, exc, issuer, topic) from None
         self._check_addressing(env, issuer, topic)

@@ -181,3 +181,24 @@ def test_real_clock_by_default(cam_a: SigningKey) -> None:
     v = Verifier({cam_a.issuer: cam_a.public_key}.get)
     topic = topics.detections("a")
     v.verify(topic, sign(batch(), topic, cam_a, now=time.time()), DetectionBatch)
+
+
+def test_token_ids_are_unique_and_differ_in_a_forked_child(cam_a: SigningKey) -> None:
+    import multiprocessing
+
+    topic = topics.detections("a")
+
+    def jti(token: bytes) -> str:
+        return jwt.decode(token, options={"verify_signature": False})["jti"]
+
+    ids = {jti(sign(batch(), topic, cam_a, now=NOW)) for _ in range(1000)}
+    assert len(ids) == 1000
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        child = pool.apply(_child_jti)
+    assert child not in ids and child[:16] != next(iter(ids))[:16]
+
+
+def _child_jti() -> str:
+    token = sign(batch(), topics.detections("a"), SigningKey.generate("camera:a"), now=NOW)
+    return jwt.decode(token, options={"verify_signature": False})["jti"]
