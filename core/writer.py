@@ -222,8 +222,12 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
                                           "received_at": now} for a in new])
     ids: list[int] = []
     if rows:
-        ids = list(conn.scalars(insert(SIGHTINGS).returning(
-            SIGHTINGS.c.id, sort_by_parameter_order=True), rows))
+        # Not sort_by_parameter_order: on SQLite that sends one INSERT per row. The rows
+        # come back in any order, keyed by their unique (camera, seq, detection index).
+        c = SIGHTINGS.c
+        got = {(cam, seq, di): sid for sid, cam, seq, di in conn.execute(
+            insert(SIGHTINGS).returning(c.id, c.camera_id, c.seq, c.det_index), rows)}
+        ids = [got[(r["camera_id"], r["seq"], r["det_index"])] for r in rows]
     # Last, after the positions (the latency-critical output); one message per commit
     # unless they do not fit in one.
     items = [SightingMsg(
