@@ -95,6 +95,9 @@ class Ingest:
         self._checked = 0.0
         self._forced = 0.0
         self.camera_states: dict[str, CameraStatus] = {}
+        # Publishes the live view (positions, zone events, alerts) of a batch before
+        # its commit; None: they are returned in BatchResult.outgoing with the rest.
+        self.on_live: Callable[[list[Outgoing]], None] | None = None
         # Highest sequence number stored per camera (single writer: this service).
         self._top_seq: dict[str, int] = {}
         self.refresh(force=True)

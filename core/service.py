@@ -51,6 +51,7 @@ class CoreService:
                                 homeassistant=cfg.core.homeassistant,
                                 include_unknown=cfg.core.homeassistant_include_unknown)
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
+        self.ingest.on_live = self._send
         self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
         self._queue: queue.Queue[Incoming] = queue.Queue(maxsize=cfg.core.queue_size)
         self._stop = threading.Event()

@@ -183,6 +183,7 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
     now = ing.clock()
     rows: list[dict[str, Any]] = []
     places: list[Placement] = []
+    live: list[Outgoing] = []
     for mi, acc in enumerate(new):
         b = acc.batch
         obs = []
@@ -208,10 +209,18 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
                          "zone": place.zone,
                          "encoding": to_blob(det.encoding) if det.encoding else None})
             places.append(place)
-        outgoing.extend(Outgoing(topics.position(p.person_key), p, retain=True)
-                        for p in res.positions)
-        outgoing.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
-        outgoing.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
+        live.extend(Outgoing(topics.position(p.person_key), p, retain=True)
+                    for p in res.positions)
+        live.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
+        live.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
+    # Positions, zone events and alerts are the live view: they go out now, before the
+    # store writes, because they need nothing the commit creates and every millisecond
+    # shows on a screen. Should the commit fail, the camera re-sends (no ack) and they
+    # are published again. Acks and sightings (with their stored ids) wait for it.
+    if ing.on_live is not None:
+        ing.on_live(live)
+    else:
+        outgoing.extend(live)
     # Bulk statements, not ORM objects: this is the hot path of the whole service.
     # Core statements on the session's connection, not ORM bulk inserts: the ORM layer
     # cost more than SQLite itself here.

@@ -269,3 +269,21 @@ def test_small_faces_need_a_closer_match(db, ingest):
                         Incoming(t2, sign(batch("cam2", 1, [large]), t2, CAM2))])
     assert [(s.camera_id, s.identity) for s in sightings_out(r)] == [
         ("cam1", "unknown"), ("cam2", "known")]
+
+
+def test_the_live_view_goes_out_before_the_commit_and_sightings_after(tmp_path, db):
+    ing = Ingest(db, core_config(tmp_path), PlacingLocator())
+    stored_when_live: list[int] = []
+    live: list = []
+
+    def on_live(out: list) -> None:
+        live.extend(out)
+        with db.session() as s:  # another connection: sees only what is committed
+            stored_when_live.append(s.scalar(select(func.count()).select_from(Sighting)) or 0)
+
+    ing.on_live = on_live
+    r = ing.process([msg(CAM1, "cam1", 1, "test/obama_and_biden.jpg")])
+    assert live and all(isinstance(o.payload, PersonPosition) for o in live)
+    assert stored_when_live == [0]
+    assert [o.topic for o in r.outgoing] == [topics.sightings()]
+    assert stored(db) == (len(sightings_out(r)), 1)
