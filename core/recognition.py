@@ -33,7 +33,12 @@ class Match:
 
 
 def _sq_dists(q: np.ndarray, g: np.ndarray, g_sq: np.ndarray) -> np.ndarray:
-    d = (q * q).sum(axis=1)[:, None] + g_sq[None, :] - 2.0 * (q @ g.T)
+    # In place on the product: with a 10k gallery every m x N temporary costs as much
+    # as the matrix product itself.
+    d = q @ g.T
+    d *= -2.0
+    d += g_sq[None, :]
+    d += (q * q).sum(axis=1)[:, None]
     np.maximum(d, 0.0, out=d)
     return d
 
@@ -47,6 +52,7 @@ class Gallery:
         self.person_ids = np.asarray(person_ids, dtype=np.int64)
         self.vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)
         self._sq = (self.vectors ** 2).sum(axis=1)
+        self._cols: dict[int, np.ndarray] | None = None  # person id -> gallery rows
         self.neg_person_ids = np.asarray(
             neg_person_ids if neg_person_ids is not None else [], dtype=np.int64)
         self.negatives = np.asarray(
@@ -65,6 +71,14 @@ class Gallery:
     def __len__(self) -> int:
         return len(self.person_ids)
 
+    def _columns(self, person_id: int) -> np.ndarray:
+        if self._cols is None:
+            order = np.argsort(self.person_ids, kind="stable")
+            pids, starts = np.unique(self.person_ids[order], return_index=True)
+            self._cols = {int(p): c for p, c in zip(pids, np.split(order, starts[1:]),
+                                                    strict=True)}
+        return self._cols[person_id]
+
     def match(self, queries: np.ndarray, thresholds: np.ndarray | float,
               margin: float) -> list[Match]:
         q = np.asarray(queries, dtype=np.float32).reshape(-1, DIM)
@@ -77,11 +91,11 @@ class Gallery:
         if len(self.negatives):
             self._apply_vetoes(q, d2)
         best = np.argmin(d2, axis=1)
-        best_d2 = d2[np.arange(m), best]
+        best_d = np.sqrt(d2[np.arange(m), best])
         best_pid = self.person_ids[best]
-        others = np.where(self.person_ids[None, :] == best_pid[:, None], np.inf, d2)
-        second_d = np.sqrt(others.min(axis=1))
-        best_d = np.sqrt(best_d2)
+        for i, pid in enumerate(best_pid):  # hide the best person's own encodings
+            d2[i, self._columns(int(pid))] = np.inf
+        second_d = np.sqrt(d2.min(axis=1))
         limit = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (m,))
         with np.errstate(invalid="ignore"):  # inf - inf when every person is vetoed
             named = np.isfinite(best_d) & (best_d <= limit) & (second_d - best_d >= margin)
