@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, case, insert, update
 from sqlalchemy.orm import Session
 
 from core.observation import (
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PROCESSED = cast(Table, ProcessedMessage.__table__)
+UNKNOWNS = cast(Table, UnknownIdentity.__table__)
 SIGHTINGS = cast(Table, Sighting.__table__)
 
 
@@ -96,6 +97,9 @@ class _Anonymous:
         self.s, self.clusters = s, ing.clusters
         self.new_rows: dict[int, UnknownIdentity] = {}  # provisional (negative) id -> row
         self.assigned: list[tuple[tuple[int, int], int, float]] = []
+        # Stored identities seen again: id -> (centroid, faces added, last seen). Written
+        # with one UPDATE per batch, without loading each row first.
+        self.joined: dict[int, tuple[np.ndarray, int, float]] = {}
 
     def assign(self, where: tuple[int, int], vec: np.ndarray, seen_at: float) -> None:
         clusters = self.clusters
@@ -104,11 +108,14 @@ class _Anonymous:
             index, dist = near
             centroid = clusters.join(index, vec)
             uid = clusters.ids[index]
-            row = self.new_rows.get(uid) or self.s.get(UnknownIdentity, uid)
+            row = self.new_rows.get(uid)
             if row is not None:
                 row.centroid = to_blob(centroid)
                 row.count += 1
                 row.last_seen = max(row.last_seen, seen_at)
+            else:
+                _, added, last = self.joined.get(uid, (centroid, 0, seen_at))
+                self.joined[uid] = (centroid, added + 1, max(last, seen_at))
         else:
             uid, dist = -(len(self.new_rows) + 1), 0.0
             row = UnknownIdentity(centroid=to_blob(vec), count=1, first_seen=seen_at,
@@ -119,6 +126,15 @@ class _Anonymous:
         self.assigned.append((where, uid, dist))
 
     def finish(self) -> dict[tuple[int, int], Identity]:
+        if self.joined:
+            t = UNKNOWNS.c
+            self.s.connection().execute(
+                update(UNKNOWNS).where(t.id == bindparam("uid")).values(
+                    centroid=bindparam("c"), count=t.count + bindparam("n"),
+                    last_seen=case((t.last_seen > bindparam("seen"), t.last_seen),
+                                   else_=bindparam("seen"))),  # portable max of two
+                [{"uid": uid, "c": to_blob(c), "n": n, "seen": seen}
+                 for uid, (c, n, seen) in self.joined.items()])
         if self.new_rows:
             self.s.flush()  # one INSERT round for every new identity of the batch
             real = {tmp: row.id for tmp, row in self.new_rows.items()}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core import store
 from core.ingest import Incoming, Ingest
 from core.observation import LocatorResult, Observation, Placement
-from core.store.models import AuditEntry, ProcessedMessage, Sighting
+from core.store.models import AuditEntry, ProcessedMessage, Sighting, UnknownIdentity
 from srs.wire import topics
 from srs.wire.payloads import PersonPosition, SightingBatch
 from srs.wire.payloads import Sighting as SightingMsg
@@ -81,6 +81,10 @@ def test_known_and_unknown_people_across_cameras_and_restarts(tmp_path, db, inge
     r3 = restarted.process([msg(CAM1, "cam1", 3, "train/kit_harington/john2.jpeg")])
     assert [s.person_key for s in sightings_out(r3)] == [kit]
     assert ingest.counters.matched == 2 and ingest.counters.unknown == 4
+    with db.session() as s:  # seen three times; last seen on the latest message
+        row = s.get(UnknownIdentity, int(kit[1:]))
+        assert row is not None and row.count == 3
+        assert row.last_seen == max(x.seen_at for x in sightings_out(r3))
     with db.session() as s:
         rows = store.query_sightings(s, person="obama")
     assert [r["camera_id"] for r in rows] == ["cam1"] and rows[0]["distance"] < 0.6
