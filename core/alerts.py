@@ -42,18 +42,29 @@ def rejection_burst(count: int, window_s: float, at: float) -> Alert:
                  at=at)
 
 
+# The interval assumed for a camera that has not said one yet (the edge's default).
+DEFAULT_HEARTBEAT_S = 10.0
+
+
 @dataclass(slots=True)
 class _CameraState:
     last_heard: float
     interval_s: float
     offline: bool = False
+    ever_heard: bool = True
 
 
 class CameraWatch:
-    """Tracks each camera's heartbeat; alerts once when it stops or says goodbye."""
+    """Tracks each camera's heartbeat; alerts once when it stops or says goodbye.
 
-    def __init__(self) -> None:
+    ``expected`` cameras (those of the site plan) are watched from the first tick even
+    if they never say a word: a camera that was never installed, never started or
+    cannot reach the broker is exactly what the security desk must hear about.
+    """
+
+    def __init__(self, expected: tuple[str, ...] = ()) -> None:
         self._cams: dict[str, _CameraState] = {}
+        self._expected = expected
 
     def status(self, status: CameraStatus, now: float) -> list[Alert]:
         cam = self._cams.get(status.camera_id)
@@ -64,6 +75,7 @@ class CameraWatch:
             return self._offline(status.camera_id, cam, now,
                                  status.message or "it reported going offline")
         cam.last_heard = now
+        cam.ever_heard = True
         if cam.offline:
             log.info("camera %s is back online", status.camera_id)
             cam.offline = False
@@ -72,16 +84,23 @@ class CameraWatch:
     def heard(self, camera_id: str, now: float) -> None:
         """Detections also prove a camera alive (only for cameras that sent a status)."""
         cam = self._cams.get(camera_id)
-        if cam is not None and not cam.offline:
+        if cam is not None and cam.ever_heard and not cam.offline:
             cam.last_heard = max(cam.last_heard, now)
 
     def tick(self, now: float) -> list[Alert]:
+        for camera_id in self._expected:  # the clock starts at the first tick
+            self._cams.setdefault(camera_id, _CameraState(now, DEFAULT_HEARTBEAT_S,
+                                                          ever_heard=False))
+        self._expected = ()
         alerts: list[Alert] = []
         for camera_id, cam in self._cams.items():
             silent = now - cam.last_heard
             if silent > MISSED_HEARTBEATS * cam.interval_s:
-                alerts += self._offline(camera_id, cam, now,
-                                        f"no heartbeat for {silent:.0f} s")
+                reason = (f"no heartbeat for {silent:.0f} s" if cam.ever_heard else
+                          f"it is in the site plan but has sent no status in the {silent:.0f}"
+                          " s since core started (not installed, not running, or it cannot"
+                          " reach the broker)")
+                alerts += self._offline(camera_id, cam, now, reason)
         return alerts
 
     def _offline(self, camera_id: str, cam: _CameraState, now: float,

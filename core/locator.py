@@ -92,7 +92,8 @@ class Locator:
                                  for z in zones], margin_m=zone_margin_m)
         self._tracks: dict[tuple[str, int], _Track] = {}
         self._people: dict[str, _Person] = {}
-        self._cameras = CameraWatch()
+        self._cameras = CameraWatch(tuple(c.camera_id for c in site.plan.cameras)
+                                    if site else ())
         self._rejections = RejectionWatch(rejection_threshold, rejection_window_s,
                                           rejection_cooldown_s)
 

@@ -32,6 +32,18 @@ def test_camera_watch_per_camera() -> None:
     assert [a.camera_id for a in watch.tick(31)] == ["a"]
 
 
+def test_a_site_camera_that_never_speaks_is_reported_once() -> None:
+    watch = CameraWatch(expected=("office", "corridor"))
+    assert watch.tick(100) == []         # the clock starts at the first tick
+    watch.status(CameraStatus(camera_id="corridor", state="online", sent_at=100), now=110)
+    watch.heard("office", 120)           # detections alone do not prove a silent camera
+    (alert,) = watch.tick(131)           # 3 default (10 s) heartbeats of silence
+    assert alert.camera_id == "office" and "site plan" in alert.message
+    assert all(a.camera_id != "office" for a in watch.tick(200))  # once per incident
+    watch.status(CameraStatus(camera_id="office", state="online", sent_at=201), now=201)
+    assert all(a.camera_id != "office" for a in watch.tick(205))  # back, and quiet
+
+
 def test_rejection_watch_threshold() -> None:
     watch = RejectionWatch(threshold=3, window_s=10, cooldown_s=60)
     assert watch.check(2, 0) == []

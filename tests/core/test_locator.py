@@ -183,7 +183,11 @@ def test_camera_offline_alerts_once() -> None:
     assert loc.tick(125).alerts == []                 # 2.5 intervals: not yet
     (alert,) = loc.tick(131).alerts                   # 3.1 intervals
     assert (alert.kind, alert.camera_id) == ("camera_offline", "a")
-    assert loc.tick(140).alerts == [] and loc.tick(500).alerts == []
+    assert loc.tick(140).alerts == []
+    # The site's other camera never said a word since the first tick (125): it too.
+    assert [a.camera_id for a in loc.tick(500).alerts] == [
+        c.camera_id for c in SITE.plan.cameras if c.camera_id != "a"]
+    assert loc.tick(550).alerts == []
     assert loc.camera_status(status(), now=600) == []  # back: may alert again later
     assert len(loc.tick(631).alerts) == 1
 
