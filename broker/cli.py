@@ -81,8 +81,9 @@ def _run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from broker.server import BrokerStartError, run_foreground
 
     logging.getLogger("transitions").setLevel(logging.WARNING)  # amqtt's state-machine chatter
-    # amqtt's DEBUG lines dump whole payloads (face encodings): never below INFO.
-    logging.getLogger("amqtt").setLevel(logging.INFO)
+    # amqtt's DEBUG lines dump whole payloads (face encodings): never below INFO, and
+    # no chattier than the configured level ([logging] level = "WARNING" is quiet).
+    logging.getLogger("amqtt").setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         return run_foreground(cfg)
     except BrokerStartError as exc:
