@@ -101,8 +101,10 @@ def messages(key: SigningKey, n: int, start_seq: int) -> list[bytes]:
     return out
 
 
-def connect(mqtt, client_id: str):
+def connect(mqtt, client_id: str, on_socket_open=None):
     c = make_client(mqtt, client_id)
+    if on_socket_open is not None:
+        c.on_socket_open = on_socket_open
     w = ConnectionWatcher()
     c.on_connect = w.on_connect
     c.connect(mqtt.host, mqtt.port)

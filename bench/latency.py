@@ -237,21 +237,11 @@ def play(broker: BrokerHandle, key: SigningKey, people: np.ndarray, rate: float,
 
 
 def connect_camera(mqtt: Any, nodelay: bool) -> Any:
-    from srs.mqtt import ConnectionWatcher, make_client
+    def nagle(client: Any, userdata: Any, sock: Any) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
 
-    c = make_client(mqtt, f"{CAMERA}:bench")
-    if not nodelay:  # the baseline: paho's default socket (Nagle on)
-        def nagle(client: Any, userdata: Any, sock: Any) -> None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
-
-        c.on_socket_open = nagle
-    w = ConnectionWatcher()
-    c.on_connect = w.on_connect
-    c.connect(mqtt.host, mqtt.port)
-    c.loop_start()
-    if not w.connected.wait(10):
-        raise SystemExit(f"camera could not connect: {w.last_error}")
-    return c
+    # The baseline: paho's default socket (Nagle on), undoing what make_client sets.
+    return connect(mqtt, f"{CAMERA}:bench", None if nodelay else nagle)
 
 
 @dataclass
