@@ -237,9 +237,8 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
         ing.on_live(live)
     else:
         outgoing.extend(live)
-    # Bulk statements, not ORM objects: this is the hot path of the whole service.
-    # Core statements on the session's connection, not ORM bulk inserts: the ORM layer
-    # cost more than SQLite itself here.
+    # The hot path of the whole service: Core statements on the session's connection,
+    # not ORM objects or ORM bulk inserts (that layer cost more than SQLite itself).
     s.flush()
     conn = s.connection()
     if new:
