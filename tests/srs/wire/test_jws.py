@@ -84,3 +84,21 @@ def test_non_canonical_base64_of_the_signature_is_refused() -> None:
     twin = sig[:-1] + alphabet[last ^ 1:(last ^ 1) + 1]
     assert base64.urlsafe_b64decode(twin + b"==") == base64.urlsafe_b64decode(sig + b"==")
     assert reason_of(b".".join((head, body, twin))) is Reason.MALFORMED
+
+
+@pytest.mark.parametrize("length", [0, 63, 65])
+def test_a_signature_of_the_wrong_length_is_a_bad_signature(length: int) -> None:
+    head, body, sig = jws.encode(b'{"n":1}', KEY).split(b".")
+    raw = base64.urlsafe_b64decode(sig + b"==")
+    wrong = (raw * 2)[:length]
+    assert reason_of(b".".join((head, body, b64(wrong)))) is Reason.BAD_SIGNATURE
+
+
+def test_a_malleated_signature_is_refused() -> None:
+    # S + L (the group order) verifies under a lax check; RFC 8032 and libsodium refuse it.
+    head, body, sig = jws.encode(b'{"n":1}', KEY).split(b".")
+    raw = base64.urlsafe_b64decode(sig + b"==")
+    order = 2**252 + 27742317777372353535851937790883648493
+    s_value = int.from_bytes(raw[32:], "little") + order  # < 2**253: fits in 32 bytes
+    twin = raw[:32] + s_value.to_bytes(32, "little")
+    assert reason_of(b".".join((head, body, b64(twin)))) is Reason.BAD_SIGNATURE
