@@ -21,8 +21,10 @@ the ratio between 0.65 and 0.90 on the 2-core dev machine.
 
 Prints, per broker and labelled with it, messages/s for both steps, the ratio and
 core's own ingest latency (receive -> ack published) p50/p99; then the message size
-and the cost of verifying one message. Publisher and core share this process, and the
-machine's cores with whatever else runs: figures are noisy. Asserts nothing.
+and the cost of verifying one message. The camera runs in a process of its own
+(bench/camera.py), as it is another machine when deployed; it shares the machine's
+cores with the broker and core, and with whatever else runs: figures are noisy.
+Asserts nothing.
 
     .venv/bin/python bench/core.py [--messages 3000] [--gallery 10000] [--rounds 3]
                                    [--broker {embedded,mosquitto,both}]
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import importlib
 import logging
 import os
 import socket
@@ -42,7 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,9 +67,8 @@ from core.store.audit import bump  # noqa: E402
 from core.store.codec import to_blob  # noqa: E402
 from core.store.models import FaceEncoding, Person  # noqa: E402
 from srs.config import SrsConfig  # noqa: E402
-from srs.mqtt import ConnectionWatcher, make_client  # noqa: E402
 from srs.wire import topics  # noqa: E402
-from srs.wire.payloads import Ack, BBox, Detection, DetectionBatch  # noqa: E402
+from srs.wire.payloads import BBox, Detection, DetectionBatch  # noqa: E402
 from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402
 from tests.brokers import (  # noqa: E402
     BrokerHandle,
@@ -75,6 +77,12 @@ from tests.brokers import (  # noqa: E402
     mosquitto_binary,
     mosquitto_broker,
 )
+
+# The camera's process (a camera is another machine); imported by name so that mypy
+# does not also see bench/core.py as the top-level module "core" (no package marker).
+_camera = importlib.import_module("bench.camera")
+CameraProcess, connect = _camera.CameraProcess, _camera.connect
+wait_for_progress = _camera.wait_for_progress
 
 RNG = np.random.default_rng(7)
 # Face encodings are ~N(0, 0.09) per dimension (pairwise distance ~1.4 for strangers).
@@ -101,28 +109,9 @@ def messages(key: SigningKey, n: int, start_seq: int) -> list[bytes]:
     return out
 
 
-def connect(mqtt, client_id: str, on_socket_open=None):
-    c = make_client(mqtt, client_id)
-    if on_socket_open is not None:
-        c.on_socket_open = on_socket_open
-    w = ConnectionWatcher()
-    c.on_connect = w.on_connect
-    c.connect(mqtt.host, mqtt.port)
-    c.loop_start()
-    if not w.connected.wait(10):
-        raise SystemExit(f"{client_id} could not connect: {w.last_error}")
-    return c
-
-
-def publish_all(client, payloads: list[bytes]) -> None:
-    topic = topics.detections("cam1")
-    infos = [client.publish(topic, p, qos=1) for p in payloads]
-    for info in infos:
-        info.wait_for_publish(60)
-
-
 def raw_rate(broker, payloads: list[bytes]) -> tuple[float, int]:
-    """QoS 1 messages/s from publisher to subscriber, and how many arrived."""
+    """QoS 1 messages/s from the camera's process to a subscriber here, and how many
+    arrived."""
     got = threading.Event()
     count = [0]
     last = [0.0]
@@ -137,14 +126,12 @@ def raw_rate(broker, payloads: list[bytes]) -> tuple[float, int]:
     sub.on_message = on_message
     sub.subscribe(topics.ALL_DETECTIONS, qos=1)
     time.sleep(0.5)
-    pub = connect(broker.client_config("cam1", "camera"), "cam1")
-    t0 = time.perf_counter()
-    publish_all(pub, payloads)
-    wait_for_progress(got, lambda: count[0])
-    elapsed = (last[0] or time.perf_counter()) - t0
-    for c in (pub, sub):
-        c.disconnect()
-        c.loop_stop()
+    with CameraProcess(broker.client_config("cam1", "camera"), "cam1") as cam:
+        burst = cam.play(payloads)
+        wait_for_progress(got, lambda: count[0])
+    elapsed = (last[0] or time.perf_counter()) - burst.started
+    sub.disconnect()
+    sub.loop_stop()
     return count[0] / elapsed, count[0]
 
 
@@ -173,15 +160,6 @@ class CoreFigures:
     paced_p99: float | None = None
 
 
-def wait_for_progress(done: threading.Event, count: Callable[[], int],
-                      idle_s: float = 10.0) -> None:
-    """Until ``done``, or ``count()`` did not grow for ``idle_s`` (a broker that drops
-    messages must not stall the benchmark; the shortfall is reported)."""
-    seen = -1
-    while not done.wait(idle_s) and count() != seen:
-        seen = count()
-
-
 def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,
               gallery: int, rounds: int) -> CoreFigures:
     cfg = SrsConfig(data_dir=data_dir, mqtt=broker.client_config("core", "core"),
@@ -191,38 +169,20 @@ def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,
         store.add_camera(s, "cam1", cam_key.public_key_b64)
     fill_gallery(db, gallery)
     db.close()
-    acked: set[int] = set()
-    want = [n]
-    done = threading.Event()
-    last_ack = [0.0]
     figures = CoreFigures()
-
-    def on_ack(c, u, m):
-        ack = verifier.verify(m.topic, m.payload, Ack).payload
-        acked.update(ack.seqs)
-        last_ack[0] = time.perf_counter()
-        if len(acked) >= want[0]:
-            done.set()
-
-    with CoreService(cfg) as svc:
+    with CoreService(cfg) as svc, \
+            CameraProcess(broker.client_config("cam1", "camera"), "cam1") as cam:
         svc.wait_connected(10)
-        core_pub = svc.key.public_key
-        verifier = Verifier(lambda iss: core_pub if iss == "core" else None)
-        cam = connect(broker.client_config("cam1", "camera"), "cam1")
-        cam.on_message = on_ack
-        cam.subscribe(topics.ack("cam1"), qos=1)
-        time.sleep(0.5)
+        core_key = svc.key.public_key_b64
+        acked = 0
         # 1. Saturation, ``rounds`` times: everything at once; time to the last e2e ack.
         for r in range(rounds):
-            before, want[0] = len(acked), (r + 1) * n
-            done.clear()
-            payloads = messages(cam_key, n, r * n + 1)
-            t0 = time.perf_counter()
-            publish_all(cam, payloads)
-            wait_for_progress(done, lambda: len(acked))
-            figures.rates.append((len(acked) - before)
-                                 / ((last_ack[0] or time.perf_counter()) - t0))
-        figures.acked = len(acked)
+            burst = cam.play(messages(cam_key, n, r * n + 1), core_key=core_key,
+                             acks=(r + 1) * n)
+            figures.rates.append((burst.acked - acked)
+                                 / ((burst.last_ack or time.perf_counter()) - burst.started))
+            acked = burst.acked
+        figures.acked = acked
         figures.rate = statistics.median(figures.rates)
         figures.overload_p50, figures.overload_p99 = svc.counters.percentiles()
         figures.stored = svc.counters.accepted
@@ -230,20 +190,9 @@ def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,
         paced = max(50, n // 4)
         figures.paced_rate = figures.rate / 4
         svc.counters.reset_latency()
-        done.clear()
-        want[0] = rounds * n + paced
-        payloads = messages(cam_key, paced, rounds * n + 1)
-        topic = topics.detections("cam1")
-        t0 = time.perf_counter()
-        for i, p in enumerate(payloads):
-            delay = t0 + i / figures.paced_rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            cam.publish(topic, p, qos=1)
-        wait_for_progress(done, lambda: len(acked))
+        cam.play(messages(cam_key, paced, rounds * n + 1), core_key=core_key,
+                 acks=rounds * n + paced, rate=figures.paced_rate)
         figures.paced_p50, figures.paced_p99 = svc.counters.percentiles()
-        cam.disconnect()
-        cam.loop_stop()
     return figures
 
 

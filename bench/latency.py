@@ -72,10 +72,11 @@ from srs.wire.payloads import BBox, Detection, DetectionBatch, PersonPosition  #
 from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402
 from tests.brokers import BrokerHandle  # noqa: E402
 
-# bench/core.py's broker process and client helpers; imported by name so that mypy does
-# not also see bench/core.py as the top-level module "core" (it has no package marker).
+# bench/core.py's broker process and bench/camera.py's client helper; imported by name so
+# that mypy does not also see bench/core.py as the top-level module "core" (no package).
 _bench_core = importlib.import_module("bench.core")
-connect, start_broker = _bench_core.connect, _bench_core.start_broker
+start_broker = _bench_core.start_broker
+connect = importlib.import_module("bench.camera").connect
 
 CAMERA = "corridor"  # 480x270 in the demo site
 RNG = np.random.default_rng(11)
