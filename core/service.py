@@ -1,8 +1,9 @@
 """``CoreService``: the MQTT side of core around the ingest pipeline.
 
-paho's network thread only queues messages (bounded); one worker thread owns the
-database: it gathers what arrives within a few milliseconds into one transaction,
-commits, and only then acks each camera end-to-end and publishes what changed.
+One worker thread owns the broker connection (driven by ``core.pump``, not by a
+paho thread), the database and the signing key: it reads what has arrived into one
+transaction, publishes the live view, commits, and only then acks each camera
+end-to-end and publishes the sightings.
 The session is persistent (client id "core", clean_session False, QoS 1), so a
 restart picks up the backlog the broker kept; cameras re-send what was not acked
 and the (camera, seq) unique key stores nothing twice.
@@ -10,9 +11,7 @@ and the (camera, seq) unique key stores nothing twice.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
 import threading
 import time
 from typing import Any
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 from core.commands import CommandHandler
 from core.ingest import Incoming, Ingest, Locator, Outgoing
 from core.locating import LocatorLink, default_locator
+from core.pump import Pump
 from core.retention import purge
 from core.status import Counters
 from core.store import open_store
@@ -37,7 +37,6 @@ from srs.wire.signing import SigningKey, sign
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "core"
-OVERLOAD = "overload"
 
 
 class CoreService:
@@ -53,7 +52,7 @@ class CoreService:
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
         self.ingest.on_live = self._send
         self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
-        self._queue: queue.Queue[Incoming] = queue.Queue(maxsize=cfg.core.queue_size)
+        self._pending: list[Incoming] = []  # read from the broker, not yet handled
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="core-ingest", daemon=True)
         self.watcher = ConnectionWatcher()
@@ -64,15 +63,15 @@ class CoreService:
         self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
         self.client.on_message = guarded(self._on_message, "message")
         self.client.on_connect_fail = guarded(self._on_connect_fail, "connect_fail")
+        self.pump = Pump(self.client, lambda: self._on_connect_fail(self.client, None))
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------
 
     def start(self) -> CoreService:
-        self._worker.start()
         self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port,
                                   keepalive=self.cfg.mqtt.keepalive_s)
-        self.client.loop_start()
+        self._worker.start()
         self._started = True
         log.info("core started: broker %s:%d, %d people in the gallery", self.cfg.mqtt.host,
                  self.cfg.mqtt.port, len(self.ingest.names))
@@ -82,20 +81,13 @@ class CoreService:
         return self.watcher.connected.wait(timeout)
 
     def stop(self) -> None:
-        """Drain what was received, ack it, say offline, disconnect; join the threads."""
+        """Drain what was received, ack it, say offline, disconnect; join the worker."""
         if not self._started:
             self.db.close()
             return
         self._started = False
         self._stop.set()
         self._worker.join(30)
-        if self.watcher.connected.is_set():
-            status = self.counters.status("offline", self.cfg.core.status_interval_s)
-            info = self._publish(topics.core_status(), status, retain=True)
-            with contextlib.suppress(RuntimeError, ValueError):
-                info.wait_for_publish(2)
-        self.client.disconnect()
-        self.client.loop_stop()
         self.db.close()
         log.info("core stopped")
 
@@ -105,7 +97,7 @@ class CoreService:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # --- paho callbacks (network thread: queue only) -------------------------------
+    # --- paho callbacks (run inside Pump.step, on the worker thread) ----------------
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any = None) -> None:
@@ -129,12 +121,7 @@ class CoreService:
                     self.cfg.mqtt.port)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
-        item = Incoming(msg.topic, bytes(msg.payload), bool(msg.dup))
-        try:
-            self._queue.put(item, timeout=5.0)  # back-pressure on the broker first
-        except queue.Full:
-            # The camera gets no ack and sends it again later.
-            self.counters.reject(OVERLOAD)
+        self._pending.append(Incoming(msg.topic, bytes(msg.payload), bool(msg.dup)))
 
     # --- worker thread ---------------------------------------------------------------
 
@@ -147,7 +134,7 @@ class CoreService:
             if batch:
                 self._guard(self._handle, batch)
             elif self._stop.is_set():
-                return
+                break
             now = time.monotonic()
             if now >= next_beat:
                 next_beat = now + self.cfg.core.status_interval_s
@@ -162,6 +149,15 @@ class CoreService:
                 self._guard(self._tick)
                 self._guard(self._sync_users)
                 self._guard(self.ingest.flush_audit)
+        self._guard(self._say_offline)
+
+    def _say_offline(self) -> None:
+        if self.watcher.connected.is_set():
+            status = self.counters.status("offline", self.cfg.core.status_interval_s)
+            info = self._publish(topics.core_status(), status, retain=True)
+            self.pump.flush(info.is_published, 2.0)
+        self.client.disconnect()
+        self.pump.flush(lambda: not self.client.want_write(), 1.0)
 
     def _guard(self, fn: Any, *args: Any) -> None:
         try:
@@ -170,20 +166,26 @@ class CoreService:
             log.exception("core worker: %s failed (the service keeps running)", fn.__name__)
 
     def _gather(self) -> list[Incoming]:
-        try:
-            first = self._queue.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self.cfg.core.commit_window_ms / 1000.0
-        while len(batch) < self.cfg.core.max_batch_messages:
-            left = deadline - time.monotonic()
-            try:
-                batch.append(self._queue.get(timeout=left) if left > 0
-                             else self._queue.get_nowait())
-            except queue.Empty:
-                break
+        """What has arrived, up to one batch: waits up to 0.2 s when nothing has (less
+        when stopping), then takes whatever else came meanwhile, so batches grow by
+        themselves under load; ``commit_window_ms`` waits for more."""
+        core = self.cfg.core
+        idle = not self._pending
+        self.pump.step(0.0 if not idle or self._stop.is_set() else 0.2, self._room())
+        if self._pending and core.commit_window_ms > 0:
+            deadline = time.monotonic() + core.commit_window_ms / 1000.0
+            while len(self._pending) < core.max_batch_messages:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.pump.step(left, self._room())
+        batch = self._pending[:core.max_batch_messages]
+        del self._pending[:core.max_batch_messages]
         return batch
+
+    def _room(self) -> int:
+        # Read no further ahead than queue_size: the rest waits with the broker.
+        return max(1, self.cfg.core.queue_size - len(self._pending))
 
     def _handle(self, batch: list[Incoming]) -> None:
         detections, statuses, requests = [], [], []
@@ -215,6 +217,9 @@ class CoreService:
             self.ingest.flush_audit()
 
     def _send(self, outgoing: list[Outgoing]) -> None:
+        # Each message leaves as soon as it is signed: publish() writes to the socket
+        # from this thread (see core.pump), so the first position need not wait for
+        # the last one's signature.
         for out in outgoing:
             try:
                 self._publish(out.topic, out.payload, retain=out.retain)

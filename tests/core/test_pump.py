@@ -1,0 +1,75 @@
+"""core.pump: core's one thread keeps its broker connection by itself (real SRS broker)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from core import store
+from core.service import CoreService
+from srs.config import MqttConfig
+from tests.brokers import BrokerHandle, Relay, free_port
+from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config
+
+CAM = camera_key("cam1")
+
+
+def _through(relay: Relay, mqtt: MqttConfig) -> MqttConfig:
+    return mqtt.model_copy(update={"port": relay.port})
+
+
+def _wait(cond, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_core_waits_for_an_unreachable_broker_then_connects(tmp_path, srs_broker: BrokerHandle,
+                                                            caplog) -> None:
+    port = free_port()  # nothing listens there yet: connections are refused
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core").model_copy(
+        update={"port": port}))
+    with caplog.at_level(logging.WARNING, logger="core.service"), CoreService(cfg) as svc:
+        assert _wait(lambda: "cannot reach the broker" in caplog.text, 5)
+        assert not svc.watcher.connected.is_set()
+        relay = Relay((srs_broker.host, srs_broker.port), port)  # the broker comes up
+        try:
+            # Attempts back off 1 s, 2 s, 4 s...: the next one comes within a few seconds.
+            assert svc.wait_connected(15), svc.watcher.last_error
+        finally:
+            relay.close()
+
+
+def test_core_reconnects_after_a_cut_link_and_acks_again(tmp_path, srs_broker: BrokerHandle,
+                                                         caplog) -> None:
+    relay = Relay((srs_broker.host, srs_broker.port))
+    cfg = core_config(tmp_path, _through(relay, srs_broker.client_config("core", "core")))
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, "cam1", CAM.public_key_b64)
+    db.close()
+    try:
+        with CoreService(cfg) as svc:
+            assert svc.wait_connected(10)
+            cam = FakeCamera(srs_broker.client_config("cam1", "camera"), CAM, "cam1",
+                             svc.key.public_key_b64)
+            try:
+                cam.send(batch("cam1", 1, []))
+                assert cam.wait_acked({1})
+                with caplog.at_level(logging.WARNING, logger="core.pump"):
+                    relay.cut()
+                    assert _wait(lambda: not svc.watcher.connected.is_set(), 10)
+                    assert _wait(lambda: "lost the connection to the broker" in caplog.text)
+                relay.restore()
+                assert svc.wait_connected(15)
+                # The session and its subscriptions are back: what the camera sends now,
+                # and what it sent while core was away, is stored and acked.
+                cam.send(batch("cam1", 2, []))
+                assert cam.wait_acked({2})
+            finally:
+                cam.close()
+    finally:
+        relay.close()
