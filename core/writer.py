@@ -197,8 +197,7 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
 
     idents = recognise(s, ing, new)
     now = ing.clock()
-    rows: list[dict[str, Any]] = []
-    places: list[Placement] = []
+    placed: list[list[Placement]] = []
     live: list[Outgoing] = []
     for mi, acc in enumerate(new):
         b = acc.batch
@@ -209,7 +208,25 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
                                    b.frame_height, b.captured_at, who.kind, who.key, who.label,
                                    who.confidence))
         res = _locate(ing, obs, now)
-        for di, (det, place) in enumerate(zip(b.detections, res.placements, strict=True)):
+        placed.append(res.placements)
+        live.extend(Outgoing(topics.position(p.person_key), p, retain=True)
+                    for p in res.positions)
+        live.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
+        live.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
+    # Positions, zone events and alerts are the live view: they go out now, before the
+    # store rows are even built, because they need nothing the commit creates and every
+    # millisecond shows on a screen. Should the commit fail, the camera re-sends (no
+    # ack) and they are published again. Acks and sightings (with their stored ids)
+    # wait for it.
+    if ing.on_live is not None:
+        ing.on_live(live)
+    else:
+        outgoing.extend(live)
+    rows: list[dict[str, Any]] = []
+    places: list[Placement] = []
+    for mi, (acc, placements) in enumerate(zip(new, placed, strict=True)):
+        b = acc.batch
+        for di, (det, place) in enumerate(zip(b.detections, placements, strict=True)):
             who = idents.get((mi, di), UNIDENTIFIED)
             pid, uid = who.person_id, who.unknown_id
             if who.kind == "unidentified":  # a profile may continue a named face track
@@ -225,18 +242,6 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
                          "zone": place.zone,
                          "encoding": to_blob(det.encoding) if det.encoding else None})
             places.append(place)
-        live.extend(Outgoing(topics.position(p.person_key), p, retain=True)
-                    for p in res.positions)
-        live.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
-        live.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
-    # Positions, zone events and alerts are the live view: they go out now, before the
-    # store writes, because they need nothing the commit creates and every millisecond
-    # shows on a screen. Should the commit fail, the camera re-sends (no ack) and they
-    # are published again. Acks and sightings (with their stored ids) wait for it.
-    if ing.on_live is not None:
-        ing.on_live(live)
-    else:
-        outgoing.extend(live)
     # The hot path of the whole service: Core statements on the session's connection,
     # not ORM objects or ORM bulk inserts (that layer cost more than SQLite itself).
     s.flush()

@@ -35,7 +35,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from functools import lru_cache
 
 import nacl.bindings
@@ -45,7 +44,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from srs.wire.errors import Reason, WireError
 
 ALGORITHM = "EdDSA"
-_SEGMENT = re.compile(rb"[A-Za-z0-9_-]*")
+# The base64url alphabet; deleting it from a segment must leave nothing. (A regex did the
+# same check at a fifth of the speed: 60 µs for a ten-face message.)
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _HEADER_KEYS = frozenset({"alg", "typ"})
 # The header every SRS token carries, as PyJWT writes it for EdDSA; encoded once.
 _HEADER = base64.urlsafe_b64encode(b'{"alg":"EdDSA","typ":"JWT"}').rstrip(b"=")
@@ -70,7 +71,7 @@ def encode(payload: bytes, key: Ed25519PrivateKey) -> bytes:
 
 
 def _segment(seg: bytes, name: str, *, canonical: bool = True) -> bytes:
-    if len(seg) % 4 == 1 or _SEGMENT.fullmatch(seg) is None:
+    if len(seg) % 4 == 1 or seg.translate(None, _ALPHABET):
         raise WireError(Reason.MALFORMED, f"token {name} is not unpadded base64url")
     try:
         raw = base64.urlsafe_b64decode(seg + b"=" * (-len(seg) % 4))
