@@ -40,21 +40,30 @@ class Pump:
 
     def step(self, timeout: float, max_reads: int) -> None:
         """Wait up to ``timeout`` s for traffic; read up to ``max_reads`` packets."""
-        sock = self.client.socket()
+        client = self.client
+        sock = client.socket()
         if sock is None:
             self._reconnect(timeout)
             return
-        rc = self.client.loop(timeout)  # select, one packet read, pending writes, pings
-        reads = 1
-        while rc == paho.MQTT_ERR_SUCCESS and reads < max_reads and _readable(sock):
-            rc = self.client.loop(0.0)
+        # Our own select rather than client.loop(): loop() opens a socket pair to wake
+        # a paho thread, and every publish() would then also write a byte to it.
+        ready = _readable(sock, timeout, client.want_write())
+        rc = paho.MQTT_ERR_SUCCESS
+        reads = 0
+        while ready and rc == paho.MQTT_ERR_SUCCESS and reads < max_reads:
+            rc = client.loop_read()  # one packet (and its PUBACK)
             reads += 1
+            ready = client.socket() is not None and _readable(sock, 0.0, False)
+        if rc == paho.MQTT_ERR_SUCCESS and client.want_write():
+            rc = client.loop_write()
+        if rc == paho.MQTT_ERR_SUCCESS:
+            rc = client.loop_misc()  # keepalive: PINGREQ, or give up on a silent broker
         if rc != paho.MQTT_ERR_SUCCESS:  # paho closed the socket and said so (on_disconnect)
             log.warning("lost the connection to the broker (%s); reconnecting in %.0f s",
                         paho.error_string(rc), self._backoff_s)
             self._next_attempt = time.monotonic() + self._backoff_s
             self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
-        elif self.client.is_connected():
+        elif client.is_connected():
             self._backoff_s = self._min_backoff_s
 
     def _reconnect(self, timeout: float) -> None:
@@ -81,8 +90,14 @@ class Pump:
         return True
 
 
-def _readable(sock: Any) -> bool:
+def _readable(sock: Any, timeout: float, or_writable: bool) -> bool:
+    """True when ``sock`` has bytes to read (TLS: already decrypted ones count); waits
+    up to ``timeout`` s, or less once writable if ``or_writable``."""
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending() > 0:
+        return True
     try:
-        return bool(select.select([sock], [], [], 0.0)[0])
+        readable, _, _ = select.select([sock], [sock] if or_writable else [], [], timeout)
     except (OSError, ValueError, TypeError):  # closed under us: the next step says so
         return False
+    return bool(readable)

@@ -32,13 +32,13 @@ the components still use to peek at unverified claims.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 from functools import lru_cache
 
 import nacl.bindings
 import nacl.exceptions
+import pybase64
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from srs.wire.errors import Reason, WireError
@@ -49,7 +49,7 @@ ALGORITHM = "EdDSA"
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _HEADER_KEYS = frozenset({"alg", "typ"})
 # The header every SRS token carries, as PyJWT writes it for EdDSA; encoded once.
-_HEADER = base64.urlsafe_b64encode(b'{"alg":"EdDSA","typ":"JWT"}').rstrip(b"=")
+_HEADER = pybase64.urlsafe_b64encode(b'{"alg":"EdDSA","typ":"JWT"}').rstrip(b"=")
 
 
 _SIGNATURE_BYTES = 64
@@ -64,20 +64,22 @@ def _sodium_secret(key: Ed25519PrivateKey) -> bytes:
 
 def encode(payload: bytes, key: Ed25519PrivateKey) -> bytes:
     """Sign ``payload`` (the claims as JSON bytes) into a compact JWS."""
-    signing_input = _HEADER + b"." + base64.urlsafe_b64encode(payload).rstrip(b"=")
+    signing_input = _HEADER + b"." + pybase64.urlsafe_b64encode(payload).rstrip(b"=")
     signed = nacl.bindings.crypto_sign(signing_input, _sodium_secret(key))
     signature = signed[:_SIGNATURE_BYTES]
-    return signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")
+    return signing_input + b"." + pybase64.urlsafe_b64encode(signature).rstrip(b"=")
 
 
 def _segment(seg: bytes, name: str, *, canonical: bool = True) -> bytes:
+    # pybase64 (SIMD) decodes a ten-face message's 19 KB in ~7 µs, the standard
+    # library in ~130 µs. It also takes "+" and "/": the alphabet check stays ours.
     if len(seg) % 4 == 1 or seg.translate(None, _ALPHABET):
         raise WireError(Reason.MALFORMED, f"token {name} is not unpadded base64url")
     try:
-        raw = base64.urlsafe_b64decode(seg + b"=" * (-len(seg) % 4))
+        raw = pybase64.b64decode(seg + b"=" * (-len(seg) % 4), altchars=b"-_", validate=True)
     except binascii.Error:
         raise WireError(Reason.MALFORMED, f"token {name} is not base64url") from None
-    if canonical and base64.urlsafe_b64encode(raw).rstrip(b"=") != seg:
+    if canonical and pybase64.urlsafe_b64encode(raw).rstrip(b"=") != seg:
         raise WireError(Reason.MALFORMED, f"token {name} is not canonical base64url")
     return raw
 
