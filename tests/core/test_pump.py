@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 from core import store
 from core.service import CoreService
 from srs.config import MqttConfig
+from srs.wire import topics
+from srs.wire.payloads import CoreStatus
 from tests.brokers import BrokerHandle, Relay, free_port
 from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config
+from tests.core.test_service import Listener
 
 CAM = camera_key("cam1")
 
@@ -73,3 +77,29 @@ def test_core_reconnects_after_a_cut_link_and_acks_again(tmp_path, srs_broker: B
                 cam.close()
     finally:
         relay.close()
+
+
+def _retained_status(mqtt: MqttConfig, core_key_b64: str) -> CoreStatus:
+    """A fresh subscriber's view of core's retained status, verified with core's key."""
+    # Client ids start with the user name (the broker's rule).
+    listener = Listener(mqtt, f"{mqtt.username}:{uuid.uuid4().hex[:8]}",
+                        [topics.core_status()], core_key_b64)
+    try:
+        return listener.next(CoreStatus, topic_filter=topics.core_status())
+    finally:
+        listener.close()
+
+
+def test_stopping_core_leaves_a_signed_retained_offline_status(tmp_path,
+                                                               srs_broker: BrokerHandle) -> None:
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"))
+    with CoreService(cfg) as svc:
+        assert svc.wait_connected(10)
+        key = svc.key.public_key_b64
+        watcher = srs_broker.client_config("status-reader", "operator")
+        assert _retained_status(watcher, key).state == "online"
+        stopping = time.time()
+    # stop() ran on the worker's own connection: the offline status went out before
+    # the DISCONNECT. Not the will (signed at start, and dropped on a clean DISCONNECT).
+    status = _retained_status(watcher, key)
+    assert status.state == "offline" and status.sent_at >= stopping - 0.01
