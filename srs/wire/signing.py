@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
@@ -71,14 +72,18 @@ def sign(payload: BaseModel, topic: str, key: SigningKey, *, audience: str = DEF
          now: float | None = None, max_age_s: float = DEFAULT_MAX_AGE_S) -> bytes:
     """Sign ``payload`` for ``topic`` as ``key.issuer``; returns the compact JWS bytes."""
     iat = round(time.time() if now is None else now, 3)
-    claims: dict[str, object] = {"iss": key.issuer, "aud": audience, "topic": topic,
-                                 "iat": iat, "jti": _next_jti()}
-    if topics.parse(topic).fresh:
-        claims["exp"] = iat + max_age_s
-    # The payload serialises itself (pydantic, in Rust); the claims around it are tiny.
-    body = (json.dumps(claims, separators=(",", ":"))[:-1] + ',"data":'
+    # The claims written directly (what json.dumps would write for them, at a third of
+    # the cost: a ten-face message makes a dozen tokens); the payload serialises itself.
+    exp = f',"exp":{iat + max_age_s!r}' if topics.parse(topic).fresh else ""
+    body = (f'{{"iss":{_json_str(key.issuer)},"aud":{_json_str(audience)},'
+            f'"topic":{_json_str(topic)},"iat":{iat!r},"jti":"{_next_jti()}"{exp},"data":'
             + payload.model_dump_json(exclude_none=True) + "}")
     return jws.encode(body.encode(), key.private_key)
+
+
+@lru_cache(maxsize=4096)
+def _json_str(text: str) -> str:
+    return json.dumps(text)
 
 
 # --- verification -------------------------------------------------------------

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 PREFIX = "srs/v1"
 CORE_SENDER = "core"
@@ -190,6 +191,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], TopicKind], ...] = tuple(
 )
 
 
+@lru_cache(maxsize=4096)  # every message in and out parses its topic, often twice
 def parse(topic: str) -> ParsedTopic:
     """Classify a concrete topic; raise TopicError for anything outside the tree."""
     for pattern, kind in _PATTERNS:
