@@ -4,13 +4,17 @@ Load: one camera ("corridor" of config/demo-site.toml) publishes ``--rate`` sign
 detection messages per second (QoS 1), each with ``--faces`` detections of distinct
 enrolled people (a real-size 128-d encoding each), for ``--seconds``. Default 50 msg/s x
 10 faces = 500 detections/s, the issue's target (a message may carry up to 32).
-core places each person and publishes a retained PersonPosition per person per message;
-an integrator subscribed to every position records when each arrives. The latency of
-one detection is  arrival of its person's position at the subscriber  -  the moment the
-camera published the message (its ``captured_at``, which core copies to ``last_seen``),
-so it includes both broker hops, verification, recognition, the SQLite commit, the
-locator and signing. Positions are verified with core's key after the run (not in the
-timed path).
+core places each person and publishes a retained PersonPosition per person per message.
+Two latencies per detection, both from the moment the camera published the message (its
+``captured_at``, which core copies to ``last_seen``):
+
+- **published**: until core has written its person's position to the broker socket
+  (recorded in core's publish call), what the issue names: broker hop in,
+  verification, recognition, the locator and signing (the store comes after);
+- **at the integrator**: until that position arrives at a subscriber with integrator
+  credentials, i.e. also the broker's hop out, what a dashboard sees.
+
+Positions are verified with core's key after the run (not in the timed path).
 
 For each broker chosen with ``--broker`` (its own process, a fresh core database):
 ``embedded`` is the SRS broker (`srs broker`), ``mosquitto`` is ``mosquitto -c`` with
@@ -87,19 +91,21 @@ GOAL_P50_MS, GOAL_P99_MS = 5.0, 20.0
 class Run:
     name: str
     sent: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)  # at the integrator
+    published_ms: list[float] = field(default_factory=list)  # written by core
     missing: int = 0
     stages_ms: dict[str, list[float]] = field(default_factory=dict)
     cpu_ms_per_msg: list[float] = field(default_factory=list)
 
-    def pct(self, q: float) -> float:
-        data = sorted(self.latencies_ms)
+    def pct(self, q: float, published: bool = False) -> float:
+        data = sorted(self.published_ms if published else self.latencies_ms)
         return data[min(len(data) - 1, int(q * len(data)))] if data else float("nan")
 
 
 class Stages:
-    """Wraps core's worker step: when each detection message reached core (paho thread),
-    when the worker took it, when it was done (wall clock), and the worker's CPU time."""
+    """Wraps core's worker step: when each detection message reached core, when the
+    worker took it, when it was done (wall clock), the worker's CPU time, and when
+    each position was written (core's publish writes to the socket before it returns)."""
 
     def __init__(self, svc: CoreService) -> None:
         self.lock = threading.Lock()
@@ -119,12 +125,24 @@ class Stages:
                     self.cpu_ms_per_msg.append(cpu * 1000 / len(dets))
 
         svc._handle = timed  # type: ignore[method-assign]
+        self.published: list[tuple[float, float]] = []  # written at, last_seen
+        publish = svc._publish
 
-    def take(self) -> tuple[list[tuple[float, float, float]], list[float]]:
+        def stamped(topic: str, payload: Any, retain: bool = False) -> Any:
+            info = publish(topic, payload, retain)
+            if isinstance(payload, PersonPosition):
+                self.published.append((time.time(), payload.last_seen))
+            return info
+
+        svc._publish = stamped  # type: ignore[method-assign]
+
+    def take(self) -> tuple[list[tuple[float, float, float]], list[float],
+                            list[tuple[float, float]]]:
         with self.lock:
             out, self.rows = self.rows, []
             cpu, self.cpu_ms_per_msg = self.cpu_ms_per_msg, []
-        return out, cpu
+            published, self.published = self.published, []
+        return out, cpu, published
 
 
 class Positions:
@@ -228,7 +246,9 @@ def play(broker: BrokerHandle, key: SigningKey, people: np.ndarray, rate: float,
             run.latencies_ms.append((arrived - start) * 1000)
     run.missing = run.sent - len(run.latencies_ms)
     # One camera, QoS 1: core receives the messages in the order they were sent.
-    rows, run.cpu_ms_per_msg = stages.take()
+    rows, run.cpu_ms_per_msg, published = stages.take()
+    run.published_ms = [(written - sent_at[seen]) * 1000 for written, seen in published
+                        if seen in sent_at]
     for sent, (received, started, done) in zip(sends, rows, strict=False):
         for stage, ms in (("camera -> core (broker hop)", received - sent),
                           ("queued for core's worker", started - received),
@@ -317,10 +337,13 @@ def report(args: argparse.Namespace, result: BrokerRuns) -> None:
     runs = result.runs
     print(f"broker: {result.label}")
     for run in runs:
-        mean = statistics.fmean(run.latencies_ms) if run.latencies_ms else float("nan")
-        print(f"  {run.name:26s}: p50 {run.pct(0.5):7.2f} ms  p99 {run.pct(0.99):7.2f} ms  "
-              f"mean {mean:7.2f} ms  max {max(run.latencies_ms, default=float('nan')):7.1f} ms"
-              f"  ({len(run.latencies_ms)}/{run.sent} positions)")
+        for what, values, published in (("published", run.published_ms, True),
+                                         ("at integrator", run.latencies_ms, False)):
+            mean = statistics.fmean(values) if values else float("nan")
+            print(f"  {run.name:26s} {what:13s}: p50 {run.pct(0.5, published):7.2f} ms  "
+                  f"p99 {run.pct(0.99, published):7.2f} ms  mean {mean:7.2f} ms  "
+                  f"max {max(values, default=float('nan')):7.1f} ms  "
+                  f"({len(values)}/{run.sent} positions)")
     for run in runs:
         for stage, values in run.stages_ms.items():
             values.sort()
@@ -338,9 +361,10 @@ def report(args: argparse.Namespace, result: BrokerRuns) -> None:
               f"p50 x{runs[1].pct(0.5) / runs[0].pct(0.5):.1f}, "
               f"p99 x{runs[1].pct(0.99) / runs[0].pct(0.99):.1f}")
     best = runs[0]
-    ok = best.pct(0.5) < GOAL_P50_MS and best.pct(0.99) < GOAL_P99_MS
-    print(f"  goal p50 < {GOAL_P50_MS:g} ms, p99 < {GOAL_P99_MS:g} ms ({result.kind}): "
-          f"{'met' if ok else 'MISSED'}")
+    for what, published in (("published by core", True), ("at the integrator", False)):
+        ok = best.pct(0.5, published) < GOAL_P50_MS and best.pct(0.99, published) < GOAL_P99_MS
+        print(f"  goal p50 < {GOAL_P50_MS:g} ms, p99 < {GOAL_P99_MS:g} ms, {what} "
+              f"({result.kind}): {'met' if ok else 'MISSED'}")
 
 
 if __name__ == "__main__":
