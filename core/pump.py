@@ -30,8 +30,11 @@ log = logging.getLogger(__name__)
 
 class Pump:
     def __init__(self, client: paho.Client, on_connect_fail: Callable[[], None], *,
-                 min_backoff_s: float = 1.0, max_backoff_s: float = 30.0) -> None:
+                 min_backoff_s: float = 1.0, max_backoff_s: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
+        self._clock, self._sleep = clock, sleep
         self._on_connect_fail = on_connect_fail
         self._min_backoff_s = min_backoff_s
         self._max_backoff_s = max_backoff_s
@@ -61,29 +64,29 @@ class Pump:
         if rc != paho.MQTT_ERR_SUCCESS:  # paho closed the socket and said so (on_disconnect)
             log.warning("lost the connection to the broker (%s); reconnecting in %.0f s",
                         paho.error_string(rc), self._backoff_s)
-            self._next_attempt = time.monotonic() + self._backoff_s
+            self._next_attempt = self._clock() + self._backoff_s
             self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
         elif client.is_connected():
             self._backoff_s = self._min_backoff_s
 
     def _reconnect(self, timeout: float) -> None:
-        wait = self._next_attempt - time.monotonic()
+        wait = self._next_attempt - self._clock()
         if wait > 0:
-            time.sleep(min(wait, timeout))
+            self._sleep(min(wait, timeout))
             return
         try:
             self.client.reconnect()  # TCP connect and CONNECT; the CONNACK comes in a step
         except OSError as exc:
             log.debug("broker connection attempt failed: %s", exc)
             self._on_connect_fail()
-            self._next_attempt = time.monotonic() + self._backoff_s
+            self._next_attempt = self._clock() + self._backoff_s
             self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
 
     def flush(self, done: Callable[[], bool], timeout: float) -> bool:
         """Step until ``done()`` (say, a PUBACK came) or ``timeout`` s passed."""
-        deadline = time.monotonic() + timeout
+        deadline = self._clock() + timeout
         while not done():
-            left = deadline - time.monotonic()
+            left = deadline - self._clock()
             if left <= 0 or self.client.socket() is None:
                 return False
             self.step(min(left, 0.05), 100)

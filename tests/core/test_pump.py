@@ -6,7 +6,10 @@ import logging
 import time
 import uuid
 
+import pytest
+
 from core import store
+from core.pump import Pump
 from core.service import CoreService
 from srs.config import MqttConfig
 from srs.wire import topics
@@ -16,6 +19,54 @@ from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config
 from tests.core.test_service import Listener
 
 CAM = camera_key("cam1")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class _Unreachable:
+    """The slice of a paho client the pump uses while no broker answers."""
+
+    def __init__(self, clock: _Clock, answer_from: float = float("inf")) -> None:
+        self.clock, self.answer_from = clock, answer_from
+        self.attempts: list[float] = []
+        self.sock: object | None = None
+
+    def socket(self) -> object | None:
+        return self.sock
+
+    def reconnect(self) -> None:
+        self.attempts.append(self.clock.now)
+        if self.clock.now < self.answer_from:
+            raise ConnectionRefusedError(111, "Connection refused")
+        self.sock = object()
+
+
+def test_reconnect_attempts_back_off_from_1_s_to_30_s() -> None:
+    clock = _Clock()
+    client = _Unreachable(clock)
+    failures: list[float] = []
+    pump = Pump(client, lambda: failures.append(clock.now),  # type: ignore[arg-type]
+                clock=lambda: clock.now, sleep=clock.sleep)
+    while clock.now < 100:
+        pump.step(0.2, 10)  # the worker's idle step: never blocks longer than asked
+    assert client.attempts == pytest.approx([0, 1, 3, 7, 15, 31, 61, 91])
+    assert failures == client.attempts  # each failure is reported (core logs it)
+
+
+def test_a_broker_that_comes_back_is_reached_at_the_next_attempt() -> None:
+    clock = _Clock()
+    client = _Unreachable(clock, answer_from=5.0)
+    pump = Pump(client, lambda: None, clock=lambda: clock.now,  # type: ignore[arg-type]
+                sleep=clock.sleep)
+    while client.sock is None:
+        pump.step(0.2, 10)
+    assert client.attempts == pytest.approx([0, 1, 3, 7])
 
 
 def _through(relay: Relay, mqtt: MqttConfig) -> MqttConfig:
