@@ -184,8 +184,11 @@ class CoreService:
         return batch
 
     def _room(self) -> int:
-        # Read no further ahead than queue_size: the rest waits with the broker.
-        return max(1, self.cfg.core.queue_size - len(self._pending))
+        # Read one batch ahead at most (and never past queue_size): a single thread gains
+        # nothing from reading further, and what it has read is already PUBACKed. The
+        # rest waits in core's session at the broker; acks keep flowing batch by batch.
+        core = self.cfg.core
+        return max(1, min(core.queue_size, core.max_batch_messages) - len(self._pending))
 
     def _handle(self, batch: list[Incoming]) -> None:
         detections, statuses, requests = [], [], []
