@@ -17,6 +17,7 @@ core has not read stays with the broker (and in its persistent session).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import time
@@ -42,7 +43,24 @@ class Pump:
         self._next_attempt = 0.0  # connect at once the first time
 
     def step(self, timeout: float, max_reads: int) -> None:
-        """Wait up to ``timeout`` s for traffic; read up to ``max_reads`` packets."""
+        """Wait up to ``timeout`` s for traffic; read up to ``max_reads`` packets.
+
+        Never raises: the worker that calls it also owns the store, and a paho error
+        must not end it. An unexpected one drops the connection, which comes back
+        after the usual pause.
+        """
+        try:
+            self._step(timeout, max_reads)
+        except Exception:
+            log.exception("the broker connection failed unexpectedly; reconnecting in "
+                          "%.0f s", self._backoff_s)
+            with contextlib.suppress(Exception):
+                self.client.disconnect()
+            self._next_attempt = self._clock() + self._backoff_s
+            self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
+            self._sleep(timeout)  # no hot loop should it fail again at once
+
+    def _step(self, timeout: float, max_reads: int) -> None:
         client = self.client
         sock = client.socket()
         if sock is None:

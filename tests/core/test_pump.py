@@ -59,6 +59,37 @@ def test_reconnect_attempts_back_off_from_1_s_to_30_s() -> None:
     assert failures == client.attempts  # each failure is reported (core logs it)
 
 
+class _Broken(_Unreachable):
+    """Connected, but paho raises where it should have returned an error code."""
+
+    def __init__(self, clock: _Clock) -> None:
+        super().__init__(clock)
+        self.sock = object()
+        self.disconnects = 0
+
+    def want_write(self) -> bool:
+        return False
+
+    def loop_misc(self) -> int:
+        raise RuntimeError("paho broke")
+
+    def disconnect(self) -> None:
+        self.disconnects += 1
+
+
+def test_an_unexpected_paho_error_does_not_end_the_worker(monkeypatch, caplog) -> None:
+    clock = _Clock()
+    client = _Broken(clock)
+    monkeypatch.setattr("core.pump._readable", lambda sock, timeout, or_writable: False)
+    pump = Pump(client, lambda: None, clock=lambda: clock.now,  # type: ignore[arg-type]
+                sleep=clock.sleep)
+    with caplog.at_level(logging.ERROR, logger="core.pump"):
+        pump.step(0.2, 10)
+        pump.step(0.2, 10)
+    assert client.disconnects == 2 and clock.now == pytest.approx(0.4)  # no hot loop
+    assert "the broker connection failed unexpectedly" in caplog.text
+
+
 def test_a_broker_that_comes_back_is_reached_at_the_next_attempt() -> None:
     clock = _Clock()
     client = _Unreachable(clock, answer_from=5.0)
