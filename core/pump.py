@@ -3,10 +3,9 @@
 Why not ``loop_start()``: with paho's network thread beside the worker, each publish
 woke that thread, which then waited for the interpreter lock the worker held (or
 took it at the worker's next C call), so the two threads handed the lock back and
-forth for every message in and out. On the 2-core dev machine the worker needed
-~8.5 ms of CPU per ten-face message that way, against ~4.5 ms alone, and a position
-published by the worker waited ~1 ms (p90 ~4 ms) before paho's thread wrote it.
-Driven from the worker, ``publish()`` writes to the socket at once.
+forth for every message in and out. On the 2-core dev machine a position published
+by the worker waited ~1 ms (p90 ~4 ms) before paho's thread wrote it. Driven from the
+worker, ``publish()`` writes to the socket at once.
 
 ``Pump.step`` does what ``loop_forever`` does, one bounded step at a time: wait up
 to ``timeout`` for the broker, read at most ``max_reads`` packets, write what is
