@@ -62,8 +62,8 @@ class CoreService:
         self.client.on_connect = guarded(self._on_connect, "connect")
         self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
         self.client.on_message = guarded(self._on_message, "message")
-        self.client.on_connect_fail = guarded(self._on_connect_fail, "connect_fail")
-        self.pump = Pump(self.client, lambda: self._on_connect_fail(self.client, None))
+        # paho calls on_connect_fail only from its own loops; the pump reports instead.
+        self.pump = Pump(self.client, self._on_connect_fail)
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------
@@ -97,7 +97,7 @@ class CoreService:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # --- paho callbacks (run inside Pump.step, on the worker thread) ----------------
+    # --- callbacks (run inside Pump.step, on the worker thread) ----------------------
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any = None) -> None:
@@ -116,7 +116,7 @@ class CoreService:
         log.info("core connected to the broker (session present: %s)",
                  getattr(flags, "session_present", "?"))
 
-    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+    def _on_connect_fail(self) -> None:
         log.warning("cannot reach the broker at %s:%d; retrying", self.cfg.mqtt.host,
                     self.cfg.mqtt.port)
 
