@@ -50,8 +50,6 @@ _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _HEADER_KEYS = frozenset({"alg", "typ"})
 # The header every SRS token carries, as PyJWT writes it for EdDSA; encoded once.
 _HEADER = pybase64.urlsafe_b64encode(b'{"alg":"EdDSA","typ":"JWT"}').rstrip(b"=")
-
-
 _SIGNATURE_BYTES = 64
 
 
