@@ -12,6 +12,7 @@ outbox, and returns from ``run`` with 0.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -47,7 +48,9 @@ class FrameSlot:
         self.skipped = 0
         self._frame: Frame | None = None
         self._ended = False
-        self._last_accept = 0.0
+        # Not 0.0: the monotonic clock starts near zero at boot, and a node started
+        # within 1/max_fps s of it would skip its first frame.
+        self._last_accept = -math.inf
         self._cond = threading.Condition()
 
     def put(self, frame: Frame, stop: threading.Event) -> None:
