@@ -44,20 +44,39 @@ def _sq_dists(q: np.ndarray, g: np.ndarray, g_sq: np.ndarray) -> np.ndarray:
 
 
 class Gallery:
-    """Enrolled encodings (rows) with the person id of each row."""
+    """Enrolled encodings (rows) with the person id of each row.
+
+    Rows are kept sorted by person, so one ``minimum.reduceat`` turns the query x row
+    distances into query x person distances: the best and the best *different* person
+    are then the two smallest of a row, with no per-query masking (that loop and its
+    dozen small numpy calls per face cost more than the matrix product itself with a
+    small gallery, and they were on the path to every live position).
+    """
 
     def __init__(self, person_ids: np.ndarray, vectors: np.ndarray,
                  neg_person_ids: np.ndarray | None = None,
                  negatives: np.ndarray | None = None) -> None:
-        self.person_ids = np.asarray(person_ids, dtype=np.int64)
-        self.vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)
+        pids = np.asarray(person_ids, dtype=np.int64)
+        order = np.argsort(pids, kind="stable")
+        self.person_ids = pids[order]
+        self.vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)[order]
         self._sq = (self.vectors ** 2).sum(axis=1)
-        self._cols: dict[int, np.ndarray] | None = None  # person id -> gallery rows
-        self.neg_person_ids = np.asarray(
-            neg_person_ids if neg_person_ids is not None else [], dtype=np.int64)
-        self.negatives = np.asarray(
-            negatives if negatives is not None else np.empty((0, DIM)),
-            dtype=np.float32).reshape(-1, DIM)
+        people, starts = np.unique(self.person_ids, return_index=True)
+        self._people = people                  # person id of each person column
+        self._starts = starts                  # first row of each person
+        self._one_row_each = len(people) == len(self.person_ids)
+        self._column = {int(p): j for j, p in enumerate(people)}
+        neg_pids = np.asarray(neg_person_ids if neg_person_ids is not None else [],
+                              dtype=np.int64)
+        negs = np.asarray(negatives if negatives is not None else np.empty((0, DIM)),
+                          dtype=np.float32).reshape(-1, DIM)
+        # Negatives of people not (or no longer) enrolled veto nothing.
+        keep = np.array([int(p) in self._column for p in neg_pids], dtype=bool)
+        self.neg_person_ids = neg_pids[keep] if len(neg_pids) else neg_pids
+        self.negatives = negs[keep] if len(neg_pids) else negs
+        self._neg_sq = (self.negatives ** 2).sum(axis=1)
+        self._neg_columns = np.array([self._column[int(p)] for p in self.neg_person_ids],
+                                     dtype=np.int64)
 
     @classmethod
     def load(cls, s: Session) -> Gallery:
@@ -71,14 +90,6 @@ class Gallery:
     def __len__(self) -> int:
         return len(self.person_ids)
 
-    def _columns(self, person_id: int) -> np.ndarray:
-        if self._cols is None:
-            order = np.argsort(self.person_ids, kind="stable")
-            pids, starts = np.unique(self.person_ids[order], return_index=True)
-            self._cols = {int(p): c for p, c in zip(pids, np.split(order, starts[1:]),
-                                                    strict=True)}
-        return self._cols[person_id]
-
     def match(self, queries: np.ndarray, thresholds: np.ndarray | float,
               margin: float) -> list[Match]:
         q = np.asarray(queries, dtype=np.float32).reshape(-1, DIM)
@@ -88,32 +99,32 @@ class Gallery:
         if len(self) == 0:
             return [Match(None, float("inf"), None, float("inf"))] * m
         d2 = _sq_dists(q, self.vectors, self._sq)
+        # Squared distance to each person's nearest encoding: query x person.
+        per = d2 if self._one_row_each else np.minimum.reduceat(d2, self._starts, axis=1)
         if len(self.negatives):
-            self._apply_vetoes(q, d2)
-        best = np.argmin(d2, axis=1)
-        best_d = np.sqrt(d2[np.arange(m), best])
-        best_pid = self.person_ids[best]
-        for i, pid in enumerate(best_pid):  # hide the best person's own encodings
-            d2[i, self._columns(int(pid))] = np.inf
-        second_d = np.sqrt(d2.min(axis=1))
+            self._apply_vetoes(q, per)
+        rows = np.arange(m)
+        best = per.argmin(axis=1)
+        best_d = np.sqrt(per[rows, best])
+        if per.shape[1] > 1:
+            second_d = np.sqrt(np.partition(per, 1, axis=1)[:, 1])
+        else:
+            second_d = np.full(m, np.inf, dtype=per.dtype)
         limit = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (m,))
+        finite = np.isfinite(best_d)
         with np.errstate(invalid="ignore"):  # inf - inf when every person is vetoed
-            named = np.isfinite(best_d) & (best_d <= limit) & (second_d - best_d >= margin)
-        return [Match(int(best_pid[i]) if named[i] else None, float(best_d[i]),
-                      int(best_pid[i]) if np.isfinite(best_d[i]) else None,
-                      float(second_d[i])) for i in range(m)]
+            named = finite & (best_d <= limit) & (second_d - best_d >= margin)
+        pids = self._people[best].tolist()
+        return [Match(pid if ok else None, d, pid if fin else None, sd)
+                for pid, ok, fin, d, sd in zip(pids, named.tolist(), finite.tolist(),
+                                               best_d.tolist(), second_d.tolist(),
+                                               strict=True)]
 
-    def _apply_vetoes(self, q: np.ndarray, d2: np.ndarray) -> None:
-        """Set a person's distances to inf for queries nearer a negative of theirs."""
-        neg_d2 = _sq_dists(q, self.negatives, (self.negatives ** 2).sum(axis=1))
-        for k, pid in enumerate(self.neg_person_ids):
-            cols = self.person_ids == pid
-            if not cols.any():
-                continue
-            own = d2[:, cols].min(axis=1)
-            rows = neg_d2[:, k] <= own
-            if rows.any():
-                d2[np.ix_(rows, cols)] = np.inf
+    def _apply_vetoes(self, q: np.ndarray, per: np.ndarray) -> None:
+        """Set a person's distance to inf for queries nearer a negative of theirs."""
+        neg_d2 = _sq_dists(q, self.negatives, self._neg_sq)
+        for k, col in enumerate(self._neg_columns.tolist()):
+            per[neg_d2[:, k] <= per[:, col], col] = np.inf
 
 
 class UnknownClusters:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from core.recognition import Gallery, UnknownClusters
 from tests.core.ingest_helpers import face_data
@@ -73,6 +74,41 @@ def test_negative_example_stops_that_face_naming_that_person():
     # ...while Obama himself is still recognised.
     real = np.array([faces["test/obama1.jpg"][0][1]])
     assert vetoed.match(real, 0.9, 0.0)[0].person_id == 1
+
+
+def _reference_match(ids: np.ndarray, vecs: np.ndarray, neg_ids: np.ndarray,
+                     negs: np.ndarray, q: np.ndarray, limit: float,
+                     margin: float) -> tuple[int | None, float, float]:
+    """The rule spelled out one query at a time, in plain Python over people."""
+    people: dict[int, float] = {}
+    for pid, v in zip(ids.tolist(), vecs, strict=True):
+        people[pid] = min(people.get(pid, np.inf), float(np.linalg.norm(q - v)))
+    for pid, n in zip(neg_ids.tolist(), negs, strict=True):
+        if pid in people and float(np.linalg.norm(q - n)) <= people[pid]:
+            people[pid] = np.inf  # nearer this person's negative than to them
+    ranked = sorted(people.items(), key=lambda kv: kv[1])
+    best_pid, best = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else np.inf
+    named = np.isfinite(best) and best <= limit and second - best >= margin
+    return (best_pid if named else None), best, second
+
+
+def test_match_agrees_with_the_rule_spelled_out_per_query():
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 0.09, (12, 128))
+    ids = rng.permutation(np.repeat(np.arange(1, 13), 3))  # 3 rows a person, any order
+    vecs = centres[ids - 1] + rng.normal(0, 0.02, (len(ids), 128))
+    neg_ids = np.array([3, 3, 7, 99])  # 99 is not enrolled: vetoes nothing
+    negs = centres[[4, 5, 8, 0]] + rng.normal(0, 0.02, (4, 128))
+    gallery = Gallery(ids, vecs, neg_ids, negs)
+    queries = np.vstack([centres + rng.normal(0, 0.03, centres.shape),
+                         rng.normal(0, 0.09, (6, 128))])  # enrolled people, then strangers
+    for got, q in zip(gallery.match(queries, 0.6, 0.05), queries, strict=True):
+        want_pid, want_best, want_second = _reference_match(ids, vecs, neg_ids, negs, q,
+                                                            0.6, 0.05)
+        assert got.person_id == want_pid
+        assert got.distance == pytest.approx(want_best, abs=1e-4)
+        assert got.second_distance == pytest.approx(want_second, abs=1e-4)
 
 
 def test_unknown_clusters_separate_two_strangers_and_join_the_same_one():
