@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,11 @@ class Site:
     plan_image: Path | None = None
 
     def camera(self, camera_id: str) -> CameraPose | None:
-        return next((c for c in self.plan.cameras if c.camera_id == camera_id), None)
+        return self._poses.get(camera_id)  # once per detection: a dict, not a scan
+
+    @cached_property
+    def _poses(self) -> dict[str, CameraPose]:
+        return {c.camera_id: c for c in self.plan.cameras}
 
     def zone(self, zone_id: str) -> Zone | None:
         return next((z for z in self.plan.zones if z.zone_id == zone_id), None)

@@ -273,3 +273,14 @@ def test_renaming_in_place_and_renaming_someone_unseen() -> None:
     assert (pos.person_key, pos.label, pos.gone) == ("p1", "Ada King", False)
     empty = loc.rename("u9", "p4", "Nobody Seen", now=101)
     assert not empty.positions and not empty.zone_events
+
+
+def test_positions_built_without_validation_are_valid_payloads() -> None:
+    # The locator skips pydantic's checks on its hot path (see locator._position):
+    # what it builds must still be exactly what a receiver's validation accepts.
+    loc = Locator(SITE)
+    result = loc.observe([observation(A, 4.0, 3.0, 100)], now=100)
+    result.positions.extend(loc.forget("p1", 101).positions)  # the gone position too
+    assert len(result.positions) == 2
+    for pos in result.positions:
+        assert type(pos).model_validate_json(pos.model_dump_json()) == pos
