@@ -42,6 +42,7 @@ bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
 	$(BIN)/python bench/edge.py
 	$(BIN)/python bench/core.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/wake.py
 
 docs: $(STAMP)  ## build the documentation site into site/
 	$(BIN)/mkdocs build --strict
