@@ -61,22 +61,17 @@ class Gallery:
         self.person_ids = pids[order]
         self.vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)[order]
         self._sq = (self.vectors ** 2).sum(axis=1)
-        people, starts = np.unique(self.person_ids, return_index=True)
-        self._people = people                  # person id of each person column
-        self._starts = starts                  # first row of each person
-        self._one_row_each = len(people) == len(self.person_ids)
-        self._column = {int(p): j for j, p in enumerate(people)}
+        self._people, self._starts = np.unique(self.person_ids, return_index=True)
         neg_pids = np.asarray(neg_person_ids if neg_person_ids is not None else [],
                               dtype=np.int64)
         negs = np.asarray(negatives if negatives is not None else np.empty((0, DIM)),
                           dtype=np.float32).reshape(-1, DIM)
         # Negatives of people not (or no longer) enrolled veto nothing.
-        keep = np.array([int(p) in self._column for p in neg_pids], dtype=bool)
-        self.neg_person_ids = neg_pids[keep] if len(neg_pids) else neg_pids
-        self.negatives = negs[keep] if len(neg_pids) else negs
+        enrolled = np.isin(neg_pids, self._people)
+        self.negatives = negs[enrolled]
         self._neg_sq = (self.negatives ** 2).sum(axis=1)
-        self._neg_columns = np.array([self._column[int(p)] for p in self.neg_person_ids],
-                                     dtype=np.int64)
+        # The person column each remaining negative vetoes.
+        self._neg_columns = np.searchsorted(self._people, neg_pids[enrolled])
 
     @classmethod
     def load(cls, s: Session) -> Gallery:
@@ -100,7 +95,8 @@ class Gallery:
             return [Match(None, float("inf"), None, float("inf"))] * m
         d2 = _sq_dists(q, self.vectors, self._sq)
         # Squared distance to each person's nearest encoding: query x person.
-        per = d2 if self._one_row_each else np.minimum.reduceat(d2, self._starts, axis=1)
+        one_row_each = len(self._people) == len(self)
+        per = d2 if one_row_each else np.minimum.reduceat(d2, self._starts, axis=1)
         if len(self.negatives):
             self._apply_vetoes(q, per)
         rows = np.arange(m)
