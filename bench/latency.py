@@ -272,6 +272,17 @@ class BrokerRuns:
     runs: list[Run]
 
 
+def seed_store(cfg: SrsConfig, cam_key: SigningKey, people: np.ndarray) -> None:
+    """Core's database as the runs need it: the camera registered, one person per face."""
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, CAMERA, cam_key.public_key_b64)
+        for i, vec in enumerate(people):
+            person, _ = store.get_or_create_person(s, f"person {i + 1}")
+            store.add_encodings(s, person, [vec])
+    db.close()
+
+
 def measure(kind: str, args: argparse.Namespace, cam_key: SigningKey,
             people: np.ndarray) -> BrokerRuns:
     label = _bench_core.broker_label(kind)
@@ -285,13 +296,7 @@ def measure(kind: str, args: argparse.Namespace, cam_key: SigningKey,
                         core=CoreConfig(status_interval_s=60,
                                         commit_window_ms=args.commit_window_ms,
                                         site_file=ROOT / "config" / "demo-site.toml"))
-        db = store.open_store(cfg)
-        with db.session() as s:
-            store.add_camera(s, CAMERA, cam_key.public_key_b64)
-            for i, vec in enumerate(people):
-                person, _ = store.get_or_create_person(s, f"person {i + 1}")
-                store.add_encodings(s, person, [vec])
-        db.close()
+        seed_store(cfg, cam_key, people)
         with CoreService(cfg) as svc:
             svc.wait_connected(10)
             pub = svc.key.public_key

@@ -43,7 +43,6 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core import store  # noqa: E402
 from core.config import CoreConfig  # noqa: E402
 from core.ingest import Incoming  # noqa: E402
 from core.service import CoreService  # noqa: E402
@@ -136,13 +135,7 @@ def connected_core(broker: Any, tmp: Path, cam_key: SigningKey,
     cfg = SrsConfig(data_dir=tmp / "core", mqtt=broker.client_config("core", "core"),
                     core=CoreConfig(status_interval_s=60,
                                     site_file=ROOT / "config" / "demo-site.toml"))
-    db = store.open_store(cfg)
-    with db.session() as s:
-        store.add_camera(s, _latency.CAMERA, cam_key.public_key_b64)
-        for i, vec in enumerate(people):
-            person, _ = store.get_or_create_person(s, f"person {i + 1}")
-            store.add_encodings(s, person, [vec])
-    db.close()
+    _latency.seed_store(cfg, cam_key, people)
     svc = CoreService(cfg)  # not started: this thread drives it, as its worker would
     svc.client.connect(cfg.mqtt.host, cfg.mqtt.port, keepalive=cfg.mqtt.keepalive_s)
     deadline = time.monotonic() + 10
