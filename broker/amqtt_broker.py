@@ -37,7 +37,6 @@ import math
 from typing import Any
 
 from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
-from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.errors import AMQTTError, MQTTError
 from amqtt.mqtt.connack import CONNECTION_ACCEPTED, NOT_AUTHORIZED, ConnackPacket
@@ -48,6 +47,7 @@ from amqtt.mqtt.publish import PublishPacket
 from amqtt.session import OUTGOING, OutgoingApplicationMessage, Session
 
 from broker.plugins import CONNACK_ATTR
+from broker.routing import DirectRouting
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +166,9 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             await self.handle_connection_closed()  # QoS 2 is not used by SRS
 
 
-class SrsBroker(Broker):
-    """amqtt Broker with the overrides described in the module docstring."""
+class SrsBroker(DirectRouting):
+    """amqtt Broker with the overrides described in the module docstring and in
+    broker.routing (each message routed at once)."""
 
     def __init__(self, config: dict[str, Any], max_payload_bytes: int,
                  loop: asyncio.AbstractEventLoop | None = None) -> None:

@@ -1,0 +1,107 @@
+"""broker.routing: each message routed at once, with amqtt's rules unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import time
+from typing import Any
+
+from amqtt.contexts import Action
+
+from broker.routing import DirectRouting
+from broker.users import ACL_RECHECK_S
+from srs.wire import topics
+from tests.broker.probe import WAIT_S, Probe
+from tests.brokers import BrokerHandle
+
+
+def _drain(probe: Probe, n: int) -> list[Any]:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(probe.messages.get(timeout=WAIT_S))
+        except queue.Empty:
+            break
+    return out
+
+
+def test_one_publishers_messages_arrive_in_order(srs_broker: BrokerHandle) -> None:
+    core = Probe(srs_broker.client_config("core", "core"), "core")
+    cam = Probe(srs_broker.client_config("cam1", "camera"), "cam1")
+    try:
+        assert core.connect() and cam.connect()
+        assert core.subscribe(topics.ALL_DETECTIONS)
+        for i in range(200):
+            cam.client.publish(topics.detections("cam1"), b"%d" % i, qos=1)
+        got = _drain(core, 200)
+        assert [int(m.payload) for m in got] == list(range(200))
+    finally:
+        cam.close()
+        core.close()
+
+
+def test_an_offline_persistent_session_gets_what_it_missed(srs_broker: BrokerHandle) -> None:
+    core = Probe(srs_broker.client_config("core", "core"), "core", clean_session=False)
+    assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
+    core.close()
+    cam = Probe(srs_broker.client_config("cam1", "camera"), "cam1")
+    try:
+        assert cam.connect()
+        for i in range(3):
+            cam.publish(topics.detections("cam1"), b"missed %d" % i)
+    finally:
+        cam.close()
+    back = Probe(srs_broker.client_config("core", "core"), "core", clean_session=False)
+    try:
+        assert back.connect()
+        got = _drain(back, 3)
+        assert sorted(m.payload for m in got) == [b"missed 0", b"missed 1", b"missed 2"]
+    finally:
+        back.close()
+
+
+def test_each_delivery_is_checked_against_the_subscribers_rules(
+        srs_broker: BrokerHandle) -> None:
+    # A user removed while subscribed keeps the subscription but receives nothing more
+    # once the topic plugin re-reads the users file (at most ACL_RECHECK_S later).
+    core = Probe(srs_broker.client_config("core", "core"), "core")
+    ha = Probe(srs_broker.client_config("ha", "integrator"), "ha")
+    try:
+        assert core.connect() and ha.connect() and ha.subscribe(topics.ALL_POSITIONS)
+        core.publish(topics.position("p1"), b"before")
+        assert [m.payload for m in _drain(ha, 1)] == [b"before"]
+        assert srs_broker.store is not None
+        srs_broker.store.remove("ha")
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:  # until the removal is seen: nothing arrives
+            core.publish(topics.position("p1"), b"after")
+            try:
+                ha.messages.get(timeout=ACL_RECHECK_S / 2)
+            except queue.Empty:
+                break
+        else:
+            raise AssertionError("a removed user kept receiving")
+        core.publish(topics.position("p1"), b"still after")
+        late = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                late.append(ha.messages.get(timeout=ACL_RECHECK_S).payload)
+        assert b"still after" not in late
+    finally:
+        for probe in (ha, core):
+            probe.close()
+
+
+class _NoPlugins:
+    def get_plugin(self, name: str) -> None:
+        return None
+
+
+def test_without_the_topic_plugin_everything_is_refused() -> None:
+    router = DirectRouting.__new__(DirectRouting)  # only the plugin manager is needed
+    router.plugins_manager = _NoPlugins()
+    for action in (Action.PUBLISH, Action.SUBSCRIBE, Action.RECEIVE):
+        allowed = asyncio.run(router._topic_filtering(object(), "srs/v1/x", action))
+        assert allowed is False
