@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -272,13 +271,10 @@ def _stand_in_key(camera_id: str, track_id: int) -> str:
 
 
 def _position(p: _Person, gone: bool = False) -> PersonPosition:
-    # Built without validation (a third of the cost, on the path to every live
-    # position): each value was checked where it entered (keys, names, zones and camera
-    # ids; the geometry of validated boxes and poses). Only finiteness is computed
-    # here, so only that is checked; a failure reaches the service as a locator error.
-    if not (math.isfinite(p.x) and math.isfinite(p.y)):
-        raise ValueError(f"position of {p.key} is not finite: ({p.x}, {p.y})")
-    return PersonPosition.model_construct(
+    # Validated like every payload: pydantic-core does it in ~8 µs, less than
+    # model_construct's Python (~11 µs), and a non-finite x or y fails here, where the
+    # service reports it as a locator error, not at a receiver.
+    return PersonPosition(
         person_key=p.key, identity=p.identity, label=p.label, x=p.x, y=p.y, zone=p.zone,
         confidence=min(max(p.confidence, 0.0), 1.0), last_seen=p.last_seen,
         cameras=p.cameras, gone=gone)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from core import geometry
 from core.locator import Locator
@@ -275,12 +276,10 @@ def test_renaming_in_place_and_renaming_someone_unseen() -> None:
     assert not empty.positions and not empty.zone_events
 
 
-def test_positions_built_without_validation_are_valid_payloads() -> None:
-    # The locator skips pydantic's checks on its hot path (see locator._position):
-    # what it builds must still be exactly what a receiver's validation accepts.
+def test_a_position_that_is_not_finite_is_refused_where_it_is_built() -> None:
     loc = Locator(SITE)
-    result = loc.observe([observation(A, 4.0, 3.0, 100)], now=100)
-    result.positions.extend(loc.forget("p1", 101).positions)  # the gone position too
-    assert len(result.positions) == 2
-    for pos in result.positions:
-        assert type(pos).model_validate_json(pos.model_dump_json()) == pos
+    loc.observe([observation(A, 4.0, 3.0, 100)], now=100)
+    person = loc._people["p1"]
+    person.x = float("nan")
+    with pytest.raises(ValidationError):
+        loc.people()
