@@ -13,6 +13,7 @@ delivered message is checked again against the read patterns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from broker.users import Role
 from srs.wire import topics
@@ -59,6 +60,7 @@ RULES: dict[Role, RoleRules] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def rules_for(role: Role, user: str) -> RoleRules:
     """The role's patterns with ``%u`` replaced by ``user`` (a checked topic level)."""
     topics.check_id(user, "user name")
@@ -109,6 +111,10 @@ def _rules(role: Role | None, user: str | None) -> RoleRules | None:
         return None
 
 
+# The broker asks may_publish and may_receive for every message and every delivery:
+# the answers depend only on their arguments (the rules are fixed), so they are
+# remembered; a user whose role changes asks with the new role.
+@lru_cache(maxsize=16384)
 def may_publish(role: Role | None, user: str | None, topic: str) -> bool:
     rules = _rules(role, user)
     if rules is None or not _is_concrete(topic):
@@ -116,6 +122,7 @@ def may_publish(role: Role | None, user: str | None, topic: str) -> bool:
     return any(topics.matches(p, topic) for p in rules.publish)
 
 
+@lru_cache(maxsize=16384)
 def may_receive(role: Role | None, user: str | None, topic: str) -> bool:
     rules = _rules(role, user)
     if rules is None or not _is_concrete(topic):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
@@ -44,7 +45,12 @@ from amqtt.mqtt.constants import QOS_1
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
 from amqtt.mqtt.publish import PublishPacket
-from amqtt.session import OUTGOING, OutgoingApplicationMessage, Session
+from amqtt.session import (
+    OUTGOING,
+    IncomingApplicationMessage,
+    OutgoingApplicationMessage,
+    Session,
+)
 
 from broker.plugins import CONNACK_ATTR
 from broker.routing import DirectRouting
@@ -88,6 +94,9 @@ class LimitedReader(ReaderAdapter):
 class SrsProtocolHandler(BrokerProtocolHandler):
     max_payload = 64 * 1024
     oversize_dropped = 0
+    # The broker's DirectRouting.route_incoming, set when the client connects.
+    route: Callable[[Session, BrokerProtocolHandler, IncomingApplicationMessage],
+                    Awaitable[bool]] | None = None
 
     def handle_read_timeout(self) -> None:
         """Nothing heard for 1.5 x keepalive: treat as a lost connection (sends the will)."""
@@ -153,7 +162,7 @@ class SrsProtocolHandler(BrokerProtocolHandler):
     async def handle_publish(self, publish_packet: PublishPacket) -> None:
         data = publish_packet.data or b""
         if len(data) <= self.max_payload:
-            await super().handle_publish(publish_packet)
+            await self._accept_publish(publish_packet)
             return
         type(self).oversize_dropped += 1
         client = self.session.client_id if self.session else None
@@ -164,6 +173,25 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             await self._send_packet(PubackPacket.build(header.packet_id))
         elif publish_packet.qos != QOS_1 and publish_packet.qos:
             await self.handle_connection_closed()  # QoS 2 is not used by SRS
+
+
+    async def _accept_publish(self, packet: PublishPacket) -> None:
+        """QoS 1 (all SRS traffic): routed by this task, then acknowledged (see
+        broker.routing); anything else takes amqtt's way."""
+        header, session, route = packet.variable_header, self.session, self.route
+        if packet.qos != QOS_1 or header is None or header.packet_id is None \
+                or session is None or route is None or not packet.topic_name:
+            await super().handle_publish(packet)
+            return
+        message = IncomingApplicationMessage(header.packet_id, packet.topic_name, QOS_1,
+                                             packet.data or b"", packet.retain_flag)
+        message.publish_packet = packet
+        keep = await route(session, self, message)
+        await asyncio.sleep(0)  # the deliveries just created write first, then the PUBACK
+        message.puback_packet = PubackPacket.build(header.packet_id)
+        await self._send_packet(message.puback_packet)
+        if not keep:  # a protocol error: close the connection (its will is sent)
+            await self.handle_connection_closed()
 
 
 class SrsBroker(DirectRouting):
@@ -204,6 +232,7 @@ class SrsBroker(DirectRouting):
             await writer.close()
             raise MQTTError(exc) from exc
         session.remote_address, session.remote_port = remote_address, remote_port
+        handler.route = self.route_incoming
         await self._authenticate(session, None)
         code = getattr(session, CONNACK_ATTR, NOT_AUTHORIZED)
         if code != CONNECTION_ACCEPTED:

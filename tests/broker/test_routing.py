@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import socket
+import struct
 import time
 from typing import Any
 
@@ -105,3 +107,48 @@ def test_without_the_topic_plugin_everything_is_refused() -> None:
     for action in (Action.PUBLISH, Action.SUBSCRIBE, Action.RECEIVE):
         allowed = asyncio.run(router._topic_filtering(object(), "srs/v1/x", action))
         assert allowed is False
+
+
+def _utf8(text: str) -> bytes:
+    raw = text.encode()
+    return struct.pack("!H", len(raw)) + raw
+
+
+def _packet(first_byte: int, body: bytes) -> bytes:
+    assert len(body) < 128  # one byte of remaining length is enough here
+    return bytes([first_byte, len(body)]) + body
+
+
+TOPIC = "$SYS/srs"
+
+
+def test_a_publish_to_a_dollar_topic_closes_that_connection_only(
+        srs_broker: BrokerHandle) -> None:
+    # MQTT-4.7.2-1: "$" topics are the broker's. Stock amqtt stopped serving such a
+    # client but left its socket open; routed here, the connection is closed (its
+    # will is sent). This client speaks MQTT by hand, as a misbehaving one would.
+    cfg = srs_broker.client_config("cam1", "camera")
+    assert cfg.password is not None
+    core = Probe(srs_broker.client_config("core", "core"), "core")
+    try:
+        assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
+        with socket.create_connection((cfg.host, cfg.port), timeout=WAIT_S) as raw:
+            raw.sendall(_packet(0x10, _utf8("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 30)
+                                + _utf8("cam1") + _utf8("cam1")
+                                + _utf8(cfg.password.get_secret_value())))
+            assert raw.recv(4) == b"\x20\x02\x00\x00"  # CONNACK: accepted
+            raw.sendall(_packet(0x32, _utf8(TOPIC)
+                                + struct.pack("!H", 1) + b"wild"))
+            received = b""
+            while chunk := raw.recv(64):  # until the broker closes the connection
+                received += chunk
+        assert received in (b"", b"\x40\x02\x00\x01")  # at most its PUBACK came first
+        cam = Probe(cfg, "cam1")
+        try:
+            assert cam.connect()
+            cam.publish(topics.detections("cam1"), b"tame")
+            assert [m.payload for m in _drain(core, 1)] == [b"tame"]
+        finally:
+            cam.close()
+    finally:
+        core.close()
