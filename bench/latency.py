@@ -32,8 +32,12 @@ per broker. Everything shares the machine's cores with whatever else runs: figur
 noisy. Asserts nothing.
 
     .venv/bin/python bench/latency.py [--rate 50] [--faces 10] [--seconds 20]
-                                      [--commit-window-ms 5]
+                                      [--commit-window-ms 5] [--encodings {every,edge}]
                                       [--broker {embedded,mosquitto,both}]
+
+``--encodings every`` (the default) gives every face a fresh encoding, the worst case;
+``edge`` sends them as the edge does (a track's encoding on its first message, then
+every ``encode_refresh_s``, 5 s; the detections between are placed by their track).
 
 Where the time goes (sampling, low overhead; core's worker is the thread running
 ``CoreService._run``):
@@ -70,6 +74,7 @@ sys.path.insert(0, str(ROOT))
 from core import store  # noqa: E402
 from core.config import CoreConfig  # noqa: E402
 from core.service import CoreService  # noqa: E402
+from edge.config import EdgeConfig  # noqa: E402
 from srs.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import BBox, Detection, DetectionBatch, PersonPosition  # noqa: E402
@@ -171,11 +176,14 @@ def gallery(n: int) -> np.ndarray:
     return RNG.normal(0, 0.09, (n, 128))  # strangers are ~1.4 apart, like dlib encodings
 
 
-def frame(key: SigningKey, seq: int, people: np.ndarray, captured_at: float) -> bytes:
-    """One signed message: every enrolled person once, spread across the picture."""
+def frame(key: SigningKey, seq: int, people: np.ndarray, captured_at: float,
+          encoded: bool = True) -> bytes:
+    """One signed message: every enrolled person once, spread across the picture, each
+    with a fresh encoding if ``encoded`` (else placed by its track, as the edge does
+    between two encodings of a track)."""
     dets = [Detection(kind="face", bbox=BBox(x=10 + 45 * i, y=110, w=28, h=28), track_id=i,
                       score=0.9, encoding=[round(float(v), 4) for v in
-                                           p + RNG.normal(0, 0.02, 128)])
+                                           p + RNG.normal(0, 0.02, 128)] if encoded else None)
             for i, p in enumerate(people)]
     b = DetectionBatch(camera_id=CAMERA, seq=seq, captured_at=captured_at, frame_width=480,
                        frame_height=270, detections=dets)
@@ -219,7 +227,7 @@ def outside_world(cam_mqtt: Any, ha_mqtt: Any, payloads: list[bytes], planned: l
 
 def play(broker: BrokerHandle, key: SigningKey, people: np.ndarray, rate: float,
          seconds: float, first_seq: int, nodelay: bool,
-         verifier: Verifier, name: str, stages: Stages) -> Run:
+         verifier: Verifier, name: str, stages: Stages, encode_every: int = 1) -> Run:
     run = Run(name)
     n = int(rate * seconds)
     # Signing is the camera's work, not what is measured: sign everything first, each
@@ -227,7 +235,8 @@ def play(broker: BrokerHandle, key: SigningKey, people: np.ndarray, rate: float,
     # ~3 s to start the camera's process; iat stays well inside the age limit).
     t0 = time.time() + 4.0 + n * 0.01
     planned = [t0 + i / rate for i in range(n)]
-    payloads = [frame(key, first_seq + i, people, planned[i]) for i in range(n)]
+    payloads = [frame(key, first_seq + i, people, planned[i], i % encode_every == 0)
+                for i in range(n)]
     ctx = multiprocessing.get_context("spawn")  # not fork: core's threads are running
     here, there = ctx.Pipe(duplex=False)
     child = ctx.Process(target=outside_world, name="camera+integrator", args=(
@@ -302,12 +311,22 @@ def measure(kind: str, args: argparse.Namespace, cam_key: SigningKey,
             pub = svc.key.public_key
             verifier = Verifier(lambda iss: pub if iss == topics.CORE_SENDER else None)
             stages = Stages(svc)
-            play(broker, cam_key, people, args.rate, 2.0, 1, True, verifier, "warm-up", stages)
+            every = encode_every(args)
+            play(broker, cam_key, people, args.rate, 2.0, 1, True, verifier, "warm-up", stages,
+                 every)
             runs.append(play(broker, cam_key, people, args.rate, args.seconds, 1_000_000,
-                             True, verifier, "TCP_NODELAY (srs.mqtt)", stages))
+                             True, verifier, "TCP_NODELAY (srs.mqtt)", stages, every))
             runs.append(play(broker, cam_key, people, args.rate, args.seconds, 2_000_000,
-                             False, verifier, "Nagle (paho default)", stages))
+                             False, verifier, "Nagle (paho default)", stages, every))
     return BrokerRuns(kind, label, runs)
+
+
+def encode_every(args: argparse.Namespace) -> int:
+    """Every how many messages the faces carry encodings: each (``every``), or as the
+    edge sends them: once per track every ``encode_refresh_s`` (``edge``)."""
+    if args.encodings == "every":
+        return 1
+    return max(1, round(args.rate * EdgeConfig().encode_refresh_s))
 
 
 def main() -> int:
@@ -317,6 +336,10 @@ def main() -> int:
     ap.add_argument("--faces", type=int, default=10, help="detections per message (max 32)")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--commit-window-ms", type=float, default=CoreConfig().commit_window_ms)
+    ap.add_argument("--encodings", choices=("every", "edge"), default="every",
+                    help="every: each face carries a fresh encoding (the worst case, ten "
+                         "strangers in every frame); edge: as the edge sends them, once "
+                         "per track every encode_refresh_s (5 s), the rest placed by track")
     _bench_core.add_broker_option(ap)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -326,7 +349,7 @@ def main() -> int:
     results = [measure(kind, args, cam_key, people) for kind in kinds]
     print(f"load: {args.rate:.0f} msg/s x {args.faces} detections = "
           f"{args.rate * args.faces:.0f} detections/s for {args.seconds:.0f} s, "
-          f"commit window {args.commit_window_ms:g} ms")
+          f"commit window {args.commit_window_ms:g} ms, encodings: {args.encodings}")
     for result in results:
         report(args, result)
     if len(results) == 2 and all(r.runs[0].latencies_ms for r in results):
