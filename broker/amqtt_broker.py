@@ -1,5 +1,8 @@
 """The minimal amqtt 0.12.1 pieces SRS must override, because no plugin hook exists.
 
+The broker's part is here; the protocol handler's (payload size, keepalive, PUBACK
+waiter, stopping) is in broker.handler, and message routing in broker.routing.
+
 * **Authenticate before touching sessions.** Stock amqtt deletes the old session
   of a clean-session client id (and performs a takeover) *before* it knows whether
   the new client is authenticated, so anyone could drop core's subscriptions by
@@ -13,7 +16,8 @@
   (the connection is closed), so a 20 MiB publish never sits in memory.
 * **Keepalive.** amqtt times out a silent reader and then does nothing; here the
   connection is closed after 1.5 x keepalive (MQTT 3.1.1 §3.1.2.10), which also
-  makes amqtt send the client's last will.
+  makes amqtt send the client's last will. One timer per connection keeps it
+  (broker.silence), not a task and a timer per packet.
 * **Retained messages on subscribe** are sent only to the subscriber and only for
   topics it may receive (stock amqtt replays retained messages for *every* client's
   filters on reconnect, with no receive check).
@@ -34,24 +38,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
 from amqtt.contexts import Action
-from amqtt.errors import AMQTTError, MQTTError
+from amqtt.errors import MQTTError
 from amqtt.mqtt.connack import CONNECTION_ACCEPTED, NOT_AUTHORIZED, ConnackPacket
-from amqtt.mqtt.constants import QOS_1
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
-from amqtt.mqtt.puback import PubackPacket
-from amqtt.mqtt.publish import PublishPacket
-from amqtt.session import (
-    OUTGOING,
-    IncomingApplicationMessage,
-    OutgoingApplicationMessage,
-    Session,
-)
+from amqtt.session import Session
 
+from broker.handler import LimitedReader, PacketTooLarge, SrsProtocolHandler
 from broker.plugins import CONNACK_ATTR
 from broker.routing import DirectRouting
 
@@ -61,137 +57,9 @@ log = logging.getLogger(__name__)
 HEADER_ALLOWANCE = 65_536 + 16
 # A client must send CONNECT this soon after opening the socket (amqtt waits forever).
 CONNECT_TIMEOUT_S = 10.0
-# How long a QoS 1 PUBLISH to a client waits for its PUBACK (amqtt's own figure).
-PUBACK_TIMEOUT_S = 5.0
-# Stopping a client's handler: retries of the reader cancel, then the socket is aborted.
-READER_CANCELS = 5
-STOP_GRACE_S = 2.0
 # Keepalive 0 ("never time me out") or anything longer is treated as this, so no
 # half-open connection lives forever (SRS clients use 30 s).
 MAX_KEEPALIVE_S = 3600
-
-
-class PacketTooLarge(AMQTTError):
-    """A client announced a packet larger than the broker will buffer."""
-
-
-class LimitedReader(ReaderAdapter):
-    """Refuses any single read above ``cap`` bytes (amqtt reads a payload in one go)."""
-
-    def __init__(self, inner: ReaderAdapter, cap: int) -> None:
-        self._inner = inner
-        self._cap = cap
-
-    async def read(self, n: int = -1) -> bytes:
-        if n < 0 or n > self._cap:
-            raise PacketTooLarge(f"refusing to buffer {n} bytes (limit {self._cap})")
-        return await self._inner.read(n)
-
-    def feed_eof(self) -> None:
-        self._inner.feed_eof()
-
-
-class SrsProtocolHandler(BrokerProtocolHandler):
-    max_payload = 64 * 1024
-    oversize_dropped = 0
-    # The broker's DirectRouting.route_incoming, set when the client connects.
-    route: Callable[[Session, BrokerProtocolHandler, IncomingApplicationMessage],
-                    Awaitable[bool]] | None = None
-
-    def handle_read_timeout(self) -> None:
-        """Nothing heard for 1.5 x keepalive: treat as a lost connection (sends the will)."""
-        client = self.session.client_id if self.session else None
-        log.warning("client %r silent past its keepalive: disconnecting", client)
-        waiter = self._disconnect_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def stop(self) -> None:
-        """amqtt's stop, made prompt (see the module docstring)."""
-        await self._end_reader()
-        try:
-            await asyncio.wait_for(super().stop(), STOP_GRACE_S)
-        except TimeoutError:  # the final flush to a client that reads nothing
-            self._abort()
-
-    async def _end_reader(self) -> None:
-        task = self._reader_task
-        if task is None or task is asyncio.current_task():
-            return
-        for _ in range(READER_CANCELS):
-            if task.done():
-                return
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.2)
-        self._abort()  # end of stream ends any read
-        await asyncio.wait({task}, timeout=1.0)
-
-    def _abort(self) -> None:
-        stream = getattr(self.writer, "_writer", None)
-        transport = getattr(stream, "transport", None)
-        if transport is not None:
-            transport.abort()
-
-    async def _handle_qos1_message_flow(self, app_message: Any) -> None:
-        """Outgoing QoS 1 with the PUBACK waiter registered *before* the PUBLISH is sent."""
-        session = self.session
-        if (app_message.direction != OUTGOING or app_message.qos != QOS_1
-                or not isinstance(app_message, OutgoingApplicationMessage)
-                or app_message.packet_id is None or app_message.puback_packet
-                or session is None):
-            await super()._handle_qos1_message_flow(app_message)
-            return
-        packet_id = app_message.packet_id
-        session.inflight_out.setdefault(packet_id, app_message)
-        retry = app_message.publish_packet is not None
-        packet = app_message.build_publish_packet(dup=retry)
-        waiter: asyncio.Future[PubackPacket] = asyncio.get_running_loop().create_future()
-        self._puback_waiters[packet_id] = waiter
-        try:
-            await self._send_packet(packet)
-            app_message.publish_packet = packet
-            app_message.puback_packet = await asyncio.wait_for(waiter, PUBACK_TIMEOUT_S)
-        except TimeoutError:
-            msg = f"no PUBACK for packet id {packet_id} within {PUBACK_TIMEOUT_S:.0f} s"
-            log.warning("%s (client %r)", msg, session.client_id)
-            raise TimeoutError(msg) from None
-        finally:
-            self._puback_waiters.pop(packet_id, None)
-            session.inflight_out.pop(packet_id, None)
-
-    async def handle_publish(self, publish_packet: PublishPacket) -> None:
-        data = publish_packet.data or b""
-        if len(data) <= self.max_payload:
-            await self._accept_publish(publish_packet)
-            return
-        type(self).oversize_dropped += 1
-        client = self.session.client_id if self.session else None
-        log.warning("dropped a %d-byte publish on %r from %r: over the %d-byte limit",
-                    len(data), publish_packet.topic_name, client, self.max_payload)
-        header = publish_packet.variable_header
-        if publish_packet.qos == QOS_1 and header is not None and header.packet_id is not None:
-            await self._send_packet(PubackPacket.build(header.packet_id))
-        elif publish_packet.qos != QOS_1 and publish_packet.qos:
-            await self.handle_connection_closed()  # QoS 2 is not used by SRS
-
-
-    async def _accept_publish(self, packet: PublishPacket) -> None:
-        """QoS 1 (all SRS traffic): routed by this task, then acknowledged (see
-        broker.routing); anything else takes amqtt's way."""
-        header, session, route = packet.variable_header, self.session, self.route
-        if packet.qos != QOS_1 or header is None or header.packet_id is None \
-                or session is None or route is None or not packet.topic_name:
-            await super().handle_publish(packet)
-            return
-        message = IncomingApplicationMessage(header.packet_id, packet.topic_name, QOS_1,
-                                             packet.data or b"", packet.retain_flag)
-        message.publish_packet = packet
-        keep = await route(session, self, message)
-        await asyncio.sleep(0)  # the deliveries just created write first, then the PUBACK
-        message.puback_packet = PubackPacket.build(header.packet_id)
-        await self._send_packet(message.puback_packet)
-        if not keep:  # a protocol error: close the connection (its will is sent)
-            await self.handle_connection_closed()
 
 
 class SrsBroker(DirectRouting):

@@ -1,0 +1,178 @@
+"""The protocol handler of one SRS broker client: amqtt's, with the overrides listed in
+broker.amqtt_broker's docstring (payload size, keepalive, PUBACK waiter, prompt stop)
+and QoS 1 messages routed by the task that read them (broker.routing)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from amqtt.adapters import ReaderAdapter
+from amqtt.errors import AMQTTError
+from amqtt.mqtt.constants import QOS_1
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.puback import PubackPacket
+from amqtt.mqtt.publish import PublishPacket
+from amqtt.session import (
+    OUTGOING,
+    IncomingApplicationMessage,
+    OutgoingApplicationMessage,
+    Session,
+)
+
+from broker.silence import SilenceWatch
+
+log = logging.getLogger(__name__)
+
+# How long a QoS 1 PUBLISH to a client waits for its PUBACK (amqtt's own figure).
+PUBACK_TIMEOUT_S = 5.0
+# Stopping a client's handler: retries of the reader cancel, then the socket is aborted.
+READER_CANCELS = 5
+STOP_GRACE_S = 2.0
+
+
+class PacketTooLarge(AMQTTError):
+    """A client announced a packet larger than the broker will buffer."""
+
+
+class LimitedReader(ReaderAdapter):
+    """Refuses any single read above ``cap`` bytes (amqtt reads a payload in one go)."""
+
+    def __init__(self, inner: ReaderAdapter, cap: int) -> None:
+        self._inner = inner
+        self._cap = cap
+        self.last_read = asyncio.get_running_loop().time()  # for the SilenceWatch
+
+    async def read(self, n: int = -1) -> bytes:
+        if n < 0 or n > self._cap:
+            raise PacketTooLarge(f"refusing to buffer {n} bytes (limit {self._cap})")
+        data = await self._inner.read(n)
+        self.last_read = asyncio.get_running_loop().time()
+        return data
+
+    def feed_eof(self) -> None:
+        self._inner.feed_eof()
+
+
+class SrsProtocolHandler(BrokerProtocolHandler):
+    max_payload = 64 * 1024
+    oversize_dropped = 0
+    # The broker's DirectRouting.route_incoming, set when the client connects.
+    route: Callable[[Session, BrokerProtocolHandler, IncomingApplicationMessage],
+                    Awaitable[bool]] | None = None
+    _silence: SilenceWatch | None = None
+
+    async def start(self) -> None:
+        """amqtt's start, with the keepalive kept by a SilenceWatch (broker.silence)."""
+        session, reader = self.session, self.reader
+        if session is None or not isinstance(reader, LimitedReader) or session.keep_alive <= 0:
+            await super().start()
+            return
+        limit_s = session.keep_alive
+        session.keep_alive, self.keepalive_timeout = 0, None  # the reader reads it at start
+        try:
+            await super().start()
+        finally:
+            session.keep_alive = limit_s
+        self._silence = SilenceWatch(asyncio.get_running_loop(), limit_s,
+                                     lambda: reader.last_read, self.handle_read_timeout)
+        self._silence.start()
+
+    def handle_read_timeout(self) -> None:
+        """Nothing heard for 1.5 x keepalive: treat as a lost connection (sends the will)."""
+        client = self.session.client_id if self.session else None
+        log.warning("client %r silent past its keepalive: disconnecting", client)
+        waiter = self._disconnect_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def stop(self) -> None:
+        """amqtt's stop, made prompt (see the module docstring)."""
+        if self._silence is not None:
+            self._silence.cancel()
+        await self._end_reader()
+        try:
+            await asyncio.wait_for(super().stop(), STOP_GRACE_S)
+        except TimeoutError:  # the final flush to a client that reads nothing
+            self._abort()
+
+    async def _end_reader(self) -> None:
+        task = self._reader_task
+        if task is None or task is asyncio.current_task():
+            return
+        for _ in range(READER_CANCELS):
+            if task.done():
+                return
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.2)
+        self._abort()  # end of stream ends any read
+        await asyncio.wait({task}, timeout=1.0)
+
+    def _abort(self) -> None:
+        stream = getattr(self.writer, "_writer", None)
+        transport = getattr(stream, "transport", None)
+        if transport is not None:
+            transport.abort()
+
+    async def _handle_qos1_message_flow(self, app_message: Any) -> None:
+        """Outgoing QoS 1 with the PUBACK waiter registered *before* the PUBLISH is sent."""
+        session = self.session
+        if (app_message.direction != OUTGOING or app_message.qos != QOS_1
+                or not isinstance(app_message, OutgoingApplicationMessage)
+                or app_message.packet_id is None or app_message.puback_packet
+                or session is None):
+            await super()._handle_qos1_message_flow(app_message)
+            return
+        packet_id = app_message.packet_id
+        session.inflight_out.setdefault(packet_id, app_message)
+        retry = app_message.publish_packet is not None
+        packet = app_message.build_publish_packet(dup=retry)
+        waiter: asyncio.Future[PubackPacket] = asyncio.get_running_loop().create_future()
+        self._puback_waiters[packet_id] = waiter
+        try:
+            await self._send_packet(packet)
+            app_message.publish_packet = packet
+            app_message.puback_packet = await asyncio.wait_for(waiter, PUBACK_TIMEOUT_S)
+        except TimeoutError:
+            msg = f"no PUBACK for packet id {packet_id} within {PUBACK_TIMEOUT_S:.0f} s"
+            log.warning("%s (client %r)", msg, session.client_id)
+            raise TimeoutError(msg) from None
+        finally:
+            self._puback_waiters.pop(packet_id, None)
+            session.inflight_out.pop(packet_id, None)
+
+    async def handle_publish(self, publish_packet: PublishPacket) -> None:
+        data = publish_packet.data or b""
+        if len(data) <= self.max_payload:
+            await self._accept_publish(publish_packet)
+            return
+        type(self).oversize_dropped += 1
+        client = self.session.client_id if self.session else None
+        log.warning("dropped a %d-byte publish on %r from %r: over the %d-byte limit",
+                    len(data), publish_packet.topic_name, client, self.max_payload)
+        header = publish_packet.variable_header
+        if publish_packet.qos == QOS_1 and header is not None and header.packet_id is not None:
+            await self._send_packet(PubackPacket.build(header.packet_id))
+        elif publish_packet.qos != QOS_1 and publish_packet.qos:
+            await self.handle_connection_closed()  # QoS 2 is not used by SRS
+
+
+    async def _accept_publish(self, packet: PublishPacket) -> None:
+        """QoS 1 (all SRS traffic): routed by this task, then acknowledged (see
+        broker.routing); anything else takes amqtt's way."""
+        header, session, route = packet.variable_header, self.session, self.route
+        if packet.qos != QOS_1 or header is None or header.packet_id is None \
+                or session is None or route is None or not packet.topic_name:
+            await super().handle_publish(packet)
+            return
+        message = IncomingApplicationMessage(header.packet_id, packet.topic_name, QOS_1,
+                                             packet.data or b"", packet.retain_flag)
+        message.publish_packet = packet
+        keep = await route(session, self, message)
+        await asyncio.sleep(0)  # the deliveries just created write first, then the PUBACK
+        message.puback_packet = PubackPacket.build(header.packet_id)
+        await self._send_packet(message.puback_packet)
+        if not keep:  # a protocol error: close the connection (its will is sent)
+            await self.handle_connection_closed()
