@@ -41,7 +41,8 @@ typecheck: $(STAMP)
 bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
 	$(BIN)/python bench/edge.py
 	$(BIN)/python bench/core.py
-	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/latency.py --encodings edge
+	$(BIN)/python bench/latency.py --encodings every
 	$(BIN)/python bench/wake.py
 
 docs: $(STAMP)  ## build the documentation site into site/

@@ -392,7 +392,7 @@ def report(args: argparse.Namespace, result: BrokerRuns) -> None:
     for what, published in (("published by core", True), ("at the integrator", False)):
         ok = best.pct(0.5, published) < GOAL_P50_MS and best.pct(0.99, published) < GOAL_P99_MS
         print(f"  goal p50 < {GOAL_P50_MS:g} ms, p99 < {GOAL_P99_MS:g} ms, {what} "
-              f"({result.kind}): {'met' if ok else 'MISSED'}")
+              f"({result.kind}, encodings: {args.encodings}): {'met' if ok else 'MISSED'}")
 
 
 if __name__ == "__main__":
