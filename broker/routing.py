@@ -9,15 +9,15 @@ took ~2.5 ms, whatever the payload size; see docs/positions.md ("Latency").
 
 Here the only topic plugin SRS loads is awaited in place, and a QoS 1 message is
 routed by the task that read it (:meth:`DirectRouting.route_incoming`, called by
-``SrsProtocolHandler.handle_publish``) instead of passing through the session's
+``broker.handler.SrsProtocolHandler``) instead of passing through the session's
 delivery queue and the client loop's ``asyncio.wait`` (~0.45 ms). amqtt's own checks
-of a received message still run (``_handle_message_delivery``), and its rules for
-routing are unchanged: subscriptions whose
-filter matches, the receive check for each subscriber, messages kept for an offline
-persistent session at QoS 1 and 2, and a delivery task per connected subscriber (held
-in amqtt's task deque, so broker shutdown still cancels what is in flight). Messages
-of one client keep their order: routing never waits, so each is routed before the
-task of the client's next message runs.
+of a received message still run (``_handle_message_delivery``), and its routing rules
+are unchanged: the subscriptions whose filter matches, the receive check for each
+subscriber, messages kept for an offline persistent session at QoS 1 and 2, and a
+delivery task per connected subscriber (held in amqtt's task deque, so broker
+shutdown still cancels what is in flight). Messages of one client keep their order:
+routing never waits, so each is routed before the task of the client's next message
+runs.
 """
 
 from __future__ import annotations
