@@ -60,7 +60,6 @@ RULES: dict[Role, RoleRules] = {
 }
 
 
-@lru_cache(maxsize=1024)
 def rules_for(role: Role, user: str) -> RoleRules:
     """The role's patterns with ``%u`` replaced by ``user`` (a checked topic level)."""
     topics.check_id(user, "user name")

@@ -43,13 +43,14 @@ class LimitedReader(ReaderAdapter):
     def __init__(self, inner: ReaderAdapter, cap: int) -> None:
         self._inner = inner
         self._cap = cap
-        self.last_read = asyncio.get_running_loop().time()  # for the SilenceWatch
+        self._loop = asyncio.get_running_loop()
+        self.last_read = self._loop.time()  # for the SilenceWatch
 
     async def read(self, n: int = -1) -> bytes:
         if n < 0 or n > self._cap:
             raise PacketTooLarge(f"refusing to buffer {n} bytes (limit {self._cap})")
         data = await self._inner.read(n)
-        self.last_read = asyncio.get_running_loop().time()
+        self.last_read = self._loop.time()
         return data
 
     def feed_eof(self) -> None:
@@ -157,7 +158,6 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             await self._send_packet(PubackPacket.build(header.packet_id))
         elif publish_packet.qos != QOS_1 and publish_packet.qos:
             await self.handle_connection_closed()  # QoS 2 is not used by SRS
-
 
     async def _accept_publish(self, packet: PublishPacket) -> None:
         """QoS 1 (all SRS traffic): routed by this task, then acknowledged (see
