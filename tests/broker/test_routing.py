@@ -44,26 +44,6 @@ def test_one_publishers_messages_arrive_in_order(srs_broker: BrokerHandle) -> No
         core.close()
 
 
-def test_an_offline_persistent_session_gets_what_it_missed(srs_broker: BrokerHandle) -> None:
-    core = Probe(srs_broker.client_config("core", "core"), "core", clean_session=False)
-    assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
-    core.close()
-    cam = Probe(srs_broker.client_config("cam1", "camera"), "cam1")
-    try:
-        assert cam.connect()
-        for i in range(3):
-            cam.publish(topics.detections("cam1"), b"missed %d" % i)
-    finally:
-        cam.close()
-    back = Probe(srs_broker.client_config("core", "core"), "core", clean_session=False)
-    try:
-        assert back.connect()
-        got = _drain(back, 3)
-        assert sorted(m.payload for m in got) == [b"missed 0", b"missed 1", b"missed 2"]
-    finally:
-        back.close()
-
-
 def test_each_delivery_is_checked_against_the_subscribers_rules(
         srs_broker: BrokerHandle) -> None:
     # A user removed while subscribed keeps the subscription but receives nothing more
