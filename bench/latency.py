@@ -337,8 +337,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--commit-window-ms", type=float, default=CoreConfig().commit_window_ms)
     ap.add_argument("--encodings", choices=("every", "edge"), default="every",
-                    help="every: each face carries a fresh encoding (the worst case, ten "
-                         "strangers in every frame); edge: as the edge sends them, once "
+                    help="every: each face carries a fresh encoding (the worst case: 500 "
+                         "encodings/s from one camera); edge: as the edge sends them, once "
                          "per track every encode_refresh_s (5 s), the rest placed by track")
     _bench_core.add_broker_option(ap)
     args = ap.parse_args()
