@@ -29,10 +29,10 @@ from srs.wire.signing import Verifier
 
 @dataclass(frozen=True)
 class Burst:
-    started: float    # time.perf_counter() (CLOCK_MONOTONIC: the same in every process)
+    started: float  # time.perf_counter() (CLOCK_MONOTONIC: the same in every process)
     published: float  # every PUBACK in
-    acked: int        # distinct sequence numbers core has acknowledged so far
-    last_ack: float   # when the last of them arrived (0.0: none)
+    acked: int  # distinct sequence numbers core has acknowledged so far
+    last_ack: float  # when the last of them arrived (0.0: none)
 
 
 def connect(mqtt: Any, client_id: str, on_socket_open: Any = None) -> Any:
@@ -112,8 +112,9 @@ class CameraProcess:
     def __init__(self, mqtt: Any, client_id: str) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, there = ctx.Pipe()
-        self._child = ctx.Process(target=_serve, args=(mqtt, client_id, there),
-                                  name=f"camera {client_id}", daemon=True)
+        self._child = ctx.Process(
+            target=_serve, args=(mqtt, client_id, there), name=f"camera {client_id}", daemon=True
+        )
 
     def __enter__(self) -> CameraProcess:
         self._child.start()
@@ -121,16 +122,26 @@ class CameraProcess:
             raise SystemExit("the benchmark camera did not start")
         return self
 
-    def play(self, payloads: list[bytes], *, core_key: str | None = None, acks: int = 0,
-             rate: float | None = None) -> Burst:
+    def play(
+        self,
+        payloads: list[bytes],
+        *,
+        core_key: str | None = None,
+        acks: int = 0,
+        rate: float | None = None,
+    ) -> Burst:
         """Publish ``payloads`` at QoS 1 (paced at ``rate``/s if given); with ``acks``,
         wait until that many sequence numbers have been acked by core (``core_key``)."""
         self._conn.send((payloads, core_key, acks, rate))
         burst: Burst = self._conn.recv()
         return burst
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         with contextlib.suppress(OSError):  # the child is gone already
             self._conn.send(None)
         self._child.join(30)

@@ -102,10 +102,22 @@ def messages(key: SigningKey, n: int, start_seq: int) -> list[bytes]:
     topic = topics.detections("cam1")
     out = []
     for i in range(n):
-        b = DetectionBatch(camera_id="cam1", seq=start_seq + i, captured_at=round(time.time(), 3),
-                           frame_width=640, frame_height=360, detections=[Detection(
-                               kind="face", bbox=BBox(x=100, y=80, w=60, h=60), track_id=i,
-                               score=0.9, encoding=encoding())])
+        b = DetectionBatch(
+            camera_id="cam1",
+            seq=start_seq + i,
+            captured_at=round(time.time(), 3),
+            frame_width=640,
+            frame_height=360,
+            detections=[
+                Detection(
+                    kind="face",
+                    bbox=BBox(x=100, y=80, w=60, h=60),
+                    track_id=i,
+                    score=0.9,
+                    encoding=encoding(),
+                )
+            ],
+        )
         out.append(sign(b, topic, key))
     return out
 
@@ -139,11 +151,22 @@ def raw_rate(broker, payloads: list[bytes]) -> tuple[float, int]:
 def fill_gallery(db: store.Database, people: int) -> None:
     now = time.time()
     with db.session() as s:
-        s.execute(insert(Person), [{"id": i + 1, "name": f"person {i + 1}", "created_at": now}
-                                   for i in range(people)])
-        s.execute(insert(FaceEncoding), [
-            {"person_id": i + 1, "vector": to_blob(GALLERY[i % len(GALLERY)]), "source": "bench",
-             "created_at": now} for i in range(people)])
+        s.execute(
+            insert(Person),
+            [{"id": i + 1, "name": f"person {i + 1}", "created_at": now} for i in range(people)],
+        )
+        s.execute(
+            insert(FaceEncoding),
+            [
+                {
+                    "person_id": i + 1,
+                    "vector": to_blob(GALLERY[i % len(GALLERY)]),
+                    "source": "bench",
+                    "created_at": now,
+                }
+                for i in range(people)
+            ],
+        )
         store.audit(s, "admin", "bench", "fill_gallery")
         bump(s, GALLERY_REV)
 
@@ -161,27 +184,33 @@ class CoreFigures:
     paced_p99: float | None = None
 
 
-def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,
-              gallery: int, rounds: int) -> CoreFigures:
-    cfg = SrsConfig(data_dir=data_dir, mqtt=broker.client_config("core", "core"),
-                    core=CoreConfig(status_interval_s=60))
+def core_rate(
+    broker, data_dir: Path, cam_key: SigningKey, n: int, gallery: int, rounds: int
+) -> CoreFigures:
+    cfg = SrsConfig(
+        data_dir=data_dir,
+        mqtt=broker.client_config("core", "core"),
+        core=CoreConfig(status_interval_s=60),
+    )
     db = store.open_store(cfg)
     with db.session() as s:
         store.add_camera(s, "cam1", cam_key.public_key_b64)
     fill_gallery(db, gallery)
     db.close()
     figures = CoreFigures()
-    with CoreService(cfg) as svc, \
-            CameraProcess(broker.client_config("cam1", "camera"), "cam1") as cam:
+    with (
+        CoreService(cfg) as svc,
+        CameraProcess(broker.client_config("cam1", "camera"), "cam1") as cam,
+    ):
         svc.wait_connected(10)
         core_key = svc.key.public_key_b64
         acked = 0
         # 1. Saturation, ``rounds`` times: everything at once; time to the last e2e ack.
         for r in range(rounds):
-            burst = cam.play(messages(cam_key, n, r * n + 1), core_key=core_key,
-                             acks=(r + 1) * n)
-            figures.rates.append((burst.acked - acked)
-                                 / ((burst.last_ack or time.perf_counter()) - burst.started))
+            burst = cam.play(messages(cam_key, n, r * n + 1), core_key=core_key, acks=(r + 1) * n)
+            figures.rates.append(
+                (burst.acked - acked) / ((burst.last_ack or time.perf_counter()) - burst.started)
+            )
             acked = burst.acked
         figures.acked = acked
         figures.rate = statistics.median(figures.rates)
@@ -191,8 +220,12 @@ def core_rate(broker, data_dir: Path, cam_key: SigningKey, n: int,
         paced = max(50, n // 4)
         figures.paced_rate = figures.rate / 4
         svc.counters.reset_latency()
-        cam.play(messages(cam_key, paced, rounds * n + 1), core_key=core_key,
-                 acks=rounds * n + paced, rate=figures.paced_rate)
+        cam.play(
+            messages(cam_key, paced, rounds * n + 1),
+            core_key=core_key,
+            acks=rounds * n + paced,
+            rate=figures.paced_rate,
+        )
         figures.paced_p50, figures.paced_p99 = svc.counters.percentiles()
     return figures
 
@@ -221,13 +254,14 @@ def broker_process(tmp: Path) -> Iterator[BrokerHandle]:
     """`srs broker` in its own process, as deployed (not sharing core's interpreter)."""
     port = free_port()
     data = tmp / "broker-data"
-    (tmp / "broker.toml").write_text(f'data_dir = "{data}"\n[broker]\nport = {port}\n'
-                                     '[logging]\nlevel = "WARNING"\n')
-    handle = BrokerHandle("127.0.0.1", port,
-                          store=fast_user_store(data / "broker" / "users.json"))
+    (tmp / "broker.toml").write_text(
+        f'data_dir = "{data}"\n[broker]\nport = {port}\n[logging]\nlevel = "WARNING"\n'
+    )
+    handle = BrokerHandle("127.0.0.1", port, store=fast_user_store(data / "broker" / "users.json"))
     handle.client_config("core", "core")
-    proc = subprocess.Popen([sys.executable, "-m", "srs.cli", "broker", "--config",
-                             str(tmp / "broker.toml")], cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "srs.cli", "broker", "--config", str(tmp / "broker.toml")], cwd=ROOT
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -246,9 +280,13 @@ BROKER_CHOICES = ("embedded", "mosquitto", "both")
 
 
 def add_broker_option(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--broker", choices=BROKER_CHOICES, default=None,
-                    help="broker(s) to measure (default: both when the mosquitto binary "
-                         "is installed, else embedded)")
+    ap.add_argument(
+        "--broker",
+        choices=BROKER_CHOICES,
+        default=None,
+        help="broker(s) to measure (default: both when the mosquitto binary "
+        "is installed, else embedded)",
+    )
 
 
 def chosen_brokers(choice: str | None) -> list[str]:
@@ -257,12 +295,17 @@ def chosen_brokers(choice: str | None) -> list[str]:
     if choice is None:
         if installed:
             return ["embedded", "mosquitto"]
-        print("Mosquitto skipped: no `mosquitto` binary on PATH or in /usr/sbin "
-              "(apt install mosquitto); measuring the embedded broker only", flush=True)
+        print(
+            "Mosquitto skipped: no `mosquitto` binary on PATH or in /usr/sbin "
+            "(apt install mosquitto); measuring the embedded broker only",
+            flush=True,
+        )
         return ["embedded"]
     if choice != "embedded" and not installed:
-        raise SystemExit(f"--broker {choice}: no `mosquitto` binary on PATH or in /usr/sbin "
-                         "(apt install mosquitto)")
+        raise SystemExit(
+            f"--broker {choice}: no `mosquitto` binary on PATH or in /usr/sbin "
+            "(apt install mosquitto)"
+        )
     return ["embedded", "mosquitto"] if choice == "both" else [choice]
 
 
@@ -271,8 +314,7 @@ def broker_label(kind: str) -> str:
     if kind == "embedded":
         from importlib.metadata import version
 
-        return (f"embedded SRS broker (amqtt {version('amqtt')}, `srs broker` "
-                "in its own process)")
+        return f"embedded SRS broker (amqtt {version('amqtt')}, `srs broker` in its own process)"
     binary = mosquitto_binary()
     assert binary is not None
     out = subprocess.run([binary, "-h"], capture_output=True, text=True, timeout=10).stdout
@@ -307,8 +349,9 @@ class BrokerFigures:
     core: CoreFigures
 
 
-def measure(kind: str, cam_key: SigningKey, raw_payloads: list[bytes],
-            args: argparse.Namespace) -> BrokerFigures:
+def measure(
+    kind: str, cam_key: SigningKey, raw_payloads: list[bytes], args: argparse.Namespace
+) -> BrokerFigures:
     label = broker_label(kind)
     print(f"measuring {label} ...", flush=True)
     with tempfile.TemporaryDirectory() as tmp, start_broker(kind, Path(tmp)) as broker:
@@ -316,10 +359,16 @@ def measure(kind: str, cam_key: SigningKey, raw_payloads: list[bytes],
         # Rounds of each, raw first (core, once subscribed, would take the raw messages
         # too): one burst is at the mercy of whatever else the machine does meanwhile.
         raws = [raw_rate(broker, raw_payloads) for _ in range(args.rounds)]
-        fig = core_rate(broker, Path(tmp) / "core", cam_key, args.messages, args.gallery,
-                        args.rounds)
-    return BrokerFigures(label, statistics.median(r for r, _ in raws), [r for r, _ in raws],
-                         min(n for _, n in raws), fig)
+        fig = core_rate(
+            broker, Path(tmp) / "core", cam_key, args.messages, args.gallery, args.rounds
+        )
+    return BrokerFigures(
+        label,
+        statistics.median(r for r, _ in raws),
+        [r for r, _ in raws],
+        min(n for _, n in raws),
+        fig,
+    )
 
 
 def report(figures: BrokerFigures, sent: int) -> None:
@@ -336,25 +385,40 @@ def report(figures: BrokerFigures, sent: int) -> None:
     raw_lost = lost(figures.received, "received")
     core_lost = lost(fig.acked, "acked", sent * len(fig.rates))
     print(f"broker: {figures.label}")
-    print(f"  raw broker QoS 1 pub->sub : {figures.raw:8.0f} msg/s  (median of "
-          f"{each(figures.raws)})" + (f"  ({raw_lost})" if raw_lost else ""))
-    print(f"  core ingest (to e2e ack)  : {fig.rate:8.0f} detections/s  (median of "
-          f"{each(fig.rates)}; {fig.stored} stored" + (f", {core_lost})" if core_lost else ")"))
-    print(f"  ratio core / raw          : {fig.rate / figures.raw:8.2f}  (goal >= 0.90: "
-          f"{'met' if fig.rate >= 0.9 * figures.raw else 'MISSED'})")
-    print(f"  latency receive->ack, saturated: p50 {ms(fig.overload_p50)}, "
-          f"p99 {ms(fig.overload_p99)} (queueing behind the burst)")
-    print(f"  latency receive->ack at {fig.paced_rate:.0f}/s: p50 {ms(fig.paced_p50)}, "
-          f"p99 {ms(fig.paced_p99)}")
+    print(
+        f"  raw broker QoS 1 pub->sub : {figures.raw:8.0f} msg/s  (median of "
+        f"{each(figures.raws)})" + (f"  ({raw_lost})" if raw_lost else "")
+    )
+    print(
+        f"  core ingest (to e2e ack)  : {fig.rate:8.0f} detections/s  (median of "
+        f"{each(fig.rates)}; {fig.stored} stored" + (f", {core_lost})" if core_lost else ")")
+    )
+    print(
+        f"  ratio core / raw          : {fig.rate / figures.raw:8.2f}  (goal >= 0.90: "
+        f"{'met' if fig.rate >= 0.9 * figures.raw else 'MISSED'})"
+    )
+    print(
+        f"  latency receive->ack, saturated: p50 {ms(fig.overload_p50)}, "
+        f"p99 {ms(fig.overload_p99)} (queueing behind the burst)"
+    )
+    print(
+        f"  latency receive->ack at {fig.paced_rate:.0f}/s: p50 {ms(fig.paced_p50)}, "
+        f"p99 {ms(fig.paced_p99)}"
+    )
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--messages", type=int, default=3000)
     ap.add_argument("--gallery", type=int, default=10_000)
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="bursts of each kind; the medians are compared (default 3)")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="bursts of each kind; the medians are compared (default 3)",
+    )
     add_broker_option(ap)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -365,14 +429,18 @@ def main() -> int:
     results = [measure(kind, cam_key, raw_payloads, args) for kind in kinds]
     full, bare = verify_cost(cam_key)
 
-    print(f"messages: {args.messages} x {size:.0f} bytes (one face with encoding each), "
-          f"gallery {args.gallery} people")
+    print(
+        f"messages: {args.messages} x {size:.0f} bytes (one face with encoding each), "
+        f"gallery {args.gallery} people"
+    )
     for figures in results:
         report(figures, len(raw_payloads))
     if len(results) == 2:
         embedded, mosquitto = results
-        print(f"Mosquitto / embedded: raw QoS 1 x{mosquitto.raw / embedded.raw:.2f}, "
-              f"core ingest x{mosquitto.core.rate / embedded.core.rate:.2f}")
+        print(
+            f"Mosquitto / embedded: raw QoS 1 x{mosquitto.raw / embedded.raw:.2f}, "
+            f"core ingest x{mosquitto.core.rate / embedded.core.rate:.2f}"
+        )
     print(f"verify one message: {full:.2f} ms (of which the Ed25519 check {bare:.2f} ms)")
     print("(shared machine: figures are noisy)")
     return 0

@@ -34,8 +34,7 @@ from edge.sources import Frame, SourceStats, frames, open_source  # noqa: E402
 from edge.track import Tracker  # noqa: E402
 
 MEDIA = ROOT / "tests" / "data" / "media" / "video"
-CLIPS = ["face-demographics-walking.gif", "head-pose-face-detection-female.gif",
-         "classroom.gif"]
+CLIPS = ["face-demographics-walking.gif", "head-pose-face-detection-female.gif", "classroom.gif"]
 SIZE = (640, 360)
 
 
@@ -66,8 +65,13 @@ def naive(images: list[np.ndarray]) -> dict[str, float]:
                 rgb, loc = crop_for_encoding(image, det.box)
                 encodings += compute_encoding(rgb, loc) is not None
     elapsed = time.perf_counter() - start
-    return {"fps": len(images) / elapsed, "detections": detections, "tracks": len(tracks),
-            "encodings": encodings, "seconds": elapsed}
+    return {
+        "fps": len(images) / elapsed,
+        "detections": detections,
+        "tracks": len(tracks),
+        "encodings": encodings,
+        "seconds": elapsed,
+    }
 
 
 def srs(images: list[np.ndarray], full_every: int) -> dict[str, float]:
@@ -84,17 +88,26 @@ def srs(images: list[np.ndarray], full_every: int) -> dict[str, float]:
     messages += len(analyser.ready(drain=True))
     pool.close()
     s = analyser.stats
-    return {"fps": len(images) / elapsed, "detections": s.detections,
-            "tracks": s.tracks, "encodings": s.encodings_computed,
-            "seconds": elapsed, "messages": messages}
+    return {
+        "fps": len(images) / elapsed,
+        "detections": s.detections,
+        "tracks": s.tracks,
+        "encodings": s.encodings_computed,
+        "seconds": elapsed,
+        "messages": messages,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="play the clips N times")
     parser.add_argument("--clips", nargs="+", default=CLIPS)
-    parser.add_argument("--full-every", type=int, default=EdgeConfig().full_detect_every,
-                        help="full-frame detection every K frames (default from EdgeConfig)")
+    parser.add_argument(
+        "--full-every",
+        type=int,
+        default=EdgeConfig().full_detect_every,
+        help="full-frame detection every K frames (default from EdgeConfig)",
+    )
     args = parser.parse_args()
     # OpenCV's default threads, as `srs edge` runs: both pipelines may use both cores
     # (the node's encoder worker is idle most of the time: one encoding per track).
@@ -103,13 +116,17 @@ def main() -> int:
     base = naive(images)
     ours = srs(images, args.full_every)
     for name, r in (("naive", base), ("srs", ours)):
-        print(f"{name:6s} {r['fps']:6.1f} fps  {r['detections']:5.0f} detections  "
-              f"{r['tracks']:4.0f} tracks  {r['encodings']:5.0f} encodings  "
-              f"({r['seconds']:.1f} s)")
-    print(f"ratio  {ours['fps'] / base['fps']:6.1f}x fps, "
-          f"{ours['detections'] / max(1, base['detections']):.2f}x detections, "
-          f"{ours['encodings'] / max(1, base['encodings']):.2f}x encodings "
-          "(shared machine: timings are noisy)")
+        print(
+            f"{name:6s} {r['fps']:6.1f} fps  {r['detections']:5.0f} detections  "
+            f"{r['tracks']:4.0f} tracks  {r['encodings']:5.0f} encodings  "
+            f"({r['seconds']:.1f} s)"
+        )
+    print(
+        f"ratio  {ours['fps'] / base['fps']:6.1f}x fps, "
+        f"{ours['detections'] / max(1, base['detections']):.2f}x detections, "
+        f"{ours['encodings'] / max(1, base['encodings']):.2f}x encodings "
+        "(shared machine: timings are noisy)"
+    )
     return 0
 
 

@@ -141,8 +141,9 @@ class Stages:
 
         svc._publish = stamped  # type: ignore[method-assign]
 
-    def take(self) -> tuple[list[tuple[float, float, float]], list[float],
-                            list[tuple[float, float]]]:
+    def take(
+        self,
+    ) -> tuple[list[tuple[float, float, float]], list[float], list[tuple[float, float]]]:
         with self.lock:
             out, self.rows = self.rows, []
             cpu, self.cpu_ms_per_msg = self.cpu_ms_per_msg, []
@@ -176,22 +177,44 @@ def gallery(n: int) -> np.ndarray:
     return RNG.normal(0, 0.09, (n, 128))  # strangers are ~1.4 apart, like dlib encodings
 
 
-def frame(key: SigningKey, seq: int, people: np.ndarray, captured_at: float,
-          encoded: bool = True) -> bytes:
+def frame(
+    key: SigningKey, seq: int, people: np.ndarray, captured_at: float, encoded: bool = True
+) -> bytes:
     """One signed message: every enrolled person once, spread across the picture, each
     with a fresh encoding if ``encoded`` (else placed by its track, as the edge does
     between two encodings of a track)."""
-    dets = [Detection(kind="face", bbox=BBox(x=10 + 45 * i, y=110, w=28, h=28), track_id=i,
-                      score=0.9, encoding=[round(float(v), 4) for v in
-                                           p + RNG.normal(0, 0.02, 128)] if encoded else None)
-            for i, p in enumerate(people)]
-    b = DetectionBatch(camera_id=CAMERA, seq=seq, captured_at=captured_at, frame_width=480,
-                       frame_height=270, detections=dets)
+    dets = [
+        Detection(
+            kind="face",
+            bbox=BBox(x=10 + 45 * i, y=110, w=28, h=28),
+            track_id=i,
+            score=0.9,
+            encoding=[round(float(v), 4) for v in p + RNG.normal(0, 0.02, 128)]
+            if encoded
+            else None,
+        )
+        for i, p in enumerate(people)
+    ]
+    b = DetectionBatch(
+        camera_id=CAMERA,
+        seq=seq,
+        captured_at=captured_at,
+        frame_width=480,
+        frame_height=270,
+        detections=dets,
+    )
     return sign(b, topics.detections(CAMERA), key)
 
 
-def outside_world(cam_mqtt: Any, ha_mqtt: Any, payloads: list[bytes], planned: list[float],
-                  nodelay: bool, expected: int, out: Any) -> None:
+def outside_world(
+    cam_mqtt: Any,
+    ha_mqtt: Any,
+    payloads: list[bytes],
+    planned: list[float],
+    nodelay: bool,
+    expected: int,
+    out: Any,
+) -> None:
     """The camera and the integrator, in a process of their own (as deployed): they never
     wait for core's interpreter lock, and core never waits for theirs. Sends back the real
     publish time of each message and (arrival, topic, bytes) of each position."""
@@ -225,9 +248,19 @@ def outside_world(cam_mqtt: Any, ha_mqtt: Any, payloads: list[bytes], planned: l
     out.send((sends, seen.take()))
 
 
-def play(broker: BrokerHandle, key: SigningKey, people: np.ndarray, rate: float,
-         seconds: float, first_seq: int, nodelay: bool,
-         verifier: Verifier, name: str, stages: Stages, encode_every: int = 1) -> Run:
+def play(
+    broker: BrokerHandle,
+    key: SigningKey,
+    people: np.ndarray,
+    rate: float,
+    seconds: float,
+    first_seq: int,
+    nodelay: bool,
+    verifier: Verifier,
+    name: str,
+    stages: Stages,
+    encode_every: int = 1,
+) -> Run:
     run = Run(name)
     n = int(rate * seconds)
     # Signing is the camera's work, not what is measured: sign everything first, each
@@ -235,13 +268,24 @@ def play(broker: BrokerHandle, key: SigningKey, people: np.ndarray, rate: float,
     # ~3 s to start the camera's process; iat stays well inside the age limit).
     t0 = time.time() + 4.0 + n * 0.01
     planned = [t0 + i / rate for i in range(n)]
-    payloads = [frame(key, first_seq + i, people, planned[i], i % encode_every == 0)
-                for i in range(n)]
+    payloads = [
+        frame(key, first_seq + i, people, planned[i], i % encode_every == 0) for i in range(n)
+    ]
     ctx = multiprocessing.get_context("spawn")  # not fork: core's threads are running
     here, there = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=outside_world, name="camera+integrator", args=(
-        broker.client_config(CAMERA, "camera"), broker.client_config("ha", "integrator"),
-        payloads, planned, nodelay, n * len(people), there))
+    child = ctx.Process(
+        target=outside_world,
+        name="camera+integrator",
+        args=(
+            broker.client_config(CAMERA, "camera"),
+            broker.client_config("ha", "integrator"),
+            payloads,
+            planned,
+            nodelay,
+            n * len(people),
+            there,
+        ),
+    )
     stages.take()
     child.start()
     sends, arrivals = here.recv()
@@ -256,12 +300,15 @@ def play(broker: BrokerHandle, key: SigningKey, people: np.ndarray, rate: float,
     run.missing = run.sent - len(run.latencies_ms)
     # One camera, QoS 1: core receives the messages in the order they were sent.
     rows, run.cpu_ms_per_msg, published = stages.take()
-    run.published_ms = [(written - sent_at[seen]) * 1000 for written, seen in published
-                        if seen in sent_at]
+    run.published_ms = [
+        (written - sent_at[seen]) * 1000 for written, seen in published if seen in sent_at
+    ]
     for sent, (received, started, done) in zip(sends, rows, strict=False):
-        for stage, ms in (("camera -> core (broker hop)", received - sent),
-                          ("queued for core's worker", started - received),
-                          ("core worker (whole batch)", done - started)):
+        for stage, ms in (
+            ("camera -> core (broker hop)", received - sent),
+            ("queued for core's worker", started - received),
+            ("core worker (whole batch)", done - started),
+        ):
             run.stages_ms.setdefault(stage, []).append(ms * 1000)
     return run
 
@@ -292,8 +339,9 @@ def seed_store(cfg: SrsConfig, cam_key: SigningKey, people: np.ndarray) -> None:
     db.close()
 
 
-def measure(kind: str, args: argparse.Namespace, cam_key: SigningKey,
-            people: np.ndarray) -> BrokerRuns:
+def measure(
+    kind: str, args: argparse.Namespace, cam_key: SigningKey, people: np.ndarray
+) -> BrokerRuns:
     label = _bench_core.broker_label(kind)
     print(f"measuring {label} ...", flush=True)
     runs: list[Run] = []
@@ -301,10 +349,15 @@ def measure(kind: str, args: argparse.Namespace, cam_key: SigningKey,
         # Every user before any client connects (Mosquitto loads users on SIGHUP).
         for user, role in (("core", "core"), ("ha", "integrator"), (CAMERA, "camera")):
             broker.client_config(user, role)
-        cfg = SrsConfig(data_dir=Path(tmp) / "core", mqtt=broker.client_config("core", "core"),
-                        core=CoreConfig(status_interval_s=60,
-                                        commit_window_ms=args.commit_window_ms,
-                                        site_file=ROOT / "config" / "demo-site.toml"))
+        cfg = SrsConfig(
+            data_dir=Path(tmp) / "core",
+            mqtt=broker.client_config("core", "core"),
+            core=CoreConfig(
+                status_interval_s=60,
+                commit_window_ms=args.commit_window_ms,
+                site_file=ROOT / "config" / "demo-site.toml",
+            ),
+        )
         seed_store(cfg, cam_key, people)
         with CoreService(cfg) as svc:
             svc.wait_connected(10)
@@ -312,12 +365,39 @@ def measure(kind: str, args: argparse.Namespace, cam_key: SigningKey,
             verifier = Verifier(lambda iss: pub if iss == topics.CORE_SENDER else None)
             stages = Stages(svc)
             every = encode_every(args)
-            play(broker, cam_key, people, args.rate, 2.0, 1, True, verifier, "warm-up", stages,
-                 every)
-            runs.append(play(broker, cam_key, people, args.rate, args.seconds, 1_000_000,
-                             True, verifier, "TCP_NODELAY (srs.mqtt)", stages, every))
-            runs.append(play(broker, cam_key, people, args.rate, args.seconds, 2_000_000,
-                             False, verifier, "Nagle (paho default)", stages, every))
+            play(
+                broker, cam_key, people, args.rate, 2.0, 1, True, verifier, "warm-up", stages, every
+            )
+            runs.append(
+                play(
+                    broker,
+                    cam_key,
+                    people,
+                    args.rate,
+                    args.seconds,
+                    1_000_000,
+                    True,
+                    verifier,
+                    "TCP_NODELAY (srs.mqtt)",
+                    stages,
+                    every,
+                )
+            )
+            runs.append(
+                play(
+                    broker,
+                    cam_key,
+                    people,
+                    args.rate,
+                    args.seconds,
+                    2_000_000,
+                    False,
+                    verifier,
+                    "Nagle (paho default)",
+                    stages,
+                    every,
+                )
+            )
     return BrokerRuns(kind, label, runs)
 
 
@@ -330,16 +410,21 @@ def encode_every(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rate", type=float, default=50.0, help="messages per second")
     ap.add_argument("--faces", type=int, default=10, help="detections per message (max 32)")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--commit-window-ms", type=float, default=CoreConfig().commit_window_ms)
-    ap.add_argument("--encodings", choices=("every", "edge"), default="every",
-                    help="every: each face carries a fresh encoding (the worst case: 500 "
-                         "encodings/s from one camera); edge: as the edge sends them, once "
-                         "per track every encode_refresh_s (5 s), the rest placed by track")
+    ap.add_argument(
+        "--encodings",
+        choices=("every", "edge"),
+        default="every",
+        help="every: each face carries a fresh encoding (the worst case: 500 "
+        "encodings/s from one camera); edge: as the edge sends them, once "
+        "per track every encode_refresh_s (5 s), the rest placed by track",
+    )
     _bench_core.add_broker_option(ap)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -347,16 +432,20 @@ def main() -> int:
     cam_key = SigningKey.generate(topics.camera_issuer(CAMERA))
     people = gallery(args.faces)
     results = [measure(kind, args, cam_key, people) for kind in kinds]
-    print(f"load: {args.rate:.0f} msg/s x {args.faces} detections = "
-          f"{args.rate * args.faces:.0f} detections/s for {args.seconds:.0f} s, "
-          f"commit window {args.commit_window_ms:g} ms, encodings: {args.encodings}")
+    print(
+        f"load: {args.rate:.0f} msg/s x {args.faces} detections = "
+        f"{args.rate * args.faces:.0f} detections/s for {args.seconds:.0f} s, "
+        f"commit window {args.commit_window_ms:g} ms, encodings: {args.encodings}"
+    )
     for result in results:
         report(args, result)
     if len(results) == 2 and all(r.runs[0].latencies_ms for r in results):
         embedded, mosquitto = (r.runs[0] for r in results)
-        print(f"ratio Mosquitto / embedded, {embedded.name}: "
-              f"p50 x{mosquitto.pct(0.5) / embedded.pct(0.5):.2f}, "
-              f"p99 x{mosquitto.pct(0.99) / embedded.pct(0.99):.2f}")
+        print(
+            f"ratio Mosquitto / embedded, {embedded.name}: "
+            f"p50 x{mosquitto.pct(0.5) / embedded.pct(0.5):.2f}, "
+            f"p99 x{mosquitto.pct(0.99) / embedded.pct(0.99):.2f}"
+        )
     print("(shared machine: figures are noisy)")
     return 0
 
@@ -365,34 +454,46 @@ def report(args: argparse.Namespace, result: BrokerRuns) -> None:
     runs = result.runs
     print(f"broker: {result.label}")
     for run in runs:
-        for what, values, published in (("published", run.published_ms, True),
-                                         ("at integrator", run.latencies_ms, False)):
+        for what, values, published in (
+            ("published", run.published_ms, True),
+            ("at integrator", run.latencies_ms, False),
+        ):
             mean = statistics.fmean(values) if values else float("nan")
-            print(f"  {run.name:26s} {what:13s}: p50 {run.pct(0.5, published):7.2f} ms  "
-                  f"p99 {run.pct(0.99, published):7.2f} ms  mean {mean:7.2f} ms  "
-                  f"max {max(values, default=float('nan')):7.1f} ms  "
-                  f"({len(values)}/{run.sent} positions)")
+            print(
+                f"  {run.name:26s} {what:13s}: p50 {run.pct(0.5, published):7.2f} ms  "
+                f"p99 {run.pct(0.99, published):7.2f} ms  mean {mean:7.2f} ms  "
+                f"max {max(values, default=float('nan')):7.1f} ms  "
+                f"({len(values)}/{run.sent} positions)"
+            )
     for run in runs:
         for stage, values in run.stages_ms.items():
             values.sort()
-            print(f"    {run.name[:12]:12s} {stage:28s}: p50 {values[len(values) // 2]:7.2f} ms"
-                  f"  p99 {values[min(len(values) - 1, int(0.99 * len(values)))]:7.2f} ms")
+            print(
+                f"    {run.name[:12]:12s} {stage:28s}: p50 {values[len(values) // 2]:7.2f} ms"
+                f"  p99 {values[min(len(values) - 1, int(0.99 * len(values)))]:7.2f} ms"
+            )
     for run in runs:
         cpu = sorted(run.cpu_ms_per_msg)
         if cpu:
             med = cpu[len(cpu) // 2]
-            print(f"    {run.name[:12]:12s} core worker CPU per message: p50 {med:.2f} ms "
-                  f"({med / args.faces:.2f} ms per detection): one core sustains "
-                  f"~{1000 / med:.0f} msg/s = {1000 / med * args.faces:.0f} detections/s")
+            print(
+                f"    {run.name[:12]:12s} core worker CPU per message: p50 {med:.2f} ms "
+                f"({med / args.faces:.2f} ms per detection): one core sustains "
+                f"~{1000 / med:.0f} msg/s = {1000 / med * args.faces:.0f} detections/s"
+            )
     if len(runs) == 2 and runs[0].latencies_ms and runs[1].latencies_ms:
-        print(f"  ratio Nagle / TCP_NODELAY ({result.kind}): "
-              f"p50 x{runs[1].pct(0.5) / runs[0].pct(0.5):.1f}, "
-              f"p99 x{runs[1].pct(0.99) / runs[0].pct(0.99):.1f}")
+        print(
+            f"  ratio Nagle / TCP_NODELAY ({result.kind}): "
+            f"p50 x{runs[1].pct(0.5) / runs[0].pct(0.5):.1f}, "
+            f"p99 x{runs[1].pct(0.99) / runs[0].pct(0.99):.1f}"
+        )
     best = runs[0]
     for what, published in (("published by core", True), ("at the integrator", False)):
         ok = best.pct(0.5, published) < GOAL_P50_MS and best.pct(0.99, published) < GOAL_P99_MS
-        print(f"  goal p50 < {GOAL_P50_MS:g} ms, p99 < {GOAL_P99_MS:g} ms, {what} "
-              f"({result.kind}, encodings: {args.encodings}): {'met' if ok else 'MISSED'}")
+        print(
+            f"  goal p50 < {GOAL_P50_MS:g} ms, p99 < {GOAL_P99_MS:g} ms, {what} "
+            f"({result.kind}, encodings: {args.encodings}): {'met' if ok else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ WARM_UP = 20
 STAGES = ("to live", "1st position", "5th position", "10th position")
 
 
-def core_stages(svc: CoreService, cam_key: SigningKey, people: np.ndarray, n: int,
-                gap_s: float) -> dict[str, list[float]]:
+def core_stages(
+    svc: CoreService, cam_key: SigningKey, people: np.ndarray, n: int, gap_s: float
+) -> dict[str, list[float]]:
     """ms from the handler's start to each stage, per message (warm-up dropped)."""
     marks: list[float] = []
     live_at: list[float] = []
@@ -79,8 +80,10 @@ def core_stages(svc: CoreService, cam_key: SigningKey, people: np.ndarray, n: in
     svc.ingest.on_live = live
     topic = topics.detections(_latency.CAMERA)
     start = time.time() + 1.0
-    msgs = [_latency.frame(cam_key, svc.counters.accepted + i + 1, people,
-                           start + i * gap_s) for i in range(n)]
+    msgs = [
+        _latency.frame(cam_key, svc.counters.accepted + i + 1, people, start + i * gap_s)
+        for i in range(n)
+    ]
     out: dict[str, list[float]] = {s: [] for s in STAGES}
     for i, data in enumerate(msgs):
         time.sleep(gap_s)
@@ -103,9 +106,14 @@ def primitives(svc: CoreService, n: int, gap_s: float) -> dict[str, list[float]]
     sock = svc.client.socket()
     topic = topics.position("wake-bench").encode()
     body = b"x" * 1000
-    packet = (bytes([0x30, 0x80 | ((2 + len(topic) + len(body)) & 0x7F),
-                     (2 + len(topic) + len(body)) >> 7])
-              + len(topic).to_bytes(2, "big") + topic + body)  # a QoS 0 PUBLISH
+    packet = (
+        bytes(
+            [0x30, 0x80 | ((2 + len(topic) + len(body)) & 0x7F), (2 + len(topic) + len(body)) >> 7]
+        )
+        + len(topic).to_bytes(2, "big")
+        + topic
+        + body
+    )  # a QoS 0 PUBLISH
 
     def loop() -> None:
         sum(i * i for i in range(1000))
@@ -130,11 +138,12 @@ def primitives(svc: CoreService, n: int, gap_s: float) -> dict[str, list[float]]
     return out
 
 
-def connected_core(broker: Any, tmp: Path, cam_key: SigningKey,
-                   people: np.ndarray) -> CoreService:
-    cfg = SrsConfig(data_dir=tmp / "core", mqtt=broker.client_config("core", "core"),
-                    core=CoreConfig(status_interval_s=60,
-                                    site_file=ROOT / "config" / "demo-site.toml"))
+def connected_core(broker: Any, tmp: Path, cam_key: SigningKey, people: np.ndarray) -> CoreService:
+    cfg = SrsConfig(
+        data_dir=tmp / "core",
+        mqtt=broker.client_config("core", "core"),
+        core=CoreConfig(status_interval_s=60, site_file=ROOT / "config" / "demo-site.toml"),
+    )
     _latency.seed_store(cfg, cam_key, people)
     svc = CoreService(cfg)  # not started: this thread drives it, as its worker would
     svc.client.connect(cfg.mqtt.host, cfg.mqtt.port, keepalive=cfg.mqtt.keepalive_s)
@@ -146,40 +155,58 @@ def connected_core(broker: Any, tmp: Path, cam_key: SigningKey,
     return svc
 
 
-def report(title: str, idle: dict[str, list[float]], busy: dict[str, list[float]],
-           gap_ms: float) -> None:
+def report(
+    title: str, idle: dict[str, list[float]], busy: dict[str, list[float]], gap_ms: float
+) -> None:
     print(title)
     for name in idle:
         a, b = statistics.median(idle[name]), statistics.median(busy[name])
         p90 = sorted(idle[name])[int(0.9 * len(idle[name]))]
-        print(f"  {name:26s} after {gap_ms:g} ms idle: p50 {a:6.3f} ms (p90 {p90:6.3f})   "
-              f"back to back: p50 {b:6.3f} ms   ratio x{a / b:.2f}")
+        print(
+            f"  {name:26s} after {gap_ms:g} ms idle: p50 {a:6.3f} ms (p90 {p90:6.3f})   "
+            f"back to back: p50 {b:6.3f} ms   ratio x{a / b:.2f}"
+        )
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--messages", type=int, default=300, help="per gap (20 more warm up)")
-    ap.add_argument("--gap-ms", type=float, default=15.0,
-                    help="idle time between messages (50 msg/s leaves ~15 ms)")
-    ap.add_argument("--broker", choices=("embedded", "mosquitto"), default=None,
-                    help="where core's positions go (default: mosquitto when installed)")
+    ap.add_argument(
+        "--gap-ms",
+        type=float,
+        default=15.0,
+        help="idle time between messages (50 msg/s leaves ~15 ms)",
+    )
+    ap.add_argument(
+        "--broker",
+        choices=("embedded", "mosquitto"),
+        default=None,
+        help="where core's positions go (default: mosquitto when installed)",
+    )
     args = ap.parse_args()
     kind = args.broker or ("mosquitto" if _bench_core.mosquitto_binary() else "embedded")
     cam_key = SigningKey.generate(topics.camera_issuer(_latency.CAMERA))
     people = _latency.gallery(10)
     n = args.messages + WARM_UP
-    print(f"broker: {_bench_core.broker_label(kind)}; ten-face messages, "
-          f"{args.messages} measured per gap", flush=True)
-    with tempfile.TemporaryDirectory() as tmp, \
-            _bench_core.start_broker(kind, Path(tmp)) as broker:
+    print(
+        f"broker: {_bench_core.broker_label(kind)}; ten-face messages, "
+        f"{args.messages} measured per gap",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp, _bench_core.start_broker(kind, Path(tmp)) as broker:
         svc = connected_core(broker, Path(tmp), cam_key, people)
         try:
             idle = core_stages(svc, cam_key, people, n, args.gap_ms / 1000)
             busy = core_stages(svc, cam_key, people, n, 0.0)
             report("core, from the start of its handler:", idle, busy, args.gap_ms)
-            report("primitives:", primitives(svc, args.messages, args.gap_ms / 1000),
-                   primitives(svc, args.messages, 0.0), args.gap_ms)
+            report(
+                "primitives:",
+                primitives(svc, args.messages, args.gap_ms / 1000),
+                primitives(svc, args.messages, 0.0),
+                args.gap_ms,
+            )
         finally:
             svc.client.disconnect()
             svc.db.close()

@@ -33,8 +33,7 @@ def _admin_read() -> tuple[str, ...]:
     Derived rather than listed so a new topic in the contract reaches admin too;
     per-user patterns of other roles are dropped (admin has its own ``%u``).
     """
-    seen = topics.acl_core_publish() + topics.acl_core_subscribe() \
-        + topics.acl_operator_subscribe()
+    seen = topics.acl_core_publish() + topics.acl_core_subscribe() + topics.acl_operator_subscribe()
     out: list[str] = []
     for pattern in seen:
         if pattern == topics.ALL_DETECTIONS or USER_TOKEN in pattern or pattern in out:
@@ -44,19 +43,21 @@ def _admin_read() -> tuple[str, ...]:
 
 
 RULES: dict[Role, RoleRules] = {
-    "camera": RoleRules(tuple(topics.acl_camera_publish()),
-                        tuple(topics.acl_camera_subscribe())),
+    "camera": RoleRules(tuple(topics.acl_camera_publish()), tuple(topics.acl_camera_subscribe())),
     "core": RoleRules(tuple(topics.acl_core_publish()), tuple(topics.acl_core_subscribe())),
-    "operator": RoleRules(tuple(topics.acl_operator_publish()),
-                          tuple(topics.acl_operator_subscribe())),
-    "integrator": RoleRules((), tuple(topics.acl_integrator_subscribe()
-                                      + topics.acl_home_assistant_subscribe())),
+    "operator": RoleRules(
+        tuple(topics.acl_operator_publish()), tuple(topics.acl_operator_subscribe())
+    ),
+    "integrator": RoleRules(
+        (), tuple(topics.acl_integrator_subscribe() + topics.acl_home_assistant_subscribe())
+    ),
     # Admin signs commands from the dashboard like an operator (its own request
     # topic): the first administrator must be able to act, not only watch.
     "admin": RoleRules(tuple(topics.acl_operator_publish()), _admin_read()),
     # The one-time first-run user: its own request and response topics, nothing else.
-    "bootstrap": RoleRules(tuple(topics.acl_bootstrap_publish()),
-                           tuple(topics.acl_bootstrap_subscribe())),
+    "bootstrap": RoleRules(
+        tuple(topics.acl_bootstrap_publish()), tuple(topics.acl_bootstrap_subscribe())
+    ),
 }
 
 
@@ -64,8 +65,10 @@ def rules_for(role: Role, user: str) -> RoleRules:
     """The role's patterns with ``%u`` replaced by ``user`` (a checked topic level)."""
     topics.check_id(user, "user name")
     base = RULES[role]
-    return RoleRules(tuple(p.replace(USER_TOKEN, user) for p in base.publish),
-                     tuple(p.replace(USER_TOKEN, user) for p in base.subscribe))
+    return RoleRules(
+        tuple(p.replace(USER_TOKEN, user) for p in base.publish),
+        tuple(p.replace(USER_TOKEN, user) for p in base.subscribe),
+    )
 
 
 def _is_concrete(topic: str) -> bool:

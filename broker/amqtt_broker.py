@@ -66,33 +66,49 @@ class SrsBroker(DirectRouting):
     """amqtt Broker with the overrides described in the module docstring and in
     broker.routing (each message routed at once)."""
 
-    def __init__(self, config: dict[str, Any], max_payload_bytes: int,
-                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        max_payload_bytes: int,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         super().__init__(config, loop=loop)
         self.max_payload_bytes = max_payload_bytes
-        handler_cls = type("BoundSrsProtocolHandler", (SrsProtocolHandler,),
-                           {"max_payload": max_payload_bytes, "oversize_dropped": 0})
+        handler_cls = type(
+            "BoundSrsProtocolHandler",
+            (SrsProtocolHandler,),
+            {"max_payload": max_payload_bytes, "oversize_dropped": 0},
+        )
         self.handler_cls: type[SrsProtocolHandler] = handler_cls
 
-    async def stream_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                               listener_name: str) -> None:
-        limited = LimitedReader(StreamReaderAdapter(reader),
-                                self.max_payload_bytes + HEADER_ALLOWANCE)
+    async def stream_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
+    ) -> None:
+        limited = LimitedReader(
+            StreamReaderAdapter(reader), self.max_payload_bytes + HEADER_ALLOWANCE
+        )
         try:
             await self._client_connected(listener_name, limited, StreamWriterAdapter(writer))
         except PacketTooLarge as exc:
             log.warning("closed a connection: %s", exc)
 
-    async def _initialize_client_session(self, reader: ReaderAdapter, writer: WriterAdapter,
-                                         remote_address: str, remote_port: int,
-                                         ) -> tuple[BrokerProtocolHandler, Session]:
+    async def _initialize_client_session(
+        self,
+        reader: ReaderAdapter,
+        writer: WriterAdapter,
+        remote_address: str,
+        remote_port: int,
+    ) -> tuple[BrokerProtocolHandler, Session]:
         try:
-            handler, session = await asyncio.wait_for(self.handler_cls.init_from_connect(
-                reader, writer, self.plugins_manager), CONNECT_TIMEOUT_S)
+            handler, session = await asyncio.wait_for(
+                self.handler_cls.init_from_connect(reader, writer, self.plugins_manager),
+                CONNECT_TIMEOUT_S,
+            )
         except TimeoutError:
             await writer.close()
-            raise MQTTError(f"no CONNECT from {remote_address}:{remote_port} within "
-                            f"{CONNECT_TIMEOUT_S:.0f} s") from None
+            raise MQTTError(
+                f"no CONNECT from {remote_address}:{remote_port} within {CONNECT_TIMEOUT_S:.0f} s"
+            ) from None
         except PacketTooLarge:
             await writer.close()
             raise
@@ -111,8 +127,11 @@ class SrsBroker(DirectRouting):
         # Hand the rest (clean session, resume) to amqtt, with the handler we built.
         return await self._resume(handler, session)
 
-    async def _resume(self, handler: BrokerProtocolHandler, session: Session,
-                      ) -> tuple[BrokerProtocolHandler, Session]:
+    async def _resume(
+        self,
+        handler: BrokerProtocolHandler,
+        session: Session,
+    ) -> tuple[BrokerProtocolHandler, Session]:
         if session.clean_session:
             existing = self._sessions.get(session.client_id or "")
             if existing is not None and existing[0].transitions.is_connected():
@@ -123,8 +142,16 @@ class SrsBroker(DirectRouting):
             session.parent = 0
         elif session.client_id in self._sessions:
             old, _ = self._sessions[session.client_id]
-            for attr in ("will_flag", "will_message", "will_topic", "will_qos", "will_retain",
-                         "keep_alive", "username", "password"):
+            for attr in (
+                "will_flag",
+                "will_message",
+                "will_topic",
+                "will_qos",
+                "will_retain",
+                "keep_alive",
+                "username",
+                "password",
+            ):
                 setattr(old, attr, getattr(session, attr))
             setattr(old, CONNACK_ATTR, CONNECTION_ACCEPTED)
             session = old
@@ -142,8 +169,9 @@ class SrsBroker(DirectRouting):
             return bool(getattr(session, CONNACK_ATTR) == CONNECTION_ACCEPTED)
         return await super()._authenticate(session, _)
 
-    async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int],
-                                                          session: Session) -> None:
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Session
+    ) -> None:
         topic_filter, qos = subscription
         subscribers = self._subscriptions.get(topic_filter, [])
         if not any(s.client_id == session.client_id for s, _ in subscribers):
@@ -157,7 +185,12 @@ class SrsBroker(DirectRouting):
                 continue
             if not await self._topic_filtering(session, topic, Action.RECEIVE):
                 continue
-            tasks.append(asyncio.ensure_future(handler.mqtt_publish(
-                retained.topic, retained.data, min(qos, retained.qos or qos), retain=True)))
+            tasks.append(
+                asyncio.ensure_future(
+                    handler.mqtt_publish(
+                        retained.topic, retained.data, min(qos, retained.qos or qos), retain=True
+                    )
+                )
+            )
         if tasks:  # gathered so a client's failure is retrieved, not logged as lost
             await asyncio.gather(*tasks, return_exceptions=True)

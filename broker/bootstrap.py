@@ -21,13 +21,13 @@ GROUPS, GROUP = 3, 4
 
 def new_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP))
-    return "-".join(raw[i:i + GROUP] for i in range(0, len(raw), GROUP))
+    return "-".join(raw[i : i + GROUP] for i in range(0, len(raw), GROUP))
 
 
 def normalise(code: str) -> str:
     """What a person typed (any case, spaces, dashes) in the printed form."""
     raw = "".join(ch for ch in code.upper() if ch.isalnum())
-    return "-".join(raw[i:i + GROUP] for i in range(0, len(raw), GROUP))
+    return "-".join(raw[i : i + GROUP] for i in range(0, len(raw), GROUP))
 
 
 def issue(users: UserStore, now: float | None = None) -> tuple[str, float]:

@@ -15,16 +15,22 @@ from srs.config import SrsConfig
 if TYPE_CHECKING:
     from broker.users import UserStore
 
-ROLE_HELP = ("camera (its own cameras/<id>/... topics; the user name IS the camera id), "
-             "core, operator (GUI), integrator (positions and events only), admin (read-only, "
-             "no detections)")
+ROLE_HELP = (
+    "camera (its own cameras/<id>/... topics; the user name IS the camera id), "
+    "core, operator (GUI), integrator (positions and events only), admin (read-only, "
+    "no detections)"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
-    verbs = add_group(sub, "broker", help="run the embedded MQTT broker (or export its rules)",
-                      description="Without a verb: run the embedded, hardened amqtt broker in "
-                                  "the foreground until SIGTERM/SIGINT.")
+    verbs = add_group(
+        sub,
+        "broker",
+        help="run the embedded MQTT broker (or export its rules)",
+        description="Without a verb: run the embedded, hardened amqtt broker in "
+        "the foreground until SIGTERM/SIGINT.",
+    )
     group = sub.choices["broker"]
     group.set_defaults(handler=_run)
     # `srs broker --config FILE` (no verb) must take the common options too.
@@ -32,26 +38,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--data-dir", type=Path, metavar="DIR", help="data directory")
     group.add_argument("--check-config", action="store_true", help="validate and exit")
     group.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    p = add_command(verbs, "export", _export, help="write Mosquitto config, passwords and ACL",
-                    description="Write mosquitto.conf, passwd and acl enforcing the same users "
-                                "and rules as the embedded broker (see docs/broker.md).")
+    p = add_command(
+        verbs,
+        "export",
+        _export,
+        help="write Mosquitto config, passwords and ACL",
+        description="Write mosquitto.conf, passwd and acl enforcing the same users "
+        "and rules as the embedded broker (see docs/broker.md).",
+    )
     p.add_argument("--format", choices=["mosquitto"], default="mosquitto")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
 
-    users = add_group(sub, "user", help="manage broker users (roles: camera, core, operator, "
-                                        "integrator, admin)")
+    users = add_group(
+        sub, "user", help="manage broker users (roles: camera, core, operator, integrator, admin)"
+    )
     p = add_command(users, "add", _user_add, help="add a user; prints a generated password once")
     p.add_argument("name", help="user name (a camera's user name is its camera id)")
-    p.add_argument("--role", required=True, choices=["camera", "core", "operator", "integrator",
-                                                     "admin"], help=ROLE_HELP)
-    p.add_argument("--password-stdin", action="store_true",
-                   help="read the password from the first line of stdin instead of generating")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["camera", "core", "operator", "integrator", "admin"],
+        help=ROLE_HELP,
+    )
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of generating",
+    )
     p = add_command(users, "list", _user_list, help="list users and roles")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p = add_command(users, "remove", _user_remove, help="remove a user (takes effect at once)")
     p.add_argument("name")
-    p = add_command(users, "passwd", _user_passwd, help="set a new password (generated unless "
-                                                         "--password-stdin)")
+    p = add_command(
+        users, "passwd", _user_passwd, help="set a new password (generated unless --password-stdin)"
+    )
     p.add_argument("name")
     p.add_argument("--password-stdin", action="store_true")
 

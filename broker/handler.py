@@ -61,8 +61,10 @@ class SrsProtocolHandler(BrokerProtocolHandler):
     max_payload = 64 * 1024
     oversize_dropped = 0
     # The broker's DirectRouting.route_incoming, set when the client connects.
-    route: Callable[[Session, BrokerProtocolHandler, IncomingApplicationMessage],
-                    Awaitable[bool]] | None = None
+    route: (
+        Callable[[Session, BrokerProtocolHandler, IncomingApplicationMessage], Awaitable[bool]]
+        | None
+    ) = None
     _silence: SilenceWatch | None = None
 
     async def start(self) -> None:
@@ -77,8 +79,9 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             await super().start()
         finally:
             session.keep_alive = limit_s
-        self._silence = SilenceWatch(asyncio.get_running_loop(), limit_s,
-                                     lambda: reader.last_read, self.handle_read_timeout)
+        self._silence = SilenceWatch(
+            asyncio.get_running_loop(), limit_s, lambda: reader.last_read, self.handle_read_timeout
+        )
         self._silence.start()
 
     def handle_read_timeout(self) -> None:
@@ -120,10 +123,14 @@ class SrsProtocolHandler(BrokerProtocolHandler):
     async def _handle_qos1_message_flow(self, app_message: Any) -> None:
         """Outgoing QoS 1 with the PUBACK waiter registered *before* the PUBLISH is sent."""
         session = self.session
-        if (app_message.direction != OUTGOING or app_message.qos != QOS_1
-                or not isinstance(app_message, OutgoingApplicationMessage)
-                or app_message.packet_id is None or app_message.puback_packet
-                or session is None):
+        if (
+            app_message.direction != OUTGOING
+            or app_message.qos != QOS_1
+            or not isinstance(app_message, OutgoingApplicationMessage)
+            or app_message.packet_id is None
+            or app_message.puback_packet
+            or session is None
+        ):
             await super()._handle_qos1_message_flow(app_message)
             return
         packet_id = app_message.packet_id
@@ -151,8 +158,13 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             return
         type(self).oversize_dropped += 1
         client = self.session.client_id if self.session else None
-        log.warning("dropped a %d-byte publish on %r from %r: over the %d-byte limit",
-                    len(data), publish_packet.topic_name, client, self.max_payload)
+        log.warning(
+            "dropped a %d-byte publish on %r from %r: over the %d-byte limit",
+            len(data),
+            publish_packet.topic_name,
+            client,
+            self.max_payload,
+        )
         header = publish_packet.variable_header
         if publish_packet.qos == QOS_1 and header is not None and header.packet_id is not None:
             await self._send_packet(PubackPacket.build(header.packet_id))
@@ -163,12 +175,19 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         """QoS 1 (all SRS traffic): routed by this task, then acknowledged (see
         broker.routing); anything else takes amqtt's way."""
         header, session, route = packet.variable_header, self.session, self.route
-        if packet.qos != QOS_1 or header is None or header.packet_id is None \
-                or session is None or route is None or not packet.topic_name:
+        if (
+            packet.qos != QOS_1
+            or header is None
+            or header.packet_id is None
+            or session is None
+            or route is None
+            or not packet.topic_name
+        ):
             await super().handle_publish(packet)
             return
-        message = IncomingApplicationMessage(header.packet_id, packet.topic_name, QOS_1,
-                                             packet.data or b"", packet.retain_flag)
+        message = IncomingApplicationMessage(
+            header.packet_id, packet.topic_name, QOS_1, packet.data or b"", packet.retain_flag
+        )
         message.publish_packet = packet
         keep = await route(session, self, message)
         await asyncio.sleep(0)  # the deliveries just created write first, then the PUBACK

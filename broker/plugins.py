@@ -45,7 +45,7 @@ def client_id_allowed(user: str, client_id: str | None) -> bool:
     """A client id must be the user name or ``<user>:<suffix>`` (no session takeover)."""
     if not client_id:
         return False
-    suffix = client_id[len(user) + 1:]
+    suffix = client_id[len(user) + 1 :]
     return client_id == user or (client_id.startswith(user + ":") and bool(suffix))
 
 
@@ -83,13 +83,15 @@ class SrsAuthPlugin(BaseAuthPlugin):
         peer = f"{session.remote_address}:{session.remote_port}"
         user, password = session.username, session.password
         if not user or password is None:
-            log.warning("refused anonymous connection from %s (client id %r)", peer,
-                        session.client_id)
+            log.warning(
+                "refused anonymous connection from %s (client id %r)", peer, session.client_id
+            )
             return NOT_AUTHORIZED
         try:
             async with self._checks:
                 ok = await asyncio.get_running_loop().run_in_executor(
-                    None, self.store.verify, user, password)
+                    None, self.store.verify, user, password
+                )
             role = self.store.role_of(user) if ok else None
         except UserError as exc:
             log.error("refused %r from %s: %s", user, peer, exc)
@@ -98,19 +100,30 @@ class SrsAuthPlugin(BaseAuthPlugin):
             log.warning("refused %r from %s: unknown user or wrong password", user, peer)
             return BAD_USERNAME_PASSWORD
         if not client_id_allowed(user, session.client_id):
-            log.warning("refused %r from %s: client id %r must be %r or start with %r", user,
-                        peer, session.client_id, user, user + ":")
+            log.warning(
+                "refused %r from %s: client id %r must be %r or start with %r",
+                user,
+                peer,
+                session.client_id,
+                user,
+                user + ":",
+            )
             return IDENTIFIER_REJECTED
         if session.will_flag:
             # amqtt broadcasts a last will without any publish check: check it here.
             topic = session.will_topic or ""
             if not acl.may_publish(role, user, topic):
-                log.warning("refused %r from %s: last will on %r is not theirs to publish",
-                            user, peer, topic)
+                log.warning(
+                    "refused %r from %s: last will on %r is not theirs to publish",
+                    user,
+                    peer,
+                    topic,
+                )
                 return NOT_AUTHORIZED
             if len(session.will_message or b"") > self.max_payload:
-                log.warning("refused %r from %s: last will exceeds %d bytes", user, peer,
-                            self.max_payload)
+                log.warning(
+                    "refused %r from %s: last will exceeds %d bytes", user, peer, self.max_payload
+                )
                 return NOT_AUTHORIZED
         log.info("accepted %r (%s) from %s as %r", user, role, peer, session.client_id)
         return CONNECTION_ACCEPTED
@@ -128,8 +141,13 @@ class SrsTopicPlugin(BaseTopicPlugin):
         self.store = _store(self.config)
         self.denied = {Action.PUBLISH: 0, Action.SUBSCRIBE: 0, Action.RECEIVE: 0}
 
-    async def topic_filtering(self, *, session: Session | None = None, topic: str | None = None,
-                              action: Action | None = None) -> bool:
+    async def topic_filtering(
+        self,
+        *,
+        session: Session | None = None,
+        topic: str | None = None,
+        action: Action | None = None,
+    ) -> bool:
         if session is None or not topic or action is None:
             return False
         user = session.username
@@ -147,6 +165,7 @@ class SrsTopicPlugin(BaseTopicPlugin):
         if not allowed:
             self.denied[action] += 1
             if action != Action.RECEIVE:  # receive denials are routine under a wide filter
-                self.context.logger.warning("denied %s on %r to %r (role %s)", action, topic,
-                                            user, role)
+                self.context.logger.warning(
+                    "denied %s on %r to %r (role %s)", action, topic, user, role
+                )
         return allowed

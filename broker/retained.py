@@ -22,9 +22,15 @@ log = logging.getLogger(__name__)
 
 def snapshot(retained: dict[str, Any]) -> list[dict[str, Any]]:
     """amqtt's ``{topic: RetainedApplicationMessage}`` as JSON-able rows."""
-    return [{"topic": topic, "qos": int(msg.qos or 0),
-             "data": base64.b64encode(bytes(msg.data)).decode()}
-            for topic, msg in sorted(retained.items()) if msg.data]
+    return [
+        {
+            "topic": topic,
+            "qos": int(msg.qos or 0),
+            "data": base64.b64encode(bytes(msg.data)).decode(),
+        }
+        for topic, msg in sorted(retained.items())
+        if msg.data
+    ]
 
 
 def save(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -44,8 +50,9 @@ def load(path: Path) -> list[tuple[str, bytes, int]]:
     """The saved messages, or [] (with a logged sentence) when missing or damaged."""
     try:
         raw = json.loads(path.read_text())
-        return [(str(r["topic"]), base64.b64decode(r["data"]), int(r["qos"]))
-                for r in raw["retained"]]
+        return [
+            (str(r["topic"]), base64.b64decode(r["data"]), int(r["qos"])) for r in raw["retained"]
+        ]
     except FileNotFoundError:
         return []
     except (ValueError, KeyError, TypeError) as exc:

@@ -47,22 +47,26 @@ class DirectRouting(Broker):
         if plugin is None:
             plugin = self._topic_plugin = self.plugins_manager.get_plugin(TOPIC_PLUGIN)
         if plugin is None:  # deny by default: no access rules, no traffic
-            log.error("refusing %s on %r: the %s plugin is not loaded", action, topic,
-                      TOPIC_PLUGIN)
+            log.error("refusing %s on %r: the %s plugin is not loaded", action, topic, TOPIC_PLUGIN)
             return False
         return bool(await plugin.topic_filtering(session=session, topic=topic, action=action))
 
-    async def route_incoming(self, session: Session, handler: BrokerProtocolHandler,
-                             message: IncomingApplicationMessage) -> bool:
+    async def route_incoming(
+        self, session: Session, handler: BrokerProtocolHandler, message: IncomingApplicationMessage
+    ) -> bool:
         """Check and route one received PUBLISH now; False: close the connection (a
         malformed topic, as amqtt decides)."""
         received: asyncio.Future[IncomingApplicationMessage] = self._loop.create_future()
         received.set_result(message)  # what the client loop's delivery wait would return
         return bool(await self._handle_message_delivery(session, handler, received))
 
-    async def _broadcast_message(self, session: Session | None, topic: str | None,
-                                 data: bytes | bytearray | None,
-                                 force_qos: int | None = None) -> None:
+    async def _broadcast_message(
+        self,
+        session: Session | None,
+        topic: str | None,
+        data: bytes | bytearray | None,
+        force_qos: int | None = None,
+    ) -> None:
         if not topic:
             return
         self._forget_finished_deliveries()
@@ -75,15 +79,20 @@ class DirectRouting(Broker):
                     continue
                 if target.transitions.state != "connected":
                     # Kept for a persistent session at QoS 1/2 (MQTT 3.1.2.4), as amqtt does.
-                    if not target.clean_session and qos in (QOS_1, QOS_2) \
-                            and not target.is_anonymous:
+                    if (
+                        not target.clean_session
+                        and qos in (QOS_1, QOS_2)
+                        and not target.is_anonymous
+                    ):
                         await self._retain_broadcast_message(
-                            {"session": session, "topic": topic, "data": data}, qos, target)
+                            {"session": session, "topic": topic, "data": data}, qos, target
+                        )
                     continue
                 handler = self._get_handler(target)
                 if handler is not None:
-                    self._tasks_queue.append(self._loop.create_task(
-                        handler.mqtt_publish(topic, data, qos, retain=False)))
+                    self._tasks_queue.append(
+                        self._loop.create_task(handler.mqtt_publish(topic, data, qos, retain=False))
+                    )
 
     def _forget_finished_deliveries(self) -> None:
         """Drop finished delivery tasks (amqtt's broadcast loop did this per message)."""

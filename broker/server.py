@@ -30,6 +30,8 @@ START_TIMEOUT_S = 15.0
 
 class BrokerStartError(RuntimeError):
     """The broker could not start (port in use, bad certificate...): one sentence."""
+
+
 SAVE_EVERY_S = 10.0
 
 
@@ -42,8 +44,13 @@ def amqtt_config(cfg: SrsConfig, users_file: Path) -> dict[str, Any]:
     b = cfg.broker
     listeners: dict[str, Any] = {"default": {"type": "tcp", "bind": _bind(b.bind, b.port)}}
     if b.cert_file and b.key_file:
-        listeners["tls"] = {"type": "tcp", "bind": _bind(b.bind, b.tls_port), "ssl": True,
-                            "certfile": str(b.cert_file), "keyfile": str(b.key_file)}
+        listeners["tls"] = {
+            "type": "tcp",
+            "bind": _bind(b.bind, b.tls_port),
+            "ssl": True,
+            "certfile": str(b.cert_file),
+            "keyfile": str(b.key_file),
+        }
     elif b.cert_file or b.key_file:
         raise ValueError("[broker] needs both cert_file and key_file for TLS, not just one")
     users = str(users_file)
@@ -51,8 +58,10 @@ def amqtt_config(cfg: SrsConfig, users_file: Path) -> dict[str, Any]:
         "listeners": listeners,
         "timeout_disconnect_delay": 0,
         "plugins": {
-            "broker.plugins.SrsAuthPlugin": {"users_file": users,
-                                             "max_payload_bytes": b.max_payload_bytes},
+            "broker.plugins.SrsAuthPlugin": {
+                "users_file": users,
+                "max_payload_bytes": b.max_payload_bytes,
+            },
             "broker.plugins.SrsTopicPlugin": {"users_file": users},
         },
     }
@@ -69,8 +78,9 @@ class EmbeddedBroker:
         self.port = cfg.broker.port
         self.tls_port: int | None = None
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="srs-broker",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="srs-broker", daemon=True
+        )
         self._broker: SrsBroker | None = None
         self._saver: asyncio.Task[None] | None = None
         self._saved: list[dict[str, Any]] | None = None
@@ -79,8 +89,9 @@ class EmbeddedBroker:
         self.start()
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -92,11 +103,17 @@ class EmbeddedBroker:
     def start(self) -> None:
         b = self.cfg.broker
         if b.bind not in ("127.0.0.1", "::1", "localhost") and not b.cert_file:
-            log.warning("listening on %s without TLS: passwords and detections cross the "
-                        "network in clear (set [broker] cert_file and key_file)", b.bind)
+            log.warning(
+                "listening on %s without TLS: passwords and detections cross the "
+                "network in clear (set [broker] cert_file and key_file)",
+                b.bind,
+            )
         if not UserStore(self.users_file).list():
-            log.warning("no broker users in %s: every client will be refused "
-                        "(add some with `srs user add NAME --role ROLE`)", self.users_file)
+            log.warning(
+                "no broker users in %s: every client will be refused "
+                "(add some with `srs user add NAME --role ROLE`)",
+                self.users_file,
+            )
         self._thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(START_TIMEOUT_S)
@@ -108,8 +125,11 @@ class EmbeddedBroker:
             if isinstance(exc, Exception):
                 raise BrokerStartError(f"the broker could not start: {exc}") from exc
             raise
-        log.info("broker listening on %s", _bind(self.host, self.port) + (
-            f" (TLS on port {self.tls_port})" if self.tls_port else ""))
+        log.info(
+            "broker listening on %s",
+            _bind(self.host, self.port)
+            + (f" (TLS on port {self.tls_port})" if self.tls_port else ""),
+        )
 
     async def _start(self) -> None:
         b = self.cfg.broker
@@ -127,9 +147,11 @@ class EmbeddedBroker:
         manager = self.broker.plugins_manager
         auth: Any = manager.get_plugin("SrsAuthPlugin")
         topic: Any = manager.get_plugin("SrsTopicPlugin")
-        return {"connections_refused": auth.refused if auth else 0,
-                **{f"{action}_denied": n for action, n in (topic.denied if topic else {}).items()},
-                "oversize_dropped": self.broker.handler_cls.oversize_dropped}
+        return {
+            "connections_refused": auth.refused if auth else 0,
+            **{f"{action}_denied": n for action, n in (topic.denied if topic else {}).items()},
+            "oversize_dropped": self.broker.handler_cls.oversize_dropped,
+        }
 
     def _server_port(self, name: str) -> int:
         instance: Any = self.broker._servers[name].instance

@@ -19,8 +19,13 @@ class SilenceWatch:
     """Calls ``on_silent`` once nothing was heard for ``limit_s`` (``last_heard``: the
     loop time of the last read that returned data)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, limit_s: float,
-                 last_heard: Callable[[], float], on_silent: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        limit_s: float,
+        last_heard: Callable[[], float],
+        on_silent: Callable[[], None],
+    ) -> None:
         self._loop = loop
         self._limit_s = limit_s
         self._last_heard = last_heard

@@ -94,8 +94,9 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def mosquitto_hash(password: str, iterations: int = PBKDF2_ITERATIONS,
-                   salt: bytes | None = None) -> str:
+def mosquitto_hash(
+    password: str, iterations: int = PBKDF2_ITERATIONS, salt: bytes | None = None
+) -> str:
     """Mosquitto's ``$7$<iterations>$<salt b64>$<hash b64>`` (PBKDF2-HMAC-SHA512)."""
     salt = salt if salt is not None else os.urandom(12)
     digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
@@ -108,8 +109,9 @@ def mosquitto_verify(password: str, stored: str) -> bool:
         _, seven, iterations, salt, digest = stored.split("$")
         if seven != "7":
             return False
-        again = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(salt),
-                                    int(iterations))
+        again = hashlib.pbkdf2_hmac(
+            "sha512", password.encode(), base64.b64decode(salt), int(iterations)
+        )
         return hmac.compare_digest(again, base64.b64decode(digest))
     except ValueError:
         return False
@@ -118,9 +120,14 @@ def mosquitto_verify(password: str, stored: str) -> bool:
 class UserStore:
     """The broker's user database (see module doc). Thread-safe."""
 
-    def __init__(self, path: Path, *, hasher: PasswordHasher | None = None,
-                 pbkdf2_iterations: int = PBKDF2_ITERATIONS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        hasher: PasswordHasher | None = None,
+        pbkdf2_iterations: int = PBKDF2_ITERATIONS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = Path(path)
         # Tests pass a cheap hasher; the parameters live in each hash, so verify
         # always uses whatever cost the hash was created with.
@@ -144,8 +151,11 @@ class UserStore:
         that long ago (the per-message ACL path, see ``ACL_RECHECK_S``)."""
         with self._lock:
             now = self._clock()
-            if (max_age_s > 0 and self._checked_at is not None
-                    and now - self._checked_at < max_age_s):
+            if (
+                max_age_s > 0
+                and self._checked_at is not None
+                and now - self._checked_at < max_age_s
+            ):
                 return self._users
             try:
                 st = self.path.stat()
@@ -175,8 +185,9 @@ class UserStore:
                     raise ValueError(f"user {name!r} has no argon2 hash")
             return users
         except (ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"users file {self.path} is damaged ({exc}); fix or remove it") \
-                from None
+            raise UserError(
+                f"users file {self.path} is damaged ({exc}); fix or remove it"
+            ) from None
 
     def role_of(self, name: str) -> Role | None:
         entry = self._refresh().get(name)
@@ -200,8 +211,11 @@ class UserStore:
         """name -> ``$7$`` hash, for the Mosquitto export (never the one-time bootstrap
         user: Mosquitto cannot expire it, and the first run happens on the embedded
         broker)."""
-        return {n: e["mosquitto"] for n, e in sorted(self._refresh().items())
-                if e.get("mosquitto") and e["role"] != BOOTSTRAP_ROLE}
+        return {
+            n: e["mosquitto"]
+            for n, e in sorted(self._refresh().items())
+            if e.get("mosquitto") and e["role"] != BOOTSTRAP_ROLE
+        }
 
     def expires_at(self, name: str) -> float | None:
         """When this user stops authenticating (epoch s), or None if it never does."""
@@ -226,16 +240,19 @@ class UserStore:
 
     # --- writing ------------------------------------------------------------
 
-    def add(self, name: str, role: str, password: str | None = None, *,
-            expires_at: float | None = None) -> str:
+    def add(
+        self, name: str, role: str, password: str | None = None, *, expires_at: float | None = None
+    ) -> str:
         """Create a user; return its password (generated when None). A user with
         ``expires_at`` (epoch s) never authenticates from that moment on."""
         check_name(name)
         checked_role = check_role(role)
         if (checked_role == BOOTSTRAP_ROLE) != (name == BOOTSTRAP_USER):
-            raise UserError(f"the user name {BOOTSTRAP_USER!r} and the role "
-                            f"{BOOTSTRAP_ROLE!r} are reserved for the first-run code "
-                            "(`srs init` creates it)")
+            raise UserError(
+                f"the user name {BOOTSTRAP_USER!r} and the role "
+                f"{BOOTSTRAP_ROLE!r} are reserved for the first-run code "
+                "(`srs init` creates it)"
+            )
         if checked_role == BOOTSTRAP_ROLE and expires_at is None:
             raise UserError("the first-run bootstrap user must expire")
         with self._lock:
@@ -282,8 +299,10 @@ class UserStore:
     def _hashes(self, password: str) -> dict[str, str]:
         if len(password) < 8:
             raise UserError("a password needs at least 8 characters")
-        return {"argon2": self._hasher.hash(password),
-                "mosquitto": mosquitto_hash(password, self._iterations)}
+        return {
+            "argon2": self._hasher.hash(password),
+            "mosquitto": mosquitto_hash(password, self._iterations),
+        }
 
     def _write(self, users: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

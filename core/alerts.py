@@ -21,25 +21,40 @@ def _alert_id() -> str:
     return uuid.uuid4().hex
 
 
-def unknown_in_restricted(person_key: str, label: str, zone_id: str, zone_name: str,
-                          at: float) -> Alert:
-    return Alert(alert_id=_alert_id(), kind="unknown_in_restricted", severity="critical",
-                 message=f"{label} (not a known person) entered restricted zone "
-                         f"{zone_name!r}"[:512],
-                 at=at, person_key=person_key, zone=zone_id)
+def unknown_in_restricted(
+    person_key: str, label: str, zone_id: str, zone_name: str, at: float
+) -> Alert:
+    return Alert(
+        alert_id=_alert_id(),
+        kind="unknown_in_restricted",
+        severity="critical",
+        message=f"{label} (not a known person) entered restricted zone {zone_name!r}"[:512],
+        at=at,
+        person_key=person_key,
+        zone=zone_id,
+    )
 
 
 def camera_offline(camera_id: str, at: float, reason: str) -> Alert:
-    return Alert(alert_id=_alert_id(), kind="camera_offline", severity="warning",
-                 message=f"camera {camera_id!r} is offline: {reason}"[:512],
-                 at=at, camera_id=camera_id)
+    return Alert(
+        alert_id=_alert_id(),
+        kind="camera_offline",
+        severity="warning",
+        message=f"camera {camera_id!r} is offline: {reason}"[:512],
+        at=at,
+        camera_id=camera_id,
+    )
 
 
 def rejection_burst(count: int, window_s: float, at: float) -> Alert:
-    return Alert(alert_id=_alert_id(), kind="rejection_burst", severity="warning",
-                 message=f"{count} messages rejected in the last {window_s:g} s: check "
-                         "camera keys and clocks, or someone is sending forged messages",
-                 at=at)
+    return Alert(
+        alert_id=_alert_id(),
+        kind="rejection_burst",
+        severity="warning",
+        message=f"{count} messages rejected in the last {window_s:g} s: check "
+        "camera keys and clocks, or someone is sending forged messages",
+        at=at,
+    )
 
 
 # The interval assumed for a camera that has not said one yet (the edge's default).
@@ -72,8 +87,9 @@ class CameraWatch:
             cam = self._cams[status.camera_id] = _CameraState(now, status.heartbeat_interval_s)
         cam.interval_s = status.heartbeat_interval_s
         if status.state == "offline":
-            return self._offline(status.camera_id, cam, now,
-                                 status.message or "it reported going offline")
+            return self._offline(
+                status.camera_id, cam, now, status.message or "it reported going offline"
+            )
         cam.last_heard = now
         cam.ever_heard = True
         if cam.offline:
@@ -89,22 +105,25 @@ class CameraWatch:
 
     def tick(self, now: float) -> list[Alert]:
         for camera_id in self._expected:  # the clock starts at the first tick
-            self._cams.setdefault(camera_id, _CameraState(now, DEFAULT_HEARTBEAT_S,
-                                                          ever_heard=False))
+            self._cams.setdefault(
+                camera_id, _CameraState(now, DEFAULT_HEARTBEAT_S, ever_heard=False)
+            )
         self._expected = ()
         alerts: list[Alert] = []
         for camera_id, cam in self._cams.items():
             silent = now - cam.last_heard
             if silent > MISSED_HEARTBEATS * cam.interval_s:
-                reason = (f"no heartbeat for {silent:.0f} s" if cam.ever_heard else
-                          f"it is in the site plan but has sent no status in the {silent:.0f}"
-                          " s since core started (not installed, not running, or it cannot"
-                          " reach the broker)")
+                reason = (
+                    f"no heartbeat for {silent:.0f} s"
+                    if cam.ever_heard
+                    else f"it is in the site plan but has sent no status in the {silent:.0f}"
+                    " s since core started (not installed, not running, or it cannot"
+                    " reach the broker)"
+                )
                 alerts += self._offline(camera_id, cam, now, reason)
         return alerts
 
-    def _offline(self, camera_id: str, cam: _CameraState, now: float,
-                 reason: str) -> list[Alert]:
+    def _offline(self, camera_id: str, cam: _CameraState, now: float, reason: str) -> list[Alert]:
         if cam.offline:
             return []
         cam.offline = True
@@ -115,8 +134,9 @@ class CameraWatch:
 class RejectionWatch:
     """Alerts when ``threshold`` rejections fall in the window; then waits ``cooldown_s``."""
 
-    def __init__(self, threshold: int = 20, window_s: float = 60.0,
-                 cooldown_s: float = 300.0) -> None:
+    def __init__(
+        self, threshold: int = 20, window_s: float = 60.0, cooldown_s: float = 300.0
+    ) -> None:
         self.threshold = threshold
         self.window_s = window_s
         self.cooldown_s = cooldown_s

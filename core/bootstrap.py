@@ -34,11 +34,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TIDY_AFTER_S = 60.0
-ADMIN_EXISTS = ("an administrator already exists: sign in with that account (the first-run "
-                "code works only while there is none)")
+ADMIN_EXISTS = (
+    "an administrator already exists: sign in with that account (the first-run "
+    "code works only while there is none)"
+)
 NO_CODE = "no first-run code is active: run `srs init` on the server to get one"
-EXPIRED = ("the first-run code has expired (it lasts 15 minutes): run `srs init` on the "
-           "server for a new one")
+EXPIRED = (
+    "the first-run code has expired (it lasts 15 minutes): run `srs init` on the "
+    "server for a new one"
+)
 WRONG_CODE = "the first-run code is not right: check it, or run `srs init` for a new one"
 
 
@@ -48,10 +52,13 @@ class Bootstrap:
         self.db, self.ingest, self._users = db, ingest, users
         self._announced: Ed25519PublicKey | None = None
         sec = cfg.security
-        self.verifier = Verifier(lambda issuer: self._announced, audience=sec.audience,
-                                 clock_skew_s=sec.clock_skew_s,
-                                 max_age_s=sec.max_message_age_s,
-                                 max_bytes=sec.max_payload_bytes)
+        self.verifier = Verifier(
+            lambda issuer: self._announced,
+            audience=sec.audience,
+            clock_skew_s=sec.clock_skew_s,
+            max_age_s=sec.max_message_age_s,
+            max_bytes=sec.max_payload_bytes,
+        )
 
     def handle(self, topic: str, data: bytes) -> list[Outgoing]:
         from core.ingest import Outgoing
@@ -65,8 +72,12 @@ class Bootstrap:
         finally:
             self._announced = None
         ok, error = self._create(req)
-        response = cmd.Response(request_id=req.request_id, ok=ok, error=error,
-                                result={"name": req.name, "role": "admin"} if ok else None)
+        response = cmd.Response(
+            request_id=req.request_id,
+            ok=ok,
+            error=error,
+            result={"name": req.name, "role": "admin"} if ok else None,
+        )
         return [Outgoing(topics.bootstrap_response(), response)]
 
     def _create(self, req: cmd.CreateAdmin) -> tuple[bool, str | None]:
@@ -84,8 +95,13 @@ class Bootstrap:
             problem = str(exc)
         with self.db.session() as s:
             if problem is None:
-                store.audit(s, "security", BOOTSTRAP_USER, "create_admin",
-                            f"first administrator {req.name} created with the one-time code")
+                store.audit(
+                    s,
+                    "security",
+                    BOOTSTRAP_USER,
+                    "create_admin",
+                    f"first administrator {req.name} created with the one-time code",
+                )
             else:
                 store.audit(s, "security", BOOTSTRAP_USER, "create_admin_refused", problem)
         if problem is None:

@@ -13,17 +13,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
     from srs.cli import add_command, add_group
 
-    add_command(sub, "core", run_core, help="run the core service (verify, recognise, store)",
-                description="Run core in the foreground until SIGTERM/SIGINT.")
+    add_command(
+        sub,
+        "core",
+        run_core,
+        help="run the core service (verify, recognise, store)",
+        description="Run core in the foreground until SIGTERM/SIGINT.",
+    )
 
-    people = add_group(sub, "person", help="enrolled people: add, import, list, rename, "
-                       "merge, delete")
+    people = add_group(
+        sub, "person", help="enrolled people: add, import, list, rename, merge, delete"
+    )
     p = add_command(people, "add", person_add, help="enrol a person from photos")
     p.add_argument("name")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.add_argument("--json", action="store_true")
-    p = add_command(people, "import", person_import,
-                    help="enrol everyone in DIR/<name>/*.jpg (one folder per person)")
+    p = add_command(
+        people,
+        "import",
+        person_import,
+        help="enrol everyone in DIR/<name>/*.jpg (one folder per person)",
+    )
     p.add_argument("dir", type=Path)
     p.add_argument("--json", action="store_true")
     p = add_command(people, "list", person_list, help="list enrolled people")
@@ -32,13 +42,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("person", help="name, id or key (p3)")
     p.add_argument("new_name")
     p.add_argument("--json", action="store_true")
-    p = add_command(people, "merge", person_merge,
-                    help="merge SOURCE into TARGET (SOURCE disappears)")
+    p = add_command(
+        people, "merge", person_merge, help="merge SOURCE into TARGET (SOURCE disappears)"
+    )
     p.add_argument("source")
     p.add_argument("target")
     p.add_argument("--json", action="store_true")
-    p = add_command(people, "delete", person_delete,
-                    help="erase a person: encodings, sightings, live position (audited)")
+    p = add_command(
+        people,
+        "delete",
+        person_delete,
+        help="erase a person: encodings, sightings, live position (audited)",
+    )
     p.add_argument("person")
     p.add_argument("--json", action="store_true")
 
@@ -119,8 +134,10 @@ def person_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
         emit_json([p.as_dict() for p in people])
         return 0
     for p in people:
-        print(f"{p.key:<6} {p.name:<30} {p.encodings:>3} enc  {p.sightings:>6} sightings  "
-              f"last seen {iso(p.last_seen)}")
+        print(
+            f"{p.key:<6} {p.name:<30} {p.encodings:>3} enc  {p.sightings:>6} sightings  "
+            f"last seen {iso(p.last_seen)}"
+        )
     if not people:
         print("no people enrolled (srs person add NAME IMAGE... or srs person import DIR)")
     return 0
@@ -164,8 +181,13 @@ def person_delete(args: argparse.Namespace, cfg: SrsConfig) -> int:
     if args.json:
         emit_json(counts)
     else:
-        print(f"erased {counts['name']} ({counts['key']}): {counts['encodings']} encodings, "
-              f"{counts['sightings']} sightings; live position "
-              + ("cleared" if counts["position_cleared"] else
-                 "will be cleared by the running core service"))
+        print(
+            f"erased {counts['name']} ({counts['key']}): {counts['encodings']} encodings, "
+            f"{counts['sightings']} sightings; live position "
+            + (
+                "cleared"
+                if counts["position_cleared"]
+                else "will be cleared by the running core service"
+            )
+        )
     return 0

@@ -17,14 +17,17 @@ def register_cameras(sub: argparse._SubParsersAction) -> None:
     p.add_argument("camera_id")
     key = p.add_mutually_exclusive_group(required=True)
     key.add_argument("--public-key", metavar="B64", help="Ed25519 public key, base64url")
-    key.add_argument("--key-file", type=Path, metavar="PATH",
-                     help="the camera's .pub file (or a PEM public key)")
+    key.add_argument(
+        "--key-file", type=Path, metavar="PATH", help="the camera's .pub file (or a PEM public key)"
+    )
     p.add_argument("--replace", action="store_true", help="replace the key of a known camera")
     p = add_command(cams, "list", camera_list, help="list registered cameras")
     p.add_argument("--json", action="store_true")
-    for verb, fn, text in (("remove", camera_remove, "forget a camera"),
-                           ("disable", camera_disable, "refuse a camera's messages"),
-                           ("enable", camera_enable, "accept a camera's messages again")):
+    for verb, fn, text in (
+        ("remove", camera_remove, "forget a camera"),
+        ("disable", camera_disable, "refuse a camera's messages"),
+        ("enable", camera_enable, "accept a camera's messages again"),
+    ):
         p = add_command(cams, verb, fn, help=text)
         p.add_argument("camera_id")
 
@@ -61,8 +64,10 @@ def camera_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
         emit_json([c.as_dict() for c in cams])
         return 0
     for c in cams:
-        print(f"{c.id:<20} {'enabled ' if c.enabled else 'DISABLED'}  key {c.public_key}  "
-              f"added {iso(c.created_at)}")
+        print(
+            f"{c.id:<20} {'enabled ' if c.enabled else 'DISABLED'}  key {c.public_key}  "
+            f"added {iso(c.created_at)}"
+        )
     if not cams:
         print("no cameras registered (srs camera add ID --key-file PATH)")
     return 0
@@ -102,8 +107,12 @@ def sightings(args: argparse.Namespace, cfg: SrsConfig) -> int:
         since = parse_since(args.since) if args.since else None
     except ValueError as exc:
         return fail(str(exc))
-    rc, rows = with_store(cfg, lambda s: query_sightings(s, person=args.person, camera=args.camera,
-                                                   since=since, limit=max(1, args.limit)))
+    rc, rows = with_store(
+        cfg,
+        lambda s: query_sightings(
+            s, person=args.person, camera=args.camera, since=since, limit=max(1, args.limit)
+        ),
+    )
     if rc:
         return rc
     if args.json:
@@ -113,8 +122,10 @@ def sightings(args: argparse.Namespace, cfg: SrsConfig) -> int:
         where = f" at ({r['x']:.1f}, {r['y']:.1f})" if r["x"] is not None else ""
         zone = f" in {r['zone']}" if r["zone"] else ""
         dist = f" d={r['distance']:.2f}" if r["distance"] is not None else ""
-        print(f"{iso(r['seen_at'])}  {r['camera_id']:<12} {r['label']:<24} {r['kind']}"
-              f"{dist}{where}{zone}")
+        print(
+            f"{iso(r['seen_at'])}  {r['camera_id']:<12} {r['label']:<24} {r['kind']}"
+            f"{dist}{where}{zone}"
+        )
     if not rows:
         print("no sightings match")
     return 0

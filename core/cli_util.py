@@ -28,8 +28,9 @@ def parse_since(text: str, now: float | None = None) -> float:
     try:
         dt = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"--since {text!r}: use an ISO time (2026-01-31T14:00) or an age "
-                         "such as 30m, 1h, 2d") from None
+        raise ValueError(
+            f"--since {text!r}: use an ISO time (2026-01-31T14:00) or an age such as 30m, 1h, 2d"
+        ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()

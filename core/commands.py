@@ -73,8 +73,9 @@ class Roles:
 
 
 class CommandHandler:
-    def __init__(self, db: Database, cfg: SrsConfig, ingest: Ingest,
-                 link: LocatorLink | None = None) -> None:
+    def __init__(
+        self, db: Database, cfg: SrsConfig, ingest: Ingest, link: LocatorLink | None = None
+    ) -> None:
         self.db, self.cfg, self.ingest, self.link = db, cfg, ingest, link
         self._renamed: tuple[str, str, str] | None = None  # (old key, new key, name)
         self.keys: dict[str, Ed25519PublicKey] = {}
@@ -82,9 +83,13 @@ class CommandHandler:
         self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
         self._announced: Ed25519PublicKey | None = None
         sec = cfg.security
-        self.verifier = Verifier(self._lookup, audience=sec.audience,
-                                 clock_skew_s=sec.clock_skew_s, max_age_s=sec.max_message_age_s,
-                                 max_bytes=sec.max_payload_bytes)
+        self.verifier = Verifier(
+            self._lookup,
+            audience=sec.audience,
+            clock_skew_s=sec.clock_skew_s,
+            max_age_s=sec.max_message_age_s,
+            max_bytes=sec.max_payload_bytes,
+        )
 
     def _lookup(self, issuer: str) -> Ed25519PublicKey | None:
         return self._announced if self._announced is not None else self.keys.get(issuer)
@@ -147,11 +152,18 @@ class CommandHandler:
             request_id = claims["data"]["request_id"]
         except Exception:  # unreadable store or token: stay silent, already counted
             return []
-        if role not in ALLOWED_ROLES or not isinstance(request_id, str) \
-                or not 1 <= len(request_id) <= 64:
+        if (
+            role not in ALLOWED_ROLES
+            or not isinstance(request_id, str)
+            or not 1 <= len(request_id) <= 64
+        ):
             return []
-        return [Outgoing(topics.response(parsed.subject), cmd.Response(
-            request_id=request_id, ok=False, error=UNKNOWN_KEY_SENTENCE))]
+        return [
+            Outgoing(
+                topics.response(parsed.subject),
+                cmd.Response(request_id=request_id, ok=False, error=UNKNOWN_KEY_SENTENCE),
+            )
+        ]
 
     def _run(self, user: str, req: cmd.Request) -> cmd.Response:
         action = req.command.action
@@ -163,9 +175,12 @@ class CommandHandler:
         if role not in ALLOWED_ROLES:
             with self.db.session() as s:
                 store.audit(s, "security", user, f"denied_{action}", f"role {role!r}")
-            return cmd.Response(request_id=req.request_id, ok=False,
-                                error=f"user {user!r} (role {role or 'none'}) may not run "
-                                f"{action}: operator or admin role required")
+            return cmd.Response(
+                request_id=req.request_id,
+                ok=False,
+                error=f"user {user!r} (role {role or 'none'}) may not run "
+                f"{action}: operator or admin role required",
+            )
         try:
             with self.db.session() as s:
                 result = self._dispatch(s, user, req.command)
@@ -174,8 +189,11 @@ class CommandHandler:
             return cmd.Response(request_id=req.request_id, ok=False, error=str(exc)[:512])
         except Exception:
             log.exception("operator command %s from %s failed", action, user)
-            return cmd.Response(request_id=req.request_id, ok=False,
-                                error=f"{action} failed inside core; see the core log")
+            return cmd.Response(
+                request_id=req.request_id,
+                ok=False,
+                error=f"{action} failed inside core; see the core log",
+            )
         self.ingest.refresh(check_now=True)
         return cmd.Response(request_id=req.request_id, ok=True, result=_fit(result))
 
@@ -204,8 +222,14 @@ class CommandHandler:
             store.set_camera_enabled(s, c.camera_id, c.enabled, actor=user)
             return {"camera_id": c.camera_id, "enabled": c.enabled}
         if isinstance(c, cmd.QueryHistory):
-            return store.query_sightings(s, person=c.person_key, camera=c.camera_id,
-                                         since=c.since, until=c.until, limit=c.limit)
+            return store.query_sightings(
+                s,
+                person=c.person_key,
+                camera=c.camera_id,
+                since=c.since,
+                until=c.until,
+                limit=c.limit,
+            )
         if isinstance(c, cmd.ListPeople):
             return [p.as_dict() for p in store.list_people(s)]
         raise StoreError(f"unsupported action {c.action!r}")
@@ -240,12 +264,18 @@ def _enrol(s: Session, user: str, c: cmd.EnrolPerson) -> dict[str, Any]:
         else:
             encs.append(res.encoding)
     if not encs:
-        raise StoreError("no usable face in the images: " +
-                         "; ".join(f"image {p['image']}: {p['problem']}" for p in problems))
+        raise StoreError(
+            "no usable face in the images: "
+            + "; ".join(f"image {p['image']}: {p['problem']}" for p in problems)
+        )
     person, _ = store.get_or_create_person(s, c.name)
     store.add_encodings(s, person, encs, [f"enrolled by {user}"] * len(encs), actor=user)
-    return {"person_key": f"p{person.id}", "name": person.name, "encoded": len(encs),
-            "problems": problems}
+    return {
+        "person_key": f"p{person.id}",
+        "name": person.name,
+        "encoded": len(encs),
+        "problems": problems,
+    }
 
 
 def _summary(c: Any) -> str:

@@ -111,8 +111,9 @@ class Progress:
         self.stream.flush()
 
 
-def encode_people(folders: dict[str, list[Path]],
-                  on_image: Callable[[str], None] | None = None) -> list[PersonImport]:
+def encode_people(
+    folders: dict[str, list[Path]], on_image: Callable[[str], None] | None = None
+) -> list[PersonImport]:
     out = []
     for name, images in folders.items():
         imp = PersonImport(name)
@@ -124,8 +125,9 @@ def encode_people(folders: dict[str, list[Path]],
     return out
 
 
-def enrol(db: Database, imports: Iterable[PersonImport], *,
-          actor: str = "cli") -> list[dict[str, object]]:
+def enrol(
+    db: Database, imports: Iterable[PersonImport], *, actor: str = "cli"
+) -> list[dict[str, object]]:
     """Store the encodings of each import; returns one summary per person."""
     from core.store import add_encodings, get_or_create_person
 
@@ -134,19 +136,27 @@ def enrol(db: Database, imports: Iterable[PersonImport], *,
         for imp in imports:
             encs = imp.encodings
             entry: dict[str, object] = {
-                "name": imp.name, "encoded": len(encs),
-                "problems": [{"image": r.path, "problem": r.problem} for r in imp.problems]}
+                "name": imp.name,
+                "encoded": len(encs),
+                "problems": [{"image": r.path, "problem": r.problem} for r in imp.problems],
+            }
             if encs:
                 person, created = get_or_create_person(s, imp.name)
-                add_encodings(s, person, encs, [r.path for r in imp.results if r.encoding
-                                                is not None], actor=actor)
+                add_encodings(
+                    s,
+                    person,
+                    encs,
+                    [r.path for r in imp.results if r.encoding is not None],
+                    actor=actor,
+                )
                 entry.update(key=f"p{person.id}", created=created)
             summary.append(entry)
     return summary
 
 
-def import_people(db: Database, root: Path, *, progress: bool = True,
-                  actor: str = "cli") -> list[dict[str, object]]:
+def import_people(
+    db: Database, root: Path, *, progress: bool = True, actor: str = "cli"
+) -> list[dict[str, object]]:
     """Enrol every ``root/<name>/`` folder (the GUI and the demo call this too)."""
     folders = scan_folder(root)
     bar = Progress(sum(len(v) for v in folders.values())) if progress else None

@@ -42,15 +42,16 @@ def view_weight(view: ViewEstimate, confidence: float) -> float:
 
 def weighted_mean(views: Sequence[tuple[ViewEstimate, float]]) -> Fused:
     total = sum(w for _, w in views)
-    return Fused(sum(v.x * w for v, w in views) / total,
-                 sum(v.y * w for v, w in views) / total, "mean")
+    return Fused(
+        sum(v.x * w for v, w in views) / total, sum(v.y * w for v, w in views) / total, "mean"
+    )
 
 
 def intersect(views: Sequence[tuple[ViewEstimate, float]]) -> tuple[float, float] | None:
     """Weighted least-squares intersection of the bearing lines, None if degenerate."""
     a11 = a12 = a22 = b1 = b2 = 0.0
     for v, w in views:
-        nx, ny = -math.sin(v.bearing), math.cos(v.bearing)   # normal to the line
+        nx, ny = -math.sin(v.bearing), math.cos(v.bearing)  # normal to the line
         c = nx * v.origin_x + ny * v.origin_y
         a11 += w * nx * nx
         a12 += w * nx * ny

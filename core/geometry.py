@@ -31,10 +31,10 @@ from typing import Literal
 from srs.wire.payloads import BBox
 from srs.wire.site import CameraPose
 
-FACE_WIDTH_M = 0.15       # average adult frontal face width (Haar box)
-PROFILE_WIDTH_M = 0.19    # average head depth seen in profile
-FACE_HEIGHT_M = 1.6       # face centre above the floor, standing adult
-BASE_ERROR_M = 0.3        # documented single-view error: BASE + FRACTION * distance
+FACE_WIDTH_M = 0.15  # average adult frontal face width (Haar box)
+PROFILE_WIDTH_M = 0.19  # average head depth seen in profile
+FACE_HEIGHT_M = 1.6  # face centre above the floor, standing adult
+BASE_ERROR_M = 0.3  # documented single-view error: BASE + FRACTION * distance
 RANGE_ERROR_FRACTION = 0.2
 BEARING_ERROR_DEG = 2.0
 
@@ -60,14 +60,16 @@ def world_bearing_rad(yaw_deg: float, offset: float) -> float:
     return math.radians(yaw_deg) - offset
 
 
-def slant_range_m(width_px: float, image_width: float, hfov_deg: float,
-                  real_width: float, offset: float = 0.0) -> float:
+def slant_range_m(
+    width_px: float, image_width: float, hfov_deg: float, real_width: float, offset: float = 0.0
+) -> float:
     """Distance along the ray to an object ``real_width`` wide that looks ``width_px``."""
     return focal_px(image_width, hfov_deg) * real_width / (width_px * math.cos(offset) ** 2)
 
 
-def ground_distance_m(slant_m: float, camera_height_m: float,
-                      face_height_m: float = FACE_HEIGHT_M) -> float:
+def ground_distance_m(
+    slant_m: float, camera_height_m: float, face_height_m: float = FACE_HEIGHT_M
+) -> float:
     """Horizontal distance from the camera's foot point, given the slant range."""
     dh = camera_height_m - face_height_m
     return math.sqrt(max(slant_m * slant_m - dh * dh, 0.0))
@@ -85,8 +87,8 @@ class ViewEstimate:
     camera_id: str
     origin_x: float
     origin_y: float
-    bearing: float       # radians, CCW from +x
-    distance_m: float    # ground distance along the bearing
+    bearing: float  # radians, CCW from +x
+    distance_m: float  # ground distance along the bearing
     x: float
     y: float
 
@@ -100,19 +102,28 @@ def estimate(pose: CameraPose, bbox: BBox, frame_width: int, kind: Kind) -> View
     return locate(pose, bbox.x + bbox.w / 2.0, bbox.w, frame_width, real_width_m(kind))
 
 
-def locate(pose: CameraPose, cx: float, width_px: float, frame_width: float,
-           real_width: float) -> ViewEstimate:
+def locate(
+    pose: CameraPose, cx: float, width_px: float, frame_width: float, real_width: float
+) -> ViewEstimate:
     """:func:`estimate` on sub-pixel values: box centre column and box width."""
     off = offset_rad(cx, frame_width, pose.hfov_deg)
     bearing = world_bearing_rad(pose.yaw_deg, off)
     slant = slant_range_m(width_px, frame_width, pose.hfov_deg, real_width, off)
     dist = ground_distance_m(slant, pose.height_m)
-    return ViewEstimate(pose.camera_id, pose.x, pose.y, bearing, dist,
-                        pose.x + dist * math.cos(bearing), pose.y + dist * math.sin(bearing))
+    return ViewEstimate(
+        pose.camera_id,
+        pose.x,
+        pose.y,
+        bearing,
+        dist,
+        pose.x + dist * math.cos(bearing),
+        pose.y + dist * math.sin(bearing),
+    )
 
 
-def project(pose: CameraPose, x: float, y: float, kind: Kind = "face",
-            real_width: float | None = None) -> tuple[float, float] | None:
+def project(
+    pose: CameraPose, x: float, y: float, kind: Kind = "face", real_width: float | None = None
+) -> tuple[float, float] | None:
     """Inverse of :func:`estimate`: (box centre column, box width) in px of a person at
     (x, y), or None when outside the field of view. For simulations and tests."""
     dx, dy = x - pose.x, y - pose.y

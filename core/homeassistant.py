@@ -20,7 +20,7 @@ from srs.wire.payloads import PersonPosition
 
 Message = tuple[str, bytes, bool]
 
-NOT_HOME = "not_home"     # HA's state for "not in any zone"
+NOT_HOME = "not_home"  # HA's state for "not in any zone"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -56,14 +56,26 @@ def state(position: PersonPosition, zone_names: Mapping[str, str]) -> list[Messa
     oid = object_id(position.person_key)
     zone = None if position.gone or position.zone is None else position.zone
     value = zone_names.get(zone, zone) if zone else NOT_HOME
-    attrs = {"zone_id": zone, "x": round(position.x, 2), "y": round(position.y, 2),
-             "last_seen": position.last_seen, "identity": position.identity}
-    return [(topics.ha_state(oid), value.encode("utf-8"), True),
-            (topics.ha_attributes(oid), _json(attrs), True)]
+    attrs = {
+        "zone_id": zone,
+        "x": round(position.x, 2),
+        "y": round(position.y, 2),
+        "last_seen": position.last_seen,
+        "identity": position.identity,
+    }
+    return [
+        (topics.ha_state(oid), value.encode("utf-8"), True),
+        (topics.ha_attributes(oid), _json(attrs), True),
+    ]
 
 
-def messages(position: PersonPosition, zone_names: Mapping[str, str], *,
-             announced: set[str], include_unknown: bool = False) -> list[Message]:
+def messages(
+    position: PersonPosition,
+    zone_names: Mapping[str, str],
+    *,
+    announced: set[str],
+    include_unknown: bool = False,
+) -> list[Message]:
     """Everything to publish for one position update. ``announced`` holds the object
     ids already announced (discovery is sent once per person); it is updated."""
     if not wanted(position, include_unknown):
@@ -79,8 +91,11 @@ def messages(position: PersonPosition, zone_names: Mapping[str, str], *,
 def remove(person_key: str) -> list[Message]:
     """Empty retained payloads that delete the tracker from HA (on erasure)."""
     oid = object_id(person_key)
-    return [(topics.ha_discovery(oid), b"", True), (topics.ha_state(oid), b"", True),
-            (topics.ha_attributes(oid), b"", True)]
+    return [
+        (topics.ha_discovery(oid), b"", True),
+        (topics.ha_state(oid), b"", True),
+        (topics.ha_attributes(oid), b"", True),
+    ]
 
 
 def _json(value: object) -> bytes:

@@ -44,9 +44,19 @@ class NullLocator:
     """No site model: every observation is placed nowhere."""
 
     def observe(self, observations: list[Observation], now: float) -> LocatorResult:
-        return LocatorResult(placements=[
-            Placement(o.person_key or f"t-{o.camera_id}-{o.track_id}", o.identity, o.label,
-                      None, None, None) for o in observations])
+        return LocatorResult(
+            placements=[
+                Placement(
+                    o.person_key or f"t-{o.camera_id}-{o.track_id}",
+                    o.identity,
+                    o.label,
+                    None,
+                    None,
+                    None,
+                )
+                for o in observations
+            ]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +82,15 @@ class BatchResult:
 
 
 class Ingest:
-    def __init__(self, db: Database, cfg: SrsConfig, locator: Locator | None = None, *,
-                 counters: Counters | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cfg: SrsConfig,
+        locator: Locator | None = None,
+        *,
+        counters: Counters | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.db = db
         self.cfg = cfg
         self.locator: Locator = locator or NullLocator()
@@ -82,10 +98,14 @@ class Ingest:
         self.clock = clock
         self.keyring = CameraKeyring()
         sec = cfg.security
-        self.verifier = Verifier(self.keyring.lookup, audience=sec.audience,
-                                 clock_skew_s=sec.clock_skew_s,
-                                 max_age_s=sec.max_message_age_s,
-                                 max_bytes=sec.max_payload_bytes, clock=clock)
+        self.verifier = Verifier(
+            self.keyring.lookup,
+            audience=sec.audience,
+            clock_skew_s=sec.clock_skew_s,
+            max_age_s=sec.max_message_age_s,
+            max_bytes=sec.max_payload_bytes,
+            clock=clock,
+        )
         self._pending_audit: list[tuple[str, str]] = []
         self.burst = BurstLog(lambda a, d: self._pending_audit.append((a, d)))
         self.gallery = Gallery(np.empty(0), np.empty((0, DIM)))
@@ -122,8 +142,12 @@ class Ingest:
                 self.gallery = Gallery.load(s)
                 self.names = dict(s.execute(select(Person.id, Person.name)).all())
                 self.clusters = UnknownClusters.load(s, self.cfg.core.unknown_threshold)
-                log.info("gallery: %d encodings of %d people, %d anonymous identities",
-                         len(self.gallery), len(self.names), len(self.clusters.ids))
+                log.info(
+                    "gallery: %d encodings of %d people, %d anonymous identities",
+                    len(self.gallery),
+                    len(self.names),
+                    len(self.clusters.ids),
+                )
             self._revs = revs
 
     # --- rejection ---------------------------------------------------------------
@@ -158,8 +182,11 @@ class Ingest:
                 self.reject(exc.reason.value, exc.message, msg.topic)
             return None
         if batch.camera_id != cam:
-            self.reject(Reason.INVALID_PAYLOAD.value, f"camera_id {batch.camera_id!r} does "
-                        f"not match the topic's camera {cam!r}", msg.topic)
+            self.reject(
+                Reason.INVALID_PAYLOAD.value,
+                f"camera_id {batch.camera_id!r} does not match the topic's camera {cam!r}",
+                msg.topic,
+            )
             return None
         return batch
 
@@ -194,8 +221,11 @@ class Ingest:
         try:
             self._store(fresh, result)
         except Exception:
-            log.exception("could not store a batch of %d message(s); they are not acked "
-                          "and the cameras will send them again", len(fresh))
+            log.exception(
+                "could not store a batch of %d message(s); they are not acked "
+                "and the cameras will send them again",
+                len(fresh),
+            )
             for _ in fresh:
                 self.counters.reject(STORE_ERROR)
             self.refresh(force=True)  # in-memory identities may be ahead of the database
@@ -239,12 +269,17 @@ class Ingest:
         out-of-order messages are looked up (by the unique key).
         """
         for cam in {c for c, _ in keys} - self._top_seq.keys():
-            top = s.scalar(select(func.max(ProcessedMessage.seq))
-                           .where(ProcessedMessage.camera_id == cam))
+            top = s.scalar(
+                select(func.max(ProcessedMessage.seq)).where(ProcessedMessage.camera_id == cam)
+            )
             self._top_seq[cam] = -1 if top is None else top
         doubtful = {(c, n) for c, n in keys if n <= self._top_seq[c]}
         if not doubtful:
             return set()
         pair = tuple_(ProcessedMessage.camera_id, ProcessedMessage.seq)
-        return {(c, n) for c, n in s.execute(
-            select(ProcessedMessage.camera_id, ProcessedMessage.seq).where(pair.in_(doubtful)))}
+        return {
+            (c, n)
+            for c, n in s.execute(
+                select(ProcessedMessage.camera_id, ProcessedMessage.seq).where(pair.in_(doubtful))
+            )
+        }

@@ -45,8 +45,9 @@ HaMessage = tuple[str, bytes, bool]
 
 
 class LocatorLink:
-    def __init__(self, locator: Locator, *, homeassistant: bool = False,
-                 include_unknown: bool = False) -> None:
+    def __init__(
+        self, locator: Locator, *, homeassistant: bool = False, include_unknown: bool = False
+    ) -> None:
         self.locator = locator
         self._rejected: deque[tuple[float, int]] = deque()
         self.homeassistant = homeassistant
@@ -61,8 +62,9 @@ class LocatorLink:
 
         plan = getattr(getattr(self.locator, "site", None), "plan", None)
         names = {z.zone_id: z.name for z in plan.zones} if plan is not None else {}
-        return ha.messages(out.payload, names, announced=self._announced,
-                           include_unknown=self.include_unknown)
+        return ha.messages(
+            out.payload, names, announced=self._announced, include_unknown=self.include_unknown
+        )
 
     def ha_remove(self, person_key: str) -> list[HaMessage]:
         if not self.homeassistant:

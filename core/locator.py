@@ -61,7 +61,7 @@ class _Person:
     last_seen: float = 0.0
     cameras: list[str] = field(default_factory=list)
     views: dict[str, _View] = field(default_factory=dict)
-    alerted: bool = False   # unknown_in_restricted already raised for this stay
+    alerted: bool = False  # unknown_in_restricted already raised for this stay
 
 
 class Locator:
@@ -74,11 +74,19 @@ class Locator:
     identity is lent to profiles continuing it.
     """
 
-    def __init__(self, site: Site | None, *, window_s: float = 1.0, smoothing: float = 0.5,
-                 stale_after_s: float = 30.0, zone_margin_m: float = 0.3,
-                 track_ttl_s: float = 10.0, rejection_threshold: int = 20,
-                 rejection_window_s: float = 60.0,
-                 rejection_cooldown_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        site: Site | None,
+        *,
+        window_s: float = 1.0,
+        smoothing: float = 0.5,
+        stale_after_s: float = 30.0,
+        zone_margin_m: float = 0.3,
+        track_ttl_s: float = 10.0,
+        rejection_threshold: int = 20,
+        rejection_window_s: float = 60.0,
+        rejection_cooldown_s: float = 300.0,
+    ) -> None:
         if not 0.0 < smoothing <= 1.0:
             raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
         self.site = site
@@ -88,14 +96,16 @@ class Locator:
         self.track_ttl_s = track_ttl_s
         zones = site.plan.zones if site else []
         self._zone_info = {z.zone_id: z for z in zones}
-        self._zones = ZoneIndex([ZoneShape(z.zone_id, tuple(zone_polygon(z)), z.restricted)
-                                 for z in zones], margin_m=zone_margin_m)
+        self._zones = ZoneIndex(
+            [ZoneShape(z.zone_id, tuple(zone_polygon(z)), z.restricted) for z in zones],
+            margin_m=zone_margin_m,
+        )
         self._tracks: dict[tuple[str, int], _Track] = {}
         self._people: dict[str, _Person] = {}
-        self._cameras = CameraWatch(tuple(c.camera_id for c in site.plan.cameras)
-                                    if site else ())
-        self._rejections = RejectionWatch(rejection_threshold, rejection_window_s,
-                                          rejection_cooldown_s)
+        self._cameras = CameraWatch(tuple(c.camera_id for c in site.plan.cameras) if site else ())
+        self._rejections = RejectionWatch(
+            rejection_threshold, rejection_window_s, rejection_cooldown_s
+        )
 
     # --- public API ---------------------------------------------------------------
 
@@ -116,16 +126,21 @@ class Locator:
             person.identity, person.label = identity, label
             est = geometry.estimate(pose, obs.bbox, obs.frame_width, obs.kind)
             person.views[obs.camera_id] = _View(est, obs.confidence, obs.seen_at)
-            recent = {cam: v for cam, v in person.views.items()
-                      if abs(obs.seen_at - v.seen_at) <= self.window_s}
-            fused = fuse([(v.estimate, view_weight(v.estimate, v.confidence))
-                          for v in recent.values()])
+            recent = {
+                cam: v
+                for cam, v in person.views.items()
+                if abs(obs.seen_at - v.seen_at) <= self.window_s
+            }
+            fused = fuse(
+                [(v.estimate, view_weight(v.estimate, v.confidence)) for v in recent.values()]
+            )
             self._move(person, fused.x, fused.y, obs.seen_at, result)
             person.confidence = max(v.confidence for v in recent.values())
             person.cameras = sorted(recent)
             moved[key] = person
             result.placements.append(
-                Placement(key, identity, label, person.x, person.y, person.zone))
+                Placement(key, identity, label, person.x, person.y, person.zone)
+            )
         result.positions.extend(_position(p) for p in moved.values() if p.key in self._people)
         return result
 
@@ -169,8 +184,11 @@ class Locator:
                 track.person_key, track.identity, track.label = new_key, "known", label
         person = self._people.get(old_key)
         target = self._people.get(new_key)
-        if person is None or old_key == new_key or (
-                target is not None and target.last_seen >= person.last_seen):
+        if (
+            person is None
+            or old_key == new_key
+            or (target is not None and target.last_seen >= person.last_seen)
+        ):
             if old_key != new_key and person is not None:
                 person.label = label
                 self._drop(old_key, now, result)
@@ -195,8 +213,7 @@ class Locator:
 
     # --- internals ----------------------------------------------------------------
 
-    def _identify(self, obs: Observation,
-                  result: LocatorResult) -> tuple[str, IdentityKind, str]:
+    def _identify(self, obs: Observation, result: LocatorResult) -> tuple[str, IdentityKind, str]:
         tk = (obs.camera_id, obs.track_id)
         prev = self._tracks.get(tk)
         if prev is not None and obs.seen_at - prev.last_seen > self.track_ttl_s:
@@ -208,14 +225,14 @@ class Locator:
             self._tracks[tk] = _Track(obs.person_key, obs.identity, obs.label, obs.seen_at)
             return obs.person_key, obs.identity, obs.label
         if prev is None:
-            prev = _Track(_stand_in_key(obs.camera_id, obs.track_id), "unidentified",
-                          obs.label, obs.seen_at)
+            prev = _Track(
+                _stand_in_key(obs.camera_id, obs.track_id), "unidentified", obs.label, obs.seen_at
+            )
             self._tracks[tk] = prev
         prev.last_seen = max(prev.last_seen, obs.seen_at)
         return prev.person_key, prev.identity, prev.label
 
-    def _move(self, person: _Person, x: float, y: float, at: float,
-              result: LocatorResult) -> None:
+    def _move(self, person: _Person, x: float, y: float, at: float, result: LocatorResult) -> None:
         fresh = not person.placed or at - person.last_seen > self.stale_after_s
         a = 1.0 if fresh else self.smoothing
         person.x += a * (x - person.x)
@@ -226,8 +243,9 @@ class Locator:
         if zone != person.zone:
             self._change_zone(person, zone, at, result)
 
-    def _change_zone(self, person: _Person, zone: str | None, at: float,
-                     result: LocatorResult) -> None:
+    def _change_zone(
+        self, person: _Person, zone: str | None, at: float, result: LocatorResult
+    ) -> None:
         if person.zone is not None:
             result.zone_events.append(self._event(person, person.zone, "leave", at))
             person.alerted = False
@@ -240,15 +258,21 @@ class Locator:
             person.alerted = True
             name = self._zone_info[zone].name
             log.warning("%s (%s) entered restricted zone %s", person.label, person.key, zone)
-            result.alerts.append(unknown_in_restricted(person.key, person.label, zone,
-                                                       name, at))
+            result.alerts.append(unknown_in_restricted(person.key, person.label, zone, name, at))
 
-    def _event(self, person: _Person, zone: str, action: Literal["enter", "leave"],
-               at: float) -> ZoneEvent:
+    def _event(
+        self, person: _Person, zone: str, action: Literal["enter", "leave"], at: float
+    ) -> ZoneEvent:
         info = self._zone_info.get(zone)
-        return ZoneEvent(person_key=person.key, identity=person.identity, label=person.label,
-                         zone=zone, action=action, at=at,
-                         restricted=bool(info and info.restricted))
+        return ZoneEvent(
+            person_key=person.key,
+            identity=person.identity,
+            label=person.label,
+            zone=zone,
+            action=action,
+            at=at,
+            restricted=bool(info and info.restricted),
+        )
 
     def _drop(self, key: str, at: float, result: LocatorResult) -> None:
         person = self._people.pop(key, None)
@@ -275,6 +299,14 @@ def _position(p: _Person, gone: bool = False) -> PersonPosition:
     # model_construct's Python (~11 µs), and a non-finite x or y fails here, where the
     # service reports it as a locator error, not at a receiver.
     return PersonPosition(
-        person_key=p.key, identity=p.identity, label=p.label, x=p.x, y=p.y, zone=p.zone,
-        confidence=min(max(p.confidence, 0.0), 1.0), last_seen=p.last_seen,
-        cameras=p.cameras, gone=gone)
+        person_key=p.key,
+        identity=p.identity,
+        label=p.label,
+        x=p.x,
+        y=p.y,
+        zone=p.zone,
+        confidence=min(max(p.confidence, 0.0), 1.0),
+        last_seen=p.last_seen,
+        cameras=p.cameras,
+        gone=gone,
+    )

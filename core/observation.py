@@ -35,10 +35,10 @@ class Observation:
     frame_width: int
     frame_height: int
     seen_at: float
-    identity: IdentityKind        # "unidentified": a profile with no known track identity
-    person_key: str | None        # p<id> / u<id>; None when unidentified
-    label: str                    # "Ada Lovelace", "Unknown 7"
-    confidence: float             # 0..1, from the match distance (1 for a perfect match)
+    identity: IdentityKind  # "unidentified": a profile with no known track identity
+    person_key: str | None  # p<id> / u<id>; None when unidentified
+    label: str  # "Ada Lovelace", "Unknown 7"
+    confidence: float  # 0..1, from the match distance (1 for a perfect match)
     sighting_id: int | None = None
 
 
@@ -46,7 +46,7 @@ class Observation:
 class Placement:
     """Where one observation puts its person (None when the camera has no pose)."""
 
-    person_key: str               # may be inherited from the face track it continues
+    person_key: str  # may be inherited from the face track it continues
     identity: IdentityKind
     label: str
     x: float | None

@@ -29,10 +29,16 @@ log = logging.getLogger(__name__)
 
 
 class Pump:
-    def __init__(self, client: paho.Client, on_connect_fail: Callable[[], None], *,
-                 min_backoff_s: float = 1.0, max_backoff_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: paho.Client,
+        on_connect_fail: Callable[[], None],
+        *,
+        min_backoff_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
         self._clock, self._sleep = clock, sleep
         self._on_connect_fail = on_connect_fail
@@ -51,8 +57,9 @@ class Pump:
         try:
             self._step(timeout, max_reads)
         except Exception:
-            log.exception("the broker connection failed unexpectedly; reconnecting in "
-                          "%.0f s", self._backoff_s)
+            log.exception(
+                "the broker connection failed unexpectedly; reconnecting in %.0f s", self._backoff_s
+            )
             with contextlib.suppress(Exception):
                 self.client.disconnect()
             self._next_attempt = self._clock() + self._backoff_s
@@ -79,8 +86,11 @@ class Pump:
         if rc == paho.MQTT_ERR_SUCCESS:
             rc = client.loop_misc()  # keepalive: PINGREQ, or give up on a silent broker
         if rc != paho.MQTT_ERR_SUCCESS:  # paho closed the socket and said so (on_disconnect)
-            log.warning("lost the connection to the broker (%s); reconnecting in %.0f s",
-                        paho.error_string(rc), self._backoff_s)
+            log.warning(
+                "lost the connection to the broker (%s); reconnecting in %.0f s",
+                paho.error_string(rc),
+                self._backoff_s,
+            )
             self._next_attempt = self._clock() + self._backoff_s
             self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
         elif client.is_connected():

@@ -26,10 +26,10 @@ DIM = 128
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    person_id: int | None   # None: not named (too far, or not clearly one person)
-    distance: float          # to the best candidate (inf with an empty gallery)
+    person_id: int | None  # None: not named (too far, or not clearly one person)
+    distance: float  # to the best candidate (inf with an empty gallery)
     candidate_id: int | None  # best candidate even when not named
-    second_distance: float   # to the best different person
+    second_distance: float  # to the best different person
 
 
 def _sq_dists(q: np.ndarray, g: np.ndarray, g_sq: np.ndarray) -> np.ndarray:
@@ -53,23 +53,27 @@ class Gallery:
     small gallery, and they were on the path to every live position).
     """
 
-    def __init__(self, person_ids: np.ndarray, vectors: np.ndarray,
-                 neg_person_ids: np.ndarray | None = None,
-                 negatives: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        person_ids: np.ndarray,
+        vectors: np.ndarray,
+        neg_person_ids: np.ndarray | None = None,
+        negatives: np.ndarray | None = None,
+    ) -> None:
         pids = np.asarray(person_ids, dtype=np.int64)
         order = np.argsort(pids, kind="stable")
         self.person_ids = pids[order]
         self.vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)[order]
-        self._sq = (self.vectors ** 2).sum(axis=1)
+        self._sq = (self.vectors**2).sum(axis=1)
         self._people, self._starts = np.unique(self.person_ids, return_index=True)
-        neg_pids = np.asarray(neg_person_ids if neg_person_ids is not None else [],
-                              dtype=np.int64)
-        negs = np.asarray(negatives if negatives is not None else np.empty((0, DIM)),
-                          dtype=np.float32).reshape(-1, DIM)
+        neg_pids = np.asarray(neg_person_ids if neg_person_ids is not None else [], dtype=np.int64)
+        negs = np.asarray(
+            negatives if negatives is not None else np.empty((0, DIM)), dtype=np.float32
+        ).reshape(-1, DIM)
         # Negatives of people not (or no longer) enrolled veto nothing.
         enrolled = np.isin(neg_pids, self._people)
         self.negatives = negs[enrolled]
-        self._neg_sq = (self.negatives ** 2).sum(axis=1)
+        self._neg_sq = (self.negatives**2).sum(axis=1)
         # The person column each remaining negative vetoes.
         self._neg_columns = np.searchsorted(self._people, neg_pids[enrolled])
 
@@ -77,16 +81,19 @@ class Gallery:
     def load(cls, s: Session) -> Gallery:
         rows = s.execute(select(FaceEncoding.person_id, FaceEncoding.vector)).all()
         negs = s.execute(select(NegativeExample.person_id, NegativeExample.vector)).all()
-        return cls(np.array([r[0] for r in rows], dtype=np.int64),
-                   np.array([from_blob(r[1]) for r in rows]).reshape(-1, DIM),
-                   np.array([n[0] for n in negs], dtype=np.int64),
-                   np.array([from_blob(n[1]) for n in negs]).reshape(-1, DIM))
+        return cls(
+            np.array([r[0] for r in rows], dtype=np.int64),
+            np.array([from_blob(r[1]) for r in rows]).reshape(-1, DIM),
+            np.array([n[0] for n in negs], dtype=np.int64),
+            np.array([from_blob(n[1]) for n in negs]).reshape(-1, DIM),
+        )
 
     def __len__(self) -> int:
         return len(self.person_ids)
 
-    def match(self, queries: np.ndarray, thresholds: np.ndarray | float,
-              margin: float) -> list[Match]:
+    def match(
+        self, queries: np.ndarray, thresholds: np.ndarray | float, margin: float
+    ) -> list[Match]:
         q = np.asarray(queries, dtype=np.float32).reshape(-1, DIM)
         m = len(q)
         if m == 0:
@@ -111,10 +118,17 @@ class Gallery:
         with np.errstate(invalid="ignore"):  # inf - inf when every person is vetoed
             named = finite & (best_d <= limit) & (second_d - best_d >= margin)
         pids = self._people[best].tolist()
-        return [Match(pid if ok else None, d, pid if fin else None, sd)
-                for pid, ok, fin, d, sd in zip(pids, named.tolist(), finite.tolist(),
-                                               best_d.tolist(), second_d.tolist(),
-                                               strict=True)]
+        return [
+            Match(pid if ok else None, d, pid if fin else None, sd)
+            for pid, ok, fin, d, sd in zip(
+                pids,
+                named.tolist(),
+                finite.tolist(),
+                best_d.tolist(),
+                second_d.tolist(),
+                strict=True,
+            )
+        ]
 
     def _apply_vetoes(self, q: np.ndarray, per: np.ndarray) -> None:
         """Set a person's distance to inf for queries nearer a negative of theirs."""
@@ -139,8 +153,9 @@ class UnknownClusters:
     @classmethod
     def load(cls, s: Session, threshold: float) -> UnknownClusters:
         c = cls(threshold)
-        rows = s.execute(select(UnknownIdentity.id, UnknownIdentity.count,
-                                UnknownIdentity.centroid)).all()
+        rows = s.execute(
+            select(UnknownIdentity.id, UnknownIdentity.count, UnknownIdentity.centroid)
+        ).all()
         for uid, count, blob in rows:
             c.add(uid, from_blob(blob))
             c.counts[-1] = count

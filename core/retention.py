@@ -25,18 +25,26 @@ def purge(s: Session, retention_days: int, now: float | None = None) -> dict[str
     counts = {
         "sightings": _n(s.execute(delete(Sighting).where(Sighting.seen_at < cutoff))),
         # Dedupe rows only need to outlive any edge re-send, which is far shorter.
-        "processed_messages": _n(s.execute(
-            delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff))),
+        "processed_messages": _n(
+            s.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < cutoff))
+        ),
     }
     stale = select(UnknownIdentity.id).where(
         UnknownIdentity.last_seen < cutoff,
-        ~exists().where(Sighting.unknown_id == UnknownIdentity.id))
-    counts["unknown_identities"] = _n(s.execute(
-        delete(UnknownIdentity).where(UnknownIdentity.id.in_(stale))))
+        ~exists().where(Sighting.unknown_id == UnknownIdentity.id),
+    )
+    counts["unknown_identities"] = _n(
+        s.execute(delete(UnknownIdentity).where(UnknownIdentity.id.in_(stale)))
+    )
     if any(counts.values()):
-        audit(s, "admin", "core", "retention_purge",
-              f"older than {retention_days} days: " +
-              ", ".join(f"{v} {k}" for k, v in counts.items()))
+        audit(
+            s,
+            "admin",
+            "core",
+            "retention_purge",
+            f"older than {retention_days} days: "
+            + ", ".join(f"{v} {k}" for k, v in counts.items()),
+        )
         if counts["unknown_identities"]:
             bump(s, GALLERY)
         log.info("retention purge removed %s", counts)

@@ -40,15 +40,18 @@ CLIENT_ID = "core"
 
 
 class CoreService:
-    def __init__(self, cfg: SrsConfig, *, locator: Locator | None = None,
-                 db: Database | None = None) -> None:
+    def __init__(
+        self, cfg: SrsConfig, *, locator: Locator | None = None, db: Database | None = None
+    ) -> None:
         self.cfg = cfg
         self.db = db or open_store(cfg)
         self.key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
         self.counters = Counters()
-        self.link = LocatorLink(locator if locator is not None else default_locator(cfg),
-                                homeassistant=cfg.core.homeassistant,
-                                include_unknown=cfg.core.homeassistant_include_unknown)
+        self.link = LocatorLink(
+            locator if locator is not None else default_locator(cfg),
+            homeassistant=cfg.core.homeassistant,
+            include_unknown=cfg.core.homeassistant_include_unknown,
+        )
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
         self.ingest.on_live = self._send
         self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
@@ -57,8 +60,12 @@ class CoreService:
         self._worker = threading.Thread(target=self._run, name="core-ingest", daemon=True)
         self.watcher = ConnectionWatcher()
         offline = self.counters.status("offline", cfg.core.status_interval_s)
-        self.client = make_client(cfg.mqtt, CLIENT_ID, clean_session=False, will=Will(
-            topics.core_status(), self._sign(offline, topics.core_status())))
+        self.client = make_client(
+            cfg.mqtt,
+            CLIENT_ID,
+            clean_session=False,
+            will=Will(topics.core_status(), self._sign(offline, topics.core_status())),
+        )
         self.client.on_connect = guarded(self._on_connect, "connect")
         self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
         self.client.on_message = guarded(self._on_message, "message")
@@ -69,12 +76,17 @@ class CoreService:
     # --- lifecycle ---------------------------------------------------------------
 
     def start(self) -> CoreService:
-        self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port,
-                                  keepalive=self.cfg.mqtt.keepalive_s)
+        self.client.connect_async(
+            self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive_s
+        )
         self._worker.start()
         self._started = True
-        log.info("core started: broker %s:%d, %d people in the gallery", self.cfg.mqtt.host,
-                 self.cfg.mqtt.port, len(self.ingest.names))
+        log.info(
+            "core started: broker %s:%d, %d people in the gallery",
+            self.cfg.mqtt.host,
+            self.cfg.mqtt.port,
+            len(self.ingest.names),
+        )
         return self
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
@@ -99,26 +111,31 @@ class CoreService:
 
     # --- callbacks (run inside Pump.step, on the worker thread) ----------------------
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any = None) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         self.watcher.on_connect(client, userdata, flags, reason, properties)
         if not self.watcher.connected.is_set():
             log.error("core could not connect: %s", self.watcher.last_error)
             return
-        client.subscribe([(topics.ALL_DETECTIONS, 1), (topics.ALL_CAMERA_STATUS, 1),
-                          (topics.ALL_REQUESTS, 1)])
+        client.subscribe(
+            [(topics.ALL_DETECTIONS, 1), (topics.ALL_CAMERA_STATUS, 1), (topics.ALL_REQUESTS, 1)]
+        )
         pub = PublicKey(sender=topics.CORE_SENDER, public_key=self.key.public_key_b64)
         self._publish(topics.key(topics.CORE_SENDER), pub, retain=True)
         site = self.link.site_message()
         if site is not None:
             self._publish(site.topic, site.payload, retain=True)
         self._heartbeat()
-        log.info("core connected to the broker (session present: %s)",
-                 getattr(flags, "session_present", "?"))
+        log.info(
+            "core connected to the broker (session present: %s)",
+            getattr(flags, "session_present", "?"),
+        )
 
     def _on_connect_fail(self) -> None:
-        log.warning("cannot reach the broker at %s:%d; retrying", self.cfg.mqtt.host,
-                    self.cfg.mqtt.port)
+        log.warning(
+            "cannot reach the broker at %s:%d; retrying", self.cfg.mqtt.host, self.cfg.mqtt.port
+        )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         self._pending.append(Incoming(msg.topic, bytes(msg.payload), bool(msg.dup)))
@@ -179,8 +196,8 @@ class CoreService:
                 if left <= 0:
                     break
                 self.pump.step(left, self._room())
-        batch = self._pending[:core.max_batch_messages]
-        del self._pending[:core.max_batch_messages]
+        batch = self._pending[: core.max_batch_messages]
+        del self._pending[: core.max_batch_messages]
         return batch
 
     def _room(self) -> int:
@@ -203,7 +220,7 @@ class CoreService:
             result = self.ingest.process(detections)
             for cam, seqs in result.acks.items():
                 for i in range(0, len(seqs), 1024):
-                    self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i:i + 1024]))
+                    self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i : i + 1024]))
             done = time.perf_counter()
             for t in result.received_at:
                 self.counters.latency(done - t)
@@ -232,11 +249,17 @@ class CoreService:
                 log.exception("could not publish on %s", out.topic)
 
     def _sign(self, payload: BaseModel, topic: str) -> bytes:
-        return sign(payload, topic, self.key, audience=self.cfg.security.audience,
-                    max_age_s=self.cfg.security.max_message_age_s)
+        return sign(
+            payload,
+            topic,
+            self.key,
+            audience=self.cfg.security.audience,
+            max_age_s=self.cfg.security.max_message_age_s,
+        )
 
-    def _publish(self, topic: str, payload: BaseModel,
-                 retain: bool = False) -> paho.MQTTMessageInfo:
+    def _publish(
+        self, topic: str, payload: BaseModel, retain: bool = False
+    ) -> paho.MQTTMessageInfo:
         return self.client.publish(topic, self._sign(payload, topic), qos=1, retain=retain)
 
     def _heartbeat(self) -> None:

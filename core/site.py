@@ -65,16 +65,19 @@ def load_site(path: Path) -> Site:
     return parse_site(data, source=str(path), base_dir=path.parent)
 
 
-def parse_site(data: dict[str, Any], *, source: str = "site",
-               base_dir: Path | None = None) -> Site:
+def parse_site(data: dict[str, Any], *, source: str = "site", base_dir: Path | None = None) -> Site:
     """Build a Site from the parsed TOML table (keys as in the site file)."""
     wire = {k: v for k, v in data.items() if k not in _FILE_ONLY}
     problems: list[str] = []
     wire["outline"] = _points(wire.get("outline", []), "outline", problems)
-    wire["zones"] = [_zone_dict(z, i, problems) for i, z in enumerate(_table_list(
-        wire.get("zones", []), "zones", problems))]
-    wire["cameras"] = [_camera_dict(c, i) for i, c in enumerate(_table_list(
-        wire.get("cameras", []), "cameras", problems))]
+    wire["zones"] = [
+        _zone_dict(z, i, problems)
+        for i, z in enumerate(_table_list(wire.get("zones", []), "zones", problems))
+    ]
+    wire["cameras"] = [
+        _camera_dict(c, i)
+        for i, c in enumerate(_table_list(wire.get("cameras", []), "cameras", problems))
+    ]
     if problems:
         raise SiteError(source, problems)
     try:
@@ -98,8 +101,9 @@ def check_plan(plan: SitePlan) -> list[str]:
 
     for i, pt in enumerate(plan.outline):
         if not inside(pt.x, pt.y):
-            problems.append(f"outline[{i}] = [{pt.x:g}, {pt.y:g}] lies outside the "
-                            f"{w:g} x {h:g} m plan")
+            problems.append(
+                f"outline[{i}] = [{pt.x:g}, {pt.y:g}] lies outside the {w:g} x {h:g} m plan"
+            )
     if plan.outline and len(plan.outline) < 3:
         problems.append(f"outline has {len(plan.outline)} points: give at least 3 or none")
     _duplicates([z.zone_id for z in plan.zones], "zones", problems)
@@ -108,19 +112,23 @@ def check_plan(plan: SitePlan) -> list[str]:
         where = f"zones[{i}] (id {zone.zone_id!r})"
         poly = zone_polygon(zone)
         if self_intersects(poly):
-            problems.append(f"{where}: polygon crosses itself; list the corners in order "
-                            "around the zone")
+            problems.append(
+                f"{where}: polygon crosses itself; list the corners in order around the zone"
+            )
         elif abs(polygon_area(poly)) < 1e-6:
-            problems.append(f"{where}: polygon encloses no area (points are collinear "
-                            "or repeated)")
+            problems.append(f"{where}: polygon encloses no area (points are collinear or repeated)")
         for j, (x, y) in enumerate(poly):
             if not inside(x, y):
-                problems.append(f"{where}: polygon point {j} = [{x:g}, {y:g}] lies outside "
-                                f"the {w:g} x {h:g} m plan")
+                problems.append(
+                    f"{where}: polygon point {j} = [{x:g}, {y:g}] lies outside "
+                    f"the {w:g} x {h:g} m plan"
+                )
     for i, cam in enumerate(plan.cameras):
         if not inside(cam.x, cam.y):
-            problems.append(f"cameras[{i}] (id {cam.camera_id!r}): position x = {cam.x:g}, "
-                            f"y = {cam.y:g} lies outside the {w:g} x {h:g} m plan")
+            problems.append(
+                f"cameras[{i}] (id {cam.camera_id!r}): position x = {cam.x:g}, "
+                f"y = {cam.y:g} lies outside the {w:g} x {h:g} m plan"
+            )
     return problems
 
 
@@ -134,8 +142,7 @@ def _duplicates(ids: list[str], key: str, problems: list[str]) -> None:
 
 def _table_list(value: Any, key: str, problems: list[str]) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        problems.append(f"{key} must be a list of tables ([[{key}]] sections), "
-                        f"got {value!r:.60}")
+        problems.append(f"{key} must be a list of tables ([[{key}]] sections), got {value!r:.60}")
         return []
     return value
 
@@ -147,11 +154,14 @@ def _points(value: Any, key: str, problems: list[str]) -> list[dict[str, Any]]:
         return []
     points = []
     for j, pair in enumerate(value):
-        if (not isinstance(pair, list) or len(pair) != 2
-                or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                           for v in pair)):
-            problems.append(f"{key}[{j}] must be an [x, y] pair of numbers in metres, "
-                            f"got {pair!r:.60}")
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair)
+        ):
+            problems.append(
+                f"{key}[{j}] must be an [x, y] pair of numbers in metres, got {pair!r:.60}"
+            )
             continue
         points.append({"x": float(pair[0]), "y": float(pair[1])})
     return points
@@ -203,17 +213,22 @@ def _plan_image(value: Any, base_dir: Path | None, problems: list[str]) -> Path 
 def summary(site: Site) -> str:
     """A human summary for ``srs site check``: size, zones, cameras."""
     plan = site.plan
-    lines = [f"site {plan.name!r}: {plan.width_m:g} x {plan.height_m:g} m"
-             + (f", plan image {site.plan_image}" if site.plan_image else "")
-             + (f", outline of {len(plan.outline)} points" if plan.outline else "")]
+    lines = [
+        f"site {plan.name!r}: {plan.width_m:g} x {plan.height_m:g} m"
+        + (f", plan image {site.plan_image}" if site.plan_image else "")
+        + (f", outline of {len(plan.outline)} points" if plan.outline else "")
+    ]
     lines.append(f"zones ({len(plan.zones)}):")
     for z in plan.zones:
         mark = "  RESTRICTED" if z.restricted else ""
-        lines.append(f"  {z.zone_id:<16} {z.name!r:<24} "
-                     f"{abs(polygon_area(zone_polygon(z))):7.1f} m²{mark}")
+        lines.append(
+            f"  {z.zone_id:<16} {z.name!r:<24} {abs(polygon_area(zone_polygon(z))):7.1f} m²{mark}"
+        )
     lines.append(f"cameras ({len(plan.cameras)}):")
     for c in plan.cameras:
-        lines.append(f"  {c.camera_id:<16} at ({c.x:g}, {c.y:g}) m, {c.height_m:g} m high, "
-                     f"yaw {c.yaw_deg:g}°, hfov {c.hfov_deg:g}°, "
-                     f"{c.image_width}x{c.image_height} px")
+        lines.append(
+            f"  {c.camera_id:<16} at ({c.x:g}, {c.y:g}) m, {c.height_m:g} m high, "
+            f"yaw {c.yaw_deg:g}°, hfov {c.hfov_deg:g}°, "
+            f"{c.image_width}x{c.image_height} px"
+        )
     return "\n".join(lines)

@@ -14,12 +14,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `srs site ...` to the `srs` parser."""
     site = add_group(sub, "site", help="the site model: floor plan, cameras, zones")
     check = add_command(
-        site, "check", _check, help="validate a site file and print a summary",
+        site,
+        "check",
+        _check,
+        help="validate a site file and print a summary",
         description="Validate a site file (floor plan, camera poses, zones) and print "
-                    "its size, zones (area, restricted) and cameras (pose), or every "
-                    "problem found. Exit status 2 when the file is not usable.")
-    check.add_argument("file", nargs="?", type=Path, metavar="FILE",
-                       help="site file (default: [core] site_file)")
+        "its size, zones (area, restricted) and cameras (pose), or every "
+        "problem found. Exit status 2 when the file is not usable.",
+    )
+    check.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="site file (default: [core] site_file)"
+    )
 
 
 def _check(args: argparse.Namespace, cfg: SrsConfig) -> int:
@@ -27,8 +32,7 @@ def _check(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
     path: Path | None = args.file or cfg.core.site_file
     if path is None:
-        print("srs site check: no site file: pass FILE or set [core] site_file",
-              file=sys.stderr)
+        print("srs site check: no site file: pass FILE or set [core] site_file", file=sys.stderr)
         return 2
     try:
         site = load_site(path)

@@ -63,11 +63,18 @@ class Counters:
         with self._lock:
             return CoreStatus(
                 state=state,  # type: ignore[arg-type]
-                sent_at=time.time() if now is None else now, heartbeat_interval_s=interval_s,
-                version=__version__[:32], received=self.received, accepted=self.accepted,
-                duplicates=self.duplicates, rejected=dict(self.rejected.most_common(32)),
-                matched=self.matched, unknown=self.unknown,
-                latency_p50_ms=p50, latency_p99_ms=p99)
+                sent_at=time.time() if now is None else now,
+                heartbeat_interval_s=interval_s,
+                version=__version__[:32],
+                received=self.received,
+                accepted=self.accepted,
+                duplicates=self.duplicates,
+                rejected=dict(self.rejected.most_common(32)),
+                matched=self.matched,
+                unknown=self.unknown,
+                latency_p50_ms=p50,
+                latency_p99_ms=p99,
+            )
 
 
 class BurstLog:
@@ -76,8 +83,12 @@ class BurstLog:
     A flood of forged messages must not become a flood of log lines or audit rows.
     """
 
-    def __init__(self, audit: Callable[[str, str], None], window_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        audit: Callable[[str, str], None],
+        window_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._audit = audit
         self._window_s = window_s
         self._clock = clock
@@ -102,6 +113,10 @@ class BurstLog:
             del self._until[reason]
             n = self._suppressed.pop(reason, 0)
             if n:
-                log.warning("rejected %d more message(s) for %s in the last %.0f s",
-                            n, reason, self._window_s)
+                log.warning(
+                    "rejected %d more message(s) for %s in the last %.0f s",
+                    n,
+                    reason,
+                    self._window_s,
+                )
                 self._audit(f"reject_{reason}", f"{n} more in {self._window_s:.0f} s")

@@ -81,9 +81,14 @@ def recognise(s: Session, ing: Ingest, new: Sequence[Accepted]) -> dict[tuple[in
     for (mi, di), match, vec in zip(where, matches, queries, strict=True):
         if match.person_id is not None:
             pid = match.person_id
-            out[(mi, di)] = Identity("known", known_key(pid), ing.names.get(pid, known_key(pid)),
-                                     _confidence(match.distance), person_id=pid,
-                                     distance=match.distance)
+            out[(mi, di)] = Identity(
+                "known",
+                known_key(pid),
+                ing.names.get(pid, known_key(pid)),
+                _confidence(match.distance),
+                person_id=pid,
+                distance=match.distance,
+            )
         else:
             anonymous.assign((mi, di), vec, new[mi].batch.captured_at)
     out.update(anonymous.finish())
@@ -118,8 +123,9 @@ class _Anonymous:
                 self.joined[uid] = (centroid, added + 1, max(last, seen_at))
         else:
             uid, dist = -(len(self.new_rows) + 1), 0.0
-            row = UnknownIdentity(centroid=to_blob(vec), count=1, first_seen=seen_at,
-                                  last_seen=seen_at)
+            row = UnknownIdentity(
+                centroid=to_blob(vec), count=1, first_seen=seen_at, last_seen=seen_at
+            )
             self.s.add(row)
             self.new_rows[uid] = row
             clusters.add(uid, vec)
@@ -129,12 +135,20 @@ class _Anonymous:
         if self.joined:
             t = UNKNOWNS.c
             self.s.connection().execute(
-                update(UNKNOWNS).where(t.id == bindparam("uid")).values(
-                    centroid=bindparam("c"), count=t.count + bindparam("n"),
-                    last_seen=case((t.last_seen > bindparam("seen"), t.last_seen),
-                                   else_=bindparam("seen"))),  # portable max of two
-                [{"uid": uid, "c": to_blob(c), "n": n, "seen": seen}
-                 for uid, (c, n, seen) in self.joined.items()])
+                update(UNKNOWNS)
+                .where(t.id == bindparam("uid"))
+                .values(
+                    centroid=bindparam("c"),
+                    count=t.count + bindparam("n"),
+                    last_seen=case(
+                        (t.last_seen > bindparam("seen"), t.last_seen), else_=bindparam("seen")
+                    ),
+                ),  # portable max of two
+                [
+                    {"uid": uid, "c": to_blob(c), "n": n, "seen": seen}
+                    for uid, (c, n, seen) in self.joined.items()
+                ],
+            )
         if self.new_rows:
             self.s.flush()  # one INSERT round for every new identity of the batch
             real = {tmp: row.id for tmp, row in self.new_rows.items()}
@@ -144,8 +158,14 @@ class _Anonymous:
         out = {}
         for where, uid, dist in self.assigned:
             uid = real.get(uid, uid)
-            out[where] = Identity("unknown", unknown_key(uid), f"Unknown {uid}",
-                                  _confidence(dist), unknown_id=uid, distance=dist)
+            out[where] = Identity(
+                "unknown",
+                unknown_key(uid),
+                f"Unknown {uid}",
+                _confidence(dist),
+                unknown_id=uid,
+                distance=dist,
+            )
         return out
 
 
@@ -154,13 +174,26 @@ def _locate(ing: Ingest, obs: list[Observation], now: float) -> LocatorResult:
         res = ing.locator.observe(obs, now)
         if len(res.placements) == len(obs):
             return res
-        log.error("locator returned %d placements for %d observations; ignoring them",
-                  len(res.placements), len(obs))
+        log.error(
+            "locator returned %d placements for %d observations; ignoring them",
+            len(res.placements),
+            len(obs),
+        )
     except Exception:
         log.exception("locator failed; sightings are stored without a position")
-    return LocatorResult(placements=[
-        Placement(o.person_key or unidentified_key(o.camera_id, o.track_id), o.identity,
-                  o.label, None, None, None) for o in obs])
+    return LocatorResult(
+        placements=[
+            Placement(
+                o.person_key or unidentified_key(o.camera_id, o.track_id),
+                o.identity,
+                o.label,
+                None,
+                None,
+                None,
+            )
+            for o in obs
+        ]
+    )
 
 
 TOKEN_ROOM = 512  # bytes of a signed message that are not the sightings: header, claims, signature
@@ -191,8 +224,9 @@ def sighting_batches(items: Sequence[SightingMsg], max_bytes: int) -> list[Sight
     return out
 
 
-def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
-                outgoing: list[Outgoing]) -> dict[str, int]:
+def write_batch(
+    s: Session, ing: Ingest, new: Sequence[Accepted], outgoing: list[Outgoing]
+) -> dict[str, int]:
     from core.ingest import Outgoing
 
     idents = recognise(s, ing, new)
@@ -204,13 +238,24 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
         obs = []
         for di, det in enumerate(b.detections):
             who = idents.get((mi, di), UNIDENTIFIED)
-            obs.append(Observation(b.camera_id, det.track_id, det.kind, det.bbox, b.frame_width,
-                                   b.frame_height, b.captured_at, who.kind, who.key, who.label,
-                                   who.confidence))
+            obs.append(
+                Observation(
+                    b.camera_id,
+                    det.track_id,
+                    det.kind,
+                    det.bbox,
+                    b.frame_width,
+                    b.frame_height,
+                    b.captured_at,
+                    who.kind,
+                    who.key,
+                    who.label,
+                    who.confidence,
+                )
+            )
         res = _locate(ing, obs, now)
         placed.append(res.placements)
-        live.extend(Outgoing(topics.position(p.person_key), p, retain=True)
-                    for p in res.positions)
+        live.extend(Outgoing(topics.position(p.person_key), p, retain=True) for p in res.positions)
         live.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
         live.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
     # Positions, zone events and alerts are the live view: they go out now, before the
@@ -234,37 +279,66 @@ def write_batch(s: Session, ing: Ingest, new: Sequence[Accepted],
                 if parsed is not None:
                     pid = parsed[1] if parsed[0] == "known" else None
                     uid = parsed[1] if parsed[0] == "unknown" else None
-            rows.append({"camera_id": b.camera_id, "seq": b.seq, "det_index": di,
-                         "person_id": pid, "unknown_id": uid, "seen_at": b.captured_at,
-                         "kind": det.kind, "track_id": det.track_id, "bbox_x": det.bbox.x,
-                         "bbox_y": det.bbox.y, "bbox_w": det.bbox.w, "bbox_h": det.bbox.h,
-                         "distance": who.distance, "x": place.x, "y": place.y,
-                         "zone": place.zone,
-                         "encoding": to_blob(det.encoding) if det.encoding else None})
+            rows.append(
+                {
+                    "camera_id": b.camera_id,
+                    "seq": b.seq,
+                    "det_index": di,
+                    "person_id": pid,
+                    "unknown_id": uid,
+                    "seen_at": b.captured_at,
+                    "kind": det.kind,
+                    "track_id": det.track_id,
+                    "bbox_x": det.bbox.x,
+                    "bbox_y": det.bbox.y,
+                    "bbox_w": det.bbox.w,
+                    "bbox_h": det.bbox.h,
+                    "distance": who.distance,
+                    "x": place.x,
+                    "y": place.y,
+                    "zone": place.zone,
+                    "encoding": to_blob(det.encoding) if det.encoding else None,
+                }
+            )
             places.append(place)
     # The hot path of the whole service: Core statements on the session's connection,
     # not ORM objects or ORM bulk inserts (that layer cost more than SQLite itself).
     s.flush()
     conn = s.connection()
     if new:
-        conn.execute(insert(PROCESSED), [{"camera_id": a.batch.camera_id, "seq": a.batch.seq,
-                                          "received_at": now} for a in new])
+        conn.execute(
+            insert(PROCESSED),
+            [{"camera_id": a.batch.camera_id, "seq": a.batch.seq, "received_at": now} for a in new],
+        )
     ids: list[int] = []
     if rows:
         # Not sort_by_parameter_order: on SQLite that sends one INSERT per row. The rows
         # come back in any order, keyed by their unique (camera, seq, detection index).
         c = SIGHTINGS.c
-        got = {(cam, seq, di): sid for sid, cam, seq, di in conn.execute(
-            insert(SIGHTINGS).returning(c.id, c.camera_id, c.seq, c.det_index), rows)}
+        got = {
+            (cam, seq, di): sid
+            for sid, cam, seq, di in conn.execute(
+                insert(SIGHTINGS).returning(c.id, c.camera_id, c.seq, c.det_index), rows
+            )
+        }
         ids = [got[(r["camera_id"], r["seq"], r["det_index"])] for r in rows]
     # Last, after the positions (the latency-critical output); one message per commit
     # unless they do not fit in one.
-    items = [SightingMsg(
-        person_key=place.person_key, identity=place.identity, label=place.label,
-        camera_id=row["camera_id"], seen_at=row["seen_at"], sighting_id=sid,
-        distance=min(row["distance"], 10.0) if row["distance"] is not None else None,
-        x=place.x, y=place.y, zone=place.zone)
-        for row, place, sid in zip(rows, places, ids, strict=True)]
+    items = [
+        SightingMsg(
+            person_key=place.person_key,
+            identity=place.identity,
+            label=place.label,
+            camera_id=row["camera_id"],
+            seen_at=row["seen_at"],
+            sighting_id=sid,
+            distance=min(row["distance"], 10.0) if row["distance"] is not None else None,
+            x=place.x,
+            y=place.y,
+            zone=place.zone,
+        )
+        for row, place, sid in zip(rows, places, ids, strict=True)
+    ]
     max_bytes = min(ing.cfg.security.max_payload_bytes, ing.cfg.broker.max_payload_bytes)
     outgoing.extend(Outgoing(topics.sightings(), b) for b in sighting_batches(items, max_bytes))
     known = sum(1 for i in idents.values() if i.kind == "known")

@@ -21,8 +21,9 @@ Polygon = Sequence[Point]
 def polygon_area(poly: Polygon) -> float:
     """Signed area (shoelace): positive when the corners run counter-clockwise."""
     n = len(poly)
-    return 0.5 * sum(poly[i][0] * poly[(i + 1) % n][1] - poly[(i + 1) % n][0] * poly[i][1]
-                     for i in range(n))
+    return 0.5 * sum(
+        poly[i][0] * poly[(i + 1) % n][1] - poly[(i + 1) % n][0] * poly[i][1] for i in range(n)
+    )
 
 
 def point_in_polygon(x: float, y: float, poly: Polygon) -> bool:
@@ -125,8 +126,11 @@ class ZoneIndex:
         if cur.contains(x, y):
             # Still inside the current zone: move into a nested zone only when
             # clearly inside it, not when grazing its edge.
-            if found is not None and found.area < cur.area and \
-                    distance_to_boundary(x, y, found.polygon) >= self.margin_m:
+            if (
+                found is not None
+                and found.area < cur.area
+                and distance_to_boundary(x, y, found.polygon) >= self.margin_m
+            ):
                 return found_id
             return current
         # Outside the current zone: leave only once clearly outside it.

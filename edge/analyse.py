@@ -57,14 +57,21 @@ class AnalyserStats:
 
 
 class Analyser:
-    def __init__(self, cfg: EdgeConfig, encoder: Encoder | None, *, first_track_id: int = 1,
-                 clock: Any = None) -> None:
+    def __init__(
+        self,
+        cfg: EdgeConfig,
+        encoder: Encoder | None,
+        *,
+        first_track_id: int = 1,
+        clock: Any = None,
+    ) -> None:
         import time
 
         self.cfg = cfg
         self.detector = Detector(cfg)
-        self.tracker = Tracker(iou_threshold=cfg.track_iou, max_missed=cfg.track_max_missed,
-                               first_id=first_track_id)
+        self.tracker = Tracker(
+            iou_threshold=cfg.track_iou, max_missed=cfg.track_max_missed, first_id=first_track_id
+        )
         self.encoder = encoder if cfg.encode else None
         self.clock = clock or time.monotonic
         self.stats = AnalyserStats()
@@ -83,8 +90,11 @@ class Analyser:
         small = image
         if self.cfg.analysis_width and width != self.cfg.analysis_width:
             scale = width / self.cfg.analysis_width
-            small = cv2.resize(image, (self.cfg.analysis_width, max(1, round(height / scale))),
-                               interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR)
+            small = cv2.resize(
+                image,
+                (self.cfg.analysis_width, max(1, round(height / scale))),
+                interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR,
+            )
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         bgr = small if self.cfg.detector == "hog" else None
         tracks = [t.box for t in self.tracker.tracks.values()]
@@ -128,13 +138,23 @@ class Analyser:
             if self._request(td.track, image, box, now + self.cfg.encoding_wait_s):
                 waits.add(td.track.track_id)
         self.stats.detections += len(dets)
-        self._pending.append(PendingBatch(
-            frame.captured_at, width, height, dets, waits,
-            self._snapshot(image) if self.cfg.snapshots else None))
+        self._pending.append(
+            PendingBatch(
+                frame.captured_at,
+                width,
+                height,
+                dets,
+                waits,
+                self._snapshot(image) if self.cfg.snapshots else None,
+            )
+        )
 
     def _wants_encoding(self, track: Track, now: float) -> bool:
-        return (self.encoder is not None and track.track_id not in self._inflight
-                and now >= track.encode_due_at)
+        return (
+            self.encoder is not None
+            and track.track_id not in self._inflight
+            and now >= track.encode_due_at
+        )
 
     def _request(self, track: Track, image: np.ndarray, box: Box, deadline: float) -> bool:
         assert self.encoder is not None
@@ -197,8 +217,9 @@ class Analyser:
             batch = self._pending[0]
             self._collect()
             now = self.clock()
-            waiting = any(tid in self._inflight and now < self._inflight[tid][2]
-                          for tid in batch.waits_for)
+            waiting = any(
+                tid in self._inflight and now < self._inflight[tid][2] for tid in batch.waits_for
+            )
             if waiting and not drain:
                 break
             self._pending.popleft()
@@ -206,20 +227,29 @@ class Analyser:
         return out
 
     def _payload(self, batch: PendingBatch) -> dict[str, Any]:
-        chosen = sorted(batch.detections, key=lambda d: (d[0].track.encoding_unsent is False,
-                                                         -d[1][2] * d[1][3]))[:MAX_DETECTIONS]
+        chosen = sorted(
+            batch.detections,
+            key=lambda d: (d[0].track.encoding_unsent is False, -d[1][2] * d[1][3]),
+        )[:MAX_DETECTIONS]
         detections = []
         for td, (x, y, w, h) in chosen:
-            det: dict[str, Any] = {"kind": td.kind, "bbox": {"x": x, "y": y, "w": w, "h": h},
-                                   "track_id": td.track.track_id, "score": round(td.score, 3)}
+            det: dict[str, Any] = {
+                "kind": td.kind,
+                "bbox": {"x": x, "y": y, "w": w, "h": h},
+                "track_id": td.track.track_id,
+                "score": round(td.score, 3),
+            }
             if td.kind == "face" and td.track.encoding_unsent and td.track.encoding:
                 det["encoding"] = td.track.encoding
                 td.track.encoding_unsent = False
                 self.stats.encodings_sent += 1
             detections.append(det)
-        msg: dict[str, Any] = {"captured_at": round(batch.captured_at, 3),
-                               "frame_width": batch.width, "frame_height": batch.height,
-                               "detections": detections}
+        msg: dict[str, Any] = {
+            "captured_at": round(batch.captured_at, 3),
+            "frame_width": batch.width,
+            "frame_height": batch.height,
+            "detections": detections,
+        }
         if batch.snapshot:
             msg["snapshot_jpeg_b64"] = batch.snapshot
         return msg

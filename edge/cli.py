@@ -24,18 +24,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
     from srs.cli import add_command
 
-    parser = add_command(sub, "edge", run, help="run a camera node",
-                         description=DESCRIPTION)
-    parser.add_argument("verb", nargs="?", choices=["init"],
-                        help="init: create the camera key and print its public key")
+    parser = add_command(sub, "edge", run, help="run a camera node", description=DESCRIPTION)
+    parser.add_argument(
+        "verb",
+        nargs="?",
+        choices=["init"],
+        help="init: create the camera key and print its public key",
+    )
     parser.add_argument("--camera-id", metavar="ID", help="camera id (default: [edge] camera_id)")
-    parser.add_argument("--source", metavar="SRC",
-                        help="camera index, rtsp/http URL, video file or image folder")
-    parser.add_argument("--once", action="store_true",
-                        help="process a finite source to its end, wait until core "
-                             "acknowledged everything, exit")
-    parser.add_argument("--loop", action="store_true",
-                        help="replay a file or folder source forever at its frame rate")
+    parser.add_argument(
+        "--source", metavar="SRC", help="camera index, rtsp/http URL, video file or image folder"
+    )
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="process a finite source to its end, wait until core acknowledged everything, exit",
+    )
+    parser.add_argument(
+        "--loop",
+        action="store_true",
+        help="replay a file or folder source forever at its frame rate",
+    )
 
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:

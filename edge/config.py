@@ -87,8 +87,9 @@ class EdgeConfig(BaseModel):
     def _check_overrides(self) -> EdgeConfig:
         for cam, override in self.cameras.items():
             if "cameras" in override or "camera_id" in override:
-                raise ValueError(f"cameras.{cam}: 'cameras' and 'camera_id' cannot be "
-                                 "overridden per camera")
+                raise ValueError(
+                    f"cameras.{cam}: 'cameras' and 'camera_id' cannot be overridden per camera"
+                )
             try:
                 self.for_camera(cam)
             except ValidationError as exc:

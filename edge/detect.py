@@ -52,8 +52,10 @@ def merge(dets: Sequence[RawDetection], iou_threshold: float) -> list[RawDetecti
     order = sorted(dets, key=lambda d: (d.kind != "face", -d.score, -d.box[2] * d.box[3]))
     kept: list[RawDetection] = []
     for det in order:
-        if all(iou(det.box, k.box) < iou_threshold
-               and overlap_of_smaller(det.box, k.box) < 0.7 for k in kept):
+        if all(
+            iou(det.box, k.box) < iou_threshold and overlap_of_smaller(det.box, k.box) < 0.7
+            for k in kept
+        ):
             kept.append(det)
     return kept
 
@@ -74,36 +76,63 @@ class Detector:
         if self._frontal.empty() or self._profile.empty():
             raise RuntimeError(f"OpenCV Haar cascades are missing from {root}")
 
-    def _cascade(self, cascade: cv2.CascadeClassifier, gray: np.ndarray,
-                 min_neighbors: int, scale: float,
-                 sizes: tuple[int, int] | None = None) -> list[tuple[Box, float]]:
+    def _cascade(
+        self,
+        cascade: cv2.CascadeClassifier,
+        gray: np.ndarray,
+        min_neighbors: int,
+        scale: float,
+        sizes: tuple[int, int] | None = None,
+    ) -> list[tuple[Box, float]]:
         size, biggest = sizes or (self.cfg.min_face_px, 0)
         if gray.shape[0] < size or gray.shape[1] < size:
             return []
         boxes, neighbours = cascade.detectMultiScale2(
-            gray, scaleFactor=scale, minNeighbors=min_neighbors,
-            minSize=(size, size), maxSize=(biggest, biggest))
-        return [((int(b[0]), int(b[1]), int(b[2]), int(b[3])), float(n))
-                for b, n in zip(boxes, neighbours, strict=False)]
+            gray,
+            scaleFactor=scale,
+            minNeighbors=min_neighbors,
+            minSize=(size, size),
+            maxSize=(biggest, biggest),
+        )
+        return [
+            ((int(b[0]), int(b[1]), int(b[2]), int(b[3])), float(n))
+            for b, n in zip(boxes, neighbours, strict=False)
+        ]
 
-    def _frontal_boxes(self, gray: np.ndarray, bgr: np.ndarray | None, min_neighbors: int,
-                       scale: float, sizes: tuple[int, int] | None) -> list[RawDetection]:
+    def _frontal_boxes(
+        self,
+        gray: np.ndarray,
+        bgr: np.ndarray | None,
+        min_neighbors: int,
+        scale: float,
+        sizes: tuple[int, int] | None,
+    ) -> list[RawDetection]:
         if self.cfg.detector == "hog" and bgr is not None:
             import face_recognition
 
             rgb = np.ascontiguousarray(bgr[:, :, ::-1])
             locs = face_recognition.face_locations(
-                rgb, number_of_times_to_upsample=self.cfg.hog_upsample, model="hog")
-            return [RawDetection("face", (left, top, right - left, bottom - top), 1.0)
-                    for top, right, bottom, left in locs if right > left and bottom > top]
-        return [RawDetection("face", b, s)
-                for b, s in self._cascade(self._frontal, gray, min_neighbors, scale, sizes)]
+                rgb, number_of_times_to_upsample=self.cfg.hog_upsample, model="hog"
+            )
+            return [
+                RawDetection("face", (left, top, right - left, bottom - top), 1.0)
+                for top, right, bottom, left in locs
+                if right > left and bottom > top
+            ]
+        return [
+            RawDetection("face", b, s)
+            for b, s in self._cascade(self._frontal, gray, min_neighbors, scale, sizes)
+        ]
 
-    def detect_region(self, gray: np.ndarray, bgr: np.ndarray | None = None,
-                      min_neighbors: int | None = None,
-                      scale: float | None = None,
-                      sizes: tuple[int, int] | None = None,
-                      profiles_if_no_face: bool = False) -> list[RawDetection]:
+    def detect_region(
+        self,
+        gray: np.ndarray,
+        bgr: np.ndarray | None = None,
+        min_neighbors: int | None = None,
+        scale: float | None = None,
+        sizes: tuple[int, int] | None = None,
+        profiles_if_no_face: bool = False,
+    ) -> list[RawDetection]:
         """All raw boxes in one image, before merging (``sizes``: min, max face px).
 
         ``profiles_if_no_face``: look for profiles only when no frontal face is found
@@ -118,16 +147,24 @@ class Detector:
             # the two profile passes cost the most, and a new profile found a frame or
             # two later costs little. Around a track every scale counts.
             psf = sf if profiles_if_no_face else max(sf, self.cfg.profile_scale_factor)
-            found += [RawDetection("profile", b, s)
-                      for b, s in self._cascade(self._profile, gray, mn, psf, sizes)]
+            found += [
+                RawDetection("profile", b, s)
+                for b, s in self._cascade(self._profile, gray, mn, psf, sizes)
+            ]
             width = gray.shape[1]
-            found += [RawDetection("profile", mirror_box(b, width), s) for b, s in
-                      self._cascade(self._profile, cv2.flip(gray, 1), mn, psf, sizes)]
+            found += [
+                RawDetection("profile", mirror_box(b, width), s)
+                for b, s in self._cascade(self._profile, cv2.flip(gray, 1), mn, psf, sizes)
+            ]
         return found
 
-    def detect(self, gray: np.ndarray, bgr: np.ndarray | None = None,
-               around: Sequence[Box] | None = None,
-               region: Box | None = None) -> list[RawDetection]:
+    def detect(
+        self,
+        gray: np.ndarray,
+        bgr: np.ndarray | None = None,
+        around: Sequence[Box] | None = None,
+        region: Box | None = None,
+    ) -> list[RawDetection]:
         """Merged detections in the whole image, or only near the boxes ``around``
         and inside ``region`` (a discovery scan with the whole-frame settings)."""
         if around is None and region is None:
@@ -135,8 +172,8 @@ class Detector:
         found: list[RawDetection] = []
         if region is not None:
             x, y, w, h = region
-            sub_bgr = bgr[y:y + h, x:x + w] if bgr is not None else None
-            for d in self.detect_region(gray[y:y + h, x:x + w], sub_bgr):
+            sub_bgr = bgr[y : y + h, x : x + w] if bgr is not None else None
+            for d in self.detect_region(gray[y : y + h, x : x + w], sub_bgr):
                 bx, by, bw, bh = d.box
                 found.append(RawDetection(d.kind, (bx + x, by + y, bw, bh), d.score))
         # Around a live track a face of about the track's size is expected: search
@@ -148,10 +185,15 @@ class Detector:
             x, y, w, h = expand(box, 0.6, width, height)
             side = max(box[2], box[3])
             sizes = (max(self.cfg.min_face_px, int(side / 1.6)), int(side * 1.6) + 1)
-            sub_bgr = bgr[y:y + h, x:x + w] if bgr is not None else None
-            for d in self.detect_region(gray[y:y + h, x:x + w], sub_bgr, mn,
-                                        self.cfg.scale_factor, sizes,
-                                        profiles_if_no_face=True):
+            sub_bgr = bgr[y : y + h, x : x + w] if bgr is not None else None
+            for d in self.detect_region(
+                gray[y : y + h, x : x + w],
+                sub_bgr,
+                mn,
+                self.cfg.scale_factor,
+                sizes,
+                profiles_if_no_face=True,
+            ):
                 bx, by, bw, bh = d.box
                 found.append(RawDetection(d.kind, (bx + x, by + y, bw, bh), d.score))
         return merge(found, self.cfg.merge_iou)

@@ -28,7 +28,7 @@ VERIFY_FACE_PX = 130  # HOG (no upsampling) reliably sees faces from ~80 px
 def blur_score(gray: np.ndarray, box: Box) -> float:
     """Variance of the Laplacian inside ``box``: low means blurred or flat."""
     x, y, w, h = box
-    patch = gray[y:y + h, x:x + w]
+    patch = gray[y : y + h, x : x + w]
     if patch.size == 0:
         return 0.0
     return float(cv2.Laplacian(patch, cv2.CV_64F).var())
@@ -38,14 +38,15 @@ def crop_for_encoding(bgr: np.ndarray, box: Box) -> tuple[np.ndarray, tuple[int,
     """RGB crop around ``box`` and the face location in it as (top, right, bottom, left)."""
     height, width = bgr.shape[:2]
     cx, cy, cw, ch = expand(box, CROP_MARGIN, width, height)
-    crop = np.ascontiguousarray(bgr[cy:cy + ch, cx:cx + cw, ::-1])
+    crop = np.ascontiguousarray(bgr[cy : cy + ch, cx : cx + cw, ::-1])
     x, y, w, h = box
     top, left = y - cy, x - cx
     return crop, (top, left + w, top + h, left)
 
 
-def compute_encoding(rgb: np.ndarray, location: tuple[int, int, int, int],
-                     verify: bool = False) -> list[float] | None:
+def compute_encoding(
+    rgb: np.ndarray, location: tuple[int, int, int, int], verify: bool = False
+) -> list[float] | None:
     """The rounded encoding of the face at ``location``, or None if there is none.
 
     With ``verify`` dlib's HOG detector must confirm the face first (a few ms on
@@ -60,10 +61,19 @@ def compute_encoding(rgb: np.ndarray, location: tuple[int, int, int, int],
         factor = max(1.0, VERIFY_FACE_PX / max(1, bottom - top))
         if factor > 1.0:
             rgb = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-        wanted = _box_of((round(top * factor), round(right * factor),
-                          round(bottom * factor), round(left * factor)))
-        found = [loc for loc in face_recognition.face_locations(rgb, 0, "hog")
-                 if iou(_box_of(loc), wanted) >= 0.3]
+        wanted = _box_of(
+            (
+                round(top * factor),
+                round(right * factor),
+                round(bottom * factor),
+                round(left * factor),
+            )
+        )
+        found = [
+            loc
+            for loc in face_recognition.face_locations(rgb, 0, "hog")
+            if iou(_box_of(loc), wanted) >= 0.3
+        ]
         if not found:
             return None
         location = max(found, key=lambda loc: iou(_box_of(loc), wanted))
@@ -92,8 +102,9 @@ def _ping() -> None:
 
 
 class Encoder(Protocol):
-    def submit(self, rgb: np.ndarray,
-               location: tuple[int, int, int, int]) -> Future[list[float] | None] | None: ...
+    def submit(
+        self, rgb: np.ndarray, location: tuple[int, int, int, int]
+    ) -> Future[list[float] | None] | None: ...
     @property
     def backlog(self) -> int: ...
     def close(self) -> None: ...
@@ -107,8 +118,9 @@ class InlineEncoder:
     def __init__(self, verify: bool = True) -> None:
         self.verify = verify
 
-    def submit(self, rgb: np.ndarray,
-               location: tuple[int, int, int, int]) -> Future[list[float] | None] | None:
+    def submit(
+        self, rgb: np.ndarray, location: tuple[int, int, int, int]
+    ) -> Future[list[float] | None] | None:
         fut: Future[list[float] | None] = Future()
         try:
             fut.set_result(compute_encoding(rgb, location, self.verify))
@@ -125,11 +137,14 @@ class EncoderPool:
 
     def __init__(self, workers: int = 1, max_pending: int = 4, verify: bool = True) -> None:
         self.verify = verify
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-            else "spawn"
-        self._pool = ProcessPoolExecutor(max_workers=workers,
-                                         mp_context=multiprocessing.get_context(method),
-                                         initializer=_worker_init)
+        method = (
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_worker_init,
+        )
         # Start the workers now: loading dlib's models takes seconds, better spent
         # while the source opens than while the first faces wait.
         self._warmup = self._pool.submit(_ping)
@@ -152,8 +167,9 @@ class EncoderPool:
             log.warning("encoder workers not ready after %.0f s: %s", timeout, exc)
             return False
 
-    def submit(self, rgb: np.ndarray,
-               location: tuple[int, int, int, int]) -> Future[list[float] | None] | None:
+    def submit(
+        self, rgb: np.ndarray, location: tuple[int, int, int, int]
+    ) -> Future[list[float] | None] | None:
         with self._lock:
             if self._pending >= self._max:
                 return None

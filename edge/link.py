@@ -55,25 +55,35 @@ class CoreKey:
                 self._key = public_key_from_b64(self.path.read_text())
             except (OSError, ValueError) as exc:
                 if not self._warned:
-                    log.error("cannot verify acks: core's public key %s is unusable (%s)",
-                              self.path, exc)
+                    log.error(
+                        "cannot verify acks: core's public key %s is unusable (%s)", self.path, exc
+                    )
                     self._warned = True
         return self._key
 
 
 class Link:
-    def __init__(self, cfg: SrsConfig, ecfg: EdgeConfig, outbox: Outbox, key: SigningKey,
-                 status: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        cfg: SrsConfig,
+        ecfg: EdgeConfig,
+        outbox: Outbox,
+        key: SigningKey,
+        status: Callable[[], dict[str, Any]],
+    ) -> None:
         self.cfg, self.ecfg, self.outbox, self.key = cfg, ecfg, outbox, key
         self.camera_id = ecfg.camera_id
         self._status = status
         self._topic = topics.detections(self.camera_id)
         self._status_topic = topics.camera_status(self.camera_id)
         core_key = CoreKey(ecfg.core_public_key or cfg.keys_dir / "core.key.pub")
-        self._verifier = Verifier(core_key, audience=cfg.security.audience,
-                                  clock_skew_s=cfg.security.clock_skew_s,
-                                  max_age_s=cfg.security.max_message_age_s,
-                                  max_bytes=cfg.security.max_payload_bytes)
+        self._verifier = Verifier(
+            core_key,
+            audience=cfg.security.audience,
+            clock_skew_s=cfg.security.clock_skew_s,
+            max_age_s=cfg.security.max_message_age_s,
+            max_bytes=cfg.security.max_payload_bytes,
+        )
         self.watcher = ConnectionWatcher()
         self.wake = threading.Event()
         self._stop = threading.Event()
@@ -88,14 +98,16 @@ class Link:
         self.client.on_connect = guarded(self._on_connect, "connect")
         self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
         self.client.on_message = guarded(self._on_message, "message")
-        self._thread = threading.Thread(target=self._run, name=f"edge-send-{self.camera_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"edge-send-{self.camera_id}", daemon=True
+        )
 
     # --- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port,
-                                  keepalive=self.cfg.mqtt.keepalive_s)
+        self.client.connect_async(
+            self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive_s
+        )
         self.client.loop_start()
         self._thread.start()
 
@@ -106,9 +118,9 @@ class Link:
         if self._thread.is_alive():
             self._thread.join(10)
         if self.watcher.connected.is_set():
-            info = self.client.publish(self._status_topic,
-                                       self._signed_status("offline", "stopped"),
-                                       qos=1, retain=True)
+            info = self.client.publish(
+                self._status_topic, self._signed_status("offline", "stopped"), qos=1, retain=True
+            )
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
         self.client.disconnect()
@@ -116,14 +128,16 @@ class Link:
 
     # --- paho callbacks (network thread) -----------------------------------------
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any = None) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         self.watcher.on_connect(client, userdata, flags, reason, properties)
         if not self.watcher.connected.is_set():
             log.error("camera %s: %s", self.camera_id, self.watcher.last_error)
             return
-        log.info("camera %s connected to %s:%d", self.camera_id, self.cfg.mqtt.host,
-                 self.cfg.mqtt.port)
+        log.info(
+            "camera %s connected to %s:%d", self.camera_id, self.cfg.mqtt.host, self.cfg.mqtt.port
+        )
         client.subscribe(topics.ack(self.camera_id), qos=1)
         self._reconnected.set()
         self.wake.set()
@@ -139,8 +153,7 @@ class Link:
             return
         if ack.camera_id != self.camera_id:
             self.acks_rejected += 1
-            log.warning("ignored an ack for camera %s on %s's topic", ack.camera_id,
-                        self.camera_id)
+            log.warning("ignored an ack for camera %s on %s's topic", ack.camera_id, self.camera_id)
             return
         self.acked += self.outbox.ack(ack.seqs)
         self.wake.set()
@@ -168,14 +181,17 @@ class Link:
                 self._stop.wait(1.0)
 
     def _send_due(self) -> None:
-        due = self.outbox.due(ack_timeout_s=self.ecfg.ack_timeout_s,
-                              limit=self.ecfg.max_inflight)
+        due = self.outbox.due(ack_timeout_s=self.ecfg.ack_timeout_s, limit=self.ecfg.max_inflight)
         sent = []
         for seq, text in due:
             try:
-                data = sign(DetectionBatch.model_validate_json(text), self._topic, self.key,
-                            audience=self.cfg.security.audience,
-                            max_age_s=self.cfg.security.max_message_age_s)
+                data = sign(
+                    DetectionBatch.model_validate_json(text),
+                    self._topic,
+                    self.key,
+                    audience=self.cfg.security.audience,
+                    max_age_s=self.cfg.security.max_message_age_s,
+                )
             except Exception as exc:  # cannot happen for rows we wrote; never loop on it
                 self.sign_errors += 1
                 log.error("outbox message %d cannot be signed (%s); dropping it", seq, exc)
@@ -192,10 +208,15 @@ class Link:
             self.wake.set()  # maybe more room in the window
 
     def _signed_status(self, state: str, message: str = "", **extra: Any) -> bytes:
-        status = CameraStatus(camera_id=self.camera_id, state=state,  # type: ignore[arg-type]
-                              sent_at=time.time(), version=__version__[:32],
-                              heartbeat_interval_s=self.ecfg.heartbeat_interval_s,
-                              message=message[:256], **extra)
+        status = CameraStatus(
+            camera_id=self.camera_id,
+            state=state,  # type: ignore[arg-type]
+            sent_at=time.time(),
+            version=__version__[:32],
+            heartbeat_interval_s=self.ecfg.heartbeat_interval_s,
+            message=message[:256],
+            **extra,
+        )
         return sign(status, self._status_topic, self.key, audience=self.cfg.security.audience)
 
     def _publish_status(self) -> None:
@@ -205,5 +226,6 @@ class Link:
         message = str(extra.pop("message", ""))
         if self.acks_rejected:  # forged acks, or core's public key missing/wrong here
             message = f"{self.acks_rejected} ack(s) failed verification; {message}".strip("; ")
-        self.client.publish(self._status_topic, self._signed_status("online", message, **extra),
-                            qos=1, retain=True)
+        self.client.publish(
+            self._status_topic, self._signed_status("online", message, **extra), qos=1, retain=True
+        )

@@ -34,12 +34,22 @@ class MotionGate:
         """The box to scan: None = the whole frame, ``NOTHING`` (w == 0) = no change."""
         height, width = gray.shape[:2]
         thumb = cv2.GaussianBlur(
-            cv2.resize(gray, (max(1, width // THUMB_DIVISOR), max(1, height // THUMB_DIVISOR)),
-                       interpolation=cv2.INTER_AREA), (3, 3), 0)
+            cv2.resize(
+                gray,
+                (max(1, width // THUMB_DIVISOR), max(1, height // THUMB_DIVISOR)),
+                interpolation=cv2.INTER_AREA,
+            ),
+            (3, 3),
+            0,
+        )
         previous, self._reference = self._reference, thumb
         self.scans += 1
-        if (not self.enabled or previous is None or previous.shape != thumb.shape
-                or self.scans % self.complete_every == 1 % self.complete_every):
+        if (
+            not self.enabled
+            or previous is None
+            or previous.shape != thumb.shape
+            or self.scans % self.complete_every == 1 % self.complete_every
+        ):
             self.complete_scans += 1
             return None
         ys, xs = np.nonzero(cv2.absdiff(thumb, previous) > THRESHOLD)

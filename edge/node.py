@@ -85,8 +85,9 @@ class FrameSlot:
 
 
 class EdgeNode:
-    def __init__(self, cfg: SrsConfig, *, camera_id: str | None = None,
-                 source: str | None = None) -> None:
+    def __init__(
+        self, cfg: SrsConfig, *, camera_id: str | None = None, source: str | None = None
+    ) -> None:
         ecfg = cfg.edge.for_camera(camera_id)
         if source is not None:
             ecfg = ecfg.model_copy(update={"source": source})
@@ -106,16 +107,23 @@ class EdgeNode:
     def __enter__(self) -> EdgeNode:
         self.encoder: EncoderPool | None = None
         try:
-            self.key = SigningKey.load_or_create(topics.camera_issuer(self.camera_id),
-                                                 key_path(self.cfg, self.camera_id))
-            self.outbox = Outbox(outbox_path(self.cfg, self.camera_id),
-                                 max_messages=self.ecfg.outbox_max_messages,
-                                 max_age_s=self.ecfg.outbox_max_age_s)
+            self.key = SigningKey.load_or_create(
+                topics.camera_issuer(self.camera_id), key_path(self.cfg, self.camera_id)
+            )
+            self.outbox = Outbox(
+                outbox_path(self.cfg, self.camera_id),
+                max_messages=self.ecfg.outbox_max_messages,
+                max_age_s=self.ecfg.outbox_max_age_s,
+            )
             if self.ecfg.encode:
-                self.encoder = EncoderPool(self.ecfg.encoder_workers, self.ecfg.encoder_queue,
-                                           verify=self.ecfg.verify_faces)
-            self.analyser = Analyser(self.ecfg, self.encoder,
-                                     first_track_id=self.outbox.get_meta("next_track_id", 1))
+                self.encoder = EncoderPool(
+                    self.ecfg.encoder_workers,
+                    self.ecfg.encoder_queue,
+                    verify=self.ecfg.verify_faces,
+                )
+            self.analyser = Analyser(
+                self.ecfg, self.encoder, first_track_id=self.outbox.get_meta("next_track_id", 1)
+            )
             self.link = Link(self.cfg, self.ecfg, self.outbox, self.key, self.status)
             self.link.start()
             if self.encoder is not None:
@@ -149,12 +157,19 @@ class EdgeNode:
             log.error("camera %s: %s", self.camera_id, exc)
             return 2
         if once and source.live:
-            log.error("camera %s: --once needs a finite source (a file or a folder), not %r",
-                      self.camera_id, self.ecfg.source)
+            log.error(
+                "camera %s: --once needs a finite source (a file or a folder), not %r",
+                self.camera_id,
+                self.ecfg.source,
+            )
             return 2
         slot = self.slot = FrameSlot(source.live, self.ecfg.max_fps if source.live else 0.0)
-        capture = threading.Thread(target=self._capture, args=(source, slot),
-                                   name=f"edge-capture-{self.camera_id}", daemon=True)
+        capture = threading.Thread(
+            target=self._capture,
+            args=(source, slot),
+            name=f"edge-capture-{self.camera_id}",
+            daemon=True,
+        )
         capture.start()
         try:
             while not self._stop.is_set():
@@ -168,8 +183,11 @@ class EdgeNode:
             self._stop_capture(capture)
             self._emit(self.analyser.ready(drain=True))
             self.link.wake.set()
-        if not self.source_stats.ok and self.source_stats.frames_read == 0 \
-                and not self._stop.is_set():
+        if (
+            not self.source_stats.ok
+            and self.source_stats.frames_read == 0
+            and not self._stop.is_set()
+        ):
             log.error("camera %s: %s", self.camera_id, self.source_stats.message)
             return 2
         if once and not self._stop.is_set():
@@ -178,8 +196,9 @@ class EdgeNode:
 
     def _capture(self, source: Any, slot: FrameSlot) -> None:
         try:
-            for frame in frames(source, self._capture_stop, self.source_stats,
-                                self.ecfg.reopen_max_backoff_s):
+            for frame in frames(
+                source, self._capture_stop, self.source_stats, self.ecfg.reopen_max_backoff_s
+            ):
                 slot.put(frame, self._capture_stop)
         except Exception:  # never let a decoder bug kill the node silently
             log.exception("camera %s: capture failed", self.camera_id)
@@ -192,9 +211,11 @@ class EdgeNode:
 
     def _emit(self, messages: list[dict[str, Any]]) -> None:
         for msg in messages:
+
             def build(seq: int, msg: dict[str, Any] = msg) -> str:
                 batch = DetectionBatch(camera_id=self.camera_id, seq=seq, **msg)
                 return batch.model_dump_json(exclude_none=True)
+
             try:
                 self.outbox.add(build, meta={"next_track_id": self.analyser.tracker.next_id})
             except ValueError as exc:  # pydantic: a value the contract refuses
@@ -214,11 +235,20 @@ class EdgeNode:
         depth = self.outbox.depth
         if depth == 0 or self._stop.is_set():
             return 0  # stopped by SIGTERM: the outbox keeps the rest for the next run
-        reach = "connected" if self.link.watcher.connected.is_set() else \
-            f"NOT connected to {self.cfg.mqtt.host}:{self.cfg.mqtt.port}"
-        log.error("camera %s: %d message(s) still unacknowledged after %.0f s (broker %s; "
-                  "is core running?). They stay in %s and are sent on the next run.",
-                  self.camera_id, depth, self.ecfg.once_timeout_s, reach, self.outbox.path)
+        reach = (
+            "connected"
+            if self.link.watcher.connected.is_set()
+            else f"NOT connected to {self.cfg.mqtt.host}:{self.cfg.mqtt.port}"
+        )
+        log.error(
+            "camera %s: %d message(s) still unacknowledged after %.0f s (broker %s; "
+            "is core running?). They stay in %s and are sent on the next run.",
+            self.camera_id,
+            depth,
+            self.ecfg.once_timeout_s,
+            reach,
+            self.outbox.path,
+        )
         return 1
 
     # --- status ---------------------------------------------------------------------

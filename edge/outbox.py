@@ -28,8 +28,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 
 
 class Outbox:
-    def __init__(self, path: Path, *, max_messages: int = 100_000,
-                 max_age_s: float = 7 * 86400.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_messages: int = 100_000,
+        max_age_s: float = 7 * 86400.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_messages = max_messages
@@ -50,8 +56,11 @@ class Outbox:
         return int(row[0]) if row else default
 
     def _set_meta(self, key: str, value: int) -> None:
-        self._db.execute("INSERT INTO meta(key, value) VALUES(?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+        self._db.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
 
     def get_meta(self, key: str, default: int = 0) -> int:
         with self._lock:
@@ -88,8 +97,10 @@ class Outbox:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 seq = self._next_seq()
-                self._db.execute("INSERT INTO outbox(seq, created_at, payload) VALUES(?, ?, ?)",
-                                 (seq, self._clock(), build(seq)))
+                self._db.execute(
+                    "INSERT INTO outbox(seq, created_at, payload) VALUES(?, ?, ?)",
+                    (seq, self._clock(), build(seq)),
+                )
                 self._set_meta("next_seq", seq + 1)
                 for key, value in (meta or {}).items():
                     self._set_meta(key, value)
@@ -101,14 +112,17 @@ class Outbox:
             return seq
 
     def _enforce_bounds(self) -> None:
-        dropped = self._db.execute("DELETE FROM outbox WHERE created_at < ?",
-                                   (self._clock() - self.max_age_s,)).rowcount
-        excess = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]) \
-            - self.max_messages
+        dropped = self._db.execute(
+            "DELETE FROM outbox WHERE created_at < ?", (self._clock() - self.max_age_s,)
+        ).rowcount
+        excess = (
+            int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]) - self.max_messages
+        )
         if excess > 0:
             dropped += self._db.execute(
                 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)",
-                (excess,)).rowcount
+                (excess,),
+            ).rowcount
         if dropped:
             self._set_meta("dropped", self._meta("dropped") + dropped)
 
@@ -127,15 +141,20 @@ class Outbox:
         at most ``limit`` minus those still waiting for their ack."""
         with self._lock:
             cutoff = self._clock() - ack_timeout_s
-            waiting = int(self._db.execute(
-                "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND sent_at >= ?",
-                (cutoff,)).fetchone()[0])
+            waiting = int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND sent_at >= ?",
+                    (cutoff,),
+                ).fetchone()[0]
+            )
             room = limit - waiting
             if room <= 0:
                 return []
             rows = self._db.execute(
                 "SELECT seq, payload FROM outbox WHERE sent_at IS NULL OR sent_at < ? "
-                "ORDER BY seq LIMIT ?", (cutoff, room)).fetchall()
+                "ORDER BY seq LIMIT ?",
+                (cutoff, room),
+            ).fetchall()
             return [(int(s), str(p)) for s, p in rows]
 
     def mark_sent(self, seqs: Iterable[int]) -> None:
@@ -143,7 +162,8 @@ class Outbox:
             now = self._clock()
             self._db.executemany(
                 "UPDATE outbox SET sent_at=?, attempts=attempts+1 WHERE seq=?",
-                [(now, s) for s in seqs])
+                [(now, s) for s in seqs],
+            )
 
     def reset_sent(self) -> None:
         """After a reconnect: everything unacknowledged goes again, in order."""

@@ -57,8 +57,9 @@ class Source(Protocol):
 class CaptureSource:
     """Anything cv2.VideoCapture reads: V4L2 index, URL, video file (GIF included)."""
 
-    def __init__(self, spec: str, *, live: bool, loop: bool = False,
-                 realtime: bool = False) -> None:
+    def __init__(
+        self, spec: str, *, live: bool, loop: bool = False, realtime: bool = False
+    ) -> None:
         self.spec = spec
         self.live = live or loop
         self.loop = loop
@@ -117,8 +118,7 @@ class FolderSource:
     def open(self) -> None:
         if not self.folder.is_dir():
             raise SourceError(f"image folder {self.folder} does not exist")
-        self._files = sorted(p for p in self.folder.iterdir()
-                             if p.suffix.lower() in IMAGE_SUFFIXES)
+        self._files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         self._pos = 0
 
     def read(self) -> np.ndarray | None:
@@ -155,8 +155,9 @@ def open_source(spec: str, *, loop: bool = False) -> Source:
     raise SourceError(f"source {spec!r} is neither a camera index, a URL, a file nor a folder")
 
 
-def frames(source: Source, stop: threading.Event, stats: SourceStats,
-           max_backoff_s: float = 30.0) -> Iterator[Frame]:
+def frames(
+    source: Source, stop: threading.Event, stats: SourceStats, max_backoff_s: float = 30.0
+) -> Iterator[Frame]:
     """Yield frames until a finite source ends or ``stop`` is set; never raises."""
     backoff = 1.0
     index = 0

@@ -44,8 +44,14 @@ def _centre_distance(a: Box, b: Box) -> float:
 
 
 class Tracker:
-    def __init__(self, *, iou_threshold: float = 0.2, max_missed: int = 5,
-                 centroid_factor: float = 0.75, first_id: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        iou_threshold: float = 0.2,
+        max_missed: int = 5,
+        centroid_factor: float = 0.75,
+        first_id: int = 1,
+    ) -> None:
         self.iou_threshold = iou_threshold
         self.max_missed = max_missed
         self.centroid_factor = centroid_factor
@@ -56,8 +62,9 @@ class Tracker:
     def update(self, dets: Sequence[RawDetection]) -> list[TrackedDetection]:
         """Assign every detection to a track (new or continued); age the rest."""
         live = list(self.tracks.values())
-        pairs = [(iou(t.box, d.box), ti, di)
-                 for ti, t in enumerate(live) for di, d in enumerate(dets)]
+        pairs = [
+            (iou(t.box, d.box), ti, di) for ti, t in enumerate(live) for di, d in enumerate(dets)
+        ]
         used_t: set[int] = set()
         used_d: set[int] = set()
         assigned: dict[int, Track] = {}

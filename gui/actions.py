@@ -13,10 +13,16 @@ from PySide6.QtGui import QImage
 from gui.models import EventRow, event_from
 from srs.wire import commands, payloads
 
-ACTION_NAMES = {"register_key": "sign-in key", "name_identity": "name person",
-                "merge_people": "merge", "reject_sighting": "not this person",
-                "enrol_person": "enrol", "set_camera_enabled": "camera on/off",
-                "query_history": "history search", "list_people": "list people"}
+ACTION_NAMES = {
+    "register_key": "sign-in key",
+    "name_identity": "name person",
+    "merge_people": "merge",
+    "reject_sighting": "not this person",
+    "enrol_person": "enrol",
+    "set_camera_enabled": "camera on/off",
+    "query_history": "history search",
+    "list_people": "list people",
+}
 
 
 def image_b64(path: Path, limit: int = commands.MAX_IMAGE_B64) -> str:
@@ -38,10 +44,12 @@ def image_b64(path: Path, limit: int = commands.MAX_IMAGE_B64) -> str:
             return text
         # Shrink in proportion to the overshoot; faces stay recognisable down to ~160 px.
         factor = max(0.5, min(0.9, (limit / len(text)) ** 0.5))
-        image = image.scaled(max(1, int(image.width() * factor)),
-                             max(1, int(image.height() * factor)),
-                             Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
+        image = image.scaled(
+            max(1, int(image.width() * factor)),
+            max(1, int(image.height() * factor)),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
         quality = max(60, quality - 5)
     raise ValueError(f"{path.name} could not be made small enough to send")
 
@@ -62,8 +70,14 @@ def history_rows(result: Any) -> list[EventRow]:
     """
     items: Any = result
     if isinstance(result, dict):
-        items = next((result[k] for k in ("events", "sightings", "items", "rows")
-                      if isinstance(result.get(k), list)), [])
+        items = next(
+            (
+                result[k]
+                for k in ("events", "sightings", "items", "rows")
+                if isinstance(result.get(k), list)
+            ),
+            [],
+        )
     rows = []
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
@@ -90,14 +104,25 @@ def _core_sighting(item: dict[str, Any]) -> EventRow | None:
     key = item.get("person_key")
     zone = item.get("zone")
     distance = item.get("distance")
-    detail = " ".join(part for part in (
-        f"seen in {zone}" if isinstance(zone, str) and zone else "seen",
-        str(item.get("kind") or ""),
-        f"distance {distance:.2f}" if isinstance(distance, int | float) else "") if part)
-    return EventRow(at, "sighting", key if isinstance(key, str) else None,
-                    str(item.get("label") or key or "Unidentified")[:128], camera[:64], detail,
-                    sid if isinstance(sid, int) and not isinstance(sid, bool) else None,
-                    str(item.get("identity") or "") or None)
+    detail = " ".join(
+        part
+        for part in (
+            f"seen in {zone}" if isinstance(zone, str) and zone else "seen",
+            str(item.get("kind") or ""),
+            f"distance {distance:.2f}" if isinstance(distance, int | float) else "",
+        )
+        if part
+    )
+    return EventRow(
+        at,
+        "sighting",
+        key if isinstance(key, str) else None,
+        str(item.get("label") or key or "Unidentified")[:128],
+        camera[:64],
+        detail,
+        sid if isinstance(sid, int) and not isinstance(sid, bool) else None,
+        str(item.get("identity") or "") or None,
+    )
 
 
 def outcome(command: Any, result: Any) -> str:

@@ -7,8 +7,11 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from gui.models import clock
 from srs.wire import payloads
 
-STYLE = {"critical": "background:#c0392b;color:white;", "warning": "background:#f39c12;",
-         "info": "background:#d6eaf8;"}
+STYLE = {
+    "critical": "background:#c0392b;color:white;",
+    "warning": "background:#f39c12;",
+    "info": "background:#d6eaf8;",
+}
 
 
 class AlertBanner(QFrame):
@@ -44,7 +47,8 @@ class AlertBanner(QFrame):
             return
         alert = self.pending[-1]
         more = f"   (+{len(self.pending) - 1} more)" if len(self.pending) > 1 else ""
-        self.text.setText(f"<b>{alert.severity.upper()}</b> {clock(alert.at)} — "
-                          f"{alert.message}{more}")
+        self.text.setText(
+            f"<b>{alert.severity.upper()}</b> {clock(alert.at)} — {alert.message}{more}"
+        )
         self.setStyleSheet(f"QFrame {{{STYLE[alert.severity]}}}")
         self.show()

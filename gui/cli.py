@@ -14,15 +14,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     from srs.cli import add_command
 
     p = add_command(
-        sub, "gui", run, help="the security dashboard (live floor plan, people, events)",
+        sub,
+        "gui",
+        run,
+        help="the security dashboard (live floor plan, people, events)",
         description="Open the SRS dashboard. Signs in to the broker as an operator; with "
-                    "--user and a password (--password-stdin or $SRS_MQTT__PASSWORD) it "
-                    "signs in without asking.")
+        "--user and a password (--password-stdin or $SRS_MQTT__PASSWORD) it "
+        "signs in without asking.",
+    )
     p.add_argument("--user", help="broker user to sign in as (default: [mqtt] username)")
-    p.add_argument("--password-stdin", action="store_true",
-                   help="read the password from the first line of standard input")
-    p.add_argument("--screenshot", type=Path, metavar="PNG",
-                   help="render the dashboard with a sample state into PNG and exit")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="render the dashboard with a sample state into PNG and exit",
+    )
 
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
@@ -77,8 +88,10 @@ def open_dashboard(cfg: SrsConfig, user: str | None, password: str | None) -> in
     window = MainWindow(cfg.gui, dialog.worker)
     window.show()
     if cfg.gui.screenshot_file is not None:
-        QTimer.singleShot(int(cfg.gui.screenshot_after_s * 1000),
-                          lambda: save_grab(window, cfg.gui.screenshot_file))
+        QTimer.singleShot(
+            int(cfg.gui.screenshot_after_s * 1000),
+            lambda: save_grab(window, cfg.gui.screenshot_file),
+        )
     try:
         return app.exec()
     finally:

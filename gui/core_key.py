@@ -33,8 +33,9 @@ def load_pinned(path: Path) -> Ed25519PublicKey:
 class CoreKey:
     """The core key this session trusts; thread-safe (used from paho's thread)."""
 
-    def __init__(self, pinned: Ed25519PublicKey | None, *, audience: str,
-                 clock_skew_s: float, max_bytes: int) -> None:
+    def __init__(
+        self, pinned: Ed25519PublicKey | None, *, audience: str, clock_skew_s: float, max_bytes: int
+    ) -> None:
         self._lock = threading.Lock()
         self.pinned = pinned is not None
         self._key = pinned
@@ -57,16 +58,21 @@ class CoreKey:
         """
         current = self.key
         candidate = current if current is not None else _announced_key(data)
-        verifier = Verifier(lambda issuer: candidate if issuer == topics.CORE_SENDER else None,
-                            audience=self._audience, clock_skew_s=self._skew,
-                            max_bytes=self._max_bytes)
+        verifier = Verifier(
+            lambda issuer: candidate if issuer == topics.CORE_SENDER else None,
+            audience=self._audience,
+            clock_skew_s=self._skew,
+            max_bytes=self._max_bytes,
+        )
         announced = verifier.verify(topic, data, payloads.PublicKey).payload
         if current is not None:
             if announced.public_key != public_key_to_b64(current):
                 origin = "pinned" if self.pinned else "first seen"
-                raise WireError(Reason.BAD_SIGNATURE,
-                                f"the broker announces a core key that differs from the "
-                                f"{origin} one; it is refused")
+                raise WireError(
+                    Reason.BAD_SIGNATURE,
+                    f"the broker announces a core key that differs from the "
+                    f"{origin} one; it is refused",
+                )
             return False
         with self._lock:
             self._key = candidate

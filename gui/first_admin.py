@@ -30,8 +30,13 @@ from srs.config import MqttConfig, SecurityConfig
 class FirstAdminDialog(QDialog):
     outcome = Signal(str)  # "" on success, else the sentence (emitted from the worker thread)
 
-    def __init__(self, mqtt: MqttConfig, security: SecurityConfig,
-                 core_key: Ed25519PublicKey | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        mqtt: MqttConfig,
+        security: SecurityConfig,
+        core_key: Ed25519PublicKey | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("SRS — first run: create the administrator")
         self.mqtt, self.security, self.core_key = mqtt, security, core_key
@@ -45,9 +50,11 @@ class FirstAdminDialog(QDialog):
         self.again = QLineEdit()
         for field in (self.password, self.again):
             field.setEchoMode(QLineEdit.EchoMode.Password)
-        intro = QLabel("No administrator exists yet. Enter the one-time code that "
-                       "`srs init` printed on the server (valid 15 minutes), then choose "
-                       "the administrator's name and password (12 characters or more).")
+        intro = QLabel(
+            "No administrator exists yet. Enter the one-time code that "
+            "`srs init` printed on the server (valid 15 minutes), then choose "
+            "the administrator's name and password (12 characters or more)."
+        )
         intro.setWordWrap(True)
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -58,8 +65,9 @@ class FirstAdminDialog(QDialog):
         form.addRow("Password", self.password)
         form.addRow("Password again", self.again)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.create_button = self.buttons.addButton("Create administrator",
-                                             QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_button = self.buttons.addButton(
+            "Create administrator", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.create_button.setDefault(True)
         self.buttons.rejected.connect(self.reject)
         self.create_button.clicked.connect(self.submit)
@@ -82,14 +90,16 @@ class FirstAdminDialog(QDialog):
         self.create_button.setEnabled(False)
         self._show("Asking core to create the administrator…", error=False)
         args = (self.code.text(), name, self.password.text())
-        self._thread = threading.Thread(target=self._work, args=args, daemon=True,
-                                        name="srs-first-run")
+        self._thread = threading.Thread(
+            target=self._work, args=args, daemon=True, name="srs-first-run"
+        )
         self._thread.start()
 
     def _work(self, code: str, name: str, password: str) -> None:
         try:
-            create_first_admin(self.mqtt, self.security, code, name, password,
-                               core_key=self.core_key)
+            create_first_admin(
+                self.mqtt, self.security, code, name, password, core_key=self.core_key
+            )
         except FirstRunError as exc:
             self.outcome.emit(str(exc))
             return

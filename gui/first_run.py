@@ -24,8 +24,10 @@ from srs.wire import commands, sign, topics
 from srs.wire.signing import SigningKey, Verifier, WireError
 
 MIN_PASSWORD = 12
-REFUSED = ("the broker refused the first-run code: it is wrong, expired or already used "
-           "(run `srs init` on the server for a new one)")
+REFUSED = (
+    "the broker refused the first-run code: it is wrong, expired or already used "
+    "(run `srs init` on the server for a new one)"
+)
 
 
 class FirstRunError(Exception):
@@ -51,21 +53,36 @@ def check_form(code: str, name: str, password: str, again: str) -> str | None:
     return None
 
 
-def create_first_admin(mqtt: MqttConfig, security: SecurityConfig, code: str, name: str,
-                       password: str, *, core_key: Ed25519PublicKey | None = None,
-                       timeout_s: float = 20.0) -> None:
+def create_first_admin(
+    mqtt: MqttConfig,
+    security: SecurityConfig,
+    code: str,
+    name: str,
+    password: str,
+    *,
+    core_key: Ed25519PublicKey | None = None,
+    timeout_s: float = 20.0,
+) -> None:
     """Blocking; returns once core created the admin, else raises FirstRunError."""
     from broker.bootstrap import normalise
 
     code = normalise(code)
     key = SigningKey.generate(topics.operator_issuer(topics.BOOTSTRAP_USER))
-    request = commands.CreateAdmin(request_id=uuid.uuid4().hex, public_key=key.public_key_b64,
-                                   code=code, name=name, password=password)
+    request = commands.CreateAdmin(
+        request_id=uuid.uuid4().hex,
+        public_key=key.public_key_b64,
+        code=code,
+        name=name,
+        password=password,
+    )
     topic = topics.bootstrap_request()
-    verifier = Verifier(lambda issuer: core_key if issuer == topics.CORE_SENDER else None,
-                        audience=security.audience, clock_skew_s=security.clock_skew_s,
-                        max_age_s=security.max_message_age_s,
-                        max_bytes=security.max_payload_bytes)
+    verifier = Verifier(
+        lambda issuer: core_key if issuer == topics.CORE_SENDER else None,
+        audience=security.audience,
+        clock_skew_s=security.clock_skew_s,
+        max_age_s=security.max_message_age_s,
+        max_bytes=security.max_payload_bytes,
+    )
     done = threading.Event()
     outcome: dict[str, Any] = {}
 
@@ -73,35 +90,52 @@ def create_first_admin(mqtt: MqttConfig, security: SecurityConfig, code: str, na
         outcome.update(result)
         done.set()
 
-    def on_connect(client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                   properties: Any = None) -> None:
+    def on_connect(
+        client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         if reason.is_failure:
             finish(error=REFUSED)
             return
         client.subscribe(topics.bootstrap_response(), qos=1)
 
     def on_subscribe(client: paho.Client, *args: Any) -> None:
-        client.publish(topic, sign(request, topic, key, audience=security.audience,
-                                   max_age_s=security.max_message_age_s), qos=1)
+        client.publish(
+            topic,
+            sign(
+                request,
+                topic,
+                key,
+                audience=security.audience,
+                max_age_s=security.max_message_age_s,
+            ),
+            qos=1,
+        )
 
     def on_message(client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         response = _read(verifier, core_key, msg.topic, bytes(msg.payload))
         if response is not None and response.request_id == request.request_id:
             finish(response=response)
 
-    client = make_client(mqtt, f"{topics.BOOTSTRAP_USER}:{secrets.token_hex(4)}",
-                         username=topics.BOOTSTRAP_USER, password=code)
+    client = make_client(
+        mqtt,
+        f"{topics.BOOTSTRAP_USER}:{secrets.token_hex(4)}",
+        username=topics.BOOTSTRAP_USER,
+        password=code,
+    )
     client.on_connect = guarded(on_connect, "connect")
     client.on_subscribe = guarded(on_subscribe, "subscribe")
     client.on_message = guarded(on_message, "message")
-    client.on_connect_fail = guarded(lambda *a: finish(
-        error=f"the broker at {mqtt.host}:{mqtt.port} cannot be reached"), "connect failure")
+    client.on_connect_fail = guarded(
+        lambda *a: finish(error=f"the broker at {mqtt.host}:{mqtt.port} cannot be reached"),
+        "connect failure",
+    )
     client.connect_async(mqtt.host, mqtt.port, keepalive=mqtt.keepalive_s)
     client.loop_start()
     try:
         if not done.wait(timeout_s):
-            raise FirstRunError(f"core did not answer within {timeout_s:.0f} s (is core "
-                                "running?); try again")
+            raise FirstRunError(
+                f"core did not answer within {timeout_s:.0f} s (is core running?); try again"
+            )
     finally:
         client.disconnect()
         client.loop_stop()
@@ -112,8 +146,9 @@ def create_first_admin(mqtt: MqttConfig, security: SecurityConfig, code: str, na
         raise FirstRunError(response.error or "core refused to create the administrator")
 
 
-def _read(verifier: Verifier, core_key: Ed25519PublicKey | None, topic: str,
-          data: bytes) -> commands.Response | None:
+def _read(
+    verifier: Verifier, core_key: Ed25519PublicKey | None, topic: str, data: bytes
+) -> commands.Response | None:
     try:
         if core_key is not None:
             return verifier.verify(topic, data, commands.Response).payload

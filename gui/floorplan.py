@@ -39,8 +39,11 @@ SCALE = 40.0
 MARKER_R = 7.0
 GLIDE = 0.3  # fraction of the remaining distance covered per frame
 DECLUTTER_MAX = 150  # beyond this many people, labels may overlap (cost grows as n²)
-COLOURS = {"known": QColor("#1f6fd1"), "unknown": QColor("#e67e22"),
-           "unidentified": QColor("#8a8f98")}
+COLOURS = {
+    "known": QColor("#1f6fd1"),
+    "unknown": QColor("#e67e22"),
+    "unidentified": QColor("#8a8f98"),
+}
 CONE_ONLINE = QColor(46, 157, 80, 70)
 CONE_OFFLINE = QColor(192, 57, 43, 60)
 
@@ -56,8 +59,9 @@ def polygon(points: Iterable[site.Point]) -> QPolygonF:
 class CameraItem(QGraphicsPathItem):
     """A camera's field-of-view cone; green when online, red when offline."""
 
-    def __init__(self, pose: site.CameraPose, reach_m: float,
-                 clip: QPolygonF | None = None) -> None:
+    def __init__(
+        self, pose: site.CameraPose, reach_m: float, clip: QPolygonF | None = None
+    ) -> None:
         super().__init__()
         self.camera_id = pose.camera_id
         self.online = False
@@ -65,8 +69,11 @@ class CameraItem(QGraphicsPathItem):
         r = reach_m * SCALE
         path = QPainterPath(centre)
         # Qt angles: degrees counter-clockwise from +x, like the plan's yaw (y up).
-        path.arcTo(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r),
-                   pose.yaw_deg - pose.hfov_deg / 2, pose.hfov_deg)
+        path.arcTo(
+            QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r),
+            pose.yaw_deg - pose.hfov_deg / 2,
+            pose.hfov_deg,
+        )
         path.closeSubpath()
         if clip is not None:  # a camera does not see through the outer walls
             walls = QPainterPath()
@@ -144,8 +151,9 @@ class PersonMarker(QGraphicsEllipseItem):
         if not moving and here == self.target and not self._trail_dirty:
             return False  # at rest: nothing to redraw
         self._trail_dirty = False
-        self.setPos(QPointF(here.x() + dx * GLIDE, here.y() + dy * GLIDE) if moving
-                    else self.target)
+        self.setPos(
+            QPointF(here.x() + dx * GLIDE, here.y() + dy * GLIDE) if moving else self.target
+        )
         path = QPainterPath()
         points = [*list(self._points)[:-1], self.pos()]
         if len(points) > 1:
@@ -178,10 +186,14 @@ class FloorPlanView(QGraphicsView):
             self._scene.removeItem(item)
         online = {cid: item.online for cid, item in self.cameras.items()}
         self._site_items, self.cameras, self.plan = [], {}, plan
-        outline = polygon(plan.outline) if len(plan.outline) >= 3 else QPolygonF(
-            QRectF(scene(0, plan.height_m), scene(plan.width_m, 0)))
-        floor = self._scene.addPolygon(outline, QPen(QColor("#34495e"), 3),
-                                       QBrush(QColor("#ffffff")))
+        outline = (
+            polygon(plan.outline)
+            if len(plan.outline) >= 3
+            else QPolygonF(QRectF(scene(0, plan.height_m), scene(plan.width_m, 0)))
+        )
+        floor = self._scene.addPolygon(
+            outline, QPen(QColor("#34495e"), 3), QBrush(QColor("#ffffff"))
+        )
         self._site_items.append(floor)
         for zone in plan.zones:
             self._add_zone(zone)
@@ -200,8 +212,10 @@ class FloorPlanView(QGraphicsView):
     def _add_zone(self, zone: site.Zone) -> None:
         poly = polygon(zone.polygon)
         if zone.restricted:
-            pen, brush = QPen(QColor("#c0392b"), 2), QBrush(QColor(192, 57, 43, 90),
-                                                             Qt.BrushStyle.BDiagPattern)
+            pen, brush = (
+                QPen(QColor("#c0392b"), 2),
+                QBrush(QColor(192, 57, 43, 90), Qt.BrushStyle.BDiagPattern),
+            )
         else:
             pen, brush = QPen(QColor("#7f8c8d"), 1), QBrush(QColor(52, 152, 219, 28))
         item = self._scene.addPolygon(poly, pen, brush)

@@ -50,10 +50,13 @@ class Inbox:
         self.core_key = core_key
         self._security = security
         self._response_topic = topics.response(user)
-        self._verifier = Verifier(core_key.lookup, audience=security.audience,
-                                  clock_skew_s=security.clock_skew_s,
-                                  max_age_s=security.max_message_age_s,
-                                  max_bytes=security.max_payload_bytes)
+        self._verifier = Verifier(
+            core_key.lookup,
+            audience=security.audience,
+            clock_skew_s=security.clock_skew_s,
+            max_age_s=security.max_message_age_s,
+            max_bytes=security.max_payload_bytes,
+        )
         self._lock = threading.Lock()
         self._waiting: deque[tuple[str, bytes]] = deque(maxlen=MAX_WAITING)
         self.accepted = 0
@@ -120,8 +123,10 @@ class Inbox:
         except jwt.PyJWTError as exc:
             raise WireError(Reason.MALFORMED, f"camera status is not a JWS: {exc}") from None
         if claims.get("iss") != topics.camera_issuer(camera_id):
-            raise WireError(Reason.WRONG_ISSUER, f"camera status on {topic!r} was issued by "
-                            f"{claims.get('iss')!r}")
+            raise WireError(
+                Reason.WRONG_ISSUER,
+                f"camera status on {topic!r} was issued by {claims.get('iss')!r}",
+            )
         if claims.get("topic") != topic:
             raise WireError(Reason.WRONG_TOPIC, "camera status was signed for another topic")
         if claims.get("aud") != self._security.audience:
@@ -131,8 +136,10 @@ class Inbox:
         except ValidationError as exc:
             raise WireError(Reason.INVALID_PAYLOAD, describe_validation_error(exc)) from None
         if status.camera_id != camera_id:
-            raise WireError(Reason.WRONG_TOPIC, f"status of {status.camera_id!r} arrived on "
-                            f"the topic of {camera_id!r}")
+            raise WireError(
+                Reason.WRONG_TOPIC,
+                f"status of {status.camera_id!r} arrived on the topic of {camera_id!r}",
+            )
         with self._lock:
             self.accepted += 1
         return Message(TopicKind.CAMERA_STATUS, status, camera_id)

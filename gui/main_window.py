@@ -43,8 +43,11 @@ def legend() -> QLabel:
     """What the plan's colours mean (also in docs/gui.md)."""
     dot = "<span style='color:{};font-size:15px'>●</span> {}"
     items = [dot.format(COLOURS[k].name(), k) for k in ("known", "unknown", "unidentified")]
-    items += [dot.format("#2e9d50", "camera online"), dot.format("#c0392b", "camera offline"),
-              "<span style='color:#c0392b'>▨</span> restricted zone"]
+    items += [
+        dot.format("#2e9d50", "camera online"),
+        dot.format("#c0392b", "camera offline"),
+        "<span style='color:#c0392b'>▨</span> restricted zone",
+    ]
     label = QLabel("&nbsp;&nbsp;&nbsp;".join(items))
     label.setStyleSheet("color:#34495e; padding:2px 6px;")
     return label
@@ -142,8 +145,10 @@ class MainWindow(QMainWindow):
         worker.core_status.connect(self.on_core_status)
         worker.response.connect(self.on_response)
         worker.dropped.connect(self.on_dropped)
-        self.on_state(worker.state, f"signed in as {worker.user}" if worker.state ==
-                      mw.CONNECTED else worker.state)
+        self.on_state(
+            worker.state,
+            f"signed in as {worker.user}" if worker.state == mw.CONNECTED else worker.state,
+        )
         self._frame.start()
         self._second.start()
 
@@ -152,8 +157,9 @@ class MainWindow(QMainWindow):
         self.connection.setText(f"<span style='color:{colour}'>●</span> {state} — {sentence}")
 
     def on_site(self, plan: site.SitePlan) -> None:
-        log.info("site plan %r: %d zones, %d cameras", plan.name, len(plan.zones),
-                 len(plan.cameras))
+        log.info(
+            "site plan %r: %d zones, %d cameras", plan.name, len(plan.zones), len(plan.cameras)
+        )
         self.plan.set_site(plan)
         self.cameras.add_cameras(c.camera_id for c in plan.cameras)
         for camera_id in self.cameras.camera_ids():
@@ -183,8 +189,9 @@ class MainWindow(QMainWindow):
         if status.state == "online" and self._core_state != "online" and self.worker:
             self.worker.register_key()  # a restarted core has forgotten this session's key
         self._core_state = status.state
-        self.core_label.setText(f"core: {status.state}, {status.accepted} accepted, "
-                                f"{status.matched} recognised")
+        self.core_label.setText(
+            f"core: {status.state}, {status.accepted} accepted, {status.matched} recognised"
+        )
 
     def on_dropped(self, total: int) -> None:
         self.dropped_label.setText(f"refused messages: {total}")
@@ -198,8 +205,10 @@ class MainWindow(QMainWindow):
             if KEY_FORGOTTEN in error and self.worker is not None:
                 # Core restarted without us seeing it: announce the key again at once.
                 self.worker.register_key()
-                error = "core had forgotten this session's key (it restarted); the key " \
+                error = (
+                    "core had forgotten this session's key (it restarted); the key "
                     "was sent again: try once more"
+                )
             self.show_result(f"✖ {what}: {error}", error=True)
             return
         self.show_result(f"✔ {what}: {outcome(command, response.result)}", error=False)
@@ -247,8 +256,7 @@ class MainWindow(QMainWindow):
 
     def tick_second(self, now: float | None = None) -> None:
         self.cameras.refresh(now)
-        if self.worker is not None and self.plan.plan is None and self.worker.state == \
-                mw.CONNECTED:
+        if self.worker is not None and self.plan.plan is None and self.worker.state == mw.CONNECTED:
             # The retained plan should come with the subscription; ask again a few times
             # (then every half minute) in case the broker lost it or core published late.
             self._site_wait += 1
@@ -257,9 +265,12 @@ class MainWindow(QMainWindow):
                 self.worker.resubscribe(topics.SITE)
         if self.worker is not None:
             for command in self.worker.expire_requests(self.cfg.request_timeout_s):
-                self.show_result(f"✖ {describe(command)}: core did not answer within "
-                                 f"{self.cfg.request_timeout_s:.0f} s (is core running?); "
-                                 "try again", error=True)
+                self.show_result(
+                    f"✖ {describe(command)}: core did not answer within "
+                    f"{self.cfg.request_timeout_s:.0f} s (is core running?); "
+                    "try again",
+                    error=True,
+                )
                 self.worker.register_key()
 
     # --- views ----------------------------------------------------------------------

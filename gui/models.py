@@ -34,8 +34,9 @@ class _Table(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
@@ -92,8 +93,11 @@ class CameraTableModel(_Table):
         self._now = time.time() if now is None else now
         for row, camera_id in enumerate(self._ids):
             status = self._status.get(camera_id)
-            online = status is not None and status.state == "online" and (
-                self._now - status.sent_at <= self._factor * status.heartbeat_interval_s)
+            online = (
+                status is not None
+                and status.state == "online"
+                and (self._now - status.sent_at <= self._factor * status.heartbeat_interval_s)
+            )
             if online != self._online.get(camera_id):
                 self._online[camera_id] = online
                 self.online_changed.emit(camera_id, online)
@@ -113,8 +117,9 @@ class CameraTableModel(_Table):
                 return "online" if online else "offline"
             if status is None:
                 return "—"
-            return (f"{status.fps:.1f}", age(status.sent_at, self._now),
-                    str(status.outbox_depth))[col - 2]
+            return (f"{status.fps:.1f}", age(status.sent_at, self._now), str(status.outbox_depth))[
+                col - 2
+            ]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
             return ONLINE_COLOUR if online else OFFLINE_COLOUR
         if role == Qt.ItemDataRole.ToolTipRole and status is not None and status.message:
@@ -171,8 +176,9 @@ class PeopleTableModel(_Table):
                 self._people[pos.person_key] = pos
             self.endInsertRows()
         if changed:
-            self.dataChanged.emit(self.index(min(changed), 0),
-                                  self.index(max(changed), len(self.HEADERS) - 1))
+            self.dataChanged.emit(
+                self.index(min(changed), 0), self.index(max(changed), len(self.HEADERS) - 1)
+            )
 
     def remove(self, person_key: str) -> None:
         if person_key not in self._people:
@@ -196,8 +202,9 @@ class PeopleTableModel(_Table):
                 return f"{self.RANK[p.identity]} {p.label.casefold()}"
             return p.last_seen if col == 3 else self.data(index)
         if role == Qt.ItemDataRole.DisplayRole:
-            return (p.label, p.identity, p.zone or "—", clock(p.last_seen),
-                    ", ".join(p.cameras))[index.column()]
+            return (p.label, p.identity, p.zone or "—", clock(p.last_seen), ", ".join(p.cameras))[
+                index.column()
+            ]
         return None
 
 
@@ -217,17 +224,36 @@ def event_from(payload: Any) -> EventRow:
     if isinstance(payload, payloads.Sighting):
         where = f" in {payload.zone}" if payload.zone else ""
         dist = f"distance {payload.distance:.2f}" if payload.distance is not None else ""
-        return EventRow(payload.seen_at, "sighting", payload.person_key, payload.label,
-                        payload.camera_id, f"seen{where} {dist}".strip(), payload.sighting_id,
-                        payload.identity)
+        return EventRow(
+            payload.seen_at,
+            "sighting",
+            payload.person_key,
+            payload.label,
+            payload.camera_id,
+            f"seen{where} {dist}".strip(),
+            payload.sighting_id,
+            payload.identity,
+        )
     if isinstance(payload, payloads.ZoneEvent):
         restricted = " (restricted)" if payload.restricted else ""
-        return EventRow(payload.at, payload.action, payload.person_key, payload.label,
-                        payload.zone, f"{payload.action}s {payload.zone}{restricted}",
-                        identity=payload.identity)
+        return EventRow(
+            payload.at,
+            payload.action,
+            payload.person_key,
+            payload.label,
+            payload.zone,
+            f"{payload.action}s {payload.zone}{restricted}",
+            identity=payload.identity,
+        )
     if isinstance(payload, payloads.Alert):
-        return EventRow(payload.at, "alert", payload.person_key, payload.person_key or "",
-                        payload.camera_id or payload.zone or "", payload.message)
+        return EventRow(
+            payload.at,
+            "alert",
+            payload.person_key,
+            payload.person_key or "",
+            payload.camera_id or payload.zone or "",
+            payload.message,
+        )
     raise TypeError(f"not an event: {type(payload).__name__}")
 
 
@@ -257,7 +283,7 @@ class EventTableModel(_Table):
         self.endInsertRows()
         if len(self._rows) > self._max:
             self.beginRemoveRows(QModelIndex(), self._max, len(self._rows) - 1)
-            del self._rows[self._max:]
+            del self._rows[self._max :]
             self.endRemoveRows()
 
     def set_rows(self, rows: Sequence[EventRow]) -> None:

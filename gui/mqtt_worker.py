@@ -34,9 +34,16 @@ REFUSED = "refused"
 STOPPED = "stopped"
 RECONNECT_MAX_DELAY_S = 4
 
-SUBSCRIPTIONS = (topics.key(topics.CORE_SENDER), topics.SITE, topics.ALL_CAMERA_STATUS,
-                 topics.ALL_POSITIONS, topics.SIGHTINGS, topics.ZONE_EVENTS, topics.ALERTS,
-                 topics.CORE_STATUS)
+SUBSCRIPTIONS = (
+    topics.key(topics.CORE_SENDER),
+    topics.SITE,
+    topics.ALL_CAMERA_STATUS,
+    topics.ALL_POSITIONS,
+    topics.SIGHTINGS,
+    topics.ZONE_EVENTS,
+    topics.ALERTS,
+    topics.CORE_STATUS,
+)
 
 
 class MqttWorker(QObject):
@@ -50,8 +57,16 @@ class MqttWorker(QObject):
     response = Signal(object, object)  # Response, the command it answers (or None)
     dropped = Signal(int)  # running total of refused messages
 
-    def __init__(self, mqtt_cfg: MqttConfig, security: SecurityConfig, inbox: Inbox, *,
-                 user: str, password: str, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        mqtt_cfg: MqttConfig,
+        security: SecurityConfig,
+        inbox: Inbox,
+        *,
+        user: str,
+        password: str,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.user = topics.check_id(user, "user name")
         self.inbox = inbox
@@ -70,8 +85,9 @@ class MqttWorker(QObject):
     # --- lifecycle (GUI thread) -------------------------------------------------
 
     def start(self) -> None:
-        client = make_client(self._mqtt_cfg, self.client_id, username=self.user,
-                             password=self._password)
+        client = make_client(
+            self._mqtt_cfg, self.client_id, username=self.user, password=self._password
+        )
         client.on_connect = guarded(self._on_connect, "connect")
         client.on_connect_fail = guarded(self._on_connect_fail, "connect failure")
         client.on_disconnect = guarded(self._on_disconnect, "disconnect")
@@ -81,8 +97,9 @@ class MqttWorker(QObject):
         client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_DELAY_S)
         self._client = client
         self._set_state(CONNECTING, f"connecting to {self._mqtt_cfg.host}:{self._mqtt_cfg.port}…")
-        client.connect_async(self._mqtt_cfg.host, self._mqtt_cfg.port,
-                             keepalive=self._mqtt_cfg.keepalive_s)
+        client.connect_async(
+            self._mqtt_cfg.host, self._mqtt_cfg.port, keepalive=self._mqtt_cfg.keepalive_s
+        )
         client.loop_start()
 
     def stop(self) -> None:
@@ -99,8 +116,10 @@ class MqttWorker(QObject):
         """Sign and publish one command; returns its request id (answer: `response`)."""
         if self.state != CONNECTED:
             # Queued requests could reach core after they expired; say so now instead.
-            raise RuntimeError(f"not connected to the broker ({self.state}); try again "
-                               "once the status bar says connected")
+            raise RuntimeError(
+                f"not connected to the broker ({self.state}); try again "
+                "once the status bar says connected"
+            )
         rid = uuid.uuid4().hex
         with self._lock:
             self._pending[rid] = (command, time.time())
@@ -142,14 +161,20 @@ class MqttWorker(QObject):
         if client is None:
             raise RuntimeError("not signed in")
         topic = topics.request(self.user)
-        data = sign(request, topic, self._session_key, audience=self._security.audience,
-                    max_age_s=self._security.max_message_age_s)
+        data = sign(
+            request,
+            topic,
+            self._session_key,
+            audience=self._security.audience,
+            max_age_s=self._security.max_message_age_s,
+        )
         client.publish(topic, data, qos=1)
 
     # --- paho callbacks (network thread) ---------------------------------------
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any = None) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         if reason.is_failure:
             sentence = connack_sentence(reason)
             state = WRONG_PASSWORD if "user name or password" in sentence else REFUSED
@@ -158,28 +183,43 @@ class MqttWorker(QObject):
             return
         # Key topic first so core's key is known before the state it signs arrives.
         _, self._sub_mid = client.subscribe(
-            [(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)])
+            [(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)]
+        )
 
-    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reason_codes: Any,
-                      properties: Any = None) -> None:
+    def _on_subscribe(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: Any,
+        properties: Any = None,
+    ) -> None:
         if mid != self._sub_mid:
             return
         refused = [rc for rc in reason_codes if getattr(rc, "is_failure", False)]
         if refused:  # the broker ACL denied some topics: this user is not an operator
-            self._set_state(REFUSED, f"The broker refused {len(refused)} of the dashboard's "
-                            "subscriptions: is this user an operator?")
+            self._set_state(
+                REFUSED,
+                f"The broker refused {len(refused)} of the dashboard's "
+                "subscriptions: is this user an operator?",
+            )
             return
         # "Connected" only once subscribed: from now on nothing published is missed.
         self.register_key()
-        self._set_state(CONNECTED, f"connected to {self._mqtt_cfg.host}:{self._mqtt_cfg.port} "
-                        f"as {self.user}")
+        self._set_state(
+            CONNECTED, f"connected to {self._mqtt_cfg.host}:{self._mqtt_cfg.port} as {self.user}"
+        )
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
-        self._set_state(UNREACHABLE, f"The broker at {self._mqtt_cfg.host}:{self._mqtt_cfg.port} "
-                        "cannot be reached; retrying…")
+        self._set_state(
+            UNREACHABLE,
+            f"The broker at {self._mqtt_cfg.host}:{self._mqtt_cfg.port} "
+            "cannot be reached; retrying…",
+        )
 
-    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                       properties: Any = None) -> None:
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         if self._client is None or self.state in (WRONG_PASSWORD, REFUSED):
             return
         self._set_state(RECONNECTING, "Lost the connection to the broker; reconnecting…")
@@ -207,10 +247,14 @@ class MqttWorker(QObject):
             if (command is not None or not payload.ok) and not quiet:
                 self.response.emit(payload, command)
         else:
-            signal = {TopicKind.SITE: self.site_received, TopicKind.SIGHTINGS: self.sightings,
-                      TopicKind.CAMERA_STATUS: self.camera_status,
-                      TopicKind.ZONE_EVENTS: self.zone_event, TopicKind.ALERTS: self.alert,
-                      TopicKind.CORE_STATUS: self.core_status}[kind]
+            signal = {
+                TopicKind.SITE: self.site_received,
+                TopicKind.SIGHTINGS: self.sightings,
+                TopicKind.CAMERA_STATUS: self.camera_status,
+                TopicKind.ZONE_EVENTS: self.zone_event,
+                TopicKind.ALERTS: self.alert,
+                TopicKind.CORE_STATUS: self.core_status,
+            }[kind]
             signal.emit(payload)
 
     def _set_state(self, state: str, sentence: str) -> None:

@@ -28,12 +28,13 @@ class OperatorActions(QObject):
         bar = window.addToolBar("Actions")
         bar.setObjectName("actions")
         for text, shortcut, slot in (
-                ("Name person…", "Ctrl+N", self.name_person),
-                ("Merge…", "Ctrl+M", self.merge),
-                ("Not this person", "Ctrl+R", self.reject_sighting),
-                ("Enrol from photos…", "Ctrl+E", self.enrol),
-                ("Disable camera", "Ctrl+D", self.disable_camera),
-                ("Enable camera", "", self.enable_camera)):
+            ("Name person…", "Ctrl+N", self.name_person),
+            ("Merge…", "Ctrl+M", self.merge),
+            ("Not this person", "Ctrl+R", self.reject_sighting),
+            ("Enrol from photos…", "Ctrl+E", self.enrol),
+            ("Disable camera", "Ctrl+D", self.disable_camera),
+            ("Enable camera", "", self.enable_camera),
+        ):
             action = bar.addAction(text)
             if shortcut:
                 action.setShortcut(shortcut)
@@ -71,8 +72,9 @@ class OperatorActions(QObject):
             return None
         if name is None:
             pos = self.w.people.get(key)
-            name, ok = QInputDialog.getText(self.w, "Name person",
-                                            f"Name for {pos.label if pos else key}:")
+            name, ok = QInputDialog.getText(
+                self.w, "Name person", f"Name for {pos.label if pos else key}:"
+            )
             if not ok or not name.strip():
                 return None
         command = self._build(commands.NameIdentity, person_key=key, name=name.strip())
@@ -84,13 +86,17 @@ class OperatorActions(QObject):
             self.w.show_result("✖ select the person to merge first", error=True)
             return None
         if target_key is None:
-            others = {f"{p.label} ({p.person_key})": p.person_key for p in self.w.people.people()
-                      if p.person_key != source}
+            others = {
+                f"{p.label} ({p.person_key})": p.person_key
+                for p in self.w.people.people()
+                if p.person_key != source
+            }
             if not others:
                 self.w.show_result("✖ nobody else to merge with", error=True)
                 return None
-            choice, ok = QInputDialog.getItem(self.w, "Merge", f"Merge {source} into:",
-                                              list(others), 0, False)
+            choice, ok = QInputDialog.getItem(
+                self.w, "Merge", f"Merge {source} into:", list(others), 0, False
+            )
             if not ok:
                 return None
             target_key = others[choice]
@@ -110,8 +116,9 @@ class OperatorActions(QObject):
 
     def enrol(self, name: str | None = None, paths: list[Path] | None = None) -> str | None:
         if paths is None:
-            files, _ = QFileDialog.getOpenFileNames(self.w, "Photos of the person", "",
-                                                    "Images (*.jpg *.jpeg *.png)")
+            files, _ = QFileDialog.getOpenFileNames(
+                self.w, "Photos of the person", "", "Images (*.jpg *.jpeg *.png)"
+            )
             if not files:
                 return None
             paths = [Path(f) for f in files]

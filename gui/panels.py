@@ -112,12 +112,19 @@ class EventsPanel(QWidget):
         self.proxy.setFilterRole(EventTableModel.IDENTITY_ROLE)
         self.proxy.setFilterKeyColumn(0)
         self.hide_unidentified.toggled.connect(
-            lambda on: self.proxy.setFilterRegularExpression("^(?!unidentified$)" if on else ""))
+            lambda on: self.proxy.setFilterRegularExpression("^(?!unidentified$)" if on else "")
+        )
         self.mode = QLabel("live")
         self.mode.setStyleSheet("font-weight:bold")
         row = QHBoxLayout()
-        widgets: tuple[QWidget, ...] = (QLabel("Timeline"), self.mode, self.person, self.camera,
-                                        self.search, self.live)
+        widgets: tuple[QWidget, ...] = (
+            QLabel("Timeline"),
+            self.mode,
+            self.person,
+            self.camera,
+            self.search,
+            self.live,
+        )
         for w in widgets:
             row.addWidget(w)
         row2 = QHBoxLayout()

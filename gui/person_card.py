@@ -22,8 +22,9 @@ class PersonCard(QDialog):
     name_requested = Signal(str)  # person key
     merge_requested = Signal(str)
 
-    def __init__(self, pos: payloads.PersonPosition, events: list[EventRow],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, pos: payloads.PersonPosition, events: list[EventRow], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Person — {pos.label}")
         self.person_key = pos.person_key
@@ -32,8 +33,10 @@ class PersonCard(QDialog):
         form.addRow("Identity", QLabel(f"{pos.identity} ({pos.person_key})"))
         form.addRow("Zone", QLabel(pos.zone or "—"))
         form.addRow("Last seen", QLabel(clock(pos.last_seen)))
-        form.addRow("Position", QLabel(f"x {pos.x:.1f} m, y {pos.y:.1f} m "
-                                       f"(confidence {pos.confidence:.0%})"))
+        form.addRow(
+            "Position",
+            QLabel(f"x {pos.x:.1f} m, y {pos.y:.1f} m (confidence {pos.confidence:.0%})"),
+        )
         form.addRow("Cameras", QLabel(", ".join(pos.cameras) or "—"))
         self.sightings = QListWidget()
         for row in [e for e in events if e.person_key == pos.person_key][:20]:

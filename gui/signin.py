@@ -34,8 +34,13 @@ FAILED = (mw.WRONG_PASSWORD, mw.UNREACHABLE, mw.REFUSED)
 class SignInDialog(QDialog):
     """Accepted once the broker says "connected"; ``worker`` is then the live session."""
 
-    def __init__(self, cfg: SrsConfig, user: str | None = None, password: str | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        cfg: SrsConfig,
+        user: str | None = None,
+        password: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("SRS — sign in")
         self.cfg = cfg
@@ -64,7 +69,8 @@ class SignInDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.sign_in.clicked.connect(self.submit)
         self.first_run_button = self.buttons.addButton(
-            "First run: create the administrator", QDialogButtonBox.ButtonRole.ActionRole)
+            "First run: create the administrator", QDialogButtonBox.ButtonRole.ActionRole
+        )
         self.first_run_button.clicked.connect(self.open_first_run)
         self.first_run: FirstAdminDialog | None = None
         layout = QVBoxLayout(self)
@@ -79,9 +85,15 @@ class SignInDialog(QDialog):
         """The first-administrator screen, for the broker this form points at."""
         if self.first_run is not None and self.first_run.isVisible():
             return
-        mqtt = self.cfg.mqtt.model_copy(update={
-            "host": self.host.text().strip(), "port": self.port.value(),
-            "tls": self.tls.isChecked(), "username": None, "password": None})
+        mqtt = self.cfg.mqtt.model_copy(
+            update={
+                "host": self.host.text().strip(),
+                "port": self.port.value(),
+                "tls": self.tls.isChecked(),
+                "username": None,
+                "password": None,
+            }
+        )
         try:
             path = core_key_path(self.cfg.gui, self.cfg.keys_dir)
             pinned = load_pinned(path) if path is not None else None
@@ -112,8 +124,13 @@ class SignInDialog(QDialog):
         if not self.password.text():
             self._show("Enter the password for this user.", error=True)
             return
-        creds = Credentials(self.host.text().strip(), self.port.value(), user,
-                            self.password.text(), self.tls.isChecked())
+        creds = Credentials(
+            self.host.text().strip(),
+            self.port.value(),
+            user,
+            self.password.text(),
+            self.tls.isChecked(),
+        )
         try:
             self.worker = build_worker(self.cfg, creds)
         except ValueError as exc:
@@ -126,7 +143,8 @@ class SignInDialog(QDialog):
 
     def _on_state(self, state: str, sentence: str) -> None:
         if self.result() == QDialog.DialogCode.Accepted or (
-                self.sender() is not None and self.sender() is not self.worker):
+            self.sender() is not None and self.sender() is not self.worker
+        ):
             return  # signed in (the window takes over), or a stale state of an old attempt
         if state == mw.CONNECTED:
             self._show(sentence, error=False)

@@ -21,8 +21,15 @@ from srs.config import ConfigError, SrsConfig, load_config
 Handler = Callable[[argparse.Namespace, SrsConfig], int]
 
 # Modules that contribute sub-commands, in the order --help lists them.
-COMPONENTS = ("srs.init", "broker.cli", "core.cli", "core.site_cli", "edge.cli", "gui.cli",
-              "srs.demo")
+COMPONENTS = (
+    "srs.init",
+    "broker.cli",
+    "core.cli",
+    "core.site_cli",
+    "edge.cli",
+    "gui.cli",
+    "srs.demo",
+)
 
 EPILOG = """\
 Every command reads the same configuration: --config FILE (or $SRS_CONFIG, or
@@ -36,32 +43,56 @@ def common_options() -> argparse.ArgumentParser:
     """Options every leaf command accepts (also after the sub-command name)."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("common options")
-    g.add_argument("--config", type=Path, metavar="FILE",
-                   help="TOML configuration file (default: $SRS_CONFIG or ./srs.toml)")
-    g.add_argument("--data-dir", type=Path, metavar="DIR",
-                   help="where the database, keys and state live (default: ./var)")
-    g.add_argument("--check-config", action="store_true",
-                   help="validate the configuration, print a summary and exit")
-    g.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                   help="override [logging] level")
+    g.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML configuration file (default: $SRS_CONFIG or ./srs.toml)",
+    )
+    g.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the database, keys and state live (default: ./var)",
+    )
+    g.add_argument(
+        "--check-config",
+        action="store_true",
+        help="validate the configuration, print a summary and exit",
+    )
+    g.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="override [logging] level",
+    )
     return p
 
 
 COMMON = common_options()
 
 
-def add_command(sub: argparse._SubParsersAction, name: str, handler: Handler | None,
-                help: str, description: str | None = None) -> argparse.ArgumentParser:
+def add_command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    handler: Handler | None,
+    help: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
     """Add a leaf command with the common options; ``handler`` runs it."""
-    parser = sub.add_parser(name, help=help, description=description or help,
-                            parents=[COMMON],
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        parents=[COMMON],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.set_defaults(handler=handler)
     return parser
 
 
-def add_group(sub: argparse._SubParsersAction, name: str, help: str,
-              description: str | None = None) -> argparse._SubParsersAction:
+def add_group(
+    sub: argparse._SubParsersAction, name: str, help: str, description: str | None = None
+) -> argparse._SubParsersAction:
     """Add a command with its own verbs (``srs person add``...)."""
     parser = sub.add_parser(name, help=help, description=description or help)
     parser.set_defaults(handler=None, group_parser=parser)
@@ -72,8 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="srs",
         description="SRS: see who is where in the building, live, from camera nodes "
-                    "that publish signed face detections over MQTT.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "that publish signed face detections over MQTT.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"srs {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module_name in COMPONENTS:
@@ -82,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level),
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
     # Chatty libraries: their INFO lines say nothing an operator acts on.
     for noisy in ("alembic", "amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level)))

@@ -78,7 +78,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        path = name[len(ENV_PREFIX):].lower().split("__")
+        path = name[len(ENV_PREFIX) :].lower().split("__")
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -103,15 +103,18 @@ def describe_errors(exc: ValidationError, source: str) -> str:
         bad = err.get("input")
         shown = "<hidden>" if any(s in key for s in ("password", "secret", "token")) else repr(bad)
         if err["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown key (check the spelling; see "
-                         "config/srs.example.toml)")
+            lines.append(f"  {key}: unknown key (check the spelling; see config/srs.example.toml)")
         else:
             lines.append(f"  {key} = {shown}: {err['msg']}")
     return "\n".join(lines)
 
 
-def load_config(path: Path | None = None, *, data_dir: Path | None = None,
-                environ: Mapping[str, str] | None = None) -> SrsConfig:
+def load_config(
+    path: Path | None = None,
+    *,
+    data_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SrsConfig:
     """Load and validate the configuration; raise ConfigError with readable lines."""
     env = os.environ if environ is None else environ
     if path is None and env.get("SRS_CONFIG"):

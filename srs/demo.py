@@ -36,17 +36,36 @@ OPERATOR = "operator"
 def register(sub: argparse._SubParsersAction) -> None:
     from srs.cli import add_command
 
-    p = add_command(sub, "demo", run, help="run the whole system on the bundled sample footage",
-                    description=__doc__)
-    p.add_argument("--headless", action="store_true",
-                   help="no dashboard: print a live table in the terminal (automatic "
-                        "when there is no display)")
-    p.add_argument("--duration", type=float, metavar="SECONDS",
-                   help="stop after this many seconds and print a summary")
-    p.add_argument("--summary-json", type=Path, metavar="FILE",
-                   help="also write the final summary as JSON to FILE")
-    p.add_argument("--keep", action="store_true",
-                   help="keep the throwaway data dir (logs, database) after the demo")
+    p = add_command(
+        sub,
+        "demo",
+        run,
+        help="run the whole system on the bundled sample footage",
+        description=__doc__,
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no dashboard: print a live table in the terminal (automatic "
+        "when there is no display)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds and print a summary",
+    )
+    p.add_argument(
+        "--summary-json",
+        type=Path,
+        metavar="FILE",
+        help="also write the final summary as JSON to FILE",
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the throwaway data dir (logs, database) after the demo",
+    )
 
 
 def _has_display() -> bool:
@@ -75,8 +94,9 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     print(f"SRS demo: data in {data_dir}; logs in {data_dir / 'logs'}", flush=True)
     code = 1
     try:
-        with DemoSetup(data_dir, CAMERAS, DEMO_SITE, MEDIA / "faces" / "train",
-                       operator=OPERATOR) as demo:
+        with DemoSetup(
+            data_dir, CAMERAS, DEMO_SITE, MEDIA / "faces" / "train", operator=OPERATOR
+        ) as demo:
             demo.prepare()
             demo.start_services()
             if headless:
@@ -105,9 +125,11 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
 def format_summary(s: dict) -> str:
     lines = ["", "SRS demo summary", "----------------"]
-    lines.append(f"ran {s.get('seconds', 0):.0f} s; core received {s.get('received', 0)}, "
-                 f"accepted {s.get('accepted', 0)}, duplicates {s.get('duplicates', 0)}, "
-                 f"rejected {s.get('rejected', 0)}")
+    lines.append(
+        f"ran {s.get('seconds', 0):.0f} s; core received {s.get('received', 0)}, "
+        f"accepted {s.get('accepted', 0)}, duplicates {s.get('duplicates', 0)}, "
+        f"rejected {s.get('rejected', 0)}"
+    )
     lat = s.get("latency_p50_ms"), s.get("latency_p99_ms")
     if lat[0] is not None:
         lines.append(f"ingest latency p50 {lat[0]:.1f} ms, p99 {lat[1]:.1f} ms")

@@ -44,8 +44,14 @@ def _port_open(port: int) -> bool:
 
 
 class DemoSetup:
-    def __init__(self, data_dir: Path, cameras: dict[str, Path], site_file: Path,
-                 faces_dir: Path, operator: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        cameras: dict[str, Path],
+        site_file: Path,
+        faces_dir: Path,
+        operator: str,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.cameras = cameras
         self.site_file = site_file
@@ -61,8 +67,12 @@ class DemoSetup:
     def __enter__(self) -> DemoSetup:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.supervisor.stop_all()
 
     # --- preparation ----------------------------------------------------------
@@ -76,7 +86,7 @@ class DemoSetup:
             f'[core]\nsite_file = "{self.site_file.resolve()}"\n\n'
             # Three nodes, broker, core and the dashboard share a laptop's cores: cap
             # each node below the clips' 12.5 fps so nothing starves.
-            '[edge]\nmax_fps = 8.0\n'
+            "[edge]\nmax_fps = 8.0\n"
         )
         self.cfg = load_config(self.config_path, environ={})
         self._users()
@@ -108,25 +118,39 @@ class DemoSetup:
         return result
 
     def _env(self, user: str) -> dict[str, str]:
-        return {"SRS_MQTT__USERNAME": user, "SRS_MQTT__PASSWORD": self.passwords[user],
-                "SRS_CONFIG": str(self.config_path)}
+        return {
+            "SRS_MQTT__USERNAME": user,
+            "SRS_MQTT__PASSWORD": self.passwords[user],
+            "SRS_CONFIG": str(self.config_path),
+        }
 
     # --- services -------------------------------------------------------------
     def start_services(self) -> None:
         assert self.cfg is not None
         broker = self.supervisor.start("broker", ["broker", "--config", str(self.config_path)])
-        if not wait_for(lambda: _port_open(self.cfg.mqtt.port) or not broker.running,  # type: ignore[union-attr]
-                        READY_TIMEOUT_S) or not broker.running:
+        if (
+            not wait_for(
+                lambda: _port_open(self.cfg.mqtt.port) or not broker.running,  # type: ignore[union-attr]
+                READY_TIMEOUT_S,
+            )
+            or not broker.running
+        ):
             raise DemoError(self._died(broker, "the broker did not start"))
         core = self.supervisor.start("core", ["core"], env=self._env("core"))
         with self.live_view("demo-ready") as view:
-            if not wait_for(lambda: view.state.core is not None or not core.running,
-                            READY_TIMEOUT_S) or not core.running:
+            if (
+                not wait_for(
+                    lambda: view.state.core is not None or not core.running, READY_TIMEOUT_S
+                )
+                or not core.running
+            ):
                 raise DemoError(self._died(core, "core did not come online"))
         for camera_id, clip in self.cameras.items():
-            self.supervisor.start(f"edge-{camera_id}",
-                                  ["edge", "--camera-id", camera_id, "--source", str(clip),
-                                   "--loop"], env=self._env(camera_id))
+            self.supervisor.start(
+                f"edge-{camera_id}",
+                ["edge", "--camera-id", camera_id, "--source", str(clip), "--loop"],
+                env=self._env(camera_id),
+            )
         print("broker, core and 3 camera nodes running", flush=True)
 
     def _died(self, child: Child, what: str) -> str:
@@ -138,11 +162,11 @@ class DemoSetup:
 
         keys = {topics.CORE_SENDER: self._public_key("core.key.pub")}
         for camera_id in self.cameras:
-            keys[topics.camera_issuer(camera_id)] = self._public_key(
-                f"camera-{camera_id}.key.pub")
+            keys[topics.camera_issuer(camera_id)] = self._public_key(f"camera-{camera_id}.key.pub")
         ring = {k: public_key_from_b64(v) for k, v in keys.items()}
-        mqtt = self.cfg.mqtt.model_copy(update={
-            "username": self.operator, "password": SecretStr(self.passwords[self.operator])})
+        mqtt = self.cfg.mqtt.model_copy(
+            update={"username": self.operator, "password": SecretStr(self.passwords[self.operator])}
+        )
         return LiveView(mqtt, self.cfg.security, ring.get, f"{self.operator}:{suffix}")
 
     def _public_key(self, name: str) -> str:
@@ -176,8 +200,9 @@ class DemoSetup:
 
     def watch_gui(self, stop: threading.Event, duration: float | None) -> dict[str, Any]:
         start = time.monotonic()
-        gui = self.supervisor.start("gui", ["gui", "--config", str(self.config_path)],
-                                    env=self._env(self.operator))
+        gui = self.supervisor.start(
+            "gui", ["gui", "--config", str(self.config_path)], env=self._env(self.operator)
+        )
         with self.live_view("demo-view") as view:
             while not stop.is_set() and gui.running:
                 if duration is not None and time.monotonic() - start >= duration:
@@ -217,9 +242,12 @@ class DemoSetup:
             problem = f"no sightings stored from {', '.join(missing)}"
         elif not by_zone:
             problem = "nobody was placed in a zone"
-        return {"sightings_by_camera": by_camera,
-                "people_by_zone": {z: sorted(p) for z, p in by_zone.items()},
-                "ok": problem is None, "problem": problem}
+        return {
+            "sightings_by_camera": by_camera,
+            "people_by_zone": {z: sorted(p) for z, p in by_zone.items()},
+            "ok": problem is None,
+            "problem": problem,
+        }
 
     def processes_left(self) -> int:
         return sum(1 for c in self.supervisor.children if c.running)

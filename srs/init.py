@@ -20,10 +20,18 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction) -> None:
     from srs.cli import add_command
 
-    p = add_command(sub, "init", run, help="prepare the data dir: core key, database, core's "
-                    "broker user", description=__doc__)
-    p.add_argument("--rotate-core-password", action="store_true",
-                   help="give core's broker user a new password (prints it once)")
+    p = add_command(
+        sub,
+        "init",
+        run,
+        help="prepare the data dir: core key, database, core's broker user",
+        description=__doc__,
+    )
+    p.add_argument(
+        "--rotate-core-password",
+        action="store_true",
+        help="give core's broker user a new password (prints it once)",
+    )
 
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
@@ -64,11 +72,13 @@ def _first_run_code(users: UserStore) -> None:
 
     code, expires_at = issue(users)  # a new code each run; an earlier one stops working
     until = time.strftime("%H:%M", time.localtime(expires_at))
-    print("\nNo administrator yet. In the dashboard (srs gui) choose \"First run: create "
-          "the administrator\" and enter the one-time code below (valid until "
-          f"{until}, 15 minutes; run `srs init` again for a new one). Or on this server:\n"
-          "  srs user add NAME --role admin\n"
-          "and operators for the security desk with --role operator.")
+    print(
+        '\nNo administrator yet. In the dashboard (srs gui) choose "First run: create '
+        'the administrator" and enter the one-time code below (valid until '
+        f"{until}, 15 minutes; run `srs init` again for a new one). Or on this server:\n"
+        "  srs user add NAME --role admin\n"
+        "and operators for the security desk with --role operator."
+    )
     print("first-run code (shown once, works once):", file=sys.stderr)
     print(f"  {code}", file=sys.stderr)
 
@@ -83,6 +93,7 @@ def _rotate(users: UserStore) -> str:
 
 def _print_secret(what: str, secret: str) -> None:
     # Printed once, to the terminal only: it is not stored anywhere in clear.
-    print(f"{what} (shown once; put it in core's environment as SRS_MQTT__PASSWORD):",
-          file=sys.stderr)
+    print(
+        f"{what} (shown once; put it in core's environment as SRS_MQTT__PASSWORD):", file=sys.stderr
+    )
     print(f"  {secret}", file=sys.stderr)

@@ -48,13 +48,17 @@ class LiveState:
 class LiveView:
     """Context manager: a verifying subscriber that fills a :class:`LiveState`."""
 
-    def __init__(self, mqtt: MqttConfig, security: SecurityConfig, keys: KeyLookup,
-                 client_id: str) -> None:
+    def __init__(
+        self, mqtt: MqttConfig, security: SecurityConfig, keys: KeyLookup, client_id: str
+    ) -> None:
         self.state = LiveState()
-        self._verifier = Verifier(keys, audience=security.audience,
-                                  clock_skew_s=security.clock_skew_s,
-                                  max_age_s=security.max_message_age_s,
-                                  max_bytes=security.max_payload_bytes)
+        self._verifier = Verifier(
+            keys,
+            audience=security.audience,
+            clock_skew_s=security.clock_skew_s,
+            max_age_s=security.max_message_age_s,
+            max_bytes=security.max_payload_bytes,
+        )
         self._mqtt = mqtt
         self._client = make_client(mqtt, client_id)
         self._client.on_connect = guarded(self._on_connect, "connect")
@@ -69,13 +73,19 @@ class LiveView:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any = None) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         if getattr(reason, "is_failure", False):
             log.error("live view could not connect: %s", reason)
             return
-        for flt in (topics.ALL_POSITIONS, topics.ALL_CAMERA_STATUS, topics.CORE_STATUS,
-                    topics.ZONE_EVENTS, topics.ALERTS):
+        for flt in (
+            topics.ALL_POSITIONS,
+            topics.ALL_CAMERA_STATUS,
+            topics.CORE_STATUS,
+            topics.ZONE_EVENTS,
+            topics.ALERTS,
+        ):
             client.subscribe(flt, qos=1)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
@@ -122,29 +132,37 @@ def render(state: LiveState, now: float, title: str = "SRS") -> str:
         core = state.core
         alerts = list(state.alerts)
         refused = sum(state.refused.values())
-    lines = [f"{title} - {time.strftime('%H:%M:%S', time.localtime(now))}", "",
-             f"{'WHO':<22} {'IDENTITY':<13} {'ZONE':<16} {'X,Y (m)':<13} "
-             f"{'CAMERAS':<20} LAST SEEN"]
+    lines = [
+        f"{title} - {time.strftime('%H:%M:%S', time.localtime(now))}",
+        "",
+        f"{'WHO':<22} {'IDENTITY':<13} {'ZONE':<16} {'X,Y (m)':<13} {'CAMERAS':<20} LAST SEEN",
+    ]
     for p in positions:
         where = f"{p.x:5.1f},{p.y:5.1f}"
-        lines.append(f"{p.label[:22]:<22} {p.identity:<13} {(p.zone or '-')[:16]:<16} "
-                     f"{where:<13} {','.join(p.cameras)[:20]:<20} {_ago(p.last_seen, now)}")
+        lines.append(
+            f"{p.label[:22]:<22} {p.identity:<13} {(p.zone or '-')[:16]:<16} "
+            f"{where:<13} {','.join(p.cameras)[:20]:<20} {_ago(p.last_seen, now)}"
+        )
     if not positions:
         lines.append("(nobody placed yet)")
     lines += ["", f"{'CAMERA':<14} {'STATE':<8} {'FPS':>5} {'ANALYSED':>9} {'OUTBOX':>7}"]
     for cam_id, c in sorted(cameras.items()):
         silent = now - seen.get(cam_id, 0) > 3 * c.heartbeat_interval_s
         state_text = "offline" if c.state == "offline" or silent else "online"
-        lines.append(f"{cam_id:<14} {state_text:<8} {c.fps:5.1f} {c.frames_analysed:>9} "
-                     f"{c.outbox_depth:>7}")
+        lines.append(
+            f"{cam_id:<14} {state_text:<8} {c.fps:5.1f} {c.frames_analysed:>9} {c.outbox_depth:>7}"
+        )
     if core is not None:
         rejected = sum(core.rejected.values())
         p50 = f"{core.latency_p50_ms:.1f}" if core.latency_p50_ms is not None else "-"
         p99 = f"{core.latency_p99_ms:.1f}" if core.latency_p99_ms is not None else "-"
-        lines += ["", f"core: received {core.received}  accepted {core.accepted}  "
-                      f"duplicates {core.duplicates}  rejected {rejected}  matched "
-                      f"{core.matched}  unknown {core.unknown}  latency p50 {p50} ms "
-                      f"p99 {p99} ms"]
+        lines += [
+            "",
+            f"core: received {core.received}  accepted {core.accepted}  "
+            f"duplicates {core.duplicates}  rejected {rejected}  matched "
+            f"{core.matched}  unknown {core.unknown}  latency p50 {p50} ms "
+            f"p99 {p99} ms",
+        ]
     if refused:
         lines.append(f"view: {refused} message(s) failed verification and were ignored")
     for a in alerts:

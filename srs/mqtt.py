@@ -24,6 +24,7 @@ from srs.config import MqttConfig
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Will:
     topic: str
@@ -50,15 +51,28 @@ def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def make_client(cfg: MqttConfig, client_id: str, *, clean_session: bool = True,
-                will: Will | None = None, username: str | None = None,
-                password: str | None = None) -> paho.Client:
+def make_client(
+    cfg: MqttConfig,
+    client_id: str,
+    *,
+    clean_session: bool = True,
+    will: Will | None = None,
+    username: str | None = None,
+    password: str | None = None,
+) -> paho.Client:
     """A configured, not yet connected paho client (MQTT 3.1.1)."""
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                         clean_session=clean_session, protocol=paho.MQTTv311)
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean_session,
+        protocol=paho.MQTTv311,
+    )
     user = username if username is not None else cfg.username
-    secret = password if password is not None else (
-        cfg.password.get_secret_value() if cfg.password else None)
+    secret = (
+        password
+        if password is not None
+        else (cfg.password.get_secret_value() if cfg.password else None)
+    )
     if user:
         client.username_pw_set(user, secret)
     if cfg.tls:
@@ -80,8 +94,9 @@ class ConnectionWatcher:
         self.connected = threading.Event()
         self.last_error: str | None = None
 
-    def on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                   properties: Any = None) -> None:
+    def on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         if getattr(reason, "is_failure", False):
             self.last_error = connack_sentence(reason)
             self.connected.clear()
@@ -89,8 +104,9 @@ class ConnectionWatcher:
             self.last_error = None
             self.connected.set()
 
-    def on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                      properties: Any = None) -> None:
+    def on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
         self.connected.clear()
 
 

@@ -45,8 +45,9 @@ class Child:
 class Supervisor:
     """Starts `srs ...` children, watches them, and stops them all on exit."""
 
-    def __init__(self, log_dir: Path, env: dict[str, str] | None = None,
-                 grace_s: float = 10.0) -> None:
+    def __init__(
+        self, log_dir: Path, env: dict[str, str] | None = None, grace_s: float = 10.0
+    ) -> None:
         self.log_dir = log_dir
         self.base_env = dict(os.environ if env is None else env)
         self.grace_s = grace_s
@@ -56,14 +57,18 @@ class Supervisor:
         """Start ``srs ARGS...`` (same interpreter) with extra environment ``env``."""
         return self.start_command(name, [sys.executable, "-m", "srs.cli", *args], env)
 
-    def start_command(self, name: str, cmd: list[str],
-                      env: dict[str, str] | None = None) -> Child:
+    def start_command(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
-        process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env={**self.base_env, **(env or {})},
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            cmd,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**self.base_env, **(env or {})},
+            start_new_session=True,
+        )
         child = Child(name, process, log_path, log_file)
         self.children.append(child)
         log.info("started %s (pid %d), log: %s", name, process.pid, log_path)
@@ -79,8 +84,7 @@ class Supervisor:
             try:
                 child.process.wait(self.grace_s)
             except subprocess.TimeoutExpired:
-                log.warning("%s did not stop within %.0f s; killing it", child.name,
-                            self.grace_s)
+                log.warning("%s did not stop within %.0f s; killing it", child.name, self.grace_s)
                 os.killpg(child.process.pid, signal.SIGKILL)
                 child.process.wait(5)
         # A child's own children (e.g. encoder workers) share its session: reap them too.
@@ -98,8 +102,12 @@ class Supervisor:
     def __enter__(self) -> Supervisor:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop_all()
 
 

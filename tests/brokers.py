@@ -72,19 +72,23 @@ class BrokerHandle:
                 self.passwords[user] = password
                 if self.on_users_changed is not None:
                     self.on_users_changed(user, password)
-        return MqttConfig(host=self.host, port=self.port, username=user,
-                          password=SecretStr(self.passwords[user]))
+        return MqttConfig(
+            host=self.host, port=self.port, username=user, password=SecretStr(self.passwords[user])
+        )
 
 
 @contextmanager
-def embedded_broker(data_dir: Path, max_payload_bytes: int = 64 * 1024,
-                    ) -> Iterator[BrokerHandle]:
+def embedded_broker(
+    data_dir: Path,
+    max_payload_bytes: int = 64 * 1024,
+) -> Iterator[BrokerHandle]:
     """The hardened SRS broker on a free loopback port, users in ``data_dir``."""
     from broker.server import EmbeddedBroker
 
-    cfg = SrsConfig(data_dir=data_dir,
-                    broker=BrokerConfig(bind="127.0.0.1", port=0,
-                                        max_payload_bytes=max_payload_bytes))
+    cfg = SrsConfig(
+        data_dir=data_dir,
+        broker=BrokerConfig(bind="127.0.0.1", port=0, max_payload_bytes=max_payload_bytes),
+    )
     store = fast_user_store(default_path(cfg))
     with EmbeddedBroker(cfg) as broker:
         yield BrokerHandle("127.0.0.1", broker.port, store=store, kind="amqtt")
@@ -92,8 +96,8 @@ def embedded_broker(data_dir: Path, max_payload_bytes: int = 64 * 1024,
 
 def mosquitto_binary() -> str | None:
     return shutil.which("mosquitto") or next(
-        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()),
-        None)
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None
+    )
 
 
 def _can_connect(mqtt: MqttConfig, client_id: str) -> bool:
@@ -122,15 +126,17 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) ->
                 return True
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"mosquitto did not open port {port}: "
-                                   f"{log_path.read_text()[-2000:]}") from None
+                raise RuntimeError(
+                    f"mosquitto did not open port {port}: {log_path.read_text()[-2000:]}"
+                ) from None
             time.sleep(0.05)
     return False
 
 
 @contextmanager
-def mosquitto_broker(workdir: Path, mosquitto: str,
-                     max_payload_bytes: int = 64 * 1024) -> Iterator[BrokerHandle]:
+def mosquitto_broker(
+    workdir: Path, mosquitto: str, max_payload_bytes: int = 64 * 1024
+) -> Iterator[BrokerHandle]:
     """A real ``mosquitto -c`` running the exported SRS config on a free port."""
     from broker.export import export_mosquitto
 
@@ -149,13 +155,15 @@ def mosquitto_broker(workdir: Path, mosquitto: str,
 
     for _attempt in range(3):  # free_port() can race with another process
         port = free_port()
-        cfg = SrsConfig(data_dir=workdir / "var",
-                        broker=BrokerConfig(bind="127.0.0.1", port=port,
-                                            max_payload_bytes=max_payload_bytes))
+        cfg = SrsConfig(
+            data_dir=workdir / "var",
+            broker=BrokerConfig(bind="127.0.0.1", port=port, max_payload_bytes=max_payload_bytes),
+        )
         conf = export()
         with log_path.open("wb") as log:
-            proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=log,
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [mosquitto, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT
+            )
         if _wait_listening(proc, port, log_path):
             break
     else:
@@ -167,13 +175,15 @@ def mosquitto_broker(workdir: Path, mosquitto: str,
         with lock:
             export()
             proc.send_signal(signal.SIGHUP)
-            probe = MqttConfig(host="127.0.0.1", port=port, username=user,
-                               password=SecretStr(password))
+            probe = MqttConfig(
+                host="127.0.0.1", port=port, username=user, password=SecretStr(password)
+            )
             deadline = time.monotonic() + START_TIMEOUT_S
             while not _can_connect(probe, user):
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"mosquitto did not load user {user!r}: "
-                                       f"{log_path.read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"mosquitto did not load user {user!r}: {log_path.read_text()[-2000:]}"
+                    )
                 time.sleep(0.05)
 
     handle.on_users_changed = reload

@@ -31,8 +31,9 @@ def srs_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandl
 
 
 @pytest.fixture
-def mosquitto_broker(tmp_path_factory: pytest.TempPathFactory,
-                            ) -> Iterator[BrokerHandle]:
+def mosquitto_broker(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[BrokerHandle]:
     """A real Mosquitto running the `srs broker export` files, terminated after the test."""
     binary = brokers.mosquitto_binary()
     if binary is None:

@@ -1,9 +1,9 @@
 """The core database: open it, and the operations every SRS part may call.
 
-    db = open_store(cfg)               # migrates to the newest schema
-    with db.session() as s:            # one transaction
-        add_camera(s, "cam1", public_key_b64)
-    import_people(db, Path("faces/train"))
+db = open_store(cfg)               # migrates to the newest schema
+with db.session() as s:            # one transaction
+    add_camera(s, "cam1", public_key_b64)
+import_people(db, Path("faces/train"))
 """
 
 from __future__ import annotations
@@ -38,18 +38,40 @@ from core.store.sightings import query_sightings
 open_store = open_database
 
 
-def import_people(db: Database, root: Path, *, progress: bool = False,
-                  actor: str = "cli") -> list[dict[str, object]]:
+def import_people(
+    db: Database, root: Path, *, progress: bool = False, actor: str = "cli"
+) -> list[dict[str, object]]:
     """Enrol every ``root/<name>/`` folder of photos (see core.enrol.import_people)."""
     from core.enrol import import_people as _import
 
     return _import(db, root, progress=progress, actor=actor)
 
+
 __all__ = [
-    "CameraInfo", "Database", "PersonInfo", "StoreError", "add_camera", "add_encodings",
-    "audit", "audit_entries", "camera_keys", "database_url", "delete_person", "find_person",
-    "get_or_create_person", "import_people", "list_cameras", "list_people", "merge_people",
+    "CameraInfo",
+    "Database",
+    "PersonInfo",
+    "StoreError",
+    "add_camera",
+    "add_encodings",
+    "audit",
+    "audit_entries",
+    "camera_keys",
+    "database_url",
+    "delete_person",
+    "find_person",
+    "get_or_create_person",
+    "import_people",
+    "list_cameras",
+    "list_people",
+    "merge_people",
     "migrate",
-    "name_identity", "open_database", "open_store", "query_sightings", "reject_sighting",
-    "remove_camera", "rename_person", "set_camera_enabled",
+    "name_identity",
+    "open_database",
+    "open_store",
+    "query_sightings",
+    "reject_sighting",
+    "remove_camera",
+    "rename_person",
+    "set_camera_enabled",
 ]

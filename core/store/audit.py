@@ -14,10 +14,18 @@ CAMERAS = "cameras"
 CLEARS = "clears"
 
 
-def audit(s: Session, category: str, actor: str, action: str, detail: str = "",
-          at: float | None = None) -> None:
-    s.add(AuditEntry(at=time.time() if at is None else at, category=category, actor=actor,
-                     action=action, detail=detail[:2000]))
+def audit(
+    s: Session, category: str, actor: str, action: str, detail: str = "", at: float | None = None
+) -> None:
+    s.add(
+        AuditEntry(
+            at=time.time() if at is None else at,
+            category=category,
+            actor=actor,
+            action=action,
+            detail=detail[:2000],
+        )
+    )
 
 
 def bump(s: Session, name: str) -> None:

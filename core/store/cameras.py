@@ -23,16 +23,21 @@ class CameraInfo:
     created_at: float
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "public_key": self.public_key, "enabled": self.enabled,
-                "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "public_key": self.public_key,
+            "enabled": self.enabled,
+            "created_at": self.created_at,
+        }
 
 
 def _info(c: Camera) -> CameraInfo:
     return CameraInfo(c.id, c.public_key, c.enabled, c.created_at)
 
 
-def add_camera(s: Session, camera_id: str, public_key: str, *, actor: str = "cli",
-               replace: bool = False) -> CameraInfo:
+def add_camera(
+    s: Session, camera_id: str, public_key: str, *, actor: str = "cli", replace: bool = False
+) -> CameraInfo:
     try:
         check_id(camera_id, "camera id")
     except TopicError as exc:
@@ -44,8 +49,9 @@ def add_camera(s: Session, camera_id: str, public_key: str, *, actor: str = "cli
         raise StoreError(f"camera {camera_id}: {exc}") from None
     cam = s.get(Camera, camera_id)
     if cam is not None and not replace:
-        raise StoreError(f"camera {camera_id!r} is already registered "
-                         "(remove it first to change its key)")
+        raise StoreError(
+            f"camera {camera_id!r} is already registered (remove it first to change its key)"
+        )
     if cam is None:
         cam = Camera(id=camera_id, public_key=key, enabled=True, created_at=time.time())
         s.add(cam)
@@ -69,14 +75,14 @@ def remove_camera(s: Session, camera_id: str, *, actor: str = "cli") -> None:
     bump(s, CAMERAS)
 
 
-def set_camera_enabled(s: Session, camera_id: str, enabled: bool, *,
-                       actor: str = "cli") -> None:
+def set_camera_enabled(s: Session, camera_id: str, enabled: bool, *, actor: str = "cli") -> None:
     cam = s.get(Camera, camera_id)
     if cam is None:
         raise StoreError(f"no camera {camera_id!r} is registered")
     cam.enabled = enabled
-    audit(s, "admin", actor, "camera_enable" if enabled else "camera_disable",
-          f"camera {camera_id}")
+    audit(
+        s, "admin", actor, "camera_enable" if enabled else "camera_disable", f"camera {camera_id}"
+    )
     bump(s, CAMERAS)
 
 

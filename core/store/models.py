@@ -38,8 +38,7 @@ class FaceEncoding(Base):
     __tablename__ = "encodings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
-                                           index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[float] = mapped_column(Float)
@@ -51,8 +50,7 @@ class NegativeExample(Base):
     __tablename__ = "negative_examples"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
-                                           index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[float] = mapped_column(Float)
 
@@ -97,9 +95,11 @@ class Sighting(Base):
     seq: Mapped[int] = mapped_column(Integer)
     det_index: Mapped[int] = mapped_column(Integer)
     person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), nullable=True)
+        ForeignKey("people.id", ondelete="CASCADE"), nullable=True
+    )
     unknown_id: Mapped[int | None] = mapped_column(
-        ForeignKey("unknown_identities.id", ondelete="SET NULL"), nullable=True, index=True)
+        ForeignKey("unknown_identities.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     seen_at: Mapped[float] = mapped_column(Float, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     track_id: Mapped[int] = mapped_column(Integer)

@@ -37,9 +37,14 @@ class PersonInfo:
         return known_key(self.id)
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "key": self.key, "name": self.name,
-                "encodings": self.encodings, "sightings": self.sightings,
-                "last_seen": self.last_seen}
+        return {
+            "id": self.id,
+            "key": self.key,
+            "name": self.name,
+            "encodings": self.encodings,
+            "sightings": self.sightings,
+            "last_seen": self.last_seen,
+        }
 
 
 def find_person(s: Session, ref: str | int) -> Person:
@@ -55,8 +60,9 @@ def find_person(s: Session, ref: str | int) -> Person:
         else:
             person = s.scalar(select(Person).where(Person.name == ref))
     if person is None:
-        raise StoreError(f"no person {ref!r} (use a name, an id or a key such as p3; "
-                         "see `srs person list`)")
+        raise StoreError(
+            f"no person {ref!r} (use a name, an id or a key such as p3; see `srs person list`)"
+        )
     return person
 
 
@@ -73,26 +79,46 @@ def get_or_create_person(s: Session, name: str) -> tuple[Person, bool]:
     return person, True
 
 
-def add_encodings(s: Session, person: Person, vectors: Sequence[np.ndarray],
-                  sources: Sequence[str] | None = None, *, actor: str = "cli") -> int:
+def add_encodings(
+    s: Session,
+    person: Person,
+    vectors: Sequence[np.ndarray],
+    sources: Sequence[str] | None = None,
+    *,
+    actor: str = "cli",
+) -> int:
     now = time.time()
     for i, vec in enumerate(vectors):
         src = sources[i] if sources else ""
-        s.add(FaceEncoding(person_id=person.id, vector=to_blob(vec), source=src[:256],
-                           created_at=now))
+        s.add(
+            FaceEncoding(person_id=person.id, vector=to_blob(vec), source=src[:256], created_at=now)
+        )
     if vectors:
-        audit(s, "admin", actor, "enrol", f"{len(vectors)} encoding(s) for {person.name} "
-              f"({known_key(person.id)})")
+        audit(
+            s,
+            "admin",
+            actor,
+            "enrol",
+            f"{len(vectors)} encoding(s) for {person.name} ({known_key(person.id)})",
+        )
         bump(s, GALLERY)
     return len(vectors)
 
 
 def list_people(s: Session) -> list[PersonInfo]:
-    enc = dict(s.execute(select(FaceEncoding.person_id, func.count())
-                         .group_by(FaceEncoding.person_id)).all())
-    seen = {pid: (n, last) for pid, n, last in s.execute(
-        select(Sighting.person_id, func.count(), func.max(Sighting.seen_at))
-        .where(Sighting.person_id.is_not(None)).group_by(Sighting.person_id))}
+    enc = dict(
+        s.execute(
+            select(FaceEncoding.person_id, func.count()).group_by(FaceEncoding.person_id)
+        ).all()
+    )
+    seen = {
+        pid: (n, last)
+        for pid, n, last in s.execute(
+            select(Sighting.person_id, func.count(), func.max(Sighting.seen_at))
+            .where(Sighting.person_id.is_not(None))
+            .group_by(Sighting.person_id)
+        )
+    }
     out = []
     for p in s.scalars(select(Person).order_by(Person.name)):
         n, last = seen.get(p.id, (0, None))
@@ -106,8 +132,10 @@ def rename_person(s: Session, ref: str, new_name: str, *, actor: str = "cli") ->
     if not new_name or len(new_name) > 128:
         raise StoreError("a person's name must have 1 to 128 characters")
     if s.scalar(select(Person).where(Person.name == new_name, Person.id != person.id)):
-        raise StoreError(f"another person is already called {new_name!r} "
-                         "(use `srs person merge` to combine them)")
+        raise StoreError(
+            f"another person is already called {new_name!r} "
+            "(use `srs person merge` to combine them)"
+        )
     audit(s, "admin", actor, "person_rename", f"{person.name} -> {new_name}")
     person.name = new_name
     bump(s, GALLERY)
@@ -120,17 +148,20 @@ def _clear_later(s: Session, key: str) -> None:
     bump(s, CLEARS)
 
 
-def merge_people(s: Session, source_ref: str, target_ref: str, *,
-                 actor: str = "cli") -> Person:
+def merge_people(s: Session, source_ref: str, target_ref: str, *, actor: str = "cli") -> Person:
     """Move everything of ``source`` to ``target`` and delete ``source``."""
     src, dst = find_person(s, source_ref), find_person(s, target_ref)
     if src.id == dst.id:
         raise StoreError("cannot merge a person into themselves")
     for model in (FaceEncoding, NegativeExample, Sighting):
-        s.execute(update(model).where(model.person_id == src.id)
-                  .values(person_id=dst.id))
-    audit(s, "admin", actor, "person_merge", f"{src.name} ({known_key(src.id)}) into "
-          f"{dst.name} ({known_key(dst.id)})")
+        s.execute(update(model).where(model.person_id == src.id).values(person_id=dst.id))
+    audit(
+        s,
+        "admin",
+        actor,
+        "person_merge",
+        f"{src.name} ({known_key(src.id)}) into {dst.name} ({known_key(dst.id)})",
+    )
     _clear_later(s, known_key(src.id))
     s.delete(src)
     bump(s, GALLERY)
@@ -141,13 +172,21 @@ def delete_person(s: Session, ref: str, *, actor: str = "cli") -> dict[str, obje
     """Erase a person: encodings, negative examples, sightings; clear their position."""
     person = find_person(s, ref)
     counts: dict[str, object] = {"key": known_key(person.id), "name": person.name}
-    for name, model in (("encodings", FaceEncoding), ("negative_examples", NegativeExample),
-                        ("sightings", Sighting)):
+    for name, model in (
+        ("encodings", FaceEncoding),
+        ("negative_examples", NegativeExample),
+        ("sightings", Sighting),
+    ):
         res = s.execute(delete(model).where(model.person_id == person.id))
         counts[name] = int(getattr(res, "rowcount", 0) or 0)
-    audit(s, "admin", actor, "person_delete",
-          f"erased {person.name} ({known_key(person.id)}): {counts['encodings']} encodings, "
-          f"{counts['sightings']} sightings")
+    audit(
+        s,
+        "admin",
+        actor,
+        "person_delete",
+        f"erased {person.name} ({known_key(person.id)}): {counts['encodings']} encodings, "
+        f"{counts['sightings']} sightings",
+    )
     _clear_later(s, known_key(person.id))
     s.delete(person)
     bump(s, GALLERY)
@@ -165,16 +204,26 @@ def name_identity(s: Session, key: str, name: str, *, actor: str) -> Person:
     if ident is None:
         raise StoreError(f"no unknown identity {key!r}")
     person, _ = get_or_create_person(s, name)
-    vectors = [b for (b,) in s.execute(
-        select(Sighting.encoding).where(Sighting.unknown_id == ident.id,
-                                        Sighting.encoding.is_not(None)).limit(20))]
+    vectors = [
+        b
+        for (b,) in s.execute(
+            select(Sighting.encoding)
+            .where(Sighting.unknown_id == ident.id, Sighting.encoding.is_not(None))
+            .limit(20)
+        )
+    ]
     for blob in vectors or [ident.centroid]:
-        s.add(FaceEncoding(person_id=person.id, vector=blob, source=f"named {key}",
-                           created_at=time.time()))
-    s.execute(update(Sighting).where(Sighting.unknown_id == ident.id)
-              .values(person_id=person.id, unknown_id=None))
-    audit(s, "admin", actor, "name_identity", f"{key} named {person.name} "
-          f"({known_key(person.id)})")
+        s.add(
+            FaceEncoding(
+                person_id=person.id, vector=blob, source=f"named {key}", created_at=time.time()
+            )
+        )
+    s.execute(
+        update(Sighting)
+        .where(Sighting.unknown_id == ident.id)
+        .values(person_id=person.id, unknown_id=None)
+    )
+    audit(s, "admin", actor, "name_identity", f"{key} named {person.name} ({known_key(person.id)})")
     _clear_later(s, unknown_key(ident.id))
     s.delete(ident)
     bump(s, GALLERY)
@@ -189,10 +238,14 @@ def reject_sighting(s: Session, sighting_id: int, *, actor: str) -> None:
     if row.person_id is None:
         raise StoreError(f"sighting {sighting_id} names nobody; nothing to reject")
     if row.encoding is not None:
-        s.add(NegativeExample(person_id=row.person_id, vector=row.encoding,
-                              created_at=time.time()))
-    audit(s, "admin", actor, "reject_sighting",
-          f"sighting {sighting_id} is not {known_key(row.person_id)}")
+        s.add(NegativeExample(person_id=row.person_id, vector=row.encoding, created_at=time.time()))
+    audit(
+        s,
+        "admin",
+        actor,
+        "reject_sighting",
+        f"sighting {sighting_id} is not {known_key(row.person_id)}",
+    )
     row.person_id = None
     bump(s, GALLERY)
 

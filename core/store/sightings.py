@@ -22,16 +22,33 @@ def describe(row: Sighting, names: dict[int, str]) -> dict[str, Any]:
         key, identity, label = unknown_key(row.unknown_id), "unknown", f"Unknown {row.unknown_id}"
     else:
         key, identity, label = None, "unidentified", "Unidentified"
-    return {"id": row.id, "person_key": key, "identity": identity, "label": label,
-            "camera_id": row.camera_id, "seq": row.seq, "seen_at": row.seen_at,
-            "kind": row.kind, "track_id": row.track_id,
-            "bbox": [row.bbox_x, row.bbox_y, row.bbox_w, row.bbox_h],
-            "distance": row.distance, "x": row.x, "y": row.y, "zone": row.zone}
+    return {
+        "id": row.id,
+        "person_key": key,
+        "identity": identity,
+        "label": label,
+        "camera_id": row.camera_id,
+        "seq": row.seq,
+        "seen_at": row.seen_at,
+        "kind": row.kind,
+        "track_id": row.track_id,
+        "bbox": [row.bbox_x, row.bbox_y, row.bbox_w, row.bbox_h],
+        "distance": row.distance,
+        "x": row.x,
+        "y": row.y,
+        "zone": row.zone,
+    }
 
 
-def query_sightings(s: Session, *, person: str | None = None, camera: str | None = None,
-                    since: float | None = None, until: float | None = None,
-                    limit: int = 200) -> list[dict[str, Any]]:
+def query_sightings(
+    s: Session,
+    *,
+    person: str | None = None,
+    camera: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
     """Newest first. ``person`` is a name, id, ``p3`` or ``u7``."""
     q = select(Sighting)
     if person is not None:
@@ -50,6 +67,9 @@ def query_sightings(s: Session, *, person: str | None = None, camera: str | None
         raise StoreError("limit must be at least 1")
     rows = list(s.scalars(q.order_by(Sighting.seen_at.desc(), Sighting.id.desc()).limit(limit)))
     ids = {r.person_id for r in rows if r.person_id is not None}
-    names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) \
-        if ids else {}
+    names = (
+        dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
+        if ids
+        else {}
+    )
     return [describe(r, names) for r in rows]

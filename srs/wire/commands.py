@@ -82,8 +82,14 @@ class ListPeople(_Action):
 
 
 Action = Annotated[
-    RegisterKey | NameIdentity | MergePeople | RejectSighting | EnrolPerson
-    | SetCameraEnabled | QueryHistory | ListPeople,
+    RegisterKey
+    | NameIdentity
+    | MergePeople
+    | RejectSighting
+    | EnrolPerson
+    | SetCameraEnabled
+    | QueryHistory
+    | ListPeople,
     Field(discriminator="action"),
 ]
 

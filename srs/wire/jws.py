@@ -98,21 +98,27 @@ def verify(token: bytes, key: Ed25519PublicKey, signer: str = "the sender") -> b
     """The signed payload bytes of ``token`` if ``key`` signed it with EdDSA; else WireError."""
     parts = token.split(b".")
     if len(parts) != 3:
-        raise WireError(Reason.MALFORMED, "not a compact JWS (expected three dot-separated "
-                        f"parts, got {len(parts)})")
+        raise WireError(
+            Reason.MALFORMED,
+            f"not a compact JWS (expected three dot-separated parts, got {len(parts)})",
+        )
     head, body, sig = parts
     if head != _HEADER:  # every SRS token carries the same header: parse only others
         _check_header(header_of(token))
     signature = _segment(sig, "signature")
     if len(signature) != _SIGNATURE_BYTES:
-        raise WireError(Reason.BAD_SIGNATURE, f"signature is {len(signature)} bytes, "
-                        f"not the {_SIGNATURE_BYTES} of Ed25519")
+        raise WireError(
+            Reason.BAD_SIGNATURE,
+            f"signature is {len(signature)} bytes, not the {_SIGNATURE_BYTES} of Ed25519",
+        )
     try:
-        nacl.bindings.crypto_sign_open(signature + token[:len(head) + 1 + len(body)],
-                                       key.public_bytes_raw())
+        nacl.bindings.crypto_sign_open(
+            signature + token[: len(head) + 1 + len(body)], key.public_bytes_raw()
+        )
     except nacl.exceptions.BadSignatureError:
-        raise WireError(Reason.BAD_SIGNATURE,
-                        f"signature does not match the key of {signer}") from None
+        raise WireError(
+            Reason.BAD_SIGNATURE, f"signature does not match the key of {signer}"
+        ) from None
     # The signature covers these exact characters, so only the signer could have
     # chosen another spelling of the same bytes: no canonical re-encoding needed.
     return _segment(body, "payload", canonical=False)
@@ -120,9 +126,12 @@ def verify(token: bytes, key: Ed25519PublicKey, signer: str = "the sender") -> b
 
 def _check_header(header: dict[str, object]) -> None:
     if header.get("alg") != ALGORITHM:
-        raise WireError(Reason.BAD_ALGORITHM,
-                        f"algorithm {header.get('alg')!r} is refused; only {ALGORITHM}")
+        raise WireError(
+            Reason.BAD_ALGORITHM, f"algorithm {header.get('alg')!r} is refused; only {ALGORITHM}"
+        )
     extra = set(header) - _HEADER_KEYS
     if extra or header.get("typ", "JWT") != "JWT":
-        raise WireError(Reason.MALFORMED, "token header carries parameters SRS does not "
-                        f"accept: {sorted(extra) or ['typ']}")
+        raise WireError(
+            Reason.MALFORMED,
+            f"token header carries parameters SRS does not accept: {sorted(extra) or ['typ']}",
+        )

@@ -21,9 +21,7 @@ Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Label = Annotated[str, Field(min_length=1, max_length=128)]
 Timestamp = Annotated[float, Field(allow_inf_nan=False, ge=0, le=4.0e9)]  # epoch seconds
 Count = Annotated[int, Field(ge=0, le=2**53)]
-Encoding = Annotated[
-    list[FiniteFloat], Field(min_length=ENCODING_SIZE, max_length=ENCODING_SIZE)
-]
+Encoding = Annotated[list[FiniteFloat], Field(min_length=ENCODING_SIZE, max_length=ENCODING_SIZE)]
 
 
 class Payload(BaseModel):
@@ -74,8 +72,9 @@ class Ack(Payload):
     """End-to-end acknowledgement from core after the database commit."""
 
     camera_id: Id
-    seqs: Annotated[list[Annotated[int, Field(ge=0, le=2**53)]],
-                    Field(min_length=1, max_length=1024)]
+    seqs: Annotated[
+        list[Annotated[int, Field(ge=0, le=2**53)]], Field(min_length=1, max_length=1024)
+    ]
 
 
 class CameraStatus(Payload):

@@ -42,8 +42,17 @@ DEFAULT_MAX_AGE_S = 120.0
 P = TypeVar("P", bound=BaseModel)
 
 __all__ = [
-    "ALGORITHM", "KeyLookup", "Reason", "SigningKey", "Verified", "Verifier", "WireError",
-    "describe_validation_error", "public_key_from_b64", "public_key_to_b64", "sign",
+    "ALGORITHM",
+    "KeyLookup",
+    "Reason",
+    "SigningKey",
+    "Verified",
+    "Verifier",
+    "WireError",
+    "describe_validation_error",
+    "public_key_from_b64",
+    "public_key_to_b64",
+    "sign",
 ]
 
 # --- signing ------------------------------------------------------------------
@@ -67,17 +76,26 @@ def _next_jti() -> str:
     return f"{_jti_prefix}{next(_jti_counter):x}"
 
 
-
-def sign(payload: BaseModel, topic: str, key: SigningKey, *, audience: str = DEFAULT_AUDIENCE,
-         now: float | None = None, max_age_s: float = DEFAULT_MAX_AGE_S) -> bytes:
+def sign(
+    payload: BaseModel,
+    topic: str,
+    key: SigningKey,
+    *,
+    audience: str = DEFAULT_AUDIENCE,
+    now: float | None = None,
+    max_age_s: float = DEFAULT_MAX_AGE_S,
+) -> bytes:
     """Sign ``payload`` for ``topic`` as ``key.issuer``; returns the compact JWS bytes."""
     iat = round(time.time() if now is None else now, 3)
     # The claims written directly (what json.dumps would write for them, at a third of
     # the cost: a ten-face message makes a dozen tokens); the payload serialises itself.
     head, fresh = _claims_head(key.issuer, audience, topic)
     exp = f',"exp":{iat + max_age_s!r}' if fresh else ""
-    body = (f'{head}{iat!r},"jti":"{_next_jti()}"{exp},"data":'
-            + payload.model_dump_json(exclude_none=True) + "}")
+    body = (
+        f'{head}{iat!r},"jti":"{_next_jti()}"{exp},"data":'
+        + payload.model_dump_json(exclude_none=True)
+        + "}"
+    )
     return jws.encode(body.encode(), key.private_key)
 
 
@@ -85,8 +103,10 @@ def sign(payload: BaseModel, topic: str, key: SigningKey, *, audience: str = DEF
 def _claims_head(issuer: str, audience: str, topic: str) -> tuple[str, bool]:
     """The claims up to ``iat``'s value, and whether the topic is a fresh stream: the
     same for every token a sender signs for one topic (a person's position, say)."""
-    head = (f'{{"iss":{json.dumps(issuer)},"aud":{json.dumps(audience)},'
-            f'"topic":{json.dumps(topic)},"iat":')
+    head = (
+        f'{{"iss":{json.dumps(issuer)},"aud":{json.dumps(audience)},'
+        f'"topic":{json.dumps(topic)},"iat":'
+    )
     return head, topics.parse(topic).fresh
 
 
@@ -150,10 +170,16 @@ class Verified(Generic[P]):
 class Verifier:
     """Verifies signed payloads for one deployment (audience) against a key lookup."""
 
-    def __init__(self, keys: KeyLookup, *, audience: str = DEFAULT_AUDIENCE,
-                 clock_skew_s: float = DEFAULT_CLOCK_SKEW_S,
-                 max_age_s: float = DEFAULT_MAX_AGE_S, max_bytes: int = DEFAULT_MAX_BYTES,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        keys: KeyLookup,
+        *,
+        audience: str = DEFAULT_AUDIENCE,
+        clock_skew_s: float = DEFAULT_CLOCK_SKEW_S,
+        max_age_s: float = DEFAULT_MAX_AGE_S,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._keys = keys
         self.audience = audience
         self.clock_skew_s = clock_skew_s
@@ -165,22 +191,28 @@ class Verifier:
     def verify(self, topic: str, data: bytes | bytearray, model: type[P]) -> Verified[P]:
         """Return the verified payload, or raise WireError saying what is wrong."""
         if len(data) > self.max_bytes:
-            raise WireError(Reason.OVERSIZE,
-                            f"message of {len(data)} bytes exceeds the {self.max_bytes} byte limit")
+            raise WireError(
+                Reason.OVERSIZE,
+                f"message of {len(data)} bytes exceeds the {self.max_bytes} byte limit",
+            )
         try:
             parsed = topics.parse(topic)
         except topics.TopicError as exc:
             raise WireError(Reason.BAD_TOPIC, str(exc)) from None
         key = self._keys(parsed.issuer)
         if key is None:
-            raise WireError(Reason.UNKNOWN_SENDER,
-                            f"no public key is registered for {parsed.issuer!r}")
+            raise WireError(
+                Reason.UNKNOWN_SENDER, f"no public key is registered for {parsed.issuer!r}"
+            )
         body = jws.verify(bytes(data), key, repr(parsed.issuer))
         env = self._envelope(body, parsed.issuer, topic, model)
         now = self._clock()
         if env.iat > now + self.clock_skew_s:
-            raise WireError(Reason.FUTURE, f"token issued {env.iat - now:.0f} s in the future "
-                            f"(clock skew allowed: {self.clock_skew_s:.0f} s)")
+            raise WireError(
+                Reason.FUTURE,
+                f"token issued {env.iat - now:.0f} s in the future "
+                f"(clock skew allowed: {self.clock_skew_s:.0f} s)",
+            )
         if parsed.fresh:
             self._check_fresh(env, now)
         return Verified(env.data, parsed.issuer, env.jti, env.iat)
@@ -198,14 +230,19 @@ class Verifier:
 
     def _check_addressing(self, claims: Claims, issuer: str, topic: str) -> None:
         if claims.aud != self.audience:
-            raise WireError(Reason.WRONG_AUDIENCE, f"token is addressed to another deployment "
-                            f"(aud is not {self.audience!r})")
+            raise WireError(
+                Reason.WRONG_AUDIENCE,
+                f"token is addressed to another deployment (aud is not {self.audience!r})",
+            )
         if claims.iss != issuer:
-            raise WireError(Reason.WRONG_ISSUER,
-                            f"token issued by {claims.iss!r} arrived on a topic of {issuer!r}")
+            raise WireError(
+                Reason.WRONG_ISSUER,
+                f"token issued by {claims.iss!r} arrived on a topic of {issuer!r}",
+            )
         if claims.topic != topic:
-            raise WireError(Reason.WRONG_TOPIC,
-                            f"token was signed for topic {claims.topic!r}, not {topic!r}")
+            raise WireError(
+                Reason.WRONG_TOPIC, f"token was signed for topic {claims.topic!r}, not {topic!r}"
+            )
 
     def _explain(self, body: bytes, exc: ValidationError, issuer: str, topic: str) -> WireError:
         """Name the first real problem: the claims (and whom they address) before the data."""
@@ -229,9 +266,14 @@ class Verifier:
     def _check_fresh(self, claims: Claims, now: float) -> None:
         if claims.exp is None:
             raise WireError(Reason.MALFORMED, "token on a stream topic lacks a numeric 'exp'")
-        if now - self.clock_skew_s > claims.exp \
-                or now - claims.iat > self.max_age_s + self.clock_skew_s:
-            raise WireError(Reason.EXPIRED, f"token expired: issued {now - claims.iat:.0f} s "
-                            f"ago (limit {self.max_age_s:.0f} s)")
+        if (
+            now - self.clock_skew_s > claims.exp
+            or now - claims.iat > self.max_age_s + self.clock_skew_s
+        ):
+            raise WireError(
+                Reason.EXPIRED,
+                f"token expired: issued {now - claims.iat:.0f} s "
+                f"ago (limit {self.max_age_s:.0f} s)",
+            )
         if not self._replays.check_and_add(claims.jti, now):
             raise WireError(Reason.REPLAYED, f"token {claims.jti} was already accepted")

@@ -66,13 +66,22 @@ class TopicKind(StrEnum):
 
 
 # Fresh streams carry a replay-checked jti and an iat inside the skew window.
-FRESH_KINDS = frozenset({TopicKind.DETECTIONS, TopicKind.ACK, TopicKind.REQUEST,
-                         TopicKind.RESPONSE})
-RETAINED_KINDS = frozenset({TopicKind.CAMERA_STATUS, TopicKind.POSITION,
-                            TopicKind.CORE_STATUS, TopicKind.KEY, TopicKind.SITE})
+FRESH_KINDS = frozenset(
+    {TopicKind.DETECTIONS, TopicKind.ACK, TopicKind.REQUEST, TopicKind.RESPONSE}
+)
+RETAINED_KINDS = frozenset(
+    {
+        TopicKind.CAMERA_STATUS,
+        TopicKind.POSITION,
+        TopicKind.CORE_STATUS,
+        TopicKind.KEY,
+        TopicKind.SITE,
+    }
+)
 
 
 # --- builders ---------------------------------------------------------------
+
 
 def detections(camera_id: str) -> str:
     return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/detections"
@@ -141,6 +150,7 @@ EVERYTHING = f"{PREFIX}/#"
 
 
 # --- parsing -----------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedTopic:
@@ -223,6 +233,7 @@ def matches(topic_filter: str, topic: str) -> bool:
 # user name (a camera's user name is its camera id; the broker binds client id to
 # user name), substituted by SRS's amqtt plugin or by Mosquitto's `pattern`.
 
+
 def acl_camera_publish() -> list[str]:
     return [f"{PREFIX}/cameras/%u/detections", f"{PREFIX}/cameras/%u/status"]
 
@@ -232,8 +243,17 @@ def acl_camera_subscribe() -> list[str]:
 
 
 def acl_operator_subscribe() -> list[str]:
-    return [ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS, ALL_CAMERA_STATUS,
-            ALL_KEYS, SITE, f"{PREFIX}/operators/%u/response"]
+    return [
+        ALL_POSITIONS,
+        SIGHTINGS,
+        ZONE_EVENTS,
+        ALERTS,
+        CORE_STATUS,
+        ALL_CAMERA_STATUS,
+        ALL_KEYS,
+        SITE,
+        f"{PREFIX}/operators/%u/response",
+    ]
 
 
 def acl_operator_publish() -> list[str]:
@@ -245,8 +265,18 @@ def acl_integrator_subscribe() -> list[str]:
 
 
 def acl_core_publish() -> list[str]:
-    return [ALL_ACKS, ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS,
-            key(CORE_SENDER), SITE, ALL_RESPONSES, HA_ALL]
+    return [
+        ALL_ACKS,
+        ALL_POSITIONS,
+        SIGHTINGS,
+        ZONE_EVENTS,
+        ALERTS,
+        CORE_STATUS,
+        key(CORE_SENDER),
+        SITE,
+        ALL_RESPONSES,
+        HA_ALL,
+    ]
 
 
 def acl_core_subscribe() -> list[str]:
@@ -279,6 +309,7 @@ def ha_attributes(object_id: str) -> str:
 # --- broker ACL: Home Assistant (added by broker/) -------------------------------
 # Home Assistant connects as an `integrator`; it reads only the plain-JSON discovery
 # tree core publishes (names and zones, nothing the signed positions do not show).
+
 
 def acl_home_assistant_subscribe() -> list[str]:
     return [HA_ALL]

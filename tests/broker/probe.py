@@ -16,11 +16,24 @@ WAIT_S = 10.0  # an upper bound for failures only; nothing asserts on elapsed ti
 
 
 class Probe:
-    def __init__(self, mqtt: MqttConfig, client_id: str, *, will: Will | None = None,
-                 username: str | None = None, password: str | None = None,
-                 clean_session: bool = True) -> None:
-        self.client = make_client(mqtt, client_id, will=will, username=username,
-                                  password=password, clean_session=clean_session)
+    def __init__(
+        self,
+        mqtt: MqttConfig,
+        client_id: str,
+        *,
+        will: Will | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        clean_session: bool = True,
+    ) -> None:
+        self.client = make_client(
+            mqtt,
+            client_id,
+            will=will,
+            username=username,
+            password=password,
+            clean_session=clean_session,
+        )
         self.mqtt = mqtt
         self.rc: Any = None
         self.messages: queue.Queue[paho.MQTTMessage] = queue.Queue()

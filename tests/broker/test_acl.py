@@ -8,30 +8,43 @@ from broker import acl
 from srs.wire import topics
 
 
-@pytest.mark.parametrize(("pattern", "topic_filter", "expected"), [
-    ("a/b", "a/b", True),
-    ("a/+", "a/b", True),
-    ("a/+", "a/+", True),
-    ("a/b", "a/+", False),  # "+" is wider than a literal
-    ("a/+", "a/#", False),  # "#" also matches "a" and "a/b/c"
-    ("a/#", "a/#", True),
-    ("a/#", "a", True),
-    ("a/#", "a/b/+", True),
-    ("a/+/c", "a/+/c", True),
-    ("a/+/c", "a/+/+", False),
-    ("a/+/c", "+/+/c", False),
-    ("a/b", "a/b/c", False),
-    ("a/b/c", "a/b", False),
-    ("#", "x/y", True),
-])
-def test_covers_means_every_matching_topic_is_allowed(pattern: str, topic_filter: str,
-                                                      expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("pattern", "topic_filter", "expected"),
+    [
+        ("a/b", "a/b", True),
+        ("a/+", "a/b", True),
+        ("a/+", "a/+", True),
+        ("a/b", "a/+", False),  # "+" is wider than a literal
+        ("a/+", "a/#", False),  # "#" also matches "a" and "a/b/c"
+        ("a/#", "a/#", True),
+        ("a/#", "a", True),
+        ("a/#", "a/b/+", True),
+        ("a/+/c", "a/+/c", True),
+        ("a/+/c", "a/+/+", False),
+        ("a/+/c", "+/+/c", False),
+        ("a/b", "a/b/c", False),
+        ("a/b/c", "a/b", False),
+        ("#", "x/y", True),
+    ],
+)
+def test_covers_means_every_matching_topic_is_allowed(
+    pattern: str, topic_filter: str, expected: bool
+) -> None:
     assert acl.covers(pattern, topic_filter) is expected
 
 
-WIDENING_FILTERS = ["#", "+/#", "srs/#", "srs/v1/#", "srs/v1/+/+/detections",
-                    "srs/v1/cameras/+/+", "srs/v1/cameras/#", "srs/v1/cameras/cam1/#",
-                    topics.ALL_DETECTIONS, topics.detections("cam1")]
+WIDENING_FILTERS = [
+    "#",
+    "+/#",
+    "srs/#",
+    "srs/v1/#",
+    "srs/v1/+/+/detections",
+    "srs/v1/cameras/+/+",
+    "srs/v1/cameras/#",
+    "srs/v1/cameras/cam1/#",
+    topics.ALL_DETECTIONS,
+    topics.detections("cam1"),
+]
 
 
 @pytest.mark.parametrize("role", ["integrator", "admin", "operator", "camera"])
@@ -49,8 +62,14 @@ def test_no_role_but_core_receives_detections(role: acl.Role) -> None:
 def test_camera_publishes_only_its_own_topics() -> None:
     assert acl.may_publish("camera", "cam1", topics.detections("cam1"))
     assert acl.may_publish("camera", "cam1", topics.camera_status("cam1"))
-    for topic in (topics.detections("cam2"), topics.camera_status("cam2"), topics.ack("cam1"),
-                  topics.position("p1"), topics.site(), topics.key("core")):
+    for topic in (
+        topics.detections("cam2"),
+        topics.camera_status("cam2"),
+        topics.ack("cam1"),
+        topics.position("p1"),
+        topics.site(),
+        topics.key("core"),
+    ):
         assert not acl.may_publish("camera", "cam1", topic), topic
     assert acl.may_subscribe("camera", "cam1", topics.ack("cam1"))
     assert not acl.may_subscribe("camera", "cam1", topics.ack("cam2"))
@@ -58,11 +77,23 @@ def test_camera_publishes_only_its_own_topics() -> None:
 
 
 def test_integrator_reads_positions_and_events_only() -> None:
-    for topic_filter in (topics.ALL_POSITIONS, topics.SIGHTINGS, topics.ZONE_EVENTS,
-                         topics.ALERTS, topics.CORE_STATUS, topics.SITE):
+    for topic_filter in (
+        topics.ALL_POSITIONS,
+        topics.SIGHTINGS,
+        topics.ZONE_EVENTS,
+        topics.ALERTS,
+        topics.CORE_STATUS,
+        topics.SITE,
+    ):
         assert acl.may_subscribe("integrator", "ha", topic_filter), topic_filter
-    for topic_filter in (topics.ALL_CAMERA_STATUS, topics.ALL_ACKS, topics.ALL_REQUESTS,
-                         topics.ALL_RESPONSES, "srs/v1/events/#", "srs/v1/+/zone"):
+    for topic_filter in (
+        topics.ALL_CAMERA_STATUS,
+        topics.ALL_ACKS,
+        topics.ALL_REQUESTS,
+        topics.ALL_RESPONSES,
+        "srs/v1/events/#",
+        "srs/v1/+/zone",
+    ):
         assert not acl.may_subscribe("integrator", "ha", topic_filter), topic_filter
     assert not acl.may_publish("integrator", "ha", topics.sightings())
     # Home Assistant connects as an integrator and reads core's discovery tree.
@@ -87,9 +118,16 @@ def test_core_rules() -> None:
 
 
 def test_admin_reads_all_but_detections_and_publishes_only_its_requests() -> None:
-    for topic_filter in (topics.ALL_CAMERA_STATUS, topics.ALL_ACKS, topics.ALL_POSITIONS,
-                         topics.ALL_REQUESTS, topics.ALL_RESPONSES, topics.SITE,
-                         topics.ALL_KEYS, topics.HA_ALL):
+    for topic_filter in (
+        topics.ALL_CAMERA_STATUS,
+        topics.ALL_ACKS,
+        topics.ALL_POSITIONS,
+        topics.ALL_REQUESTS,
+        topics.ALL_RESPONSES,
+        topics.SITE,
+        topics.ALL_KEYS,
+        topics.HA_ALL,
+    ):
         assert acl.may_subscribe("admin", "root", topic_filter), topic_filter
     assert not acl.may_subscribe("admin", "root", topics.EVERYTHING)
     assert not acl.may_publish("admin", "root", topics.site())
@@ -114,12 +152,18 @@ def test_malformed_or_system_topics_are_denied() -> None:
 
 
 def test_rules_are_made_only_of_contract_patterns() -> None:
-    contract = set(topics.acl_camera_publish() + topics.acl_camera_subscribe()
-                   + topics.acl_core_publish() + topics.acl_core_subscribe()
-                   + topics.acl_operator_publish() + topics.acl_operator_subscribe()
-                   + topics.acl_integrator_subscribe()
-                   + topics.acl_home_assistant_subscribe()
-                   + topics.acl_bootstrap_publish() + topics.acl_bootstrap_subscribe())
+    contract = set(
+        topics.acl_camera_publish()
+        + topics.acl_camera_subscribe()
+        + topics.acl_core_publish()
+        + topics.acl_core_subscribe()
+        + topics.acl_operator_publish()
+        + topics.acl_operator_subscribe()
+        + topics.acl_integrator_subscribe()
+        + topics.acl_home_assistant_subscribe()
+        + topics.acl_bootstrap_publish()
+        + topics.acl_bootstrap_subscribe()
+    )
     for rules in acl.RULES.values():
         assert set(rules.publish + rules.subscribe) <= contract
 
@@ -129,11 +173,22 @@ def test_bootstrap_may_only_ask_for_the_first_admin() -> None:
     assert acl.may_publish("bootstrap", user, topics.bootstrap_request())
     assert acl.may_subscribe("bootstrap", user, topics.bootstrap_response())
     assert acl.may_receive("bootstrap", user, topics.bootstrap_response())
-    for topic in (topics.request("alice"), topics.detections("cam1"), topics.key(user),
-                  topics.camera_status(user), topics.site()):
+    for topic in (
+        topics.request("alice"),
+        topics.detections("cam1"),
+        topics.key(user),
+        topics.camera_status(user),
+        topics.site(),
+    ):
         assert not acl.may_publish("bootstrap", user, topic)
-    for topic_filter in (topics.SITE, topics.ALL_POSITIONS, topics.ALL_RESPONSES,
-                         topics.response("alice"), topics.CORE_STATUS, "#"):
+    for topic_filter in (
+        topics.SITE,
+        topics.ALL_POSITIONS,
+        topics.ALL_RESPONSES,
+        topics.response("alice"),
+        topics.CORE_STATUS,
+        "#",
+    ):
         assert not acl.may_subscribe("bootstrap", user, topic_filter)
     assert not acl.may_receive("bootstrap", user, topics.key(topics.CORE_SENDER))
     # Another user holding the role would still get only the bootstrap topics.

@@ -19,8 +19,9 @@ def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple
     return code, out, err
 
 
-def test_user_lifecycle(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_lifecycle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SRS_CONFIG", raising=False)
     code, out, _ = run(capsys, tmp_path, "user", "add", "cam1", "--role", "camera")
     assert code == 0
@@ -29,14 +30,17 @@ def test_user_lifecycle(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert store.verify("cam1", password)
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("operator-password\n"))
-    code, out, _ = run(capsys, tmp_path, "user", "add", "op1", "--role", "operator",
-                       "--password-stdin")
+    code, out, _ = run(
+        capsys, tmp_path, "user", "add", "op1", "--role", "operator", "--password-stdin"
+    )
     assert code == 0 and "operator-password" not in out
     assert store.verify("op1", "operator-password")
 
     code, out, _ = run(capsys, tmp_path, "user", "list", "--json")
-    assert json.loads(out) == [{"name": "cam1", "role": "camera"},
-                               {"name": "op1", "role": "operator"}]
+    assert json.loads(out) == [
+        {"name": "cam1", "role": "camera"},
+        {"name": "op1", "role": "operator"},
+    ]
 
     code, out, _ = run(capsys, tmp_path, "user", "passwd", "op1")
     assert code == 0

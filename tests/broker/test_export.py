@@ -42,11 +42,12 @@ def test_export_writes_the_same_users_and_rules(tmp_path: Path) -> None:
 
 def test_export_adds_the_tls_listener_with_the_same_rules(tmp_path: Path) -> None:
     cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
-    cfg = SrsConfig(data_dir=tmp_path, broker=BrokerConfig(tls_port=8884, cert_file=cert,
-                                                           key_file=key))
+    cfg = SrsConfig(
+        data_dir=tmp_path, broker=BrokerConfig(tls_port=8884, cert_file=cert, key_file=key)
+    )
     export_mosquitto(cfg, fast_user_store(default_path(cfg)), tmp_path / "out")
     text = (tmp_path / "out" / "mosquitto.conf").read_text()
-    tls = text[text.index("listener 8884 127.0.0.1"):]
+    tls = text[text.index("listener 8884 127.0.0.1") :]
     assert f"certfile {cert.resolve()}" in tls and f"keyfile {key.resolve()}" in tls
     assert "use_username_as_clientid true" in tls
 

@@ -27,17 +27,28 @@ from tests.broker.probe import WAIT_S, Probe
 from tests.brokers import BrokerHandle, fast_user_store
 
 # What gui/mqtt_worker.py subscribes to, in one SUBSCRIBE packet.
-FILTERS = [topics.key(topics.CORE_SENDER), topics.SITE, topics.ALL_CAMERA_STATUS,
-           topics.ALL_POSITIONS, topics.SIGHTINGS, topics.ZONE_EVENTS, topics.ALERTS,
-           topics.CORE_STATUS, topics.response("alice")]
+FILTERS = [
+    topics.key(topics.CORE_SENDER),
+    topics.SITE,
+    topics.ALL_CAMERA_STATUS,
+    topics.ALL_POSITIONS,
+    topics.SIGHTINGS,
+    topics.ZONE_EVENTS,
+    topics.ALERTS,
+    topics.CORE_STATUS,
+    topics.response("alice"),
+]
 # The stall this guards against is 5 s per filter; a healthy delivery takes milliseconds.
 PROMPT_S = 4.0
 
 
 def _publish_retained(broker: BrokerHandle) -> dict[str, bytes]:
     """Sizes like a real site: a plan of some KiB, dozens of positions, a few cameras."""
-    out = {topics.key(topics.CORE_SENDER): b"k" * 200, topics.site(): b"s" * 24_000,
-           topics.core_status(): b"c" * 300}
+    out = {
+        topics.key(topics.CORE_SENDER): b"k" * 200,
+        topics.site(): b"s" * 24_000,
+        topics.core_status(): b"c" * 300,
+    }
     out.update({topics.position(f"p{i}"): b"p" * 700 for i in range(40)})
     core = Probe(broker.client_config("core", "core"), "core")
     assert core.connect()
@@ -77,15 +88,24 @@ def slow_socket(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(StreamWriterAdapter, "drain", drain)
 
 
-@pytest.mark.parametrize("loops,one_packet,same_id,abrupt,slow", [
-    (50, True, False, False, False),   # a fresh dashboard each time, as the GUI subscribes
-    (50, False, True, True, False),    # one filter per packet; reconnects after a cut link
-    (10, True, False, False, True),    # every send yields (the GUI's lost site plan)
-])
+@pytest.mark.parametrize(
+    "loops,one_packet,same_id,abrupt,slow",
+    [
+        (50, True, False, False, False),  # a fresh dashboard each time, as the GUI subscribes
+        (50, False, True, True, False),  # one filter per packet; reconnects after a cut link
+        (10, True, False, False, True),  # every send yields (the GUI's lost site plan)
+    ],
+)
 def test_every_subscriber_gets_every_retained_message_promptly(
-        srs_broker: BrokerHandle, caplog: pytest.LogCaptureFixture,
-        request: pytest.FixtureRequest, loops: int, one_packet: bool, same_id: bool,
-        abrupt: bool, slow: bool) -> None:
+    srs_broker: BrokerHandle,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
+    loops: int,
+    one_packet: bool,
+    same_id: bool,
+    abrupt: bool,
+    slow: bool,
+) -> None:
     caplog.set_level(logging.WARNING)
     retained = _publish_retained(srs_broker)
     if slow:
@@ -114,13 +134,14 @@ def test_every_subscriber_gets_every_retained_message_promptly(
         else:
             probe.close()
         assert not missing, f"loop {i}: never received {missing[:5]}"
-        assert got == set(retained), f"loop {i}: {sorted(set(retained) - got)[:5]} " \
-            f"arrived only after {PROMPT_S:.0f} s"
-    print(f"slowest full retained set of {len(retained)}: {slowest * 1000:.0f} ms "
-          "(noisy, shared CPU)")
+        assert got == set(retained), (
+            f"loop {i}: {sorted(set(retained) - got)[:5]} arrived only after {PROMPT_S:.0f} s"
+        )
+    print(
+        f"slowest full retained set of {len(retained)}: {slowest * 1000:.0f} ms (noisy, shared CPU)"
+    )
     lost_acks = [r.getMessage() for r in caplog.records if "PUBACK" in r.getMessage()]
     assert not lost_acks, lost_acks[:3]
-
 
 
 def test_a_clean_session_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -129,14 +150,21 @@ def test_a_clean_session_leaves_nothing_behind(tmp_path: Path) -> None:
     cfg = SrsConfig(data_dir=tmp_path, broker=BrokerConfig(bind="127.0.0.1", port=0))
     password = fast_user_store(default_path(cfg)).add("alice", "operator")
     with EmbeddedBroker(cfg) as server:
-        mqtt = MqttConfig(host="127.0.0.1", port=server.port, username="alice",
-                          password=SecretStr(password))
+        mqtt = MqttConfig(
+            host="127.0.0.1", port=server.port, username="alice", password=SecretStr(password)
+        )
         for i in range(3):
             probe = Probe(mqtt, f"alice:gone-{i}")
             assert probe.connect() and probe.subscribe(topics.ALL_POSITIONS)
             probe.close()
         broker = server.broker
-        assert _wait(lambda: not any(
-            (s.client_id or "").startswith("alice:gone")
-            for subs in broker._subscriptions.values() for s, _ in subs))
+        assert _wait(
+            lambda: (
+                not any(
+                    (s.client_id or "").startswith("alice:gone")
+                    for subs in broker._subscriptions.values()
+                    for s, _ in subs
+                )
+            )
+        )
         assert not [c for c in broker._sessions if c.startswith("alice:gone")]

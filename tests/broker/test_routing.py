@@ -44,8 +44,7 @@ def test_one_publishers_messages_arrive_in_order(srs_broker: BrokerHandle) -> No
         core.close()
 
 
-def test_each_delivery_is_checked_against_the_subscribers_rules(
-        srs_broker: BrokerHandle) -> None:
+def test_each_delivery_is_checked_against_the_subscribers_rules(srs_broker: BrokerHandle) -> None:
     # A user removed while subscribed keeps the subscription but receives nothing more
     # once the topic plugin re-reads the users file (at most ACL_RECHECK_S later).
     core = Probe(srs_broker.client_config("core", "core"), "core")
@@ -102,8 +101,7 @@ def _packet(first_byte: int, body: bytes) -> bytes:
 TOPIC = "$SYS/srs"
 
 
-def test_a_publish_to_a_dollar_topic_closes_that_connection_only(
-        srs_broker: BrokerHandle) -> None:
+def test_a_publish_to_a_dollar_topic_closes_that_connection_only(srs_broker: BrokerHandle) -> None:
     # MQTT-4.7.2-1: "$" topics are the broker's. Stock amqtt stopped serving such a
     # client but left its socket open; routed here, the connection is closed (its
     # will is sent). This client speaks MQTT by hand, as a misbehaving one would.
@@ -113,12 +111,19 @@ def test_a_publish_to_a_dollar_topic_closes_that_connection_only(
     try:
         assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
         with socket.create_connection((cfg.host, cfg.port), timeout=WAIT_S) as raw:
-            raw.sendall(_packet(0x10, _utf8("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 30)
-                                + _utf8("cam1") + _utf8("cam1")
-                                + _utf8(cfg.password.get_secret_value())))
+            raw.sendall(
+                _packet(
+                    0x10,
+                    _utf8("MQTT")
+                    + bytes([4, 0xC2])
+                    + struct.pack("!H", 30)
+                    + _utf8("cam1")
+                    + _utf8("cam1")
+                    + _utf8(cfg.password.get_secret_value()),
+                )
+            )
             assert raw.recv(4) == b"\x20\x02\x00\x00"  # CONNACK: accepted
-            raw.sendall(_packet(0x32, _utf8(TOPIC)
-                                + struct.pack("!H", 1) + b"wild"))
+            raw.sendall(_packet(0x32, _utf8(TOPIC) + struct.pack("!H", 1) + b"wild"))
             received = b""
             while chunk := raw.recv(64):  # until the broker closes the connection
                 received += chunk

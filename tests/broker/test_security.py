@@ -89,13 +89,23 @@ def test_camera_cannot_publish_as_another_camera(connect: Connect) -> None:
 
 
 @pytest.mark.parametrize("role", ["integrator", "admin", "operator"])
-def test_only_core_ever_receives_detections(connect: Connect, any_broker: BrokerHandle,
-                                            role: str) -> None:
+def test_only_core_ever_receives_detections(
+    connect: Connect, any_broker: BrokerHandle, role: str
+) -> None:
     core = connect("core", "core")
     assert core.subscribe(topics.ALL_DETECTIONS)
     reader = connect("reader", role)
-    refused = [f for f in ("#", "srs/v1/#", "srs/v1/+/+/detections", topics.ALL_DETECTIONS,
-                           "srs/v1/cameras/cam1/+") if not reader.subscribe(f)]
+    refused = [
+        f
+        for f in (
+            "#",
+            "srs/v1/#",
+            "srs/v1/+/+/detections",
+            topics.ALL_DETECTIONS,
+            "srs/v1/cameras/cam1/+",
+        )
+        if not reader.subscribe(f)
+    ]
     if any_broker.kind == "amqtt":  # it refuses the widening outright; Mosquitto filters
         assert len(refused) == 5
     assert reader.subscribe(topics.SIGHTINGS)
@@ -146,7 +156,8 @@ def test_oversize_payload_never_reaches_a_subscriber(connect: Connect) -> None:
 
 
 def test_persistent_session_gets_what_was_published_while_offline(
-        any_broker: BrokerHandle, connect: Connect) -> None:
+    any_broker: BrokerHandle, connect: Connect
+) -> None:
     # core uses clean_session=False with client id "core" (core/service.py).
     core_cfg = any_broker.client_config("core", "core")
     core = Probe(core_cfg, "core", clean_session=False)

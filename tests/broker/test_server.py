@@ -40,8 +40,9 @@ def test_only_srs_plugins_are_loaded(tmp_path: Path) -> None:
 
 def test_loopback_by_default_and_both_tls_files_required(tmp_path: Path) -> None:
     cfg = SrsConfig(data_dir=tmp_path)
-    assert amqtt_config(cfg, tmp_path / "u.json")["listeners"]["default"]["bind"] \
-        == "127.0.0.1:1883"
+    assert (
+        amqtt_config(cfg, tmp_path / "u.json")["listeners"]["default"]["bind"] == "127.0.0.1:1883"
+    )
     half = _cfg(tmp_path, cert_file=tmp_path / "c.pem")
     with pytest.raises(ValueError, match="both cert_file and key_file"):
         amqtt_config(half, tmp_path / "u.json")
@@ -68,7 +69,8 @@ def test_silent_client_is_dropped_and_its_will_sent(srs_broker: BrokerHandle) ->
 
 
 def test_huge_packet_closes_the_connection_and_the_broker_keeps_serving(
-        srs_broker: BrokerHandle) -> None:
+    srs_broker: BrokerHandle,
+) -> None:
     core = Probe(srs_broker.client_config("core", "core"), "core")
     assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
     cam = Probe(srs_broker.client_config("cam1", "camera"), "cam1")
@@ -101,10 +103,24 @@ def test_retained_messages_survive_a_restart(tmp_path: Path) -> None:
     store.add("core", "core", "core-password")
     store.add("op1", "operator", "op1-password")
     with EmbeddedBroker(cfg) as server:
-        core = Probe(MqttConfig(host="127.0.0.1", port=server.port, username="core",
-                                password=SecretStr("core-password")), "core")
-        witness = Probe(MqttConfig(host="127.0.0.1", port=server.port, username="op1",
-                                   password=SecretStr("op1-password")), "op1")
+        core = Probe(
+            MqttConfig(
+                host="127.0.0.1",
+                port=server.port,
+                username="core",
+                password=SecretStr("core-password"),
+            ),
+            "core",
+        )
+        witness = Probe(
+            MqttConfig(
+                host="127.0.0.1",
+                port=server.port,
+                username="op1",
+                password=SecretStr("op1-password"),
+            ),
+            "op1",
+        )
         assert core.connect() and witness.connect() and witness.subscribe(topics.SITE)
         core.publish(topics.site(), b"plan", retain=True)
         # PUBACK comes before amqtt stores the message; a delivery comes after.
@@ -112,8 +128,15 @@ def test_retained_messages_survive_a_restart(tmp_path: Path) -> None:
         core.close()
         witness.close()
     with EmbeddedBroker(cfg) as server:
-        op = Probe(MqttConfig(host="127.0.0.1", port=server.port, username="op1",
-                              password=SecretStr("op1-password")), "op1")
+        op = Probe(
+            MqttConfig(
+                host="127.0.0.1",
+                port=server.port,
+                username="op1",
+                password=SecretStr("op1-password"),
+            ),
+            "op1",
+        )
         assert op.connect() and op.subscribe(topics.SITE)
         assert op.expect(topics.site()).payload == b"plan"
         op.close()
@@ -125,8 +148,14 @@ def test_tls_listener(tmp_path: Path) -> None:
     fast_user_store(default_path(cfg)).add("core", "core", "core-password")
     with EmbeddedBroker(cfg) as server:
         assert server.tls_port
-        tls = MqttConfig(host="127.0.0.1", port=server.tls_port, username="core",
-                         password=SecretStr("core-password"), tls=True, ca_file=cert)
+        tls = MqttConfig(
+            host="127.0.0.1",
+            port=server.tls_port,
+            username="core",
+            password=SecretStr("core-password"),
+            tls=True,
+            ca_file=cert,
+        )
         probe = Probe(tls, "core")
         assert probe.connect()
         probe.close()
@@ -147,8 +176,12 @@ def test_srs_broker_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     config = tmp_path / "srs.toml"
     config.write_text(f'data_dir = "{tmp_path}"\n\n[broker]\nbind = "127.0.0.1"\nport = {port}\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRS_")}
-    proc = subprocess.Popen([sys.executable, "-m", "srs.cli", "broker", "--config", str(config)],
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "srs.cli", "broker", "--config", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     lines: list[str] = []
     rest = ""
     try:
@@ -172,8 +205,10 @@ def test_paho_sees_the_refusal_reason(srs_broker: BrokerHandle) -> None:
     cfg = srs_broker.client_config("cam1", "camera")
     wrong_id = Probe(cfg, "cam2")
     assert not wrong_id.connect()
-    assert wrong_id.rc == paho.CONNACK_REFUSED_IDENTIFIER_REJECTED or \
-        "identifier" in str(wrong_id.rc).lower()
+    assert (
+        wrong_id.rc == paho.CONNACK_REFUSED_IDENTIFIER_REJECTED
+        or "identifier" in str(wrong_id.rc).lower()
+    )
 
 
 def test_refusals_are_counted(tmp_path: Path) -> None:
@@ -184,12 +219,16 @@ def test_refusals_are_counted(tmp_path: Path) -> None:
     with EmbeddedBroker(cfg) as server:
         mqtt = MqttConfig(host="127.0.0.1", port=server.port)
         assert not Probe(mqtt, "anon").connect()
-        core = Probe(mqtt.model_copy(update={"username": "core",
-                                             "password": SecretStr("core-password")}), "core")
+        core = Probe(
+            mqtt.model_copy(update={"username": "core", "password": SecretStr("core-password")}),
+            "core",
+        )
         assert core.connect() and core.subscribe(topics.ALL_DETECTIONS)
         assert not core.subscribe("#")
-        cam = Probe(mqtt.model_copy(update={"username": "cam1",
-                                            "password": SecretStr("cam1-password")}), "cam1")
+        cam = Probe(
+            mqtt.model_copy(update={"username": "cam1", "password": SecretStr("cam1-password")}),
+            "cam1",
+        )
         assert cam.connect()
         cam.publish(topics.detections("cam2"), b"forged")
         cam.publish(topics.detections("cam1"), b"x" * (64 * 1024 + 1))
@@ -205,7 +244,8 @@ def test_refusals_are_counted(tmp_path: Path) -> None:
 
 
 def test_a_client_that_never_sends_connect_is_dropped(
-        srs_broker: BrokerHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    srs_broker: BrokerHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import socket
 
     from broker import amqtt_broker
@@ -224,6 +264,7 @@ def test_a_port_in_use_is_one_clear_error(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         cfg = _cfg(tmp_path).model_copy(
-            update={"broker": BrokerConfig(bind="127.0.0.1", port=busy.getsockname()[1])})
+            update={"broker": BrokerConfig(bind="127.0.0.1", port=busy.getsockname()[1])}
+        )
         with pytest.raises(BrokerStartError, match="address already in use"):
             EmbeddedBroker(cfg).start()

@@ -24,8 +24,9 @@ from tests.broker.probe import WAIT_S, Probe
 from tests.brokers import fast_user_store
 
 
-def test_stop_with_busy_and_slow_clients_is_clean(tmp_path: Path,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_stop_with_busy_and_slow_clients_is_clean(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
     cfg = SrsConfig(data_dir=tmp_path, broker=BrokerConfig(bind="127.0.0.1", port=0))
     users = fast_user_store(default_path(cfg))
@@ -34,8 +35,9 @@ def test_stop_with_busy_and_slow_clients_is_clean(tmp_path: Path,
     server.start()
 
     def client(user: str, client_id: str, clean_session: bool = True) -> Probe:
-        mqtt = MqttConfig(host="127.0.0.1", port=server.port, username=user,
-                          password=SecretStr(passwords[user]))
+        mqtt = MqttConfig(
+            host="127.0.0.1", port=server.port, username=user, password=SecretStr(passwords[user])
+        )
         probe = Probe(mqtt, client_id, clean_session=clean_session)
         assert probe.connect()
         return probe
@@ -51,8 +53,7 @@ def test_stop_with_busy_and_slow_clients_is_clean(tmp_path: Path,
     def flood() -> None:
         n = 0
         while not stop.is_set():
-            core.client.publish(topics.position(f"p{n % 50}"), b"x" * 2000, qos=1,
-                                retain=True)
+            core.client.publish(topics.position(f"p{n % 50}"), b"x" * 2000, qos=1, retain=True)
             n += 1
             if n == 500:
                 sent.set()

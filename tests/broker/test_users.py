@@ -58,14 +58,18 @@ def test_passwd_and_remove(store: UserStore) -> None:
         store.set_password("op1", "whatever-password")
 
 
-@pytest.mark.parametrize(("name", "role", "message"), [
-    ("cam/1", "camera", "not valid"),
-    ("+", "camera", "not valid"),
-    ("", "camera", "not valid"),
-    ("cam1", "superuser", "not one of"),
-])
-def test_bad_names_and_roles_are_refused(store: UserStore, name: str, role: str,
-                                         message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "role", "message"),
+    [
+        ("cam/1", "camera", "not valid"),
+        ("+", "camera", "not valid"),
+        ("", "camera", "not valid"),
+        ("cam1", "superuser", "not one of"),
+    ],
+)
+def test_bad_names_and_roles_are_refused(
+    store: UserStore, name: str, role: str, message: str
+) -> None:
     with pytest.raises(UserError, match=message):
         store.add(name, role)
 

@@ -53,20 +53,21 @@ def plugin(path: Path, clock: FakeClock) -> SrsTopicPlugin:
     context = BaseContext()
     context.config = SrsTopicPlugin.Config(users_file=str(path))
     topic_plugin = SrsTopicPlugin(context)
-    topic_plugin.store = UserStore(path, hasher=FAST_ARGON2,
-                                   pbkdf2_iterations=FAST_PBKDF2_ITERATIONS, clock=clock)
+    topic_plugin.store = UserStore(
+        path, hasher=FAST_ARGON2, pbkdf2_iterations=FAST_PBKDF2_ITERATIONS, clock=clock
+    )
     return topic_plugin
 
 
 def may_publish(plugin: SrsTopicPlugin, user: str, topic: str) -> bool:
     session = Session()
     session.username = user
-    return asyncio.run(plugin.topic_filtering(session=session, topic=topic,
-                                              action=Action.PUBLISH))
+    return asyncio.run(plugin.topic_filtering(session=session, topic=topic, action=Action.PUBLISH))
 
 
 def test_a_removed_user_loses_publish_rights_within_the_interval(
-        plugin: SrsTopicPlugin, cli: UserStore, clock: FakeClock) -> None:
+    plugin: SrsTopicPlugin, cli: UserStore, clock: FakeClock
+) -> None:
     cli.add("cam1", "camera", "cam1-password")
     assert may_publish(plugin, "cam1", topics.detections("cam1"))
     cli.remove("cam1")
@@ -87,8 +88,9 @@ def test_a_new_user_may_publish_at_once(plugin: SrsTopicPlugin, cli: UserStore) 
     assert not may_publish(plugin, "cam2", topics.detections("cam1"))
 
 
-def test_connect_checks_see_every_change_at_once(path: Path, cli: UserStore,
-                                                 clock: FakeClock) -> None:
+def test_connect_checks_see_every_change_at_once(
+    path: Path, cli: UserStore, clock: FakeClock
+) -> None:
     broker = UserStore(path, hasher=FAST_ARGON2, clock=clock)
     cli.add("op1", "operator", "first-password")
     assert broker.acl_role_of("op1") == "operator"  # starts an interval
@@ -106,7 +108,8 @@ def test_connect_checks_see_every_change_at_once(path: Path, cli: UserStore,
 
 
 def test_acl_lookups_look_at_the_file_once_per_interval(
-        path: Path, cli: UserStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    path: Path, cli: UserStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cli.add("core", "core", "core-password")
     broker = UserStore(path, clock=clock)
     looks: list[Path] = []
@@ -130,7 +133,8 @@ def test_acl_lookups_look_at_the_file_once_per_interval(
 
 
 def test_a_new_password_is_seen_even_with_the_same_mtime_and_size(
-        path: Path, cli: UserStore) -> None:
+    path: Path, cli: UserStore
+) -> None:
     cli.add("op1", "operator", "first-password")
     broker = fast_user_store(path)
     assert broker.verify("op1", "first-password")

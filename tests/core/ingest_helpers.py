@@ -39,20 +39,40 @@ def face_data() -> dict[str, list[Face]]:
         encs = face_recognition.face_encodings(rgb, known_face_locations=locs)
         locs_sorted = sorted(zip(locs, encs, strict=True), key=lambda le: le[0][3])  # left->right
         out[str(path.relative_to(MEDIA))] = [
-            (BBox(x=left, y=top, w=max(1, right - left), h=max(1, bottom - top)),
-             [float(v) for v in enc]) for (top, right, bottom, left), enc in locs_sorted]
+            (
+                BBox(x=left, y=top, w=max(1, right - left), h=max(1, bottom - top)),
+                [float(v) for v in enc],
+            )
+            for (top, right, bottom, left), enc in locs_sorted
+        ]
     return out
 
 
-def batch(camera_id: str, seq: int, faces: list[Face], *, captured_at: float | None = None,
-          profiles: int = 0, frame: tuple[int, int] = (800, 600)) -> DetectionBatch:
-    dets = [Detection(kind="face", bbox=b, track_id=i, score=1.0, encoding=e)
-            for i, (b, e) in enumerate(faces)]
-    dets += [Detection(kind="profile", bbox=BBox(x=10, y=10, w=40, h=40), track_id=100 + i,
-                       score=1.0) for i in range(profiles)]
-    return DetectionBatch(camera_id=camera_id, seq=seq,
-                          captured_at=time.time() if captured_at is None else captured_at,
-                          frame_width=frame[0], frame_height=frame[1], detections=dets)
+def batch(
+    camera_id: str,
+    seq: int,
+    faces: list[Face],
+    *,
+    captured_at: float | None = None,
+    profiles: int = 0,
+    frame: tuple[int, int] = (800, 600),
+) -> DetectionBatch:
+    dets = [
+        Detection(kind="face", bbox=b, track_id=i, score=1.0, encoding=e)
+        for i, (b, e) in enumerate(faces)
+    ]
+    dets += [
+        Detection(kind="profile", bbox=BBox(x=10, y=10, w=40, h=40), track_id=100 + i, score=1.0)
+        for i in range(profiles)
+    ]
+    return DetectionBatch(
+        camera_id=camera_id,
+        seq=seq,
+        captured_at=time.time() if captured_at is None else captured_at,
+        frame_width=frame[0],
+        frame_height=frame[1],
+        detections=dets,
+    )
 
 
 def camera_key(camera_id: str) -> SigningKey:
@@ -62,8 +82,9 @@ def camera_key(camera_id: str) -> SigningKey:
 class FakeCamera:
     """Plays an edge node: signs at send time, re-sends whatever core has not acked."""
 
-    def __init__(self, mqtt: MqttConfig, key: SigningKey, camera_id: str,
-                 core_key_b64: str | None = None) -> None:
+    def __init__(
+        self, mqtt: MqttConfig, key: SigningKey, camera_id: str, core_key_b64: str | None = None
+    ) -> None:
         self.camera_id, self.key = camera_id, key
         self.unacked: dict[int, DetectionBatch] = {}
         self.acked: set[int] = set()
@@ -134,5 +155,6 @@ class FakeCamera:
 def core_config(data_dir: Path, mqtt: MqttConfig | None = None, **core: object) -> SrsConfig:
     from core.config import CoreConfig
 
-    return SrsConfig(data_dir=data_dir, mqtt=mqtt or MqttConfig(),
-                     core=CoreConfig.model_validate(core))
+    return SrsConfig(
+        data_dir=data_dir, mqtt=mqtt or MqttConfig(), core=CoreConfig.model_validate(core)
+    )

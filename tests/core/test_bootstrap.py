@@ -31,19 +31,27 @@ def server(tmp_path: Path) -> Iterator[tuple[SrsConfig, UserStore, CoreService]]
     users = fast_user_store(default_path(base))
     core_password = users.add("core", "core")
     with EmbeddedBroker(base) as broker:
-        mqtt = MqttConfig(host="127.0.0.1", port=broker.port, username="core",
-                          password=SecretStr(core_password))
+        mqtt = MqttConfig(
+            host="127.0.0.1", port=broker.port, username="core", password=SecretStr(core_password)
+        )
         cfg = core_config(tmp_path, mqtt)
         with CoreService(cfg) as svc:
             assert svc.wait_connected(10)
             yield cfg, users, svc
 
 
-def _create(cfg: SrsConfig, svc: CoreService, code: str, name: str = "root",
-            password: str = PASSWORD) -> None:
-    create_first_admin(cfg.mqtt.model_copy(update={"username": None, "password": None}),
-                       cfg.security, code, name, password,
-                       core_key=public_key_from_b64(svc.key.public_key_b64), timeout_s=15)
+def _create(
+    cfg: SrsConfig, svc: CoreService, code: str, name: str = "root", password: str = PASSWORD
+) -> None:
+    create_first_admin(
+        cfg.mqtt.model_copy(update={"username": None, "password": None}),
+        cfg.security,
+        code,
+        name,
+        password,
+        core_key=public_key_from_b64(svc.key.public_key_b64),
+        timeout_s=15,
+    )
 
 
 def test_the_code_creates_the_admin_once(server) -> None:
@@ -105,8 +113,13 @@ def test_core_checks_the_code_itself(tmp_path: Path) -> None:
 
     def ask(code: str, name: str = "root") -> cmd.Response:
         topic = topics.bootstrap_request()
-        req = cmd.CreateAdmin(request_id=uuid.uuid4().hex, public_key=key.public_key_b64,
-                              code=code, name=name, password=PASSWORD)
+        req = cmd.CreateAdmin(
+            request_id=uuid.uuid4().hex,
+            public_key=key.public_key_b64,
+            code=code,
+            name=name,
+            password=PASSWORD,
+        )
         (out,) = handler.handle(Incoming(topic, sign(req, topic, key)))
         assert out.topic == topics.bootstrap_response()
         assert isinstance(out.payload, cmd.Response)
@@ -123,8 +136,13 @@ def test_core_checks_the_code_itself(tmp_path: Path) -> None:
         # A request signed by another key than the one it announces is dropped.
         other = SigningKey.generate(topics.operator_issuer(topics.BOOTSTRAP_USER))
         topic = topics.bootstrap_request()
-        forged = cmd.CreateAdmin(request_id="x", public_key=key.public_key_b64,
-                                 code=code, name="root3", password=PASSWORD)
+        forged = cmd.CreateAdmin(
+            request_id="x",
+            public_key=key.public_key_b64,
+            code=code,
+            name="root3",
+            password=PASSWORD,
+        )
         assert handler.handle(Incoming(topic, sign(forged, topic, other))) == []
     finally:
         db.close()

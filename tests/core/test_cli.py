@@ -38,28 +38,44 @@ def test_camera_registry_commands(tmp_path, capsys):
     key = camera_key("cam1")
     key_file = tmp_path / "camera-cam1.key"
     key.save(key_file)
-    assert run(capsys, "camera", "add", "cam1", "--key-file", f"{key_file}.pub",
-               "--data-dir", d)[0] == 0
+    assert (
+        run(capsys, "camera", "add", "cam1", "--key-file", f"{key_file}.pub", "--data-dir", d)[0]
+        == 0
+    )
     rc, _, err = run(capsys, "camera", "add", "cam2", "--public-key", "nonsense", "--data-dir", d)
     assert rc == 1 and "Ed25519" in err
     assert run(capsys, "camera", "disable", "cam1", "--data-dir", d)[0] == 0
     rc, out, _ = run(capsys, "camera", "list", "--json", "--data-dir", d)
     assert [(c["id"], c["enabled"], c["public_key"]) for c in json.loads(out)] == [
-        ("cam1", False, key.public_key_b64)]
+        ("cam1", False, key.public_key_b64)
+    ]
     rc, _, err = run(capsys, "camera", "remove", "cam9", "--data-dir", d)
     assert rc == 1 and "no camera 'cam9'" in err
 
 
 def test_person_import_list_rename_and_sightings(tmp_path, capsys, media):
     d = str(tmp_path)
-    rc, _, err = run(capsys, "person", "add", "Pair", str(media / "faces/test/kit_with_rose.jpg"),
-                     "--data-dir", d)
+    rc, _, err = run(
+        capsys,
+        "person",
+        "add",
+        "Pair",
+        str(media / "faces/test/kit_with_rose.jpg"),
+        "--data-dir",
+        d,
+    )
     assert rc == 1  # two faces: reported, not guessed
-    rc, out, _ = run(capsys, "person", "import", str(media / "faces/train"), "--json",
-                     "--data-dir", d)
+    rc, out, _ = run(
+        capsys, "person", "import", str(media / "faces/train"), "--json", "--data-dir", d
+    )
     assert rc == 0
     assert {e["name"]: e["encoded"] for e in json.loads(out)} == {
-        "alex_lacamoire": 1, "biden": 2, "kit_harington": 2, "obama": 2, "rose_leslie": 2}
+        "alex_lacamoire": 1,
+        "biden": 2,
+        "kit_harington": 2,
+        "obama": 2,
+        "rose_leslie": 2,
+    }
     assert run(capsys, "person", "rename", "obama", "Barack Obama", "--data-dir", d)[0] == 0
     rc, out, _ = run(capsys, "person", "list", "--json", "--data-dir", d)
     assert "Barack Obama" in [p["name"] for p in json.loads(out)]
@@ -71,8 +87,16 @@ def test_person_import_list_rename_and_sightings(tmp_path, capsys, media):
 
 def _retain(cfg, key: SigningKey, person_key: str, label: str) -> None:
     topic = topics.position(person_key)
-    pos = PersonPosition(person_key=person_key, identity="known", label=label, x=1, y=2,
-                         confidence=1, last_seen=time.time(), cameras=["cam1"])
+    pos = PersonPosition(
+        person_key=person_key,
+        identity="known",
+        label=label,
+        x=1,
+        y=2,
+        confidence=1,
+        last_seen=time.time(),
+        cameras=["cam1"],
+    )
     pub = make_client(cfg.mqtt, "core:test")
     pub.connect(cfg.mqtt.host, cfg.mqtt.port)
     pub.loop_start()
@@ -94,14 +118,20 @@ def test_person_delete_clears_the_retained_position(tmp_path, capsys, srs_broker
     _retain(cfg, core_key, "p999", "Bob")
     toml = tmp_path / "srs.toml"
     assert cfg.mqtt.password is not None
-    toml.write_text(f'data_dir = "{tmp_path}"\n[mqtt]\nhost = "{cfg.mqtt.host}"\n'
-                    f'port = {cfg.mqtt.port}\nusername = "core"\n'
-                    f'password = "{cfg.mqtt.password.get_secret_value()}"\n')
+    toml.write_text(
+        f'data_dir = "{tmp_path}"\n[mqtt]\nhost = "{cfg.mqtt.host}"\n'
+        f'port = {cfg.mqtt.port}\nusername = "core"\n'
+        f'password = "{cfg.mqtt.password.get_secret_value()}"\n'
+    )
     rc, out, _ = run(capsys, "person", "delete", "Ada", "--json", "--config", str(toml))
     erased = json.loads(out)
     assert rc == 0 and erased["position_cleared"] is True and erased["encodings"] == 1
-    watch = Listener(srs_broker.client_config("gui1", "operator"), "gui1",
-                     [topics.ALL_POSITIONS], core_key.public_key_b64)
+    watch = Listener(
+        srs_broker.client_config("gui1", "operator"),
+        "gui1",
+        [topics.ALL_POSITIONS],
+        core_key.public_key_b64,
+    )
     try:
         bob = watch.next(PersonPosition, topic_filter=topics.ALL_POSITIONS)
         retained = [m for m in list(watch.inbox.queue) if m[1]]

@@ -73,8 +73,10 @@ def test_only_registered_keys_and_allowed_roles_are_obeyed(handler):
     assert unknown.error == "your session key is not registered: sign in again"
     assert ingest.counters.rejected == {"unknown_sender": 1}
     # An integrator (no right to act) with an unknown key hears nothing.
-    assert ask(h, "ivan", SigningKey.generate(topics.operator_issuer("ivan")),
-               cmd.ListPeople()) is None
+    assert (
+        ask(h, "ivan", SigningKey.generate(topics.operator_issuer("ivan")), cmd.ListPeople())
+        is None
+    )
     key = session(h, "alice")
     assert ask(h, "alice", stranger, cmd.ListPeople()) is None  # not the session's key
     assert ingest.counters.rejected["bad_signature"] == 1
@@ -90,13 +92,23 @@ def test_only_registered_keys_and_allowed_roles_are_obeyed(handler):
 def test_enrol_merge_reject_and_query(handler):
     h, ingest = handler
     key = session(h, "alice")
-    enrolled = ask(h, "alice", key, cmd.EnrolPerson(
-        name="Barack Obama", images_jpeg_b64=[jpeg_b64(MEDIA / "train/obama/obama.jpg"),
-                                               jpeg_b64(MEDIA / "test/kit_with_rose.jpg")]))
+    enrolled = ask(
+        h,
+        "alice",
+        key,
+        cmd.EnrolPerson(
+            name="Barack Obama",
+            images_jpeg_b64=[
+                jpeg_b64(MEDIA / "train/obama/obama.jpg"),
+                jpeg_b64(MEDIA / "test/kit_with_rose.jpg"),
+            ],
+        ),
+    )
     assert enrolled is not None and enrolled.ok, enrolled
     assert isinstance(enrolled.result, dict)
-    assert enrolled.result["encoded"] == 1 and "2 faces" in enrolled.result["problems"][0][
-        "problem"]
+    assert (
+        enrolled.result["encoded"] == 1 and "2 faces" in enrolled.result["problems"][0]["problem"]
+    )
     none = ask(h, "alice", key, cmd.EnrolPerson(name="Nobody", images_jpeg_b64=["bm90IGpwZWc="]))
     assert none is not None and not none.ok and "no usable face" in (none.error or "")
     # Obama is now recognised by ingest (the handler refreshed its gallery).
@@ -113,8 +125,14 @@ def test_enrol_merge_reject_and_query(handler):
     assert latest is not None and isinstance(latest.result, list)
     assert latest.result[0]["identity"] == "unknown"
     # Merge the anonymous identity into Obama after all.
-    merged = ask(h, "alice", key, cmd.MergePeople(source_key=latest.result[0]["person_key"],
-                                                  target_key=enrolled.result["person_key"]))
+    merged = ask(
+        h,
+        "alice",
+        key,
+        cmd.MergePeople(
+            source_key=latest.result[0]["person_key"], target_key=enrolled.result["person_key"]
+        ),
+    )
     assert merged is not None and merged.ok, merged
     people = ask(h, "alice", key, cmd.ListPeople())
     assert people is not None and isinstance(people.result, list)

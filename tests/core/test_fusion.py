@@ -11,8 +11,9 @@ from core.fusion import fuse, intersect, view_weight
 from tests.core.sim import box, pose
 
 
-def view(cam_id: str, cx: float, cy: float, yaw: float, x: float, y: float,
-         real_width: float = 0.15) -> geometry.ViewEstimate:
+def view(
+    cam_id: str, cx: float, cy: float, yaw: float, x: float, y: float, real_width: float = 0.15
+) -> geometry.ViewEstimate:
     cam = pose(cam_id, cx, cy, yaw, hfov_deg=70.0)
     return geometry.estimate(cam, box(cam, x, y, real_width=real_width), 480, "face")
 
@@ -28,7 +29,7 @@ def test_two_cameras_place_within_half_a_metre() -> None:
     # bearings are still right, so the intersection lands on the person.
     a = view("a", 0, 0, 45, 5, 5, real_width=0.165)
     b = view("b", 10, 0, 135, 5, 5, real_width=0.165)
-    assert math.hypot(a.x - 5, a.y - 5) > 0.5      # one view alone is off
+    assert math.hypot(a.x - 5, a.y - 5) > 0.5  # one view alone is off
     fused = fuse([(a, view_weight(a, 0.9)), (b, view_weight(b, 0.6))])
     assert fused.method == "intersection"
     assert math.hypot(fused.x - 5, fused.y - 5) < 0.1
@@ -71,7 +72,7 @@ def test_weights_favour_confident_and_close_views() -> None:
     far = geometry.ViewEstimate("b", 0, 0, 0.0, 4.0, 4.0, 0.0)
     assert view_weight(near, 0.9) > view_weight(far, 0.9)
     assert view_weight(near, 0.9) > view_weight(near, 0.3)
-    assert view_weight(near, 0.0) > 0     # an unidentified view still counts a little
+    assert view_weight(near, 0.0) > 0  # an unidentified view still counts a little
 
 
 def test_no_views_is_an_error() -> None:

@@ -33,7 +33,7 @@ def test_range_and_ground_distance_on_axis() -> None:
     # 0.9 m above the face, so 1.2 m along the floor (a 3-4-5 triangle).
     assert geometry.slant_range_m(24, 480, 90.0, 0.15) == pytest.approx(1.5)
     assert geometry.ground_distance_m(1.5, 2.5) == pytest.approx(1.2)
-    assert geometry.ground_distance_m(0.5, 2.5) == 0.0   # right under the camera
+    assert geometry.ground_distance_m(0.5, 2.5) == 0.0  # right under the camera
 
 
 def test_estimate_on_axis_face() -> None:
@@ -80,8 +80,8 @@ def test_project_inverts_locate(yaw: float) -> None:
 
 
 def test_project_outside_the_view() -> None:
-    assert geometry.project(CAM, 1.0, 0.0) is None        # behind
-    assert geometry.project(CAM, 10.0, 2.5) is None       # 87° to the right
+    assert geometry.project(CAM, 1.0, 0.0) is None  # behind
+    assert geometry.project(CAM, 10.0, 2.5) is None  # 87° to the right
 
 
 @pytest.mark.parametrize("true_width", [0.135, 0.15, 0.165])  # adults vary about ±10 %

@@ -15,8 +15,16 @@ ZONES = {"server-room": "Server room", "corridor": "Corridor"}
 
 def position(**changes: object) -> PersonPosition:
     values: dict[str, object] = dict(
-        person_key="p3", identity="known", label="Ada Lovelace", x=1.234, y=5.678,
-        zone="corridor", confidence=0.8, last_seen=1000.0, cameras=["corridor"])
+        person_key="p3",
+        identity="known",
+        label="Ada Lovelace",
+        x=1.234,
+        y=5.678,
+        zone="corridor",
+        confidence=0.8,
+        last_seen=1000.0,
+        cameras=["corridor"],
+    )
     values.update(changes)
     return PersonPosition.model_validate(values)
 
@@ -37,15 +45,21 @@ def test_first_update_announces_then_only_state() -> None:
     assert [t for t, _, _ in first] == [
         "homeassistant/device_tracker/srs_p3/config",
         "homeassistant/device_tracker/srs_p3/state",
-        "homeassistant/device_tracker/srs_p3/attributes"]
+        "homeassistant/device_tracker/srs_p3/attributes",
+    ]
     assert all(retain for _, _, retain in first)
     config = json.loads(first[0][1])
     assert config["name"] == "Ada Lovelace" and config["unique_id"] == "srs_p3"
     assert config["state_topic"] == topics.ha_state("srs_p3")
     assert first[1][1] == b"Corridor"
     attrs = json.loads(first[2][1])
-    assert attrs == {"zone_id": "corridor", "x": 1.23, "y": 5.68, "last_seen": 1000.0,
-                     "identity": "known"}
+    assert attrs == {
+        "zone_id": "corridor",
+        "x": 1.23,
+        "y": 5.68,
+        "last_seen": 1000.0,
+        "identity": "known",
+    }
     again = ha.messages(position(zone="server-room"), ZONES, announced=announced)
     assert [t for t, _, _ in again] == [topics.ha_state("srs_p3"), topics.ha_attributes("srs_p3")]
     assert again[0][1] == b"Server room"
@@ -71,6 +85,8 @@ def test_payloads_carry_no_biometrics() -> None:
 
 
 def test_remove_clears_retained_messages() -> None:
-    assert ha.remove("p3") == [(topics.ha_discovery("srs_p3"), b"", True),
-                               (topics.ha_state("srs_p3"), b"", True),
-                               (topics.ha_attributes("srs_p3"), b"", True)]
+    assert ha.remove("p3") == [
+        (topics.ha_discovery("srs_p3"), b"", True),
+        (topics.ha_state("srs_p3"), b"", True),
+        (topics.ha_attributes("srs_p3"), b"", True),
+    ]

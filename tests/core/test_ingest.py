@@ -51,8 +51,10 @@ def msg(key, cam: str, seq: int, photo: str | None = None, **kw) -> Incoming:
 
 def stored(db) -> tuple[int, int]:
     with db.session() as s:
-        return (s.scalar(select(func.count()).select_from(Sighting)) or 0,
-                s.scalar(select(func.count()).select_from(ProcessedMessage)) or 0)
+        return (
+            s.scalar(select(func.count()).select_from(Sighting)) or 0,
+            s.scalar(select(func.count()).select_from(ProcessedMessage)) or 0,
+        )
 
 
 def sightings_messages(result) -> list[SightingBatch]:
@@ -66,8 +68,12 @@ def sightings_out(result) -> list[SightingMsg]:
 
 
 def test_known_and_unknown_people_across_cameras_and_restarts(tmp_path, db, ingest):
-    r = ingest.process([msg(CAM1, "cam1", 1, "test/obama_and_biden.jpg"),
-                        msg(CAM1, "cam1", 2, "test/kit_with_rose.jpg")])
+    r = ingest.process(
+        [
+            msg(CAM1, "cam1", 1, "test/obama_and_biden.jpg"),
+            msg(CAM1, "cam1", 2, "test/kit_with_rose.jpg"),
+        ]
+    )
     assert r.acks == {"cam1": [1, 2]}
     labels = [(s.identity, s.label) for s in sightings_out(r)]
     assert labels[:2] == [("known", "biden"), ("known", "obama")]
@@ -93,8 +99,9 @@ def test_known_and_unknown_people_across_cameras_and_restarts(tmp_path, db, inge
 def test_duplicates_are_acked_again_and_stored_once(db, ingest):
     first = ingest.process([msg(CAM1, "cam1", 5, "test/obama1.jpg")])
     # Edge re-send (fresh signature) and a duplicate inside one batch.
-    again = ingest.process([msg(CAM1, "cam1", 5, "test/obama1.jpg"),
-                            msg(CAM1, "cam1", 5, "test/obama1.jpg")])
+    again = ingest.process(
+        [msg(CAM1, "cam1", 5, "test/obama1.jpg"), msg(CAM1, "cam1", 5, "test/obama1.jpg")]
+    )
     assert first.acks == {"cam1": [5]} and again.acks == {"cam1": [5, 5]}
     assert sightings_out(again) == []
     assert stored(db) == (1, 1)
@@ -106,8 +113,15 @@ def _nan_message() -> Incoming:
     data = batch("cam1", 9, face_data()["test/obama1.jpg"]).model_dump(mode="json")
     data["detections"][0]["encoding"][0] = float("nan")
     now = time.time()
-    claims = {"iss": "camera:cam1", "aud": "srs", "topic": topic, "iat": now,
-              "exp": now + 60, "jti": uuid.uuid4().hex, "data": data}
+    claims = {
+        "iss": "camera:cam1",
+        "aud": "srs",
+        "topic": topic,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+        "data": data,
+    }
     return Incoming(topic, jwt.encode(claims, CAM1.private_key, algorithm="EdDSA").encode())
 
 
@@ -115,19 +129,30 @@ def _cases() -> dict[str, tuple[str, object]]:
     topic1 = topics.detections("cam1")
     ok = batch("cam1", 9, face_data()["test/obama1.jpg"])
     big = batch("cam1", 9, face_data()["test/obama1.jpg"]).model_copy(
-        update={"snapshot_jpeg_b64": "A" * 48_000})
+        update={"snapshot_jpeg_b64": "A" * 48_000}
+    )
     return {
         "forged": ("bad_signature", Incoming(topic1, sign(ok, topic1, camera_key("cam1")))),
         "oversize": ("oversize", Incoming(topic1, b"x" * 70_000)),
         "nan": ("invalid_payload", _nan_message()),
-        "wrong_topic": ("wrong_topic", Incoming(
-            topic1, sign(ok, topics.camera_status("cam1"), CAM1))),
-        "other_camera": ("bad_signature", Incoming(topics.detections("cam2"),
-                                                   sign(ok, topics.detections("cam2"), CAM1))),
-        "id_mismatch": ("invalid_payload", Incoming(
-            topics.detections("cam2"), sign(ok, topics.detections("cam2"), CAM2))),
-        "unknown_camera": ("unknown_sender", Incoming(
-            topics.detections("cam9"), sign(ok, topics.detections("cam9"), camera_key("cam9")))),
+        "wrong_topic": (
+            "wrong_topic",
+            Incoming(topic1, sign(ok, topics.camera_status("cam1"), CAM1)),
+        ),
+        "other_camera": (
+            "bad_signature",
+            Incoming(topics.detections("cam2"), sign(ok, topics.detections("cam2"), CAM1)),
+        ),
+        "id_mismatch": (
+            "invalid_payload",
+            Incoming(topics.detections("cam2"), sign(ok, topics.detections("cam2"), CAM2)),
+        ),
+        "unknown_camera": (
+            "unknown_sender",
+            Incoming(
+                topics.detections("cam9"), sign(ok, topics.detections("cam9"), camera_key("cam9"))
+            ),
+        ),
         "not_detections": ("bad_topic", Incoming(topics.sightings(), sign(ok, topic1, CAM1))),
         "garbage": ("malformed", Incoming(topic1, b"not a token")),
         "too_big_to_sign": ("oversize", Incoming(topic1, sign(big, topic1, CAM1) * 2)),
@@ -142,8 +167,9 @@ def test_bad_messages_are_rejected_counted_audited_and_store_nothing(db, ingest,
     assert stored(db) == (0, 0)
     assert ingest.counters.rejected == {reason: 1}
     with db.session() as s:
-        assert s.scalars(select(AuditEntry.action).where(AuditEntry.category == "security")
-                         ).all() == [f"reject_{reason}"]
+        assert s.scalars(
+            select(AuditEntry.action).where(AuditEntry.category == "security")
+        ).all() == [f"reject_{reason}"]
     # The service goes on: a good message right after is stored.
     assert ingest.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")]).acks == {"cam1": [1]}
 
@@ -182,9 +208,19 @@ class PlacingLocator:
         for o in observations:
             key = o.person_key or f"t-{o.camera_id}-{o.track_id}"
             res.placements.append(Placement(key, o.identity, o.label, 1.0, 2.0, "hall"))
-            res.positions.append(PersonPosition(
-                person_key=key, identity=o.identity, label=o.label, x=1.0, y=2.0, zone="hall",
-                confidence=o.confidence, last_seen=o.seen_at, cameras=[o.camera_id]))
+            res.positions.append(
+                PersonPosition(
+                    person_key=key,
+                    identity=o.identity,
+                    label=o.label,
+                    x=1.0,
+                    y=2.0,
+                    zone="hall",
+                    confidence=o.confidence,
+                    last_seen=o.seen_at,
+                    cameras=[o.camera_id],
+                )
+            )
         return res
 
 
@@ -194,12 +230,16 @@ def test_placements_are_stored_and_positions_published(tmp_path, db):
     r = ing.process([msg(CAM1, "cam1", 1, "test/obama1.jpg", profiles=1)])
     assert [o.identity for o in locator.seen] == ["known", "unidentified"]
     positions = [o for o in r.outgoing if o.retain]
-    assert {o.topic for o in positions} == {topics.position(locator.seen[0].person_key or ""),
-                                            topics.position("t-cam1-100")}
+    assert {o.topic for o in positions} == {
+        topics.position(locator.seen[0].person_key or ""),
+        topics.position("t-cam1-100"),
+    }
     with db.session() as s:
         rows = store.query_sightings(s)
     assert {(r["kind"], r["x"], r["y"], r["zone"]) for r in rows} == {
-        ("face", 1.0, 2.0, "hall"), ("profile", 1.0, 2.0, "hall")}
+        ("face", 1.0, 2.0, "hall"),
+        ("profile", 1.0, 2.0, "hall"),
+    }
 
 
 class BrokenLocator:
@@ -210,14 +250,18 @@ class BrokenLocator:
 def test_one_commit_publishes_its_sightings_as_one_message_after_the_positions(tmp_path, db):
     ing = Ingest(db, core_config(tmp_path), PlacingLocator())
     faces = face_data()
-    sent = [("cam1", 1, "test/obama_and_biden.jpg", 3), ("cam2", 1, "test/obama1.jpg", 2),
-            ("cam1", 2, None, 4)]
+    sent = [
+        ("cam1", 1, "test/obama_and_biden.jpg", 3),
+        ("cam2", 1, "test/obama1.jpg", 2),
+        ("cam1", 2, None, 4),
+    ]
     keys = {"cam1": CAM1, "cam2": CAM2}
     r = ing.process([msg(keys[cam], cam, seq, photo, profiles=p) for cam, seq, photo, p in sent])
     (message,) = sightings_messages(r)
     # One item per detection, in the order the detections came.
     assert [s.camera_id for s in message.sightings] == [
-        cam for cam, _, photo, p in sent for _ in range(len(faces[photo] if photo else []) + p)]
+        cam for cam, _, photo, p in sent for _ in range(len(faces[photo] if photo else []) + p)
+    ]
     assert [s.label for s in message.sightings][:2] == ["biden", "obama"]
     ids = [s.sighting_id for s in message.sightings]
     with db.session() as s:
@@ -235,8 +279,9 @@ def test_a_commit_too_big_for_one_message_is_split(tmp_path, db, ingest):
     ids = [s.sighting_id for m in messages for s in m.sightings]
     assert len(set(ids)) == 300
     core = SigningKey.generate(topics.CORE_SENDER)
-    verifier = Verifier(lambda iss: core.public_key,
-                        max_bytes=core_config(tmp_path).security.max_payload_bytes)
+    verifier = Verifier(
+        lambda iss: core.public_key, max_bytes=core_config(tmp_path).security.max_payload_bytes
+    )
     for m in messages:  # each fits the payload limit of the broker and of every reader
         verifier.verify(topics.sightings(), sign(m, topics.sightings(), core), SightingBatch)
 
@@ -269,10 +314,16 @@ def test_small_faces_need_a_closer_match(db, ingest):
     large = (BBox(x=10, y=10, w=120, h=120), near)
     # Two cameras, so no track carries one face's identity over to the other.
     t1, t2 = topics.detections("cam1"), topics.detections("cam2")
-    r = ingest.process([Incoming(t1, sign(batch("cam1", 1, [small]), t1, CAM1)),
-                        Incoming(t2, sign(batch("cam2", 1, [large]), t2, CAM2))])
+    r = ingest.process(
+        [
+            Incoming(t1, sign(batch("cam1", 1, [small]), t1, CAM1)),
+            Incoming(t2, sign(batch("cam2", 1, [large]), t2, CAM2)),
+        ]
+    )
     assert [(s.camera_id, s.identity) for s in sightings_out(r)] == [
-        ("cam1", "unknown"), ("cam2", "known")]
+        ("cam1", "unknown"),
+        ("cam2", "known"),
+    ]
 
 
 def test_the_live_view_goes_out_before_the_commit_and_sightings_after(tmp_path, db):

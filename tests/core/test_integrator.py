@@ -53,9 +53,12 @@ NAME = "Barack Obama"
 ANY_TOPIC = "#"  # MQTT's root wildcard, not an SRS topic: the widest thing one can ask
 WAIT_S = 20.0  # an upper bound for failures only; nothing asserts on elapsed time
 MODELS: dict[topics.TopicKind, type[BaseModel]] = {
-    topics.TopicKind.POSITION: PersonPosition, topics.TopicKind.SIGHTINGS: SightingBatch,
-    topics.TopicKind.ZONE_EVENTS: ZoneEvent, topics.TopicKind.ALERTS: Alert,
-    topics.TopicKind.CORE_STATUS: CoreStatus, topics.TopicKind.KEY: PublicKey,
+    topics.TopicKind.POSITION: PersonPosition,
+    topics.TopicKind.SIGHTINGS: SightingBatch,
+    topics.TopicKind.ZONE_EVENTS: ZoneEvent,
+    topics.TopicKind.ALERTS: Alert,
+    topics.TopicKind.CORE_STATUS: CoreStatus,
+    topics.TopicKind.KEY: PublicKey,
     topics.TopicKind.SITE: SitePlan,
 }
 
@@ -94,25 +97,42 @@ class Running:
         """The camera sees Obama in the middle of its picture; returns when it sent it."""
         self.seq += 1
         sent = time.time()
-        det = Detection(kind="face", bbox=BBox(x=226, y=110, w=28, h=28), track_id=1,
-                        score=1.0, encoding=self.face)
-        self.camera.send(DetectionBatch(camera_id=CAMERA, seq=self.seq, captured_at=sent,
-                                        frame_width=480, frame_height=270, detections=[det]))
+        det = Detection(
+            kind="face",
+            bbox=BBox(x=226, y=110, w=28, h=28),
+            track_id=1,
+            score=1.0,
+            encoding=self.face,
+        )
+        self.camera.send(
+            DetectionBatch(
+                camera_id=CAMERA,
+                seq=self.seq,
+                captured_at=sent,
+                frame_width=480,
+                frame_height=270,
+                detections=[det],
+            )
+        )
         assert self.camera.wait_acked({self.seq}, resend_s=30)
         return sent
 
 
 @pytest.fixture
 def running(tmp_path: Path, any_broker: BrokerHandle, media: Path) -> Iterator[Running]:
-    cfg = core_config(tmp_path, any_broker.client_config("core", "core"),
-                      site_file=ROOT / "config" / "demo-site.toml")
+    cfg = core_config(
+        tmp_path,
+        any_broker.client_config("core", "core"),
+        site_file=ROOT / "config" / "demo-site.toml",
+    )
     cam_key = SigningKey.generate(topics.camera_issuer(CAMERA))
     db = store.open_store(cfg)
     with db.session() as s:
         store.add_camera(s, CAMERA, cam_key.public_key_b64)
         person, _ = store.get_or_create_person(s, NAME)
-        store.add_encodings(s, person, [np.array(
-            encoding_of(media / "faces" / "train" / "obama" / "obama.jpg"))])
+        store.add_encodings(
+            s, person, [np.array(encoding_of(media / "faces" / "train" / "obama" / "obama.jpg"))]
+        )
     db.close()
     camera_mqtt = any_broker.client_config(CAMERA, "camera")
     any_broker.client_config("ha", "integrator")
@@ -128,8 +148,13 @@ def running(tmp_path: Path, any_broker: BrokerHandle, media: Path) -> Iterator[R
 
 
 def integrator_filters() -> list[str]:
-    return [topics.ALL_POSITIONS, topics.ALL_KEYS, topics.EVERYTHING, ANY_TOPIC,
-            topics.ALL_DETECTIONS]
+    return [
+        topics.ALL_POSITIONS,
+        topics.ALL_KEYS,
+        topics.EVERYTHING,
+        ANY_TOPIC,
+        topics.ALL_DETECTIONS,
+    ]
 
 
 def claims_of(data: bytes) -> dict[str, Any]:
@@ -154,8 +179,9 @@ class Checker:
     def __init__(self, cfg: SrsConfig) -> None:
         self.file_key = (cfg.keys_dir / "core.key.pub").read_text().strip()
         core = public_key_from_b64(self.file_key)
-        self.verifier = Verifier(lambda iss: core if iss == topics.CORE_SENDER else None,
-                                 audience=cfg.security.audience)
+        self.verifier = Verifier(
+            lambda iss: core if iss == topics.CORE_SENDER else None, audience=cfg.security.audience
+        )
         self.positions: list[PersonPosition] = []
         self.published_key: str | None = None
         self.topics: list[str] = []
@@ -226,9 +252,26 @@ def test_mosquitto_sub_integrator_gets_verifiable_positions(running: Running) ->
     running.detect()  # a retained position is waiting before the subscriber arrives
     mqtt = running.broker.client_config("ha", "integrator")
     assert mqtt.password is not None
-    cmd = [binary, "-h", mqtt.host, "-p", str(mqtt.port), "-u", "ha",
-           "-P", mqtt.password.get_secret_value(), "-i", "ha", "-q", "1", "-v",
-           "-C", "1000", "-W", str(int(WAIT_S))]
+    cmd = [
+        binary,
+        "-h",
+        mqtt.host,
+        "-p",
+        str(mqtt.port),
+        "-u",
+        "ha",
+        "-P",
+        mqtt.password.get_secret_value(),
+        "-i",
+        "ha",
+        "-q",
+        "1",
+        "-v",
+        "-C",
+        "1000",
+        "-W",
+        str(int(WAIT_S)),
+    ]
     for f in integrator_filters():
         cmd += ["-t", f]
     lines: queue.Queue[str] = queue.Queue()
@@ -246,7 +289,8 @@ def test_mosquitto_sub_integrator_gets_verifiable_positions(running: Running) ->
     try:
         while sent is None or checker.placed_since(sent) is None:
             assert time.monotonic() < deadline and proc.poll() is None, (
-                f"mosquitto_sub got no fresh position: {proc.stderr.read() if proc.stderr else ''}")
+                f"mosquitto_sub got no fresh position: {proc.stderr.read() if proc.stderr else ''}"
+            )
             try:
                 topic, _, payload = lines.get(timeout=0.2).rstrip("\n").partition(" ")
             except queue.Empty:

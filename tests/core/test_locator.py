@@ -16,18 +16,26 @@ from srs.wire.payloads import CameraStatus
 from srs.wire.site import CameraPose
 from tests.core.sim import observation
 
-SITE = parse_site({
-    "name": "test site", "width_m": 10.0, "height_m": 6.0,
-    "zones": [
-        {"id": "hall", "name": "Hall", "polygon": [[0, 0], [6, 0], [6, 6], [0, 6]]},
-        {"id": "vault", "name": "Vault", "restricted": True,
-         "polygon": [[6, 0], [10, 0], [10, 6], [6, 6]]},
-    ],
-    "cameras": [
-        {"id": "a", "x": 0.1, "y": 0.1, "yaw_deg": 45, "hfov_deg": 90, "image_width": 1280},
-        {"id": "b", "x": 9.9, "y": 0.1, "yaw_deg": 135, "hfov_deg": 90, "image_width": 1280},
-    ],
-})
+SITE = parse_site(
+    {
+        "name": "test site",
+        "width_m": 10.0,
+        "height_m": 6.0,
+        "zones": [
+            {"id": "hall", "name": "Hall", "polygon": [[0, 0], [6, 0], [6, 6], [0, 6]]},
+            {
+                "id": "vault",
+                "name": "Vault",
+                "restricted": True,
+                "polygon": [[6, 0], [10, 0], [10, 6], [6, 6]],
+            },
+        ],
+        "cameras": [
+            {"id": "a", "x": 0.1, "y": 0.1, "yaw_deg": 45, "hfov_deg": 90, "image_width": 1280},
+            {"id": "b", "x": 9.9, "y": 0.1, "yaw_deg": 135, "hfov_deg": 90, "image_width": 1280},
+        ],
+    }
+)
 
 
 def cam(camera_id: str) -> CameraPose:
@@ -41,10 +49,11 @@ A, B = cam("a"), cam("b")
 
 def test_two_cameras_place_within_half_a_metre() -> None:
     loc = Locator(SITE)
-    for i in range(6):   # 5 fps per camera, interleaved, faces 10 % wider than assumed
+    for i in range(6):  # 5 fps per camera, interleaved, faces 10 % wider than assumed
         for c in (A, B):
-            result = loc.observe([observation(c, 4.0, 3.0, 100 + i * 0.2,
-                                              real_width=0.165)], now=100 + i * 0.2)
+            result = loc.observe(
+                [observation(c, 4.0, 3.0, 100 + i * 0.2, real_width=0.165)], now=100 + i * 0.2
+            )
     (pos,) = result.positions
     assert math.hypot(pos.x - 4.0, pos.y - 3.0) < 0.5
     assert pos.cameras == ["a", "b"] and pos.person_key == "p1" and pos.zone == "hall"
@@ -65,8 +74,14 @@ def test_one_camera_alone_within_the_documented_error() -> None:
 def test_profile_continuing_a_recognised_face_keeps_the_name() -> None:
     loc = Locator(SITE)
     loc.observe([observation(A, 3, 3, 100, track_id=7)], now=100)
-    result = loc.observe([observation(A, 3.2, 3, 100.5, track_id=7, person=None,
-                                      kind="profile", label="Unidentified")], now=100.5)
+    result = loc.observe(
+        [
+            observation(
+                A, 3.2, 3, 100.5, track_id=7, person=None, kind="profile", label="Unidentified"
+            )
+        ],
+        now=100.5,
+    )
     (p,) = result.placements
     assert (p.person_key, p.identity, p.label) == ("p1", "known", "Ada Lovelace")
     assert result.positions[0].label == "Ada Lovelace"
@@ -75,13 +90,20 @@ def test_profile_continuing_a_recognised_face_keeps_the_name() -> None:
 def test_profile_on_another_track_stays_unidentified_until_recognised() -> None:
     loc = Locator(SITE)
     loc.observe([observation(A, 3, 3, 100, track_id=7)], now=100)
-    result = loc.observe([observation(A, 2, 4, 100.2, track_id=8, person=None,
-                                      kind="profile", label="Unidentified")], now=100.2)
+    result = loc.observe(
+        [
+            observation(
+                A, 2, 4, 100.2, track_id=8, person=None, kind="profile", label="Unidentified"
+            )
+        ],
+        now=100.2,
+    )
     (p,) = result.placements
     assert (p.person_key, p.identity) == ("t-a-8", "unidentified") and p.x is not None
     # The same track turns to the camera and is recognised: the stand-in is retired.
-    result = loc.observe([observation(A, 2, 4, 100.4, track_id=8, person=2,
-                                      label="Grace Hopper")], now=100.4)
+    result = loc.observe(
+        [observation(A, 2, 4, 100.4, track_id=8, person=2, label="Grace Hopper")], now=100.4
+    )
     assert result.placements[0].person_key == "p2"
     gone = [pos for pos in result.positions if pos.gone]
     assert [g.person_key for g in gone] == ["t-a-8"]
@@ -91,16 +113,20 @@ def test_profile_on_another_track_stays_unidentified_until_recognised() -> None:
 def test_an_old_track_lends_no_identity() -> None:
     loc = Locator(SITE, track_ttl_s=10)
     loc.observe([observation(A, 3, 3, 100, track_id=7)], now=100)
-    result = loc.observe([observation(A, 3, 3, 120, track_id=7, person=None,
-                                      kind="profile")], now=120)
+    result = loc.observe(
+        [observation(A, 3, 3, 120, track_id=7, person=None, kind="profile")], now=120
+    )
     assert result.placements[0].person_key == "t-a-7"
 
 
-def walk(loc: Locator, points: list[tuple[float, float]], t0: float = 100,
-         **kw: Any) -> list[LocatorResult]:
+def walk(
+    loc: Locator, points: list[tuple[float, float]], t0: float = 100, **kw: Any
+) -> list[LocatorResult]:
     """Camera a sees one person at each point in turn, 5 frames a second."""
-    return [loc.observe([observation(A, x, y, t0 + i * 0.2, **kw)], now=t0 + i * 0.2)
-            for i, (x, y) in enumerate(points)]
+    return [
+        loc.observe([observation(A, x, y, t0 + i * 0.2, **kw)], now=t0 + i * 0.2)
+        for i, (x, y) in enumerate(points)
+    ]
 
 
 def test_unknown_in_restricted_zone_alerts_once_per_stay() -> None:
@@ -121,8 +147,10 @@ def test_known_people_and_unrestricted_zones_raise_nothing() -> None:
     loc = Locator(SITE, smoothing=1.0)
     assert not any(r.alerts for r in walk(loc, [(3, 3), (7, 3), (8, 3)]))
     loc2 = Locator(SITE, smoothing=1.0)
-    assert not any(r.alerts for r in walk(loc2, [(2, 3), (3, 3)], person=5,
-                                           identity="unknown", label="Unknown 5"))
+    assert not any(
+        r.alerts
+        for r in walk(loc2, [(2, 3), (3, 3)], person=5, identity="unknown", label="Unknown 5")
+    )
 
 
 def test_unidentified_in_restricted_zone_alerts() -> None:
@@ -135,8 +163,7 @@ def test_zone_enter_and_leave_events() -> None:
     loc = Locator(SITE, smoothing=1.0)
     results = walk(loc, [(3, 3), (5.95, 3), (6.1, 3), (5.9, 3), (6.15, 3), (7.5, 3)])
     events = [(e.action, e.zone, e.restricted) for r in results for e in r.zone_events]
-    assert events == [("enter", "hall", False), ("leave", "hall", False),
-                      ("enter", "vault", True)]
+    assert events == [("enter", "hall", False), ("leave", "hall", False), ("enter", "vault", True)]
     assert results[-1].placements[0].zone == "vault"
 
 
@@ -161,10 +188,19 @@ def test_people_not_seen_become_gone() -> None:
 def test_camera_without_pose_gives_a_placement_without_position() -> None:
     loc = Locator(SITE)
     unposed = A.model_copy(update={"camera_id": "nowhere"})
-    result = loc.observe([observation(A, 3, 3, 100), observation(unposed, 3, 3, 100, person=2),
-                          observation(B, 4, 3, 100, person=3)], now=100)
+    result = loc.observe(
+        [
+            observation(A, 3, 3, 100),
+            observation(unposed, 3, 3, 100, person=2),
+            observation(B, 4, 3, 100, person=3),
+        ],
+        now=100,
+    )
     assert [(p.person_key, p.x is None) for p in result.placements] == [
-        ("p1", False), ("p2", True), ("p3", False)]
+        ("p1", False),
+        ("p2", True),
+        ("p3", False),
+    ]
     assert {p.person_key for p in result.positions} == {"p1", "p3"}
 
 
@@ -174,20 +210,25 @@ def test_without_a_site_nothing_is_placed() -> None:
 
 
 def status(state: str = "online", interval: float = 10.0) -> CameraStatus:
-    return CameraStatus(camera_id="a", state=state, sent_at=100,  # type: ignore[arg-type]
-                        heartbeat_interval_s=interval)
+    return CameraStatus(
+        camera_id="a",
+        state=state,  # type: ignore[arg-type]
+        sent_at=100,
+        heartbeat_interval_s=interval,
+    )
 
 
 def test_camera_offline_alerts_once() -> None:
     loc = Locator(SITE)
     assert loc.camera_status(status(), now=100) == []
-    assert loc.tick(125).alerts == []                 # 2.5 intervals: not yet
-    (alert,) = loc.tick(131).alerts                   # 3.1 intervals
+    assert loc.tick(125).alerts == []  # 2.5 intervals: not yet
+    (alert,) = loc.tick(131).alerts  # 3.1 intervals
     assert (alert.kind, alert.camera_id) == ("camera_offline", "a")
     assert loc.tick(140).alerts == []
     # The site's other camera never said a word since the first tick (125): it too.
     assert [a.camera_id for a in loc.tick(500).alerts] == [
-        c.camera_id for c in SITE.plan.cameras if c.camera_id != "a"]
+        c.camera_id for c in SITE.plan.cameras if c.camera_id != "a"
+    ]
     assert loc.tick(550).alerts == []
     assert loc.camera_status(status(), now=600) == []  # back: may alert again later
     assert len(loc.tick(631).alerts) == 1
@@ -224,12 +265,19 @@ def test_bad_smoothing_is_refused() -> None:
 
 def test_long_camera_ids_still_give_valid_person_keys() -> None:
     long_id = "c" * 64
-    site = parse_site({"name": "t", "width_m": 10.0, "height_m": 6.0, "cameras": [
-        {"id": long_id, "x": 0.1, "y": 0.1, "yaw_deg": 45, "hfov_deg": 90}]})
+    site = parse_site(
+        {
+            "name": "t",
+            "width_m": 10.0,
+            "height_m": 6.0,
+            "cameras": [{"id": long_id, "x": 0.1, "y": 0.1, "yaw_deg": 45, "hfov_deg": 90}],
+        }
+    )
     pose = site.camera(long_id)
     assert pose is not None
-    result = Locator(site).observe([observation(pose, 3, 3, 100, track_id=2**31,
-                                                person=None, kind="profile")], now=100)
+    result = Locator(site).observe(
+        [observation(pose, 3, 3, 100, track_id=2**31, person=None, kind="profile")], now=100
+    )
     (pos,) = result.positions
     assert pos.person_key.startswith("t-") and len(pos.person_key) <= 64
 
@@ -252,8 +300,9 @@ def test_naming_an_unknown_republishes_under_the_new_key_at_once() -> None:
     assert events == [("u7", "leave", "hall"), ("p3", "enter", "hall")]
     assert {p.person_key for p in loc.people()} == {"p3"}
     # A profile continuing the same track now lends the new name.
-    later = loc.observe([observation(A, 3, 3, 101.5, track_id=4, person=None,
-                                     kind="profile")], now=101.5)
+    later = loc.observe(
+        [observation(A, 3, 3, 101.5, track_id=4, person=None, kind="profile")], now=101.5
+    )
     assert later.placements[0].person_key == "p3"
 
 

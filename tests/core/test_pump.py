@@ -51,8 +51,12 @@ def test_reconnect_attempts_back_off_from_1_s_to_30_s() -> None:
     clock = _Clock()
     client = _Unreachable(clock)
     failures: list[float] = []
-    pump = Pump(client, lambda: failures.append(clock.now),  # type: ignore[arg-type]
-                clock=lambda: clock.now, sleep=clock.sleep)
+    pump = Pump(
+        client,  # type: ignore[arg-type]
+        lambda: failures.append(clock.now),
+        clock=lambda: clock.now,
+        sleep=clock.sleep,
+    )
     while clock.now < 100:
         pump.step(0.2, 10)  # the worker's idle step: never blocks longer than asked
     assert client.attempts == pytest.approx([0, 1, 3, 7, 15, 31, 61, 91])
@@ -81,8 +85,12 @@ def test_an_unexpected_paho_error_does_not_end_the_worker(monkeypatch, caplog) -
     clock = _Clock()
     client = _Broken(clock)
     monkeypatch.setattr("core.pump._readable", lambda sock, timeout, or_writable: False)
-    pump = Pump(client, lambda: None, clock=lambda: clock.now,  # type: ignore[arg-type]
-                sleep=clock.sleep)
+    pump = Pump(
+        client,  # type: ignore[arg-type]
+        lambda: None,
+        clock=lambda: clock.now,
+        sleep=clock.sleep,
+    )
     with caplog.at_level(logging.ERROR, logger="core.pump"):
         pump.step(0.2, 10)
         pump.step(0.2, 10)
@@ -93,8 +101,12 @@ def test_an_unexpected_paho_error_does_not_end_the_worker(monkeypatch, caplog) -
 def test_a_broker_that_comes_back_is_reached_at_the_next_attempt() -> None:
     clock = _Clock()
     client = _Unreachable(clock, answer_from=5.0)
-    pump = Pump(client, lambda: None, clock=lambda: clock.now,  # type: ignore[arg-type]
-                sleep=clock.sleep)
+    pump = Pump(
+        client,  # type: ignore[arg-type]
+        lambda: None,
+        clock=lambda: clock.now,
+        sleep=clock.sleep,
+    )
     while client.sock is None:
         pump.step(0.2, 10)
     assert client.attempts == pytest.approx([0, 1, 3, 7])
@@ -113,11 +125,13 @@ def _wait(cond, timeout: float = 15.0) -> bool:
     return False
 
 
-def test_core_waits_for_an_unreachable_broker_then_connects(tmp_path, srs_broker: BrokerHandle,
-                                                            caplog) -> None:
+def test_core_waits_for_an_unreachable_broker_then_connects(
+    tmp_path, srs_broker: BrokerHandle, caplog
+) -> None:
     port = free_port()  # nothing listens there yet: connections are refused
-    cfg = core_config(tmp_path, srs_broker.client_config("core", "core").model_copy(
-        update={"port": port}))
+    cfg = core_config(
+        tmp_path, srs_broker.client_config("core", "core").model_copy(update={"port": port})
+    )
     with caplog.at_level(logging.WARNING, logger="core.service"), CoreService(cfg) as svc:
         assert _wait(lambda: "cannot reach the broker" in caplog.text, 5)
         assert not svc.watcher.connected.is_set()
@@ -129,8 +143,9 @@ def test_core_waits_for_an_unreachable_broker_then_connects(tmp_path, srs_broker
             relay.close()
 
 
-def test_core_reconnects_after_a_cut_link_and_acks_again(tmp_path, srs_broker: BrokerHandle,
-                                                         caplog) -> None:
+def test_core_reconnects_after_a_cut_link_and_acks_again(
+    tmp_path, srs_broker: BrokerHandle, caplog
+) -> None:
     relay = Relay((srs_broker.host, srs_broker.port))
     cfg = core_config(tmp_path, _through(relay, srs_broker.client_config("core", "core")))
     db = store.open_store(cfg)
@@ -140,8 +155,9 @@ def test_core_reconnects_after_a_cut_link_and_acks_again(tmp_path, srs_broker: B
     try:
         with CoreService(cfg) as svc:
             assert svc.wait_connected(10)
-            cam = FakeCamera(srs_broker.client_config("cam1", "camera"), CAM, "cam1",
-                             svc.key.public_key_b64)
+            cam = FakeCamera(
+                srs_broker.client_config("cam1", "camera"), CAM, "cam1", svc.key.public_key_b64
+            )
             try:
                 cam.send(batch("cam1", 1, []))
                 assert cam.wait_acked({1})
@@ -164,16 +180,18 @@ def test_core_reconnects_after_a_cut_link_and_acks_again(tmp_path, srs_broker: B
 def _retained_status(mqtt: MqttConfig, core_key_b64: str) -> CoreStatus:
     """A fresh subscriber's view of core's retained status, verified with core's key."""
     # Client ids start with the user name (the broker's rule).
-    listener = Listener(mqtt, f"{mqtt.username}:{uuid.uuid4().hex[:8]}",
-                        [topics.core_status()], core_key_b64)
+    listener = Listener(
+        mqtt, f"{mqtt.username}:{uuid.uuid4().hex[:8]}", [topics.core_status()], core_key_b64
+    )
     try:
         return listener.next(CoreStatus, topic_filter=topics.core_status())
     finally:
         listener.close()
 
 
-def test_stopping_core_leaves_a_signed_retained_offline_status(tmp_path,
-                                                               srs_broker: BrokerHandle) -> None:
+def test_stopping_core_leaves_a_signed_retained_offline_status(
+    tmp_path, srs_broker: BrokerHandle
+) -> None:
     cfg = core_config(tmp_path, srs_broker.client_config("core", "core"))
     with CoreService(cfg) as svc:
         assert svc.wait_connected(10)

@@ -26,13 +26,15 @@ def _train_gallery() -> tuple[Gallery, dict[int, str]]:
 def test_enrolled_people_are_recognised_in_test_photos():
     gallery, names = _train_gallery()
     faces = face_data()
-    cases = {("test/alex_lacamoire1.jpg", 0): "alex_lacamoire",
-             ("test/johnsnow_test1.jpg", 0): "kit_harington",
-             ("test/kit_with_rose.jpg", 0): "rose_leslie",
-             ("test/kit_with_rose.jpg", 1): "kit_harington",
-             ("test/obama1.jpg", 0): "obama",
-             ("test/obama_and_biden.jpg", 0): "biden",
-             ("test/obama_and_biden.jpg", 1): "obama"}
+    cases = {
+        ("test/alex_lacamoire1.jpg", 0): "alex_lacamoire",
+        ("test/johnsnow_test1.jpg", 0): "kit_harington",
+        ("test/kit_with_rose.jpg", 0): "rose_leslie",
+        ("test/kit_with_rose.jpg", 1): "kit_harington",
+        ("test/obama1.jpg", 0): "obama",
+        ("test/obama_and_biden.jpg", 0): "biden",
+        ("test/obama_and_biden.jpg", 1): "obama",
+    }
     queries = np.array([faces[k][i][1] for k, i in cases])
     matches = gallery.match(queries, 0.6, 0.05)  # all queries in one call
     assert [names.get(m.person_id or 0) for m in matches] == list(cases.values())
@@ -76,9 +78,15 @@ def test_negative_example_stops_that_face_naming_that_person():
     assert vetoed.match(real, 0.9, 0.0)[0].person_id == 1
 
 
-def _reference_match(ids: np.ndarray, vecs: np.ndarray, neg_ids: np.ndarray,
-                     negs: np.ndarray, q: np.ndarray, limit: float,
-                     margin: float) -> tuple[int | None, float, float]:
+def _reference_match(
+    ids: np.ndarray,
+    vecs: np.ndarray,
+    neg_ids: np.ndarray,
+    negs: np.ndarray,
+    q: np.ndarray,
+    limit: float,
+    margin: float,
+) -> tuple[int | None, float, float]:
     """The rule spelled out one query at a time, in plain Python over people."""
     people: dict[int, float] = {}
     for pid, v in zip(ids.tolist(), vecs, strict=True):
@@ -101,11 +109,11 @@ def test_match_agrees_with_the_rule_spelled_out_per_query():
     neg_ids = np.array([3, 3, 7, 99])  # 99 is not enrolled: vetoes nothing
     negs = centres[[4, 5, 8, 0]] + rng.normal(0, 0.02, (4, 128))
     gallery = Gallery(ids, vecs, neg_ids, negs)
-    queries = np.vstack([centres + rng.normal(0, 0.03, centres.shape),
-                         rng.normal(0, 0.09, (6, 128))])  # enrolled people, then strangers
+    queries = np.vstack(
+        [centres + rng.normal(0, 0.03, centres.shape), rng.normal(0, 0.09, (6, 128))]
+    )  # enrolled people, then strangers
     for got, q in zip(gallery.match(queries, 0.6, 0.05), queries, strict=True):
-        want_pid, want_best, want_second = _reference_match(ids, vecs, neg_ids, negs, q,
-                                                            0.6, 0.05)
+        want_pid, want_best, want_second = _reference_match(ids, vecs, neg_ids, negs, q, 0.6, 0.05)
         assert got.person_id == want_pid
         assert got.distance == pytest.approx(want_best, abs=1e-4)
         assert got.second_distance == pytest.approx(want_second, abs=1e-4)

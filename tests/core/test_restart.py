@@ -31,8 +31,12 @@ N = 60
 
 def _start(config: Path, log: Path) -> subprocess.Popen:
     out = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "srs.cli", "core", "--config", str(config)],
-                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "srs.cli", "core", "--config", str(config)],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.slow
@@ -44,7 +48,8 @@ def test_kill_core_mid_stream_then_restart_loses_and_duplicates_nothing(tmp_path
         f'data_dir = "{tmp_path / "data"}"\n'
         f'[mqtt]\nhost = "{mqtt.host}"\nport = {mqtt.port}\nusername = "core"\n'
         f'password = "{mqtt.password.get_secret_value()}"\n'
-        "[core]\ncommit_window_ms = 5\nstatus_interval_s = 1\n")
+        "[core]\ncommit_window_ms = 5\nstatus_interval_s = 1\n"
+    )
     cfg = load_config(config, environ={})
     db = store.open_store(cfg)
     with db.session() as s:
@@ -54,8 +59,12 @@ def test_kill_core_mid_stream_then_restart_loses_and_duplicates_nothing(tmp_path
     core_key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
     log = tmp_path / "core.log"
     proc = _start(config, log)
-    cam = FakeCamera(srs_broker.client_config("cam1", "camera"), CAM, "cam1",
-                     core_key_b64=core_key.public_key_b64)
+    cam = FakeCamera(
+        srs_broker.client_config("cam1", "camera"),
+        CAM,
+        "cam1",
+        core_key_b64=core_key.public_key_b64,
+    )
     face = face_data()["test/obama1.jpg"]
     try:
         cam.send(batch("cam1", 0, face))
@@ -67,8 +76,7 @@ def test_kill_core_mid_stream_then_restart_loses_and_duplicates_nothing(tmp_path
                 proc.wait(10)
         time.sleep(0.5)
         proc = _start(config, log)
-        assert cam.wait_acked(set(range(N + 1)), timeout=90, resend_s=2), \
-            log.read_text()[-3000:]
+        assert cam.wait_acked(set(range(N + 1)), timeout=90, resend_s=2), log.read_text()[-3000:]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0  # a clean stop on SIGTERM
     finally:

@@ -47,8 +47,7 @@ class Listener:
         while not done and time.monotonic() < deadline:
             time.sleep(0.02)
 
-    def next(self, model, *, topic_filter: str, timeout: float = 15.0,
-             where=lambda p: True):
+    def next(self, model, *, topic_filter: str, timeout: float = 15.0, where=lambda p: True):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -68,8 +67,7 @@ class Listener:
 
 @pytest.fixture
 def core_setup(tmp_path, srs_broker):
-    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"),
-                      status_interval_s=0.5)
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"), status_interval_s=0.5)
     db = store.open_store(cfg)
     with db.session() as s:
         store.add_camera(s, "cam1", CAM1.public_key_b64)
@@ -87,8 +85,12 @@ def core_setup(tmp_path, srs_broker):
 def test_detections_are_acked_after_commit_and_published(core_setup):
     cfg, svc, broker = core_setup
     key = svc.key.public_key_b64
-    watch = Listener(broker.client_config("gui1", "operator"), "gui1",
-                     [topics.SIGHTINGS, topics.CORE_STATUS, topics.ALL_KEYS], key)
+    watch = Listener(
+        broker.client_config("gui1", "operator"),
+        "gui1",
+        [topics.SIGHTINGS, topics.CORE_STATUS, topics.ALL_KEYS],
+        key,
+    )
     cam = FakeCamera(broker.client_config("cam1", "camera"), CAM1, "cam1", core_key_b64=key)
     try:
         published = watch.next(PublicKey, topic_filter=topics.ALL_KEYS)
@@ -99,8 +101,9 @@ def test_detections_are_acked_after_commit_and_published(core_setup):
         assert cam.wait_acked({1, 2}, resend_s=30)
         seen = watch.next(SightingBatch, topic_filter=topics.SIGHTINGS).sightings[0]
         assert (seen.identity, seen.label, seen.camera_id) == ("known", "Barack Obama", "cam1")
-        status = watch.next(CoreStatus, topic_filter=topics.CORE_STATUS,
-                            where=lambda st: st.accepted == 2)
+        status = watch.next(
+            CoreStatus, topic_filter=topics.CORE_STATUS, where=lambda st: st.accepted == 2
+        )
         assert status.state == "online" and status.duplicates == 1
         assert status.matched == 1 and status.unknown == 2
         assert status.latency_p50_ms is not None and status.latency_p99_ms is not None
@@ -122,30 +125,35 @@ def _request(user: str, key: SigningKey, command) -> tuple[str, bytes, str]:
 def _ask(client, listener, user, key, command) -> cmd.Response:
     topic, data, rid = _request(user, key, command)
     client.publish(topic, data, qos=1)
-    return listener.next(cmd.Response, topic_filter=topics.response(user),
-                         where=lambda r: r.request_id == rid)
+    return listener.next(
+        cmd.Response, topic_filter=topics.response(user), where=lambda r: r.request_id == rid
+    )
 
 
 def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
     cfg, svc, broker = core_setup
     core_key = svc.key.public_key_b64
-    alice = Listener(broker.client_config("alice", "operator"), "alice",
-                     [topics.response("alice")], core_key)
-    ivan = Listener(broker.client_config("ivan", "operator"), "ivan",
-                    [topics.response("ivan")], core_key)
+    alice = Listener(
+        broker.client_config("alice", "operator"), "alice", [topics.response("alice")], core_key
+    )
+    ivan = Listener(
+        broker.client_config("ivan", "operator"), "ivan", [topics.response("ivan")], core_key
+    )
     cam = FakeCamera(broker.client_config("cam1", "camera"), CAM1, "cam1", core_key_b64=core_key)
     a_key = SigningKey.generate(topics.operator_issuer("alice"))
     i_key = SigningKey.generate(topics.operator_issuer("ivan"))
     try:
-        denied = _ask(ivan.client, ivan, "ivan", i_key,
-                      cmd.RegisterKey(public_key=i_key.public_key_b64))
+        denied = _ask(
+            ivan.client, ivan, "ivan", i_key, cmd.RegisterKey(public_key=i_key.public_key_b64)
+        )
         assert not denied.ok and "operator or admin" in (denied.error or "")
         # Alice's unregistered key is not trusted: counted as a rejection, and she is
         # told to sign in again (core forgets session keys when it restarts).
         unknown = _ask(alice.client, alice, "alice", a_key, cmd.ListPeople())
         assert not unknown.ok and "sign in again" in (unknown.error or "")
-        assert _ask(alice.client, alice, "alice", a_key,
-                    cmd.RegisterKey(public_key=a_key.public_key_b64)).ok
+        assert _ask(
+            alice.client, alice, "alice", a_key, cmd.RegisterKey(public_key=a_key.public_key_b64)
+        ).ok
         assert svc.counters.rejected_total() >= 1
         people = _ask(alice.client, alice, "alice", a_key, cmd.ListPeople())
         assert isinstance(people.result, list)
@@ -157,26 +165,42 @@ def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
         assert isinstance(history.result, list)
         unknown_key = history.result[0]["person_key"]
         assert unknown_key.startswith("u")
-        named = _ask(alice.client, alice, "alice", a_key,
-                     cmd.NameIdentity(person_key=unknown_key, name="Kit Harington"))
+        named = _ask(
+            alice.client,
+            alice,
+            "alice",
+            a_key,
+            cmd.NameIdentity(person_key=unknown_key, name="Kit Harington"),
+        )
         assert named.ok, named.error
         # ...and recognised by name from then on.
         cam.send(batch("cam1", 2, face_data()["test/johnsnow_test1.jpg"]))
         assert cam.wait_acked({2}, resend_s=30)
-        history = _ask(alice.client, alice, "alice", a_key,
-                       cmd.QueryHistory(camera_id="cam1", limit=1))
+        history = _ask(
+            alice.client, alice, "alice", a_key, cmd.QueryHistory(camera_id="cam1", limit=1)
+        )
         assert isinstance(history.result, list)
         assert history.result[0]["label"] == "Kit Harington"
-        off = _ask(alice.client, alice, "alice", a_key,
-                   cmd.SetCameraEnabled(camera_id="cam1", enabled=False))
+        off = _ask(
+            alice.client,
+            alice,
+            "alice",
+            a_key,
+            cmd.SetCameraEnabled(camera_id="cam1", enabled=False),
+        )
         assert off.ok
         db = store.open_store(cfg)
         with db.session() as s:
             actions = [a.action for a in store.audit_entries(s, 50)]
             users = list_users(s)
         db.close()
-        assert {"denied_register_key", "register_key", "name_identity",
-                "set_camera_enabled", "camera_disable"} <= set(actions)
+        assert {
+            "denied_register_key",
+            "register_key",
+            "name_identity",
+            "set_camera_enabled",
+            "camera_disable",
+        } <= set(actions)
         assert ("alice", "operator") in users and ("ivan", "integrator") in users
     finally:
         cam.close()
@@ -186,8 +210,12 @@ def test_operator_commands_are_verified_role_checked_and_answered(core_setup):
 
 def test_positions_site_and_home_assistant_with_the_real_locator(tmp_path, srs_broker):
     root = Path(__file__).resolve().parents[2]
-    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"),
-                      site_file=root / "config" / "demo-site.toml", homeassistant=True)
+    cfg = core_config(
+        tmp_path,
+        srs_broker.client_config("core", "core"),
+        site_file=root / "config" / "demo-site.toml",
+        homeassistant=True,
+    )
     cam_key = camera_key("corridor")
     db = store.open_store(cfg)
     with db.session() as s:
@@ -198,18 +226,26 @@ def test_positions_site_and_home_assistant_with_the_real_locator(tmp_path, srs_b
     with CoreService(cfg) as svc:
         assert svc.wait_connected(10)
         key = svc.key.public_key_b64
-        ha = Listener(srs_broker.client_config("ha", "integrator"), "ha",
-                      [topics.ALL_POSITIONS, topics.SITE, topics.HA_ALL], key)
-        cam = FakeCamera(srs_broker.client_config("corridor", "camera"), cam_key, "corridor",
-                         core_key_b64=key)
+        ha = Listener(
+            srs_broker.client_config("ha", "integrator"),
+            "ha",
+            [topics.ALL_POSITIONS, topics.SITE, topics.HA_ALL],
+            key,
+        )
+        cam = FakeCamera(
+            srs_broker.client_config("corridor", "camera"), cam_key, "corridor", core_key_b64=key
+        )
         try:
             plan = ha.next(SitePlan, topic_filter=topics.SITE)
             assert {z.zone_id for z in plan.zones} >= {"corridor", "server-room"}
             face = [(BBox(x=226, y=110, w=28, h=28), face_data()["test/obama1.jpg"][0][1])]
             cam.send(batch("corridor", 1, face, frame=(480, 270)))
             assert cam.wait_acked({1}, resend_s=30)
-            pos = ha.next(PersonPosition, topic_filter=topics.ALL_POSITIONS,
-                          where=lambda p: p.label == "Barack Obama")
+            pos = ha.next(
+                PersonPosition,
+                topic_filter=topics.ALL_POSITIONS,
+                where=lambda p: p.label == "Barack Obama",
+            )
             assert pos.zone == "corridor" and 0 < pos.x < 8 and 5 < pos.y < 8
             deadline = time.monotonic() + 10
             state = None
@@ -234,9 +270,20 @@ def test_the_running_service_purges_expired_sightings(tmp_path, srs_broker):
     with db.session() as s:
         store.add_camera(s, "cam1", CAM1.public_key_b64)
         for seq, age_days in ((1, 8), (2, 1)):
-            s.add(SightingRow(camera_id="cam1", seq=seq, det_index=0, seen_at=time.time() -
-                              age_days * 86400, kind="face", track_id=1, bbox_x=0, bbox_y=0,
-                              bbox_w=5, bbox_h=5))
+            s.add(
+                SightingRow(
+                    camera_id="cam1",
+                    seq=seq,
+                    det_index=0,
+                    seen_at=time.time() - age_days * 86400,
+                    kind="face",
+                    track_id=1,
+                    bbox_x=0,
+                    bbox_y=0,
+                    bbox_w=5,
+                    bbox_h=5,
+                )
+            )
     with CoreService(cfg):
         deadline = time.monotonic() + 15
         left = [1, 2]

@@ -17,10 +17,13 @@ EXAMPLE = ROOT / "config" / "site.example.toml"
 
 def minimal(**changes: Any) -> dict[str, Any]:
     site: dict[str, Any] = {
-        "name": "t", "width_m": 10.0, "height_m": 5.0,
-        "zones": [{"id": "a", "name": "A", "polygon": [[0, 0], [5, 0], [5, 5], [0, 5]]},
-                  {"id": "b", "polygon": [[5, 0], [10, 0], [10, 5], [5, 5]],
-                   "restricted": True}],
+        "name": "t",
+        "width_m": 10.0,
+        "height_m": 5.0,
+        "zones": [
+            {"id": "a", "name": "A", "polygon": [[0, 0], [5, 0], [5, 5], [0, 5]]},
+            {"id": "b", "polygon": [[5, 0], [10, 0], [10, 5], [5, 5]], "restricted": True},
+        ],
         "cameras": [{"id": "cam1", "x": 1.0, "y": 1.0, "yaw_deg": 45.0}],
     }
     site.update(changes)
@@ -53,43 +56,51 @@ def test_minimal_site_and_defaults() -> None:
 
 def test_duplicate_ids_are_named() -> None:
     zones = minimal()["zones"] + [{"id": "a", "polygon": [[0, 0], [1, 0], [1, 1]]}]
-    assert problems(minimal(zones=zones)) == [
-        "zones[2]: id 'a' is used twice; ids must be unique"]
+    assert problems(minimal(zones=zones)) == ["zones[2]: id 'a' is used twice; ids must be unique"]
     cams = minimal()["cameras"] * 2
     assert problems(minimal(cameras=cams)) == [
-        "cameras[1]: id 'cam1' is used twice; ids must be unique"]
+        "cameras[1]: id 'cam1' is used twice; ids must be unique"
+    ]
 
 
 def test_degenerate_and_crossed_polygons() -> None:
-    zones = [{"id": "line", "polygon": [[0, 0], [1, 1], [2, 2]]},
-             {"id": "bow", "polygon": [[0, 0], [4, 4], [4, 0], [0, 4]]}]
+    zones = [
+        {"id": "line", "polygon": [[0, 0], [1, 1], [2, 2]]},
+        {"id": "bow", "polygon": [[0, 0], [4, 4], [4, 0], [0, 4]]},
+    ]
     found = problems(minimal(zones=zones))
     assert found[0].startswith("zones[0] (id 'line'): polygon encloses no area")
     assert found[1].startswith("zones[1] (id 'bow'): polygon crosses itself")
 
 
 def test_things_outside_the_plan() -> None:
-    found = problems(minimal(
-        cameras=[{"id": "far", "x": 12.0, "y": 1.0, "yaw_deg": 0}],
-        zones=[{"id": "big", "polygon": [[0, 0], [11, 0], [11, 5]]}]))
-    assert "zones[0] (id 'big'): polygon point 1 = [11, 0] lies outside the 10 x 5 m plan" \
-        in found
-    assert "cameras[0] (id 'far'): position x = 12, y = 1 lies outside the 10 x 5 m plan" \
-        in found
+    found = problems(
+        minimal(
+            cameras=[{"id": "far", "x": 12.0, "y": 1.0, "yaw_deg": 0}],
+            zones=[{"id": "big", "polygon": [[0, 0], [11, 0], [11, 5]]}],
+        )
+    )
+    assert "zones[0] (id 'big'): polygon point 1 = [11, 0] lies outside the 10 x 5 m plan" in found
+    assert "cameras[0] (id 'far'): position x = 12, y = 1 lies outside the 10 x 5 m plan" in found
 
 
 def test_shape_errors_name_key_and_value() -> None:
     cams = [{"id": "cam1", "x": 1.0, "y": 1.0, "yaw_deg": 45.0, "hfov_deg": 200, "zoom": 2}]
     found = problems(minimal(cameras=cams))
     assert any(p.startswith("cameras[0].hfov_deg: ") and "(got 200)" in p for p in found)
-    assert "cameras[0].zoom: unknown key (check the spelling; see " \
-           "config/site.example.toml)" in found
+    assert (
+        "cameras[0].zoom: unknown key (check the spelling; see config/site.example.toml)" in found
+    )
     assert problems(minimal(cameras=[{"id": "c", "x": 1, "y": 1}])) == [
-        "cameras[0].yaw_deg: required key is missing"]
+        "cameras[0].yaw_deg: required key is missing"
+    ]
     assert problems(minimal(zones=[{"id": "z", "polygon": [[0, 0], [1], [1, 1]]}])) == [
-        "zones[0].polygon[1] must be an [x, y] pair of numbers in metres, got [1]"]
-    assert any(p.startswith("zones[0].id: ") and "'bad id'" in p for p in problems(
-        minimal(zones=[{"id": "bad id", "polygon": [[0, 0], [1, 0], [1, 1]]}])))
+        "zones[0].polygon[1] must be an [x, y] pair of numbers in metres, got [1]"
+    ]
+    assert any(
+        p.startswith("zones[0].id: ") and "'bad id'" in p
+        for p in problems(minimal(zones=[{"id": "bad id", "polygon": [[0, 0], [1, 0], [1, 1]]}]))
+    )
 
 
 def test_files(tmp_path: Path) -> None:
@@ -111,8 +122,9 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "server-room" in out and "RESTRICTED" in out and "office" in out
     broken = tmp_path / "broken.toml"
-    broken.write_text('name = "x"\nwidth_m = 5\nheight_m = 5\n'
-                      '[[cameras]]\nid = "c"\nx = 9\ny = 1\nyaw_deg = 0\n')
+    broken.write_text(
+        'name = "x"\nwidth_m = 5\nheight_m = 5\n[[cameras]]\nid = "c"\nx = 9\ny = 1\nyaw_deg = 0\n'
+    )
     assert main(["site", "check", str(broken), *args]) == 2
     err = capsys.readouterr().err
     assert "cameras[0] (id 'c'): position x = 9" in err
@@ -120,8 +132,9 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot read" in capsys.readouterr().err
 
 
-def test_cli_uses_the_configured_site_file(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_uses_the_configured_site_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = tmp_path / "srs.toml"
     cfg.write_text(f'[core]\nsite_file = "{DEMO}"\n')
     assert main(["site", "check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 0
@@ -133,14 +146,17 @@ def test_cli_uses_the_configured_site_file(tmp_path: Path,
 
 # Each demo camera replays one sample clip; faces found in it must land in the zone
 # that camera watches (the demo's geometry is plausible, not just valid).
-CLIPS = [("corridor", "face-demographics-walking.gif", "corridor", (20, 25, 30)),
-         ("classroom", "classroom.gif", "classroom", (0, 25, 40)),
-         ("office", "head-pose-face-detection-female.gif", "server-room", (0, 5, 10, 15, 20))]
+CLIPS = [
+    ("corridor", "face-demographics-walking.gif", "corridor", (20, 25, 30)),
+    ("classroom", "classroom.gif", "classroom", (0, 25, 40)),
+    ("office", "head-pose-face-detection-female.gif", "server-room", (0, 5, 10, 15, 20)),
+]
 
 
 @pytest.mark.parametrize(("camera_id", "clip", "zone_id", "frames"), CLIPS)
 def test_demo_site_places_the_clips_faces_in_the_watched_zone(
-        media: Path, camera_id: str, clip: str, zone_id: str, frames: tuple[int, ...]) -> None:
+    media: Path, camera_id: str, clip: str, zone_id: str, frames: tuple[int, ...]
+) -> None:
     cv2 = pytest.importorskip("cv2")
     np = pytest.importorskip("numpy")
     from PIL import Image, ImageSequence
@@ -153,8 +169,10 @@ def test_demo_site_places_the_clips_faces_in_the_watched_zone(
     site = load_site(DEMO)
     pose, zone = site.camera(camera_id), site.zone(zone_id)
     assert pose is not None and zone is not None
-    cascades = {kind: cv2.CascadeClassifier(cv2.data.haarcascades + f"haarcascade_{name}.xml")
-                for kind, name in (("face", "frontalface_default"), ("profile", "profileface"))}
+    cascades = {
+        kind: cv2.CascadeClassifier(cv2.data.haarcascades + f"haarcascade_{name}.xml")
+        for kind, name in (("face", "frontalface_default"), ("profile", "profileface"))
+    }
     placed = 0
     with Image.open(media / "video" / clip) as gif:
         assert gif.size == (pose.image_width, pose.image_height)

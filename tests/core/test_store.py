@@ -23,16 +23,38 @@ def db(tmp_path):
 
 
 def _sighting(s, camera: str, seq: int, person_id: int | None, seen_at: float) -> None:
-    s.add(Sighting(camera_id=camera, seq=seq, det_index=0, person_id=person_id, seen_at=seen_at,
-                   kind="face", track_id=1, bbox_x=0, bbox_y=0, bbox_w=10, bbox_h=10))
+    s.add(
+        Sighting(
+            camera_id=camera,
+            seq=seq,
+            det_index=0,
+            person_id=person_id,
+            seen_at=seen_at,
+            kind="face",
+            track_id=1,
+            bbox_x=0,
+            bbox_y=0,
+            bbox_w=10,
+            bbox_h=10,
+        )
+    )
 
 
 def test_fresh_database_migrates_to_head_with_wal(tmp_path, db):
     assert (tmp_path / "srs.db").exists()
     tables = set(inspect(db.engine).get_table_names())
-    assert {"people", "encodings", "negative_examples", "cameras", "sightings",
-            "processed_messages", "unknown_identities", "users", "audit_log",
-            "alembic_version"} <= tables
+    assert {
+        "people",
+        "encodings",
+        "negative_examples",
+        "cameras",
+        "sightings",
+        "processed_messages",
+        "unknown_identities",
+        "users",
+        "audit_log",
+        "alembic_version",
+    } <= tables
     with db.engine.connect() as conn:
         assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -112,8 +134,10 @@ def test_query_sightings_filters(db):
     with db.session() as s:
         assert [r["seq"] for r in store.query_sightings(s)] == [3, 2, 1]
         assert [r["seq"] for r in store.query_sightings(s, person="Ada")] == [2, 1]
-        assert [r["seq"] for r in store.query_sightings(s, camera="cam2", since=now - 3600)] \
-            == [3, 2]
+        assert [r["seq"] for r in store.query_sightings(s, camera="cam2", since=now - 3600)] == [
+            3,
+            2,
+        ]
         assert store.query_sightings(s, person="Ada")[0]["label"] == "Ada"
 
 

@@ -14,9 +14,18 @@ LONG_AUDIENCE = "a" * 64  # the longest [security] audience: the most room the c
 
 
 def sighting(i: int, label: str = "Ada Lovelace") -> Sighting:
-    return Sighting(person_key=f"p{i}", identity="known", label=label, camera_id="corridor",
-                    seen_at=1.7e9 + i / 7, sighting_id=i, distance=0.123456789, x=1 / 3,
-                    y=2 / 3, zone="lab")
+    return Sighting(
+        person_key=f"p{i}",
+        identity="known",
+        label=label,
+        camera_id="corridor",
+        seen_at=1.7e9 + i / 7,
+        sighting_id=i,
+        distance=0.123456789,
+        x=1 / 3,
+        y=2 / 3,
+        zone="lab",
+    )
 
 
 def assert_readable(batches: list[SightingBatch], max_bytes: int) -> None:

@@ -15,8 +15,9 @@ from srs.wire.signing import Reason, SigningKey, Verifier, WireError, sign
 
 
 class Acker:
-    def __init__(self, mqtt: MqttConfig, camera_key: SigningKey, core_key: SigningKey,
-                 camera_id: str) -> None:
+    def __init__(
+        self, mqtt: MqttConfig, camera_key: SigningKey, core_key: SigningKey, camera_id: str
+    ) -> None:
         self.camera_id = camera_id
         self.core_key = core_key
         pub = camera_key.public_key
@@ -45,8 +46,9 @@ class Acker:
 
     def _on_connect(self, client: paho.Client, *args: Any) -> None:
         self.watcher.on_connect(client, *args)
-        client.subscribe([(topics.detections(self.camera_id), 1),
-                          (topics.camera_status(self.camera_id), 1)])
+        client.subscribe(
+            [(topics.detections(self.camera_id), 1), (topics.camera_status(self.camera_id), 1)]
+        )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if topics.parse(msg.topic).kind is topics.TopicKind.CAMERA_STATUS:

@@ -55,12 +55,17 @@ def head_turn(media: Path) -> tuple[Analyser, list[dict[str, Any]]]:
 
 
 def test_corridor_yields_both_walkers_with_encodings(
-        corridor: tuple[Analyser, list[dict[str, Any]]]) -> None:
+    corridor: tuple[Analyser, list[dict[str, Any]]],
+) -> None:
     _, messages = corridor
     encodings = encodings_by_track(messages)
     # The two walkers' heads are in the upper half of the 480x270 frame.
-    walker_tracks = {det["track_id"] for msg in messages for det in msg["detections"]
-                     if det["kind"] == "face" and det["bbox"]["y"] < 135}
+    walker_tracks = {
+        det["track_id"]
+        for msg in messages
+        for det in msg["detections"]
+        if det["kind"] == "face" and det["bbox"]["y"] < 135
+    }
     with_encoding = walker_tracks & set(encodings)
     assert len(with_encoding) >= 2, (walker_tracks, set(encodings))
     for msg in messages:  # every message obeys the wire contract
@@ -68,7 +73,8 @@ def test_corridor_yields_both_walkers_with_encodings(
 
 
 def test_encodings_of_one_person_stay_within_0_6(
-        corridor: tuple[Analyser, list[dict[str, Any]]]) -> None:
+    corridor: tuple[Analyser, list[dict[str, Any]]],
+) -> None:
     _, messages = corridor
     tracks = {tid: encs for tid, encs in encodings_by_track(messages).items() if len(encs) >= 2}
     assert len(tracks) >= 2
@@ -84,7 +90,8 @@ def test_encoding_values_are_rounded(corridor: tuple[Analyser, list[dict[str, An
 
 
 def test_head_turn_yields_profiles_on_the_same_track(
-        head_turn: tuple[Analyser, list[dict[str, Any]]]) -> None:
+    head_turn: tuple[Analyser, list[dict[str, Any]]],
+) -> None:
     analyser, messages = head_turn
     kinds = [det["kind"] for msg in messages for det in msg["detections"]]
     assert "profile" in kinds and "face" in kinds
@@ -96,7 +103,8 @@ def test_head_turn_yields_profiles_on_the_same_track(
 
 
 def test_each_frame_with_faces_is_one_message(
-        head_turn: tuple[Analyser, list[dict[str, Any]]]) -> None:
+    head_turn: tuple[Analyser, list[dict[str, Any]]],
+) -> None:
     analyser, messages = head_turn
     assert len(messages) <= analyser.stats.frames_analysed
     assert [m["captured_at"] for m in messages] == sorted(m["captured_at"] for m in messages)
@@ -120,8 +128,9 @@ def test_snapshots_only_when_switched_on(media: Path) -> None:
 
     import cv2
 
-    frame = next(iter(frames(open_source(str(media / HEAD_TURN)), threading.Event(),
-                             SourceStats())))
+    frame = next(
+        iter(frames(open_source(str(media / HEAD_TURN)), threading.Event(), SourceStats()))
+    )
     for snapshots in (False, True):
         analyser = Analyser(EdgeConfig(snapshots=snapshots, encode=False), None)
         analyser.analyse(frame)

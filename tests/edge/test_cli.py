@@ -22,8 +22,9 @@ from tests.edge.acker import Acker
 CAM = "cam9"
 
 
-def test_init_creates_key_and_prints_public_key(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_creates_key_and_prints_public_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["edge", "init", "--camera-id", CAM, "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr()
     path = key_path(SrsConfig(data_dir=tmp_path), CAM)
@@ -42,15 +43,36 @@ def test_bad_camera_id_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
 def start_node(srs_broker: BrokerHandle, tmp_path: Path, media: Path) -> subprocess.Popen[str]:
     mqtt = srs_broker.client_config(CAM, "camera")
     assert mqtt.password is not None
-    env = dict(os.environ, SRS_MQTT__HOST=mqtt.host, SRS_MQTT__PORT=str(mqtt.port),
-               SRS_MQTT__USERNAME=CAM, SRS_MQTT__PASSWORD=mqtt.password.get_secret_value(),
-               SRS_EDGE__ENCODE="false", SRS_EDGE__HEARTBEAT_INTERVAL_S="0.5")
+    env = dict(
+        os.environ,
+        SRS_MQTT__HOST=mqtt.host,
+        SRS_MQTT__PORT=str(mqtt.port),
+        SRS_MQTT__USERNAME=CAM,
+        SRS_MQTT__PASSWORD=mqtt.password.get_secret_value(),
+        SRS_EDGE__ENCODE="false",
+        SRS_EDGE__HEARTBEAT_INTERVAL_S="0.5",
+    )
     env.pop("SRS_CONFIG", None)
     clip = media / "video" / "head-pose-face-detection-female.gif"
     return subprocess.Popen(
-        [sys.executable, "-m", "srs.cli", "edge", "--camera-id", CAM, "--source", str(clip),
-         "--loop", "--data-dir", str(tmp_path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "srs.cli",
+            "edge",
+            "--camera-id",
+            CAM,
+            "--source",
+            str(clip),
+            "--loop",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_for(predicate: object, timeout: float = 30.0) -> bool:
@@ -63,8 +85,9 @@ def wait_for(predicate: object, timeout: float = 30.0) -> bool:
 
 
 @pytest.mark.parametrize("how", ["sigterm", "kill9"])
-def test_process_says_offline(srs_broker: BrokerHandle, tmp_path: Path, media: Path,
-                              how: str) -> None:
+def test_process_says_offline(
+    srs_broker: BrokerHandle, tmp_path: Path, media: Path, how: str
+) -> None:
     cfg = SrsConfig(data_dir=tmp_path)
     camera = SigningKey.load_or_create(topics.camera_issuer(CAM), key_path(cfg, CAM))
     core = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
@@ -72,8 +95,9 @@ def test_process_says_offline(srs_broker: BrokerHandle, tmp_path: Path, media: P
     acker.start(srs_broker.host, srs_broker.port)
     proc = start_node(srs_broker, tmp_path, media)
     try:
-        assert wait_for(lambda: any(s.state == "online" and s.frames_analysed > 0
-                                    for s in acker.statuses)), proc.stdout
+        assert wait_for(
+            lambda: any(s.state == "online" and s.frames_analysed > 0 for s in acker.statuses)
+        ), proc.stdout
         assert wait_for(lambda: len(acker.stored) >= 2)
         proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
         code = proc.wait(60)
@@ -88,8 +112,9 @@ def test_process_says_offline(srs_broker: BrokerHandle, tmp_path: Path, media: P
         acker.stop()
 
 
-def test_unreadable_key_is_a_clear_error(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_key_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = key_path(SrsConfig(data_dir=tmp_path), CAM)
     path.parent.mkdir(parents=True)
     path.write_text("not a key")

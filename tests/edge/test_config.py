@@ -11,8 +11,12 @@ from edge.config import EdgeConfig
 def test_camera_override_wins_and_others_keep_defaults() -> None:
     cfg = EdgeConfig(min_face_px=24, cameras={"lobby": {"source": "rtsp://x/y", "max_fps": 5}})
     lobby = cfg.for_camera("lobby")
-    assert (lobby.camera_id, lobby.source, lobby.max_fps, lobby.min_face_px) == \
-        ("lobby", "rtsp://x/y", 5, 24)
+    assert (lobby.camera_id, lobby.source, lobby.max_fps, lobby.min_face_px) == (
+        "lobby",
+        "rtsp://x/y",
+        5,
+        24,
+    )
     other = cfg.for_camera("hall")
     assert (other.camera_id, other.source, other.max_fps) == ("hall", "0", 0.0)
     assert cfg.for_camera().camera_id == "cam1"

@@ -38,8 +38,9 @@ def frames_dir(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def make_cfg(data_dir: Path, mqtt: MqttConfig, source: Path, **edge: Any) -> SrsConfig:
     edge.setdefault("once_timeout_s", 60.0)
-    return SrsConfig(data_dir=data_dir, mqtt=mqtt,
-                     edge=EdgeConfig(camera_id=CAM, source=str(source), **edge))
+    return SrsConfig(
+        data_dir=data_dir, mqtt=mqtt, edge=EdgeConfig(camera_id=CAM, source=str(source), **edge)
+    )
 
 
 def keys(cfg: SrsConfig) -> tuple[SigningKey, SigningKey]:
@@ -48,10 +49,16 @@ def keys(cfg: SrsConfig) -> tuple[SigningKey, SigningKey]:
     return camera, core
 
 
-def test_once_run_is_acknowledged_end_to_end(srs_broker: BrokerHandle, tmp_path: Path,
-                                             frames_dir: Path) -> None:
-    cfg = make_cfg(tmp_path, srs_broker.client_config(CAM, "camera"), frames_dir,
-                   heartbeat_interval_s=0.2, encode_refresh_s=3600)
+def test_once_run_is_acknowledged_end_to_end(
+    srs_broker: BrokerHandle, tmp_path: Path, frames_dir: Path
+) -> None:
+    cfg = make_cfg(
+        tmp_path,
+        srs_broker.client_config(CAM, "camera"),
+        frames_dir,
+        heartbeat_interval_s=0.2,
+        encode_refresh_s=3600,
+    )
     camera_key, core_key = keys(cfg)
     acker = Acker(srs_broker.client_config("core", "core"), camera_key, core_key, CAM)
     acker.start(srs_broker.host, srs_broker.port)
@@ -73,10 +80,10 @@ def test_once_run_is_acknowledged_end_to_end(srs_broker: BrokerHandle, tmp_path:
         assert box.depth == 0
 
 
-def test_broker_down_then_delivered_exactly_once(srs_broker: BrokerHandle, tmp_path: Path,
-                                                 frames_dir: Path) -> None:
-    down = MqttConfig(host="127.0.0.1", port=free_port(), username=CAM,
-                      password=SecretStr("x"))
+def test_broker_down_then_delivered_exactly_once(
+    srs_broker: BrokerHandle, tmp_path: Path, frames_dir: Path
+) -> None:
+    down = MqttConfig(host="127.0.0.1", port=free_port(), username=CAM, password=SecretStr("x"))
     cfg = make_cfg(tmp_path, down, frames_dir, encode=False, once_timeout_s=1.0)
     camera_key, core_key = keys(cfg)
     with EdgeNode(cfg) as node:
@@ -99,13 +106,23 @@ def test_broker_down_then_delivered_exactly_once(srs_broker: BrokerHandle, tmp_p
     assert not acker.rejected
 
 
-def test_forged_acks_are_ignored_and_counted(srs_broker: BrokerHandle, tmp_path: Path,
-                                             frames_dir: Path) -> None:
-    cfg = make_cfg(tmp_path, srs_broker.client_config(CAM, "camera"), frames_dir,
-                   encode=False, once_timeout_s=2.0)
+def test_forged_acks_are_ignored_and_counted(
+    srs_broker: BrokerHandle, tmp_path: Path, frames_dir: Path
+) -> None:
+    cfg = make_cfg(
+        tmp_path,
+        srs_broker.client_config(CAM, "camera"),
+        frames_dir,
+        encode=False,
+        once_timeout_s=2.0,
+    )
     camera_key, _ = keys(cfg)  # core.key.pub is on disk, but acks come from another key
-    forger = Acker(srs_broker.client_config("core", "core"), camera_key,
-                   SigningKey.generate(topics.CORE_SENDER), CAM)
+    forger = Acker(
+        srs_broker.client_config("core", "core"),
+        camera_key,
+        SigningKey.generate(topics.CORE_SENDER),
+        CAM,
+    )
     forger.start(srs_broker.host, srs_broker.port)
     try:
         with EdgeNode(cfg) as node:
@@ -118,10 +135,10 @@ def test_forged_acks_are_ignored_and_counted(srs_broker: BrokerHandle, tmp_path:
     assert depth == len(forger.stored) >= 5
 
 
-def test_sigterm_style_stop_exits_cleanly(srs_broker: BrokerHandle, tmp_path: Path,
-                                          frames_dir: Path) -> None:
-    cfg = make_cfg(tmp_path, srs_broker.client_config(CAM, "camera"), frames_dir,
-                   encode=False)
+def test_sigterm_style_stop_exits_cleanly(
+    srs_broker: BrokerHandle, tmp_path: Path, frames_dir: Path
+) -> None:
+    cfg = make_cfg(tmp_path, srs_broker.client_config(CAM, "camera"), frames_dir, encode=False)
     with EdgeNode(cfg) as node:
         timer = threading.Timer(0.5, node.stop)
         timer.start()
@@ -133,16 +150,20 @@ def test_sigterm_style_stop_exits_cleanly(srs_broker: BrokerHandle, tmp_path: Pa
 
 
 def test_once_refuses_a_live_source(tmp_path: Path) -> None:
-    cfg = SrsConfig(data_dir=tmp_path, mqtt=MqttConfig(port=free_port()),
-                    edge=EdgeConfig(camera_id=CAM, source="rtsp://127.0.0.1:1/none",
-                                    encode=False))
+    cfg = SrsConfig(
+        data_dir=tmp_path,
+        mqtt=MqttConfig(port=free_port()),
+        edge=EdgeConfig(camera_id=CAM, source="rtsp://127.0.0.1:1/none", encode=False),
+    )
     with EdgeNode(cfg) as node:
         assert node.run(once=True) == 2
 
 
 def test_missing_source_is_a_clear_error(tmp_path: Path) -> None:
-    cfg = SrsConfig(data_dir=tmp_path, mqtt=MqttConfig(port=free_port()),
-                    edge=EdgeConfig(camera_id=CAM, source=str(tmp_path / "nope.mp4"),
-                                    encode=False))
+    cfg = SrsConfig(
+        data_dir=tmp_path,
+        mqtt=MqttConfig(port=free_port()),
+        edge=EdgeConfig(camera_id=CAM, source=str(tmp_path / "nope.mp4"), encode=False),
+    )
     with EdgeNode(cfg) as node:
         assert node.run(once=True) == 2

@@ -94,15 +94,19 @@ def _write_then_die(path: str, n: int) -> None:
 
 def test_survives_kill_9(tmp_path: Path) -> None:
     path = tmp_path / "o.db"
-    proc = multiprocessing.get_context("spawn").Process(target=_write_then_die,
-                                                        args=(str(path), 5))
+    proc = multiprocessing.get_context("spawn").Process(target=_write_then_die, args=(str(path), 5))
     proc.start()
     proc.join(60)
     assert proc.exitcode == -signal.SIGKILL
     with Outbox(path) as box:
         assert box.depth == 5
-        assert [json.loads(p)["seq"] for _, p in box.due(ack_timeout_s=1, limit=10)] == \
-            [0, 1, 2, 3, 4]
+        assert [json.loads(p)["seq"] for _, p in box.due(ack_timeout_s=1, limit=10)] == [
+            0,
+            1,
+            2,
+            3,
+            4,
+        ]
         assert box.add(payload) == 5
 
 

@@ -68,6 +68,7 @@ class Flaky:
 def test_live_source_is_reopened_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     stop = threading.Event()
     waits: list[float] = []
+
     def fake_wait(timeout: float | None = None) -> bool:  # record instead of sleeping
         waits.append(timeout or 0.0)
         return False

@@ -34,11 +34,9 @@ def fake_core(srs_broker: BrokerHandle, core_key: SigningKey) -> Iterator[FakeCo
 
 
 @pytest.fixture
-def window(qtbot, gui_cfg: SrsConfig, srs_broker: BrokerHandle,
-           fake_core: FakeCore) -> MainWindow:
+def window(qtbot, gui_cfg: SrsConfig, srs_broker: BrokerHandle, fake_core: FakeCore) -> MainWindow:
     """A signed-in dashboard; core (fake) is up first, as in a real deployment."""
-    creds = Credentials(srs_broker.host, srs_broker.port, OPERATOR,
-                        operator_password(srs_broker))
+    creds = Credentials(srs_broker.host, srs_broker.port, OPERATOR, operator_password(srs_broker))
     worker = build_worker(gui_cfg, creds)
     win = MainWindow(gui_cfg.gui, worker)
     qtbot.addWidget(win)  # closing it at teardown stops the worker

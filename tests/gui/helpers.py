@@ -37,11 +37,13 @@ def gui_config(tmp_path: Path, core_key: SigningKey | None, broker: BrokerHandle
         pub = tmp_path / "pinned-core.key.pub"
         pub.write_text(core_key.public_key_b64 + "\n")
         gui["core_public_key_file"] = str(pub)
-    return SrsConfig.model_validate({
-        "data_dir": str(tmp_path / "var"),
-        "mqtt": {"host": broker.host, "port": broker.port},
-        "gui": gui,
-    })
+    return SrsConfig.model_validate(
+        {
+            "data_dir": str(tmp_path / "var"),
+            "mqtt": {"host": broker.host, "port": broker.port},
+            "gui": gui,
+        }
+    )
 
 
 def operator_password(broker: BrokerHandle) -> str:
@@ -71,8 +73,9 @@ class FakeCore:
         if not subscribed.wait(10):
             raise RuntimeError("fake core could not subscribe")
 
-    def publish(self, topic: str, payload: BaseModel, *, retain: bool = False,
-                key: SigningKey | None = None) -> None:
+    def publish(
+        self, topic: str, payload: BaseModel, *, retain: bool = False, key: SigningKey | None = None
+    ) -> None:
         data = sign(payload, topic, key or self.key)
         self.publish_raw(topic, data, retain=retain)
 
@@ -80,9 +83,11 @@ class FakeCore:
         self.client.publish(topic, data, qos=1, retain=retain).wait_for_publish(5)
 
     def publish_key(self) -> None:
-        self.publish(topics.key(topics.CORE_SENDER),
-                     payloads.PublicKey(sender="core", public_key=self.key.public_key_b64),
-                     retain=True)
+        self.publish(
+            topics.key(topics.CORE_SENDER),
+            payloads.PublicKey(sender="core", public_key=self.key.public_key_b64),
+            retain=True,
+        )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         user = topics.parse(msg.topic).subject or ""
@@ -93,20 +98,24 @@ class FakeCore:
             # Proof of possession: the RegisterKey request is signed with the key it carries.
             candidate = public_key_from_b64(announced["public_key"])
             Verifier(lambda i: candidate if i == issuer else None).verify(
-                msg.topic, bytes(msg.payload), commands.Request)
+                msg.topic, bytes(msg.payload), commands.Request
+            )
             self.operator_keys[issuer] = candidate
             return
-        verified = Verifier(self.operator_keys.get).verify(msg.topic, bytes(msg.payload),
-                                                          commands.Request)
+        verified = Verifier(self.operator_keys.get).verify(
+            msg.topic, bytes(msg.payload), commands.Request
+        )
         self.requests.append(verified.payload)
         if self.on_request is not None:
             # Off paho's thread: publishing and waiting for PUBACK inside it would deadlock.
-            threading.Thread(target=self.on_request, args=(user, verified.payload),
-                             daemon=True).start()
+            threading.Thread(
+                target=self.on_request, args=(user, verified.payload), daemon=True
+            ).start()
 
     def reply(self, user: str, request: commands.Request, **fields: Any) -> None:
-        self.publish(topics.response(user), commands.Response(request_id=request.request_id,
-                                                              **fields))
+        self.publish(
+            topics.response(user), commands.Response(request_id=request.request_id, **fields)
+        )
 
     def close(self) -> None:
         self.client.disconnect()
@@ -115,23 +124,56 @@ class FakeCore:
 
 def demo_plan() -> site.SitePlan:
     return site.SitePlan(
-        name="Test floor", width_m=20, height_m=10,
-        zones=[site.Zone(zone_id="lab", name="Lab", restricted=True,
-                         polygon=[site.Point(x=12, y=0), site.Point(x=20, y=0),
-                                  site.Point(x=20, y=10), site.Point(x=12, y=10)])],
-        cameras=[site.CameraPose(camera_id="cam1", x=0.5, y=5, yaw_deg=0),
-                 site.CameraPose(camera_id="cam2", x=19.5, y=5, yaw_deg=180)])
+        name="Test floor",
+        width_m=20,
+        height_m=10,
+        zones=[
+            site.Zone(
+                zone_id="lab",
+                name="Lab",
+                restricted=True,
+                polygon=[
+                    site.Point(x=12, y=0),
+                    site.Point(x=20, y=0),
+                    site.Point(x=20, y=10),
+                    site.Point(x=12, y=10),
+                ],
+            )
+        ],
+        cameras=[
+            site.CameraPose(camera_id="cam1", x=0.5, y=5, yaw_deg=0),
+            site.CameraPose(camera_id="cam2", x=19.5, y=5, yaw_deg=180),
+        ],
+    )
 
 
-def position(key: str, x: float, y: float, *, identity: str = "known", label: str = "Alice",
-             zone: str | None = None, gone: bool = False) -> payloads.PersonPosition:
-    return payloads.PersonPosition(person_key=key, identity=identity,  # type: ignore[arg-type]
-                                   label=label, x=x, y=y, zone=zone, confidence=0.9,
-                                   last_seen=time.time(), cameras=["cam1"], gone=gone)
+def position(
+    key: str,
+    x: float,
+    y: float,
+    *,
+    identity: str = "known",
+    label: str = "Alice",
+    zone: str | None = None,
+    gone: bool = False,
+) -> payloads.PersonPosition:
+    return payloads.PersonPosition(
+        person_key=key,
+        identity=identity,  # type: ignore[arg-type]
+        label=label,
+        x=x,
+        y=y,
+        zone=zone,
+        confidence=0.9,
+        last_seen=time.time(),
+        cameras=["cam1"],
+        gone=gone,
+    )
 
 
-def publish_as_camera(broker: BrokerHandle, camera_id: str, payload: BaseModel,
-                      key: SigningKey) -> None:
+def publish_as_camera(
+    broker: BrokerHandle, camera_id: str, payload: BaseModel, key: SigningKey
+) -> None:
     """Publish ``payload`` retained on the camera's status topic, as that camera."""
     cfg = broker.client_config(camera_id, "camera")
     watch = ConnectionWatcher()

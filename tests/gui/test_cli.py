@@ -10,8 +10,9 @@ from PySide6.QtGui import QImage
 from srs.cli import main
 
 
-def test_srs_gui_screenshot_writes_the_png(qapp, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_srs_gui_screenshot_writes_the_png(
+    qapp, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "dash.png"
     assert main(["gui", "--data-dir", str(tmp_path / "var"), "--screenshot", str(out)]) == 0
     assert not QImage(str(out)).isNull()
@@ -26,7 +27,8 @@ def test_srs_gui_help_names_the_sign_in_options(capsys: pytest.CaptureFixture[st
 
 
 def test_auto_sign_in_opens_the_dashboard_and_sigterm_closes_it(
-        tmp_path: Path, srs_broker, core_key) -> None:
+    tmp_path: Path, srs_broker, core_key
+) -> None:
     """`srs gui` as the demo runs it: credentials from the environment, no dialog."""
     import os
     import signal
@@ -40,7 +42,7 @@ def test_auto_sign_in_opens_the_dashboard_and_sigterm_closes_it(
     pub.write_text(core_key.public_key_b64 + "\n")
     shot = tmp_path / "live.png"
     config = tmp_path / "srs.toml"
-    config.write_text(f"""data_dir = "{tmp_path / 'var'}"
+    config.write_text(f"""data_dir = "{tmp_path / "var"}"
 [mqtt]
 host = "{srs_broker.host}"
 port = {srs_broker.port}
@@ -49,10 +51,18 @@ core_public_key_file = "{pub}"
 screenshot_file = "{shot}"
 screenshot_after_s = 0.0
 """)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SRS_MQTT__USERNAME": OPERATOR,
-           "SRS_MQTT__PASSWORD": operator_password(srs_broker)}
-    proc = subprocess.Popen([sys.executable, "-m", "srs.cli", "gui", "--config", str(config)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "SRS_MQTT__USERNAME": OPERATOR,
+        "SRS_MQTT__PASSWORD": operator_password(srs_broker),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "srs.cli", "gui", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while not shot.exists() and proc.poll() is None and time.monotonic() < deadline:

@@ -11,15 +11,24 @@ from tests.gui.helpers import FakeCore, position
 
 
 def test_burst_is_coalesced_to_the_latest_position_per_person(
-        qtbot, window: MainWindow, fake_core: FakeCore) -> None:
+    qtbot, window: MainWindow, fake_core: FakeCore
+) -> None:
     worker = window.worker
     assert worker is not None
     window._frame.stop()  # frames are driven by hand below
     people, rounds = 50, 10
-    signed = [(topics.position(f"p{n}"),
-               sign(position(f"p{n}", n * 0.2, r * 0.5, label=f"P{n}"),
-                    topics.position(f"p{n}"), fake_core.key))
-              for r in range(rounds) for n in range(people)]
+    signed = [
+        (
+            topics.position(f"p{n}"),
+            sign(
+                position(f"p{n}", n * 0.2, r * 0.5, label=f"P{n}"),
+                topics.position(f"p{n}"),
+                fake_core.key,
+            ),
+        )
+        for r in range(rounds)
+        for n in range(people)
+    ]
     start = time.perf_counter()
     for topic, data in signed:  # 500 signed updates through the real broker
         fake_core.client.publish(topic, data, qos=0)
@@ -33,5 +42,7 @@ def test_burst_is_coalesced_to_the_latest_position_per_person(
     for _ in range(30):
         window.tick()
     frames = time.perf_counter() - start
-    print(f"\n500 signed positions received+verified in {received * 1000:.0f} ms; "
-          f"30 frames with {people} gliding markers in {frames * 1000:.0f} ms (noisy, shared CPU)")
+    print(
+        f"\n500 signed positions received+verified in {received * 1000:.0f} ms; "
+        f"30 frames with {people} gliding markers in {frames * 1000:.0f} ms (noisy, shared CPU)"
+    )

@@ -30,13 +30,15 @@ def fresh_install(tmp_path: Path) -> Iterator[tuple[SrsConfig, UserStore]]:
     users = fast_user_store(default_path(base))
     core_password = users.add("core", "core")
     with EmbeddedBroker(base) as broker:
-        mqtt = MqttConfig(host="127.0.0.1", port=broker.port, username="core",
-                          password=SecretStr(core_password))
+        mqtt = MqttConfig(
+            host="127.0.0.1", port=broker.port, username="core", password=SecretStr(core_password)
+        )
         with CoreService(core_config(tmp_path, mqtt)) as svc:
             assert svc.wait_connected(10)
             # The desk runs on the server: same data dir, so core's key is pinned.
-            gui_cfg = SrsConfig(data_dir=tmp_path,
-                                mqtt=MqttConfig(host="127.0.0.1", port=broker.port))
+            gui_cfg = SrsConfig(
+                data_dir=tmp_path, mqtt=MqttConfig(host="127.0.0.1", port=broker.port)
+            )
             yield gui_cfg, users
 
 
@@ -54,8 +56,9 @@ def test_first_run_creates_the_admin_and_signs_in_once(qtbot, fresh_install) -> 
     signin = SignInDialog(cfg)
     qtbot.addWidget(signin)
     # No administrator in this machine's users file: the first-run screen opens itself.
-    qtbot.waitUntil(lambda: signin.first_run is not None and signin.first_run.isVisible(),
-                    timeout=5_000)
+    qtbot.waitUntil(
+        lambda: signin.first_run is not None and signin.first_run.isVisible(), timeout=5_000
+    )
     first = signin.first_run
     assert first is not None and first.core_key is not None  # core's key is pinned
     _fill(first, code, "root", PASSWORD, PASSWORD + "!")
@@ -75,8 +78,7 @@ def test_first_run_creates_the_admin_and_signs_in_once(qtbot, fresh_install) -> 
     second = again.first_run
     assert second is not None
     _fill(second, code, "root2", PASSWORD, PASSWORD)
-    qtbot.waitUntil(lambda: "refused the first-run code" in second.message.text(),
-                    timeout=20_000)
+    qtbot.waitUntil(lambda: "refused the first-run code" in second.message.text(), timeout=20_000)
     assert users.role_of("root2") is None and second.create_button.isEnabled()
     second.reject()
     again.reject()

@@ -17,8 +17,12 @@ SEC = SecurityConfig()
 
 
 def inbox(pinned: SigningKey | None) -> Inbox:
-    key = CoreKey(pinned.public_key if pinned else None, audience=SEC.audience,
-                  clock_skew_s=SEC.clock_skew_s, max_bytes=SEC.max_payload_bytes)
+    key = CoreKey(
+        pinned.public_key if pinned else None,
+        audience=SEC.audience,
+        clock_skew_s=SEC.clock_skew_s,
+        max_bytes=SEC.max_payload_bytes,
+    )
     return Inbox(key, SEC, "alice-op")
 
 
@@ -31,21 +35,48 @@ def test_core_messages_are_verified_and_typed() -> None:
     assert box.accepted == 1 and box.dropped_total == 0
 
 
-@pytest.mark.parametrize(("topic", "make", "reason"), [
-    ("srs/v1/nowhere", lambda core: b"x", "bad_topic"),
-    (topics.position("p1"), lambda core: b"x" * (SEC.max_payload_bytes + 1), "oversize"),
-    (topics.position("p1"), lambda core: sign(position("p1", 0, 0), topics.position("p1"), core,
-                                              audience="another-site"), "wrong_audience"),
-    (topics.position("p1"), lambda core: sign(position("p2", 0, 0), topics.position("p2"),
-                                              core), "wrong_topic"),
-    (topics.response("mallory"), lambda core: sign(
-        commands.Response(request_id="r", ok=True), topics.response("mallory"), core),
-     "bad_topic"),
-    # The sightings topic carries a list: a lone Sighting (the old shape) is refused.
-    (topics.sightings(), lambda core: sign(payloads.Sighting(
-        person_key="p1", identity="known", label="Alice", camera_id="cam1",
-        seen_at=time.time()), topics.sightings(), core), "invalid_payload"),
-])
+@pytest.mark.parametrize(
+    ("topic", "make", "reason"),
+    [
+        ("srs/v1/nowhere", lambda core: b"x", "bad_topic"),
+        (topics.position("p1"), lambda core: b"x" * (SEC.max_payload_bytes + 1), "oversize"),
+        (
+            topics.position("p1"),
+            lambda core: sign(
+                position("p1", 0, 0), topics.position("p1"), core, audience="another-site"
+            ),
+            "wrong_audience",
+        ),
+        (
+            topics.position("p1"),
+            lambda core: sign(position("p2", 0, 0), topics.position("p2"), core),
+            "wrong_topic",
+        ),
+        (
+            topics.response("mallory"),
+            lambda core: sign(
+                commands.Response(request_id="r", ok=True), topics.response("mallory"), core
+            ),
+            "bad_topic",
+        ),
+        # The sightings topic carries a list: a lone Sighting (the old shape) is refused.
+        (
+            topics.sightings(),
+            lambda core: sign(
+                payloads.Sighting(
+                    person_key="p1",
+                    identity="known",
+                    label="Alice",
+                    camera_id="cam1",
+                    seen_at=time.time(),
+                ),
+                topics.sightings(),
+                core,
+            ),
+            "invalid_payload",
+        ),
+    ],
+)
 def test_refusals_are_counted_with_their_reason(topic, make, reason) -> None:
     core = SigningKey.generate("core")
     box = inbox(core)

@@ -35,24 +35,50 @@ def test_position_moves_the_right_marker(qtbot, window: MainWindow, fake_core: F
     assert not marker.trail.path().isEmpty()  # the trail shows where it came from
 
 
-def test_a_batch_of_sightings_becomes_one_timeline_row_each(qtbot, window: MainWindow,
-                                                           fake_core: FakeCore) -> None:
+def test_a_batch_of_sightings_becomes_one_timeline_row_each(
+    qtbot, window: MainWindow, fake_core: FakeCore
+) -> None:
     now = time.time()
-    batch = payloads.SightingBatch(sightings=[
-        payloads.Sighting(person_key="p1", identity="known", label="Alice", camera_id="cam1",
-                          seen_at=now - 2, sighting_id=11, distance=0.42, zone="lab"),
-        payloads.Sighting(person_key="u7", identity="unknown", label="Unknown 7",
-                          camera_id="cam2", seen_at=now - 1, sighting_id=12),
-        payloads.Sighting(person_key="t-cam1-3", identity="unidentified",
-                          label="Unidentified", camera_id="cam1", seen_at=now,
-                          sighting_id=13)])
+    batch = payloads.SightingBatch(
+        sightings=[
+            payloads.Sighting(
+                person_key="p1",
+                identity="known",
+                label="Alice",
+                camera_id="cam1",
+                seen_at=now - 2,
+                sighting_id=11,
+                distance=0.42,
+                zone="lab",
+            ),
+            payloads.Sighting(
+                person_key="u7",
+                identity="unknown",
+                label="Unknown 7",
+                camera_id="cam2",
+                seen_at=now - 1,
+                sighting_id=12,
+            ),
+            payloads.Sighting(
+                person_key="t-cam1-3",
+                identity="unidentified",
+                label="Unidentified",
+                camera_id="cam1",
+                seen_at=now,
+                sighting_id=13,
+            ),
+        ]
+    )
     fake_core.publish(topics.sightings(), batch)
     qtbot.waitUntil(lambda: window.events.rowCount() == 3, timeout=5_000)
     rows = window.events.rows()  # newest first, each as a single sighting always was
     assert [r.sighting_id for r in rows] == [13, 12, 11]
     assert rows == [event_from(s) for s in reversed(batch.sightings)]
-    assert (rows[2].kind, rows[2].place, rows[2].detail) == ("sighting", "cam1",
-                                                             "seen in lab distance 0.42")
+    assert (rows[2].kind, rows[2].place, rows[2].detail) == (
+        "sighting",
+        "cam1",
+        "seen in lab distance 0.42",
+    )
 
 
 def test_gone_person_disappears(qtbot, window: MainWindow, fake_core: FakeCore) -> None:
@@ -63,13 +89,20 @@ def test_gone_person_disappears(qtbot, window: MainWindow, fake_core: FakeCore) 
     assert window.people.rowCount() == 0
 
 
-def test_silent_camera_turns_its_cone_offline(qtbot, window: MainWindow, fake_core: FakeCore,
-                                              srs_broker: BrokerHandle) -> None:
+def test_silent_camera_turns_its_cone_offline(
+    qtbot, window: MainWindow, fake_core: FakeCore, srs_broker: BrokerHandle
+) -> None:
     fake_core.publish(topics.site(), demo_plan(), retain=True)
     qtbot.waitUntil(lambda: "cam1" in window.plan.cameras, timeout=5_000)
     sent = time.time()
-    status = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=sent,
-                                   heartbeat_interval_s=10, fps=9.5, outbox_depth=3)
+    status = payloads.CameraStatus(
+        camera_id="cam1",
+        state="online",
+        sent_at=sent,
+        heartbeat_interval_s=10,
+        fps=9.5,
+        outbox_depth=3,
+    )
     cam_key = SigningKey.generate(topics.camera_issuer("cam1"))
     publish_as_camera(srs_broker, "cam1", status, cam_key)
     cone = window.plan.cameras["cam1"]
@@ -85,11 +118,18 @@ def test_silent_camera_turns_its_cone_offline(qtbot, window: MainWindow, fake_co
     assert window.cameras.index(row, 4).data() == "3"
 
 
-def test_alert_shows_a_banner_until_acknowledged(qtbot, window: MainWindow,
-                                                 fake_core: FakeCore) -> None:
-    alert = payloads.Alert(alert_id="a1", kind="unknown_in_restricted", severity="critical",
-                           message="Unknown 7 entered Lab (restricted)", at=time.time(),
-                           person_key="u7", zone="lab")
+def test_alert_shows_a_banner_until_acknowledged(
+    qtbot, window: MainWindow, fake_core: FakeCore
+) -> None:
+    alert = payloads.Alert(
+        alert_id="a1",
+        kind="unknown_in_restricted",
+        severity="critical",
+        message="Unknown 7 entered Lab (restricted)",
+        at=time.time(),
+        person_key="u7",
+        zone="lab",
+    )
     fake_core.publish(topics.alerts(), alert)
     qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=5_000)
     assert "Unknown 7 entered Lab" in window.banner.text.text()
@@ -98,33 +138,37 @@ def test_alert_shows_a_banner_until_acknowledged(qtbot, window: MainWindow,
     assert not window.banner.isVisibleTo(window)
 
 
-def test_clicking_a_person_opens_their_card(qtbot, window: MainWindow,
-                                            fake_core: FakeCore) -> None:
+def test_clicking_a_person_opens_their_card(qtbot, window: MainWindow, fake_core: FakeCore) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
     fake_core.publish(topics.site(), demo_plan(), retain=True)
-    fake_core.publish(topics.position("p9"), position("p9", 6, 4, label="Dana", zone="hall"),
-                      retain=True)
-    qtbot.waitUntil(lambda: "p9" in window.plan.markers and window.plan.plan is not None,
-                    timeout=5_000)
+    fake_core.publish(
+        topics.position("p9"), position("p9", 6, 4, label="Dana", zone="hall"), retain=True
+    )
+    qtbot.waitUntil(
+        lambda: "p9" in window.plan.markers and window.plan.plan is not None, timeout=5_000
+    )
     _settle(window, qtbot, "p9")
     window.show()
     qtbot.waitExposed(window)
     marker = window.plan.markers["p9"]
     with qtbot.waitSignal(window.plan.person_clicked, timeout=5_000) as clicked:
-        QTest.mouseClick(window.plan.viewport(), Qt.MouseButton.LeftButton,
-                         pos=window.plan.mapFromScene(marker.pos()))
+        QTest.mouseClick(
+            window.plan.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=window.plan.mapFromScene(marker.pos()),
+        )
     assert clicked.args == ["p9"]
     card = window.cards[-1]
     assert card.person_key == "p9" and "Dana" in card.windowTitle()
 
 
-def test_people_filter_matches_any_column(qtbot, window: MainWindow,
-                                          fake_core: FakeCore) -> None:
+def test_people_filter_matches_any_column(qtbot, window: MainWindow, fake_core: FakeCore) -> None:
     fake_core.publish(topics.position("p1"), position("p1", 1, 1, zone="lab"), retain=True)
-    fake_core.publish(topics.position("p2"), position("p2", 2, 2, label="Bob", zone="hall"),
-                      retain=True)
+    fake_core.publish(
+        topics.position("p2"), position("p2", 2, 2, label="Bob", zone="hall"), retain=True
+    )
     qtbot.waitUntil(lambda: window.people.rowCount() == 2, timeout=5_000)
     window.people_panel.filter.setText("HALL")
     assert window.people_panel.proxy.rowCount() == 1
@@ -132,10 +176,14 @@ def test_people_filter_matches_any_column(qtbot, window: MainWindow,
     assert window.people_panel.proxy.rowCount() == 2
 
 
-def test_cleared_retained_position_removes_the_person(qtbot, window: MainWindow,
-                                                      fake_core: FakeCore) -> None:
-    fake_core.publish(topics.position("u3"), position("u3", 2, 3, identity="unknown",
-                                                      label="Unknown 3"), retain=True)
+def test_cleared_retained_position_removes_the_person(
+    qtbot, window: MainWindow, fake_core: FakeCore
+) -> None:
+    fake_core.publish(
+        topics.position("u3"),
+        position("u3", 2, 3, identity="unknown", label="Unknown 3"),
+        retain=True,
+    )
     qtbot.waitUntil(lambda: "u3" in window.plan.markers, timeout=5_000)
     fake_core.publish_raw(topics.position("u3"), b"", retain=True)  # how core forgets a merge
     qtbot.waitUntil(lambda: "u3" not in window.plan.markers, timeout=5_000)
@@ -143,8 +191,9 @@ def test_cleared_retained_position_removes_the_person(qtbot, window: MainWindow,
     assert window.worker is not None and window.worker.inbox.dropped_total == 0
 
 
-def test_missing_site_plan_is_asked_for_again(qtbot, window: MainWindow,
-                                              fake_core: FakeCore) -> None:
+def test_missing_site_plan_is_asked_for_again(
+    qtbot, window: MainWindow, fake_core: FakeCore
+) -> None:
     worker = window.worker
     assert worker is not None
     worker.site_received.disconnect(window.on_site)  # as if the retained plan got lost
@@ -158,12 +207,17 @@ def test_missing_site_plan_is_asked_for_again(qtbot, window: MainWindow,
     assert set(window.plan.cameras) == {"cam1", "cam2"}
 
 
-def test_people_list_puts_named_people_first(qtbot, window: MainWindow,
-                                             fake_core: FakeCore) -> None:
-    for key, identity, label in (("x1", "unidentified", "Unidentified"),
-                                 ("u2", "unknown", "Unknown 2"), ("p3", "known", "Zoe")):
-        fake_core.publish(topics.position(key), position(key, 1, 1, identity=identity,
-                                                         label=label), retain=True)
+def test_people_list_puts_named_people_first(
+    qtbot, window: MainWindow, fake_core: FakeCore
+) -> None:
+    for key, identity, label in (
+        ("x1", "unidentified", "Unidentified"),
+        ("u2", "unknown", "Unknown 2"),
+        ("p3", "known", "Zoe"),
+    ):
+        fake_core.publish(
+            topics.position(key), position(key, 1, 1, identity=identity, label=label), retain=True
+        )
     qtbot.waitUntil(lambda: window.people.rowCount() == 3, timeout=5_000)
     proxy = window.people_panel.proxy
     assert [proxy.index(r, 0).data() for r in range(3)] == ["Zoe", "Unknown 2", "Unidentified"]

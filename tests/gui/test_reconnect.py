@@ -23,11 +23,12 @@ def relay(srs_broker: BrokerHandle) -> Iterator[Relay]:
     r.close()
 
 
-def test_lost_link_shows_reconnecting_then_connected(qtbot, gui_cfg: SrsConfig,
-                                                     srs_broker: BrokerHandle,
-                                                     relay: Relay) -> None:
-    worker = build_worker(gui_cfg, Credentials("127.0.0.1", relay.port, OPERATOR,
-                                               operator_password(srs_broker)))
+def test_lost_link_shows_reconnecting_then_connected(
+    qtbot, gui_cfg: SrsConfig, srs_broker: BrokerHandle, relay: Relay
+) -> None:
+    worker = build_worker(
+        gui_cfg, Credentials("127.0.0.1", relay.port, OPERATOR, operator_password(srs_broker))
+    )
     window = MainWindow(gui_cfg.gui, worker)
     qtbot.addWidget(window)
     worker.start()

@@ -21,10 +21,12 @@ from tests.gui.helpers import (
 
 
 def test_forged_and_garbage_messages_are_dropped_and_counted(
-        qtbot, window: MainWindow, fake_core: FakeCore, srs_broker: BrokerHandle) -> None:
+    qtbot, window: MainWindow, fake_core: FakeCore, srs_broker: BrokerHandle
+) -> None:
     forger = SigningKey.generate("core")  # right issuer name, wrong key
-    fake_core.publish(topics.position("px"), position("px", 1, 1, label="Mallory"),
-                      retain=True, key=forger)
+    fake_core.publish(
+        topics.position("px"), position("px", 1, 1, label="Mallory"), retain=True, key=forger
+    )
     fake_core.publish_raw(topics.sightings(), b"this is not a token")
     # A camera status claiming another camera's identity.
     status = payloads.CameraStatus(camera_id="cam2", state="online", sent_at=time.time())
@@ -37,12 +39,12 @@ def test_forged_and_garbage_messages_are_dropped_and_counted(
     assert inbox.dropped["bad_signature"] == 1 and inbox.dropped["malformed"] == 1
     assert inbox.dropped["wrong_topic"] == 1
     assert "px" not in window.plan.markers and window.events.rowCount() == 0
-    qtbot.waitUntil(lambda: window.dropped_label.text() == "refused messages: 3",
-                    timeout=5_000)
+    qtbot.waitUntil(lambda: window.dropped_label.text() == "refused messages: 3", timeout=5_000)
 
 
 def test_retained_core_key_differing_from_the_pinned_one_is_refused(
-        qtbot, window: MainWindow, fake_core: FakeCore) -> None:
+    qtbot, window: MainWindow, fake_core: FakeCore
+) -> None:
     impostor = FakeCore.__new__(FakeCore)
     impostor.key = SigningKey.generate("core")
     impostor.client = fake_core.client
@@ -54,12 +56,14 @@ def test_retained_core_key_differing_from_the_pinned_one_is_refused(
 
 
 def test_unpinned_key_is_learnt_from_the_broker_and_held_messages_replayed(
-        qtbot, tmp_path: Path, srs_broker: BrokerHandle, fake_core: FakeCore) -> None:
+    qtbot, tmp_path: Path, srs_broker: BrokerHandle, fake_core: FakeCore
+) -> None:
     # Core's state published before its key: held until the key arrives, then applied.
     fake_core.publish(topics.position("p1"), position("p1", 3, 3), retain=True)
     cfg = gui_config(tmp_path, None, srs_broker)
-    worker = build_worker(cfg, Credentials(srs_broker.host, srs_broker.port, OPERATOR,
-                                           operator_password(srs_broker)))
+    worker = build_worker(
+        cfg, Credentials(srs_broker.host, srs_broker.port, OPERATOR, operator_password(srs_broker))
+    )
     window = MainWindow(cfg.gui, worker)
     qtbot.addWidget(window)
     worker.start()

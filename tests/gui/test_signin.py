@@ -20,8 +20,9 @@ def _dialog(qtbot, cfg: SrsConfig, password: str, port: int | None = None) -> Si
     return dialog
 
 
-def test_operator_signs_in_and_reaches_connected(qtbot, gui_cfg: SrsConfig,
-                                                 srs_broker: BrokerHandle) -> None:
+def test_operator_signs_in_and_reaches_connected(
+    qtbot, gui_cfg: SrsConfig, srs_broker: BrokerHandle
+) -> None:
     dialog = _dialog(qtbot, gui_cfg, operator_password(srs_broker))
     qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=10_000)
     assert dialog.worker is not None and dialog.worker.state == mw.CONNECTED
@@ -29,12 +30,14 @@ def test_operator_signs_in_and_reaches_connected(qtbot, gui_cfg: SrsConfig,
     dialog.worker.stop()
 
 
-def test_wrong_password_shows_the_brokers_refusal(qtbot, gui_cfg: SrsConfig,
-                                                  srs_broker: BrokerHandle) -> None:
+def test_wrong_password_shows_the_brokers_refusal(
+    qtbot, gui_cfg: SrsConfig, srs_broker: BrokerHandle
+) -> None:
     operator_password(srs_broker)  # the user exists with its real password
     dialog = _dialog(qtbot, gui_cfg, "not-the-password")
-    qtbot.waitUntil(lambda: dialog.worker is None or dialog.worker.state == mw.CONNECTED,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: dialog.worker is None or dialog.worker.state == mw.CONNECTED, timeout=10_000
+    )
     if dialog.worker is not None:  # a broker that checks no passwords cannot fail this
         dialog.worker.stop()
         import pytest
@@ -57,13 +60,13 @@ def test_bad_user_name_is_refused_before_connecting(qtbot, gui_cfg: SrsConfig) -
     assert "user name" in dialog.message.text() and dialog.worker is None
 
 
-def test_a_non_operator_account_is_told_so(qtbot, gui_cfg: SrsConfig,
-                                           srs_broker: BrokerHandle) -> None:
+def test_a_non_operator_account_is_told_so(
+    qtbot, gui_cfg: SrsConfig, srs_broker: BrokerHandle
+) -> None:
     mqtt = srs_broker.client_config("ivan", "integrator")  # may not read responses
     assert mqtt.password is not None
     dialog = SignInDialog(gui_cfg, "ivan", mqtt.password.get_secret_value())
     qtbot.addWidget(dialog)
     dialog.submit()
-    qtbot.waitUntil(lambda: "is this user an operator" in dialog.message.text(),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: "is this user an operator" in dialog.message.text(), timeout=10_000)
     assert dialog.worker is None and dialog.result() != QDialog.DialogCode.Accepted

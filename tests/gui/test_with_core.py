@@ -45,9 +45,11 @@ def kit_encoding() -> list[float]:
 
 @pytest.fixture
 def core(tmp_path: Path, srs_broker: BrokerHandle) -> Iterator[SrsConfig]:
-    cfg = SrsConfig(data_dir=tmp_path / "var", mqtt=srs_broker.client_config("core", "core"),
-                    core=CoreConfig(site_file=ROOT / "config" / "demo-site.toml",
-                                    status_interval_s=0.5))
+    cfg = SrsConfig(
+        data_dir=tmp_path / "var",
+        mqtt=srs_broker.client_config("core", "core"),
+        core=CoreConfig(site_file=ROOT / "config" / "demo-site.toml", status_interval_s=0.5),
+    )
     db = store.open_store(cfg)
     with db.session() as s:
         store.add_camera(s, CAMERA, CAM_KEY.public_key_b64)
@@ -60,25 +62,46 @@ def core(tmp_path: Path, srs_broker: BrokerHandle) -> Iterator[SrsConfig]:
 
 def send_face(broker: BrokerHandle, core: SrsConfig, seq: int) -> None:
     """The corridor camera sees Kit's face (a real encoding), ~3 m away."""
-    cam = FakeCamera(broker.client_config(CAMERA, "camera"), CAM_KEY, CAMERA,
-                     core_key_b64=(core.keys_dir / "core.key.pub").read_text().strip())
+    cam = FakeCamera(
+        broker.client_config(CAMERA, "camera"),
+        CAM_KEY,
+        CAMERA,
+        core_key_b64=(core.keys_dir / "core.key.pub").read_text().strip(),
+    )
     try:
-        face = Detection(kind="face", bbox=BBox(x=226, y=110, w=28, h=28), track_id=seq,
-                         score=1.0, encoding=kit_encoding())
-        cam.send(DetectionBatch(camera_id=CAMERA, seq=seq, captured_at=time.time(),
-                                frame_width=480, frame_height=270, detections=[face]))
+        face = Detection(
+            kind="face",
+            bbox=BBox(x=226, y=110, w=28, h=28),
+            track_id=seq,
+            score=1.0,
+            encoding=kit_encoding(),
+        )
+        cam.send(
+            DetectionBatch(
+                camera_id=CAMERA,
+                seq=seq,
+                captured_at=time.time(),
+                frame_width=480,
+                frame_height=270,
+                detections=[face],
+            )
+        )
         assert cam.wait_acked({seq}, resend_s=5)
     finally:
         cam.close()
 
 
 def test_stranger_seen_by_a_camera_is_named_from_the_dashboard(
-        qtbot, core: SrsConfig, srs_broker: BrokerHandle) -> None:
+    qtbot, core: SrsConfig, srs_broker: BrokerHandle
+) -> None:
     # The dashboard pins core's key from the data dir, as on the server.
-    gui_cfg = core.model_copy(update={"mqtt": core.mqtt.model_copy(
-        update={"username": None, "password": None})})
-    worker = build_worker(gui_cfg, Credentials(srs_broker.host, srs_broker.port, OPERATOR,
-                                               operator_password(srs_broker)))
+    gui_cfg = core.model_copy(
+        update={"mqtt": core.mqtt.model_copy(update={"username": None, "password": None})}
+    )
+    worker = build_worker(
+        gui_cfg,
+        Credentials(srs_broker.host, srs_broker.port, OPERATOR, operator_password(srs_broker)),
+    )
     window = MainWindow(gui_cfg.gui, worker)
     qtbot.addWidget(window)
     worker.start()
@@ -86,8 +109,9 @@ def test_stranger_seen_by_a_camera_is_named_from_the_dashboard(
     qtbot.waitUntil(lambda: CAMERA in window.plan.cameras, timeout=10_000)  # core's site
 
     send_face(srs_broker, core, seq=1)
-    qtbot.waitUntil(lambda: any(p.identity == "unknown" for p in window.people.people()),
-                    timeout=15_000)
+    qtbot.waitUntil(
+        lambda: any(p.identity == "unknown" for p in window.people.people()), timeout=15_000
+    )
     stranger = next(p for p in window.people.people() if p.identity == "unknown")
     assert stranger.label.startswith("Unknown")
     assert window.plan.markers[stranger.person_key].label.text() == stranger.label
@@ -107,12 +131,15 @@ def test_stranger_seen_by_a_camera_is_named_from_the_dashboard(
     qtbot.waitUntil(lambda: window.people.get(stranger.person_key) is None, timeout=10_000)
     qtbot.waitUntil(lambda: stranger.person_key not in window.plan.markers, timeout=10_000)
     assert window.plan.markers[new_key].label.text() == "Kit Harington"
-    assert all(r.label == "Kit Harington" for r in window.events.rows()
-               if r.person_key == stranger.person_key)
+    assert all(
+        r.label == "Kit Harington"
+        for r in window.events.rows()
+        if r.person_key == stranger.person_key
+    )
     # Seen again: core recognises him by name.
     send_face(srs_broker, core, seq=2)
-    qtbot.waitUntil(lambda: any(r.person_key == new_key for r in window.events.rows()),
-                    timeout=15_000)
-    assert next(r for r in window.events.rows() if r.person_key == new_key).label \
-        == "Kit Harington"
+    qtbot.waitUntil(
+        lambda: any(r.person_key == new_key for r in window.events.rows()), timeout=15_000
+    )
+    assert next(r for r in window.events.rows() if r.person_key == new_key).label == "Kit Harington"
     assert worker.inbox.dropped_total == 0

@@ -10,13 +10,29 @@ import pytest
 
 from srs.cli import main
 
-SUBCOMMANDS = ["broker", "core", "edge", "gui", "demo", "init", "person", "camera", "user",
-               "sightings", "site"]
+SUBCOMMANDS = [
+    "broker",
+    "core",
+    "edge",
+    "gui",
+    "demo",
+    "init",
+    "person",
+    "camera",
+    "user",
+    "sightings",
+    "site",
+]
 
 
 def run_srs(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "srs.cli", *args], capture_output=True,
-                          text=True, timeout=60, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "srs.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
 
 
 def test_help_lists_every_subcommand() -> None:

@@ -35,8 +35,7 @@ def test_errors_name_the_key_and_the_value(tmp_path: Path) -> None:
 
 
 def test_env_overrides_secrets_and_data_dir(tmp_path: Path) -> None:
-    cfg = load_config(None, environ={"SRS_MQTT__PASSWORD": "s3cret",
-                                     "SRS_DATA_DIR": str(tmp_path)})
+    cfg = load_config(None, environ={"SRS_MQTT__PASSWORD": "s3cret", "SRS_DATA_DIR": str(tmp_path)})
     assert cfg.mqtt.password is not None
     assert cfg.mqtt.password.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(cfg) and "s3cret" not in str(cfg)

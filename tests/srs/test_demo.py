@@ -33,11 +33,28 @@ def test_demo_runs_headless_and_leaves_nothing_behind(tmp_path: Path) -> None:
     summary_file = tmp_path / "summary.json"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     result = subprocess.run(
-        [sys.executable, "-m", "srs.cli", "demo", "--headless", "--duration", "60",
-         "--data-dir", str(data_dir), "--summary-json", str(summary_file)],
-        capture_output=True, text=True, timeout=400, env=env, cwd=tmp_path)
-    logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}"
-                     for p in sorted((data_dir / "logs").glob("*.log")))
+        [
+            sys.executable,
+            "-m",
+            "srs.cli",
+            "demo",
+            "--headless",
+            "--duration",
+            "60",
+            "--data-dir",
+            str(data_dir),
+            "--summary-json",
+            str(summary_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        env=env,
+        cwd=tmp_path,
+    )
+    logs = "\n".join(
+        f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted((data_dir / "logs").glob("*.log"))
+    )
     assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}\n{logs}"
     summary = json.loads(summary_file.read_text())
 

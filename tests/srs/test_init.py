@@ -13,7 +13,8 @@ from srs.config import SrsConfig
 
 
 def test_init_issues_a_fresh_first_run_code_until_an_admin_exists(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = SrsConfig(data_dir=tmp_path)
     args = argparse.Namespace(rotate_core_password=False)
     assert init.run(args, cfg) == 0

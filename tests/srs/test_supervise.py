@@ -18,8 +18,10 @@ def test_children_are_logged_and_exits_noticed(tmp_path: Path) -> None:
 
 
 def test_a_child_ignoring_sigterm_is_killed(tmp_path: Path) -> None:
-    code = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            "print('ready', flush=True); time.sleep(60)")
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
     with Supervisor(tmp_path, grace_s=0.5) as sup:
         child = sup.start_command("stubborn", [sys.executable, "-u", "-c", code])
         assert wait_for(lambda: "ready" in child.tail(), 30)

@@ -47,8 +47,16 @@ def test_only_eddsa_is_accepted(header: dict[str, object]) -> None:
     assert reason_of(forged(header)) is Reason.BAD_ALGORITHM
 
 
-@pytest.mark.parametrize("extra", [{"b64": False}, {"crit": ["b64"]}, {"kid": "other"},
-                                   {"jwk": {"kty": "OKP"}}, {"typ": "JOSE+JSON"}])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"b64": False},
+        {"crit": ["b64"]},
+        {"kid": "other"},
+        {"jwk": {"kty": "OKP"}},
+        {"typ": "JOSE+JSON"},
+    ],
+)
 def test_header_parameters_beyond_alg_and_typ_are_refused(extra: dict[str, object]) -> None:
     assert reason_of(forged({"alg": "EdDSA", **extra})) is Reason.MALFORMED
 
@@ -62,14 +70,17 @@ def test_wrong_key_is_a_bad_signature() -> None:
     assert reason_of(token) is Reason.BAD_SIGNATURE
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t + b"==",                       # padding
-    lambda t: t.replace(b".", b".!", 1),       # outside the alphabet
-    lambda t: t.replace(b".", b". ", 1),       # whitespace is not skipped
-    lambda t: t.replace(b"-", b"+").replace(b"_", b"/") if b"-" in t or b"_" in t else t + b"+",
-    lambda t: t + b".x",                       # four segments
-    lambda t: t.rsplit(b".", 1)[0],            # two segments
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t + b"==",  # padding
+        lambda t: t.replace(b".", b".!", 1),  # outside the alphabet
+        lambda t: t.replace(b".", b". ", 1),  # whitespace is not skipped
+        lambda t: t.replace(b"-", b"+").replace(b"_", b"/") if b"-" in t or b"_" in t else t + b"+",
+        lambda t: t + b".x",  # four segments
+        lambda t: t.rsplit(b".", 1)[0],  # two segments
+    ],
+)
 def test_spelling_variants_are_malformed(mangle) -> None:
     token = jws.encode(b'{"n":1}', KEY)
     assert reason_of(mangle(token)) in (Reason.MALFORMED, Reason.BAD_SIGNATURE)
@@ -81,7 +92,7 @@ def test_non_canonical_base64_of_the_signature_is_refused() -> None:
     # 64 bytes -> 86 characters whose last one carries 2 unused bits: set one of them.
     alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = alphabet.index(sig[-1:])
-    twin = sig[:-1] + alphabet[last ^ 1:(last ^ 1) + 1]
+    twin = sig[:-1] + alphabet[last ^ 1 : (last ^ 1) + 1]
     assert base64.urlsafe_b64decode(twin + b"==") == base64.urlsafe_b64decode(sig + b"==")
     assert reason_of(b".".join((head, body, twin))) is Reason.MALFORMED
 

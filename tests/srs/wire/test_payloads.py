@@ -14,15 +14,27 @@ from srs.wire.signing import describe_validation_error
 
 
 def detection(**over) -> dict:
-    d = {"kind": "face", "bbox": {"x": 1, "y": 2, "w": 30, "h": 30}, "track_id": 3,
-         "score": 1.0, "encoding": [0.01] * 128}
+    d = {
+        "kind": "face",
+        "bbox": {"x": 1, "y": 2, "w": 30, "h": 30},
+        "track_id": 3,
+        "score": 1.0,
+        "encoding": [0.01] * 128,
+    }
     d.update(over)
     return d
 
 
 def message(**over) -> dict:
-    m = {"schema_version": 1, "camera_id": "cam1", "seq": 7, "captured_at": 1.7e9,
-         "frame_width": 640, "frame_height": 480, "detections": [detection()]}
+    m = {
+        "schema_version": 1,
+        "camera_id": "cam1",
+        "seq": 7,
+        "captured_at": 1.7e9,
+        "frame_width": 640,
+        "frame_height": 480,
+        "detections": [detection()],
+    }
     m.update(over)
     return m
 
@@ -65,8 +77,14 @@ def test_detection_count_is_bounded() -> None:
 
 
 def sightings(n: int) -> dict:
-    one = {"person_key": "p1", "identity": "known", "label": "Ada", "camera_id": "cam1",
-           "seen_at": 1.7e9, "sighting_id": 5}
+    one = {
+        "person_key": "p1",
+        "identity": "known",
+        "label": "Ada",
+        "camera_id": "cam1",
+        "seen_at": 1.7e9,
+        "sighting_id": 5,
+    }
     return {"schema_version": 1, "sightings": [one] * n}
 
 
@@ -102,8 +120,12 @@ def test_unknown_schema_version_is_refused() -> None:
 
 
 def test_commands_are_a_tagged_union() -> None:
-    req = Request.model_validate({"request_id": "r1", "command": {
-        "action": "name_identity", "person_key": "u7", "name": "Ada"}})
+    req = Request.model_validate(
+        {
+            "request_id": "r1",
+            "command": {"action": "name_identity", "person_key": "u7", "name": "Ada"},
+        }
+    )
     assert req.command.action == "name_identity"
     with pytest.raises(ValidationError, match="action"):
         Request.model_validate({"request_id": "r1", "command": {"action": "drop_tables"}})

@@ -33,8 +33,14 @@ def verifier(cam_a: SigningKey, cam_b: SigningKey) -> Verifier:
 
 
 def batch(camera_id: str = "a", seq: int = 1) -> DetectionBatch:
-    return DetectionBatch(camera_id=camera_id, seq=seq, captured_at=NOW, frame_width=640,
-                          frame_height=480, detections=[])
+    return DetectionBatch(
+        camera_id=camera_id,
+        seq=seq,
+        captured_at=NOW,
+        frame_width=640,
+        frame_height=480,
+        detections=[],
+    )
 
 
 def expect(reason: Reason, fn, *args) -> WireError:
@@ -68,8 +74,15 @@ def _raw(claims: dict, key, alg: str) -> bytes:
 
 
 def _claims(topic: str, **over) -> dict:
-    c = {"iss": "camera:a", "aud": "srs", "topic": topic, "iat": NOW, "exp": NOW + 60,
-         "jti": "j1", "data": batch().model_dump(mode="json")}
+    c = {
+        "iss": "camera:a",
+        "aud": "srs",
+        "topic": topic,
+        "iat": NOW,
+        "exp": NOW + 60,
+        "jti": "j1",
+        "data": batch().model_dump(mode="json"),
+    }
     c.update(over)
     return c
 
@@ -78,12 +91,14 @@ def test_alg_none_is_refused(verifier: Verifier) -> None:
     topic = topics.detections("a")
     header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=")
     body = base64.urlsafe_b64encode(json.dumps(_claims(topic)).encode()).rstrip(b"=")
-    expect(Reason.BAD_ALGORITHM, verifier.verify, topic, header + b"." + body + b".",
-           DetectionBatch)
+    expect(
+        Reason.BAD_ALGORITHM, verifier.verify, topic, header + b"." + body + b".", DetectionBatch
+    )
 
 
-def test_hs256_with_the_public_key_as_secret_is_refused(verifier: Verifier,
-                                                       cam_a: SigningKey) -> None:
+def test_hs256_with_the_public_key_as_secret_is_refused(
+    verifier: Verifier, cam_a: SigningKey
+) -> None:
     topic = topics.detections("a")
     token = _raw(_claims(topic), cam_a.public_key_b64, "HS256")
     expect(Reason.BAD_ALGORITHM, verifier.verify, topic, token, DetectionBatch)
@@ -133,13 +148,23 @@ def test_replayed_jti(verifier: Verifier, cam_a: SigningKey) -> None:
 def test_unknown_sender_is_refused(cam_a: SigningKey) -> None:
     deny_all = Verifier(lambda issuer: None, clock=lambda: NOW)
     topic = topics.detections("a")
-    expect(Reason.UNKNOWN_SENDER, deny_all.verify, topic, sign(batch(), topic, cam_a, now=NOW),
-           DetectionBatch)
+    expect(
+        Reason.UNKNOWN_SENDER,
+        deny_all.verify,
+        topic,
+        sign(batch(), topic, cam_a, now=NOW),
+        DetectionBatch,
+    )
 
 
 def test_oversize_is_refused_before_parsing(verifier: Verifier) -> None:
-    expect(Reason.OVERSIZE, verifier.verify, topics.detections("a"), b"x" * (64 * 1024 + 1),
-           DetectionBatch)
+    expect(
+        Reason.OVERSIZE,
+        verifier.verify,
+        topics.detections("a"),
+        b"x" * (64 * 1024 + 1),
+        DetectionBatch,
+    )
 
 
 @pytest.mark.parametrize("junk", [b"", b"not a token", b"a.b.c", b"\xff\xfe"])

@@ -73,36 +73,48 @@ def test_ids_that_could_escape_a_level_are_refused(bad: str) -> None:
         topics.detections(bad)
 
 
-@pytest.mark.parametrize("topic", [
-    "srs/v1/cameras/cam1/detections/extra",
-    "srs/v2/cameras/cam1/detections",
-    "srs/v1/cameras/+/detections",
-    "srs/v1/people//position",
-    "other/topic",
-])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "srs/v1/cameras/cam1/detections/extra",
+        "srs/v2/cameras/cam1/detections",
+        "srs/v1/cameras/+/detections",
+        "srs/v1/people//position",
+        "other/topic",
+    ],
+)
 def test_parse_refuses_topics_outside_the_tree(topic: str) -> None:
     with pytest.raises(topics.TopicError):
         topics.parse(topic)
 
 
-@pytest.mark.parametrize(("flt", "topic", "expected"), [
-    ("a/+/c", "a/b/c", True),
-    ("a/+/c", "a/b/d", False),
-    ("a/#", "a/b/c", True),
-    ("a/#", "a", True),  # MQTT: "#" also matches the parent level
-    ("a/b", "a/b/c", False),
-    ("a/b/c", "a/b", False),
-])
+@pytest.mark.parametrize(
+    ("flt", "topic", "expected"),
+    [
+        ("a/+/c", "a/b/c", True),
+        ("a/+/c", "a/b/d", False),
+        ("a/#", "a/b/c", True),
+        ("a/#", "a", True),  # MQTT: "#" also matches the parent level
+        ("a/b", "a/b/c", False),
+        ("a/b/c", "a/b", False),
+    ],
+)
 def test_matches_follows_mqtt_wildcards(flt: str, topic: str, expected: bool) -> None:
     assert topics.matches(flt, topic) is expected
 
 
 def test_acl_patterns_are_in_the_tree() -> None:
-    for pattern in (topics.acl_camera_publish() + topics.acl_camera_subscribe()
-                    + topics.acl_operator_publish() + topics.acl_operator_subscribe()):
+    for pattern in (
+        topics.acl_camera_publish()
+        + topics.acl_camera_subscribe()
+        + topics.acl_operator_publish()
+        + topics.acl_operator_subscribe()
+    ):
         assert pattern.startswith(topics.PREFIX + "/")
     # integrators never see detections (face encodings), even via a pattern
-    assert not any(topics.matches(f, topics.detections("cam1"))
-                   for f in topics.acl_integrator_subscribe())
-    assert not any(topics.matches(f, topics.detections("cam1"))
-                   for f in topics.acl_operator_subscribe())
+    assert not any(
+        topics.matches(f, topics.detections("cam1")) for f in topics.acl_integrator_subscribe()
+    )
+    assert not any(
+        topics.matches(f, topics.detections("cam1")) for f in topics.acl_operator_subscribe()
+    )
