@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: help install demo test check lint typecheck bench docs clean
+.PHONY: help install demo test check lint format typecheck bench docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,13 +30,21 @@ demo: $(STAMP)  ## run the whole system on the bundled footage
 test: $(STAMP)  ## run the whole test suite
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(ARGS)
 
-check: lint typecheck  ## ruff and mypy
+check: lint typecheck  ## ruff (lint and format) and mypy, as CI runs them
+
+CODE := srs edge broker core gui tests bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check srs edge broker core gui tests bench
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+
+format: $(STAMP)  ## rewrite the code in ruff's format
+	$(BIN)/ruff format $(CODE)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy srs edge broker core gui
+	$(BIN)/mypy srs edge broker core gui tests
+	@# bench/core.py would shadow the core package in the same run.
+	$(BIN)/mypy bench/*.py
 
 bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
 	$(BIN)/python bench/edge.py
