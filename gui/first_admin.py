@@ -64,7 +64,9 @@ class FirstAdminDialog(QDialog):
         form.addRow("Administrator", self.name)
         form.addRow("Password", self.password)
         form.addRow("Password again", self.again)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        # Parented at once: setDefault only takes when the button already has its
+        # dialog, and without a default button Enter pressed Cancel.
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.create_button = self.buttons.addButton(
             "Create administrator", QDialogButtonBox.ButtonRole.AcceptRole
         )

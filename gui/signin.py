@@ -63,7 +63,9 @@ class SignInDialog(QDialog):
         form.addRow("", self.tls)
         form.addRow("User", self.user)
         form.addRow("Password", self.password)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        # Parented at once: setDefault only takes when the button already has its
+        # dialog, and without a default button Enter pressed Cancel.
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.sign_in = self.buttons.addButton("Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
         self.sign_in.setDefault(True)
         self.buttons.rejected.connect(self.reject)
