@@ -222,7 +222,9 @@ class Verifier:
         if envelope is None:  # pydantic re-derives Envelope[model] on each subscript
             envelope = _ENVELOPES[model] = Envelope[model]  # type: ignore[valid-type]
         try:
-            env = envelope.model_validate_json(body)
+            # strict: a wire value of the wrong JSON type ("seq": "123", "track_id": true)
+            # is refused, not coerced.
+            env = envelope.model_validate_json(body, strict=True)
         except ValidationError as exc:
             raise self._explain(body, exc, issuer, topic) from None
         self._check_addressing(env, issuer, topic)

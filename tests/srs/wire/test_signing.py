@@ -227,3 +227,42 @@ def test_token_ids_are_unique_and_differ_in_a_forked_child(cam_a: SigningKey) ->
 def _child_jti() -> str:
     token = sign(batch(), topics.detections("a"), SigningKey.generate("camera:a"), now=NOW)
     return jwt.decode(token, options={"verify_signature": False})["jti"]
+
+
+_DETECTION = {
+    "kind": "face",
+    "bbox": {"x": 1, "y": 2, "w": 30, "h": 30},
+    "track_id": 3,
+    "score": 1.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("where", "data_over", "det_over"),
+    [
+        ("seq", {"seq": "123"}, {}),
+        ("captured_at", {"captured_at": str(NOW)}, {}),
+        ("score", {}, {"score": "1.0"}),
+        ("track_id", {}, {"track_id": True}),
+        ("x", {}, {"bbox": {"x": "1", "y": 2, "w": 30, "h": 30}}),
+        ("encoding", {}, {"encoding": ["0.1"] * 128}),
+    ],
+)
+def test_wire_values_of_the_wrong_type_are_refused_not_coerced(
+    verifier: Verifier, cam_a: SigningKey, where: str, data_over: dict, det_over: dict
+) -> None:
+    topic = topics.detections("a")
+    data = batch().model_dump(mode="json") | data_over
+    data["detections"] = [_DETECTION | det_over]
+    token = _raw(_claims(topic, data=data), cam_a.private_key, "EdDSA")
+    err = expect(Reason.INVALID_PAYLOAD, verifier.verify, topic, token, DetectionBatch)
+    assert where in err.message
+
+
+def test_a_json_integer_is_a_valid_float(verifier: Verifier, cam_a: SigningKey) -> None:
+    topic = topics.detections("a")
+    data = batch().model_dump(mode="json") | {"captured_at": int(NOW)}
+    data["detections"] = [_DETECTION | {"score": 1}]
+    token = _raw(_claims(topic, data=data), cam_a.private_key, "EdDSA")
+    got = verifier.verify(topic, token, DetectionBatch)
+    assert got.payload.detections[0].score == 1.0
