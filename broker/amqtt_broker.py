@@ -77,7 +77,7 @@ class SrsBroker(DirectRouting):
         handler_cls = type(
             "BoundSrsProtocolHandler",
             (SrsProtocolHandler,),
-            {"max_payload": max_payload_bytes, "oversize_dropped": 0},
+            {"max_payload": max_payload_bytes, "oversize_dropped": 0, "retain_refused": 0},
         )
         self.handler_cls: type[SrsProtocolHandler] = handler_cls
 

@@ -23,6 +23,7 @@ from amqtt.session import (
 )
 
 from broker.silence import SilenceWatch
+from srs.wire import topics
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class LimitedReader(ReaderAdapter):
 class SrsProtocolHandler(BrokerProtocolHandler):
     max_payload = 64 * 1024
     oversize_dropped = 0
+    retain_refused = 0
     # The broker's DirectRouting.route_incoming, set when the client connects.
     route: (
         Callable[[Session, BrokerProtocolHandler, IncomingApplicationMessage], Awaitable[bool]]
@@ -153,18 +155,35 @@ class SrsProtocolHandler(BrokerProtocolHandler):
 
     async def handle_publish(self, publish_packet: PublishPacket) -> None:
         data = publish_packet.data or b""
-        if len(data) <= self.max_payload:
+        topic = publish_packet.topic_name
+        client = self.session.client_id if self.session else None
+        if len(data) > self.max_payload:
+            type(self).oversize_dropped += 1
+            log.warning(
+                "dropped a %d-byte publish on %r from %r: over the %d-byte limit",
+                len(data),
+                topic,
+                client,
+                self.max_payload,
+            )
+        elif publish_packet.retain_flag and topic and not topics.may_retain(topic):
+            # A retained detection would sit in the broker's retained file (face
+            # encodings) and reach core again on every reconnect.
+            type(self).retain_refused += 1
+            log.warning(
+                "refused a retained publish on %r from %r: that topic is a stream, never retained",
+                topic,
+                client,
+            )
+        else:
             await self._accept_publish(publish_packet)
             return
-        type(self).oversize_dropped += 1
-        client = self.session.client_id if self.session else None
-        log.warning(
-            "dropped a %d-byte publish on %r from %r: over the %d-byte limit",
-            len(data),
-            publish_packet.topic_name,
-            client,
-            self.max_payload,
-        )
+        await self._drop(publish_packet)
+
+    async def _drop(self, publish_packet: PublishPacket) -> None:
+        """Acknowledge a refused QoS 1 publish without routing it (the sender must not
+        re-send it forever); a refused QoS 2 one closes the connection (SRS does not use
+        QoS 2); QoS 0 is simply dropped."""
         header = publish_packet.variable_header
         if publish_packet.qos == QOS_1 and header is not None and header.packet_id is not None:
             await self._send_packet(PubackPacket.build(header.packet_id))

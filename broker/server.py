@@ -151,6 +151,7 @@ class EmbeddedBroker:
             "connections_refused": auth.refused if auth else 0,
             **{f"{action}_denied": n for action, n in (topic.denied if topic else {}).items()},
             "oversize_dropped": self.broker.handler_cls.oversize_dropped,
+            "retain_refused": self.broker.handler_cls.retain_refused,
         }
 
     def _server_port(self, name: str) -> int:

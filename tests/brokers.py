@@ -54,6 +54,8 @@ class BrokerHandle:
     kind: str = "amqtt"
     passwords: dict[str, str] = field(default_factory=dict)
     on_users_changed: Callable[[str, str], None] | None = field(default=None, repr=False)
+    # The embedded broker's refusal counters (EmbeddedBroker.stats); None for Mosquitto.
+    stats: Callable[[], dict[str, int]] | None = field(default=None, repr=False)
 
     def client_config(self, user: str, role: str = "core") -> MqttConfig:
         """Credentials for ``user`` with ``role`` (created on first use)."""
@@ -91,7 +93,7 @@ def embedded_broker(
     )
     store = fast_user_store(default_path(cfg))
     with EmbeddedBroker(cfg) as broker:
-        yield BrokerHandle("127.0.0.1", broker.port, store=store, kind="amqtt")
+        yield BrokerHandle("127.0.0.1", broker.port, store=store, kind="amqtt", stats=broker.stats)
 
 
 def mosquitto_binary() -> str | None:

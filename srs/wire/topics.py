@@ -80,6 +80,18 @@ RETAINED_KINDS = frozenset(
 )
 
 
+def may_retain(topic: str) -> bool:
+    """Whether a retained PUBLISH on ``topic`` is allowed: the kinds whose latest value
+    is state (RETAINED_KINDS) and Home Assistant's discovery tree. Streams, above all
+    detections with their face encodings, are never kept by the broker."""
+    if topic.startswith(HA_PREFIX + "/"):
+        return True
+    try:
+        return parse(topic).kind in RETAINED_KINDS
+    except TopicError:
+        return False
+
+
 # --- builders ---------------------------------------------------------------
 
 
