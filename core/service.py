@@ -32,7 +32,7 @@ from core.store.users import sync_users
 from srs.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
-from srs.wire.payloads import Ack, PublicKey
+from srs.wire.payloads import Ack, PersonPosition, PublicKey
 from srs.wire.signing import SigningKey, sign
 
 log = logging.getLogger(__name__)
@@ -241,8 +241,14 @@ class CoreService:
         # from this thread (see core.pump), so the first position need not wait for
         # the last one's signature.
         for out in outgoing:
+            # A person who is gone leaves no retained topic behind: live subscribers get
+            # the signed "gone" position, then the empty retained payload that clears it,
+            # so the retained set stays the people present (not everyone ever seen).
+            gone = isinstance(out.payload, PersonPosition) and out.payload.gone
             try:
-                self._publish(out.topic, out.payload, retain=out.retain)
+                self._publish(out.topic, out.payload, retain=out.retain and not gone)
+                if gone and out.retain:
+                    self.client.publish(out.topic, b"", qos=1, retain=True)
                 for topic, data, retain in self.link.ha_messages(out):
                     self.client.publish(topic, data, qos=1, retain=retain)
             except Exception:

@@ -293,3 +293,69 @@ def test_the_running_service_purges_expired_sightings(tmp_path, srs_broker):
                 left = [r["seq"] for r in store.query_sightings(s)]
     db.close()
     assert left == [2]
+
+
+def test_a_person_who_is_gone_leaves_no_retained_position(tmp_path, srs_broker):
+    from core.locator import Locator
+    from core.site import load_site
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = core_config(
+        tmp_path,
+        srs_broker.client_config("core", "core"),
+        site_file=root / "config" / "demo-site.toml",
+        status_interval_s=0.5,
+    )
+    cam_key = camera_key("corridor")
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, "corridor", cam_key.public_key_b64)
+        obama, _ = store.get_or_create_person(s, "Barack Obama")
+        store.add_encodings(s, obama, [np.array(face_data()["train/obama/obama.jpg"][0][1])])
+    db.close()
+    site = load_site(cfg.core.site_file)
+    with CoreService(cfg, locator=Locator(site, stale_after_s=1.0)) as svc:
+        assert svc.wait_connected(10)
+        key = svc.key.public_key_b64
+        watch = Listener(
+            srs_broker.client_config("watch", "integrator"), "watch", [topics.ALL_POSITIONS], key
+        )
+        cam = FakeCamera(
+            srs_broker.client_config("corridor", "camera"), cam_key, "corridor", core_key_b64=key
+        )
+        try:
+            face = [(BBox(x=226, y=110, w=28, h=28), face_data()["test/obama1.jpg"][0][1])]
+            cam.send(batch("corridor", 1, face, frame=(480, 270)))
+            assert cam.wait_acked({1}, resend_s=30)
+            pos = watch.next(PersonPosition, topic_filter=topics.ALL_POSITIONS)
+            gone = watch.next(
+                PersonPosition,
+                topic_filter=topics.position(pos.person_key),
+                where=lambda p: p.gone,
+            )
+            assert gone.person_key == pos.person_key
+            cleared = []
+            while not cleared:  # after the signed "gone", the empty payload that clears it
+                topic, data, _ = watch.inbox.get(timeout=15)
+                if topic == topics.position(pos.person_key) and not data:
+                    cleared.append(topic)
+            # A subscriber arriving now gets core's retained status and no position: the
+            # broker sends each filter's retained messages in the order subscribed.
+            late = Listener(
+                srs_broker.client_config("late", "integrator"),
+                "late",
+                [topics.position(pos.person_key), topics.CORE_STATUS],
+                key,
+            )
+            try:
+                before: list[str] = []
+                topic = ""
+                while topic != topics.CORE_STATUS:
+                    topic, _, _ = late.inbox.get(timeout=15)
+                    before.append(topic)
+                assert before == [topics.CORE_STATUS]
+            finally:
+                late.close()
+        finally:
+            cam.close()
+            watch.close()
