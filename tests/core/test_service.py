@@ -313,7 +313,7 @@ def test_a_person_who_is_gone_leaves_no_retained_position(tmp_path, srs_broker):
         obama, _ = store.get_or_create_person(s, "Barack Obama")
         store.add_encodings(s, obama, [np.array(face_data()["train/obama/obama.jpg"][0][1])])
     db.close()
-    site = load_site(cfg.core.site_file)
+    site = load_site(root / "config" / "demo-site.toml")
     with CoreService(cfg, locator=Locator(site, stale_after_s=1.0)) as svc:
         assert svc.wait_connected(10)
         key = svc.key.public_key_b64
@@ -334,7 +334,7 @@ def test_a_person_who_is_gone_leaves_no_retained_position(tmp_path, srs_broker):
                 where=lambda p: p.gone,
             )
             assert gone.person_key == pos.person_key
-            cleared = []
+            cleared: list[str] = []
             while not cleared:  # after the signed "gone", the empty payload that clears it
                 topic, data, _ = watch.inbox.get(timeout=15)
                 if topic == topics.position(pos.person_key) and not data:
