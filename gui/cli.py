@@ -75,16 +75,31 @@ def open_dashboard(cfg: SrsConfig, user: str | None, password: str | None) -> in
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    stopped: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # app.quit() alone does not end a dialog's own event loop: close the windows
+        # first, so Ctrl-C and SIGTERM work on the sign-in screen too.
+        stopped.append(signum)
+        QApplication.closeAllWindows()
+        app.quit()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     wake = QTimer()  # lets Python run its signal handlers while Qt's loop waits
     wake.timeout.connect(lambda: None)
     wake.start(250)
     dialog = SignInDialog(cfg, user, password)
     if user and password:
         QTimer.singleShot(0, dialog.submit)
+    else:
+        print(
+            f"Sign in to the broker at {cfg.mqtt.host}:{cfg.mqtt.port} (Ctrl-C quits).", flush=True
+        )
+    # A signal that came before the dialog's loop started is honoured once it runs.
+    QTimer.singleShot(0, lambda: dialog.reject() if stopped else None)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.worker is None:
-        return 1
+        return 0 if stopped else 1
     window = MainWindow(cfg.gui, dialog.worker)
     window.show()
     if cfg.gui.screenshot_file is not None:

@@ -77,3 +77,31 @@ screenshot_after_s = 0.0
     assert proc.returncode == 0, out[-2000:]
     assert "MQTT: connected" in out and "MQTT: stopped" in out
     assert not QImage(str(shot)).isNull()
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_signal_ends_the_dashboard_on_the_sign_in_screen(tmp_path: Path, signame: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("SRS_MQTT__PASSWORD", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "srs.cli", "gui", "--data-dir", str(tmp_path / "var")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # printed when the sign-in screen opens
+        assert "Sign in to the broker" in first, first
+        proc.send_signal(getattr(signal, signame))
+        out = first + proc.communicate(timeout=20)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out[-2000:]
