@@ -23,9 +23,9 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --no-deps 'face_recognition==1.3.0'
 	@# face_recognition quits with status 0 when its models cannot load: check the
 	@# model files directly, then that the import reached its end.
-	$(BIN)/python -c 'import pathlib, face_recognition_models as m; \
+	$(BIN)/python -W 'ignore:pkg_resources is deprecated' -c 'import pathlib, face_recognition_models as m; \
 		assert pathlib.Path(m.face_recognition_model_location()).is_file(), "no model files"'
-	@out=$$($(BIN)/python -c 'import cv2, face_recognition, PySide6, amqtt, sqlalchemy; \
+	@out=$$($(BIN)/python -W 'ignore:pkg_resources is deprecated' -c 'import cv2, face_recognition, PySide6, amqtt, sqlalchemy; \
 		print("SRS installed")' 2>&1); echo "$$out"; \
 		case "$$out" in *"SRS installed"*) ;; \
 		*) echo "the install check failed: see the lines above"; exit 1;; esac
