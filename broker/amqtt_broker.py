@@ -1,7 +1,9 @@
 """The minimal amqtt 0.12.1 pieces SRS must override, because no plugin hook exists.
 
 The broker's part is here; the protocol handler's (payload size, keepalive, PUBACK
-waiter, stopping) is in broker.handler, and message routing in broker.routing.
+waiter, stopping, packet order) is in broker.handler and broker.ordering, the reader
+loop (whole packets, malformed ones close the connection) in broker.reader, and
+message routing in broker.routing.
 
 * **Authenticate before touching sessions.** Stock amqtt deletes the old session
   of a clean-session client id (and performs a takeover) *before* it knows whether
@@ -47,8 +49,9 @@ from amqtt.mqtt.connack import CONNECTION_ACCEPTED, NOT_AUTHORIZED, ConnackPacke
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.session import Session
 
-from broker.handler import LimitedReader, PacketTooLarge, SrsProtocolHandler
+from broker.handler import SrsProtocolHandler
 from broker.plugins import CONNACK_ATTR
+from broker.reader import LimitedReader, PacketTooLarge
 from broker.routing import DirectRouting
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,12 @@ class SrsBroker(DirectRouting):
         except MQTTError as exc:
             await writer.close()
             raise MQTTError(exc) from exc
+        if session.will_flag and session.will_qos not in (0, 1, 2):
+            await writer.close()  # a malformed CONNECT gets no CONNACK (MQTT-3.1.4-1)
+            raise MQTTError(
+                f"connection from {remote_address}:{remote_port} closed: will QoS "
+                f"{session.will_qos} (MQTT-3.1.2-14)"
+            )
         session.remote_address, session.remote_port = remote_address, remote_port
         handler.route = self.route_incoming
         await self._authenticate(session, None)

@@ -9,12 +9,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from amqtt.adapters import ReaderAdapter
-from amqtt.errors import AMQTTError
-from amqtt.mqtt.constants import QOS_1
+from amqtt.mqtt.constants import QOS_0, QOS_1
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
 from amqtt.mqtt.publish import PublishPacket
+from amqtt.mqtt.subscribe import SubscribePacket
+from amqtt.mqtt.unsubscribe import UnsubscribePacket
 from amqtt.session import (
     OUTGOING,
     IncomingApplicationMessage,
@@ -22,6 +22,8 @@ from amqtt.session import (
     Session,
 )
 
+from broker.ordering import PacketOrder
+from broker.reader import LimitedReader, read_packets
 from broker.silence import SilenceWatch
 from srs.wire import topics
 
@@ -34,30 +36,6 @@ READER_CANCELS = 5
 STOP_GRACE_S = 2.0
 
 
-class PacketTooLarge(AMQTTError):
-    """A client announced a packet larger than the broker will buffer."""
-
-
-class LimitedReader(ReaderAdapter):
-    """Refuses any single read above ``cap`` bytes (amqtt reads a payload in one go)."""
-
-    def __init__(self, inner: ReaderAdapter, cap: int) -> None:
-        self._inner = inner
-        self._cap = cap
-        self._loop = asyncio.get_running_loop()
-        self.last_read = self._loop.time()  # for the SilenceWatch
-
-    async def read(self, n: int = -1) -> bytes:
-        if n < 0 or n > self._cap:
-            raise PacketTooLarge(f"refusing to buffer {n} bytes (limit {self._cap})")
-        data = await self._inner.read(n)
-        self.last_read = self._loop.time()
-        return data
-
-    def feed_eof(self) -> None:
-        self._inner.feed_eof()
-
-
 class SrsProtocolHandler(BrokerProtocolHandler):
     max_payload = 64 * 1024
     oversize_dropped = 0
@@ -68,6 +46,48 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         | None
     ) = None
     _silence: SilenceWatch | None = None
+    _order: PacketOrder | None = None
+
+    @property
+    def order(self) -> PacketOrder:
+        """This connection's packet order (broker.ordering), made on first use."""
+        if self._order is None:
+            self._order = PacketOrder()
+        return self._order
+
+    async def handle_subscribe(self, subscribe: SubscribePacket) -> None:
+        async with self.order.lock:
+            header = subscribe.variable_header
+            if header is None or header.packet_id is None:
+                await super().handle_subscribe(subscribe)  # amqtt raises its own error
+                return
+            acked = self.order.expect_ack(header.packet_id)
+            await super().handle_subscribe(subscribe)
+            await self.order.wait(acked, header.packet_id, self._client_id())
+
+    async def handle_unsubscribe(self, unsubscribe: UnsubscribePacket) -> None:
+        async with self.order.lock:
+            header = unsubscribe.variable_header
+            if header is None or header.packet_id is None:
+                await super().handle_unsubscribe(unsubscribe)
+                return
+            acked = self.order.expect_ack(header.packet_id)
+            await super().handle_unsubscribe(unsubscribe)
+            await self.order.wait(acked, header.packet_id, self._client_id())
+
+    async def mqtt_acknowledge_subscription(self, packet_id: int, return_codes: list[int]) -> None:
+        await super().mqtt_acknowledge_subscription(packet_id, return_codes)
+        self.order.acked(packet_id)
+
+    async def mqtt_acknowledge_unsubscription(self, packet_id: int) -> None:
+        await super().mqtt_acknowledge_unsubscription(packet_id)
+        self.order.acked(packet_id)
+
+    async def _reader_loop(self) -> None:
+        await read_packets(self)  # whole packets, checked, in order (broker.reader)
+
+    def _client_id(self) -> str | None:
+        return self.session.client_id if self.session else None
 
     async def start(self) -> None:
         """amqtt's start, with the keepalive kept by a SilenceWatch (broker.silence)."""
@@ -154,6 +174,10 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             session.inflight_out.pop(packet_id, None)
 
     async def handle_publish(self, publish_packet: PublishPacket) -> None:
+        async with self.order.lock:  # after the SUBSCRIBE/UNSUBSCRIBE sent before it
+            await self._handle_publish(publish_packet)
+
+    async def _handle_publish(self, publish_packet: PublishPacket) -> None:
         data = publish_packet.data or b""
         topic = publish_packet.topic_name
         client = self.session.client_id if self.session else None
@@ -191,13 +215,14 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             await self.handle_connection_closed()  # QoS 2 is not used by SRS
 
     async def _accept_publish(self, packet: PublishPacket) -> None:
-        """QoS 1 (all SRS traffic): routed by this task, then acknowledged (see
-        broker.routing); anything else takes amqtt's way."""
+        """QoS 0 and 1 (all SRS traffic): routed by this task, then a QoS 1 one is
+        acknowledged (see broker.routing); QoS 2 takes amqtt's way."""
         header, session, route = packet.variable_header, self.session, self.route
+        qos = packet.qos or QOS_0
+        packet_id = header.packet_id if header is not None else None
         if (
-            packet.qos != QOS_1
-            or header is None
-            or header.packet_id is None
+            qos not in (QOS_0, QOS_1)
+            or (qos == QOS_1 and packet_id is None)
             or session is None
             or route is None
             or not packet.topic_name
@@ -205,12 +230,13 @@ class SrsProtocolHandler(BrokerProtocolHandler):
             await super().handle_publish(packet)
             return
         message = IncomingApplicationMessage(
-            header.packet_id, packet.topic_name, QOS_1, packet.data or b"", packet.retain_flag
+            packet_id, packet.topic_name, qos, packet.data or b"", packet.retain_flag
         )
         message.publish_packet = packet
         keep = await route(session, self, message)
-        await asyncio.sleep(0)  # the deliveries just created write first, then the PUBACK
-        message.puback_packet = PubackPacket.build(header.packet_id)
-        await self._send_packet(message.puback_packet)
+        if qos == QOS_1 and packet_id is not None:
+            await asyncio.sleep(0)  # the deliveries just created write first, then the PUBACK
+            message.puback_packet = PubackPacket.build(packet_id)
+            await self._send_packet(message.puback_packet)
         if not keep:  # a protocol error: close the connection (its will is sent)
             await self.handle_connection_closed()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from amqtt.broker import Broker
@@ -35,6 +36,10 @@ from amqtt.session import IncomingApplicationMessage, Session
 log = logging.getLogger(__name__)
 
 TOPIC_PLUGIN = "SrsTopicPlugin"
+
+# The QoS of the PUBLISH being routed: a subscriber gets min(publish QoS, granted QoS)
+# (MQTT 3.1.1 §3.8.4); amqtt's broadcast only knows the subscription's.
+_PUBLISH_QOS: ContextVar[int | None] = ContextVar("srs_publish_qos", default=None)
 
 
 class DirectRouting(Broker):
@@ -58,7 +63,11 @@ class DirectRouting(Broker):
         malformed topic, as amqtt decides)."""
         received: asyncio.Future[IncomingApplicationMessage] = self._loop.create_future()
         received.set_result(message)  # what the client loop's delivery wait would return
-        return bool(await self._handle_message_delivery(session, handler, received))
+        token = _PUBLISH_QOS.set(message.qos)
+        try:
+            return bool(await self._handle_message_delivery(session, handler, received))
+        finally:
+            _PUBLISH_QOS.reset(token)
 
     async def _broadcast_message(
         self,
@@ -70,11 +79,14 @@ class DirectRouting(Broker):
         if not topic:
             return
         self._forget_finished_deliveries()
+        published_qos = _PUBLISH_QOS.get()
         for topic_filter, subscriptions in list(self._subscriptions.items()):
             if not self._matches(topic, topic_filter):
                 continue
             for target, subscribed_qos in list(subscriptions):
-                qos = subscribed_qos if force_qos is None else force_qos
+                qos = subscribed_qos if force_qos is None else min(subscribed_qos, force_qos)
+                if published_qos is not None:
+                    qos = min(qos, published_qos)
                 if not await self._topic_filtering(target, topic, Action.RECEIVE):
                     continue
                 if target.transitions.state != "connected":
