@@ -24,12 +24,12 @@ from core.ingest import Incoming, Ingest, Locator, Outgoing
 from core.locating import LocatorLink, default_locator
 from core.pump import Pump
 from core.retention import purge
+from core.srs_config import SrsConfig
 from core.status import Counters
 from core.store import open_store
 from core.store.db import Database
 from core.store.people import done_clears, pending_clears
 from core.store.users import sync_users
-from srs.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
 from srs.wire.payloads import Ack, PublicKey

@@ -12,7 +12,8 @@ import jwt
 import paho.mqtt.client as paho
 from pydantic import BaseModel
 
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import (
     SigningKey,
