@@ -90,6 +90,14 @@ class FakeCore:
             retain=True,
         )
 
+    def vouch_for_camera(self, camera_id: str, key: SigningKey) -> None:
+        """Publish the camera's key as core does for a registered, enabled camera."""
+        self.publish(
+            topics.camera_key(camera_id),
+            payloads.PublicKey(sender=key.issuer, public_key=key.public_key_b64),
+            retain=True,
+        )
+
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         user = topics.parse(msg.topic).subject or ""
         issuer = topics.operator_issuer(user)
