@@ -153,6 +153,44 @@ def test_srs_overrides_keep_amqtts_parameters() -> None:
             )
 
 
+# Exactly these SRS methods replace amqtt's. If amqtt starts to define one of SRS's own
+# helpers (``_resume``, ``_abort``...), it becomes an override silently: this fails.
+OVERRIDES = {
+    "SrsBroker": {
+        "stream_connected",
+        "_initialize_client_session",
+        "_authenticate",
+        "_publish_retained_messages_for_subscription",
+    },
+    "DirectRouting": {"_topic_filtering", "_broadcast_message"},
+    "SrsProtocolHandler": {
+        "start",
+        "stop",
+        "handle_read_timeout",
+        "handle_publish",
+        "_handle_qos1_message_flow",
+    },
+    "SrsAuthPlugin": {"authenticate"},
+    "SrsTopicPlugin": {"topic_filtering"},
+}
+
+
+def test_srs_overrides_exactly_the_amqtt_methods_it_means_to() -> None:
+    for srs_class in (SrsBroker, DirectRouting, SrsProtocolHandler, SrsAuthPlugin, SrsTopicPlugin):
+        replaced = {
+            name
+            for name, member in vars(srs_class).items()
+            if inspect.isfunction(member)
+            and not name.startswith("__")
+            and any(
+                name in vars(base)
+                for base in srs_class.__mro__[1:]
+                if base.__module__[:5] == "amqtt"
+            )
+        }
+        assert replaced == OVERRIDES[srs_class.__name__], srs_class.__name__
+
+
 async def _broker() -> Broker:
     return Broker({"listeners": {"default": {"type": "tcp", "bind": "127.0.0.1:0"}}})
 
