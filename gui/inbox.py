@@ -132,10 +132,10 @@ class Inbox:
                 self._waiting.append((topic, data))
             return []
         verified = self._verifier.verify(topic, data, model)
-        with self._lock:
-            self.accepted += 1
         if parsed.kind is TopicKind.CAMERA_KEY:
             return self._learn_camera(parsed.subject or "", verified.payload)
+        with self._lock:
+            self.accepted += 1
         return [Message(parsed.kind, verified.payload, parsed.subject)]
 
     def _camera_status(self, topic: str, camera_id: str, data: bytes) -> list[Message]:
@@ -170,6 +170,7 @@ class Inbox:
         except ValueError as exc:
             raise WireError(Reason.INVALID_PAYLOAD, str(exc)) from None
         with self._lock:
+            self.accepted += 1
             self._camera_keys[issuer] = key
             held = self._waiting_status.pop(camera_id, None)
         return self.accept(*held) if held else []
