@@ -67,7 +67,7 @@ from core.store.audit import GALLERY as GALLERY_REV  # noqa: E402
 from core.store.audit import bump  # noqa: E402
 from core.store.codec import to_blob  # noqa: E402
 from core.store.models import FaceEncoding, Person  # noqa: E402
-from srs.config import SrsConfig  # noqa: E402
+from srs.app.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import BBox, Detection, DetectionBatch  # noqa: E402
 from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402
@@ -260,7 +260,7 @@ def broker_process(tmp: Path) -> Iterator[BrokerHandle]:
     handle = BrokerHandle("127.0.0.1", port, store=fast_user_store(data / "broker" / "users.json"))
     handle.client_config("core", "core")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "srs.cli", "broker", "--config", str(tmp / "broker.toml")], cwd=ROOT
+        [sys.executable, "-m", "srs.app", "broker", "--config", str(tmp / "broker.toml")], cwd=ROOT
     )
     try:
         deadline = time.monotonic() + 20

@@ -75,7 +75,7 @@ from core import store  # noqa: E402
 from core.config import CoreConfig  # noqa: E402
 from core.service import CoreService  # noqa: E402
 from edge.config import EdgeConfig  # noqa: E402
-from srs.config import SrsConfig  # noqa: E402
+from srs.app.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import BBox, Detection, DetectionBatch, PersonPosition  # noqa: E402
 from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402

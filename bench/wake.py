@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from core.config import CoreConfig  # noqa: E402
 from core.ingest import Incoming  # noqa: E402
 from core.service import CoreService  # noqa: E402
-from srs.config import SrsConfig  # noqa: E402
+from srs.app.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import PersonPosition  # noqa: E402
 from srs.wire.signing import SigningKey  # noqa: E402

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srs.cli import add_command, add_group
-from srs.config import SrsConfig
+from broker.srs_config import SrsConfig
+from srs.subcommands import add_command, add_group
 
 if TYPE_CHECKING:
     from broker.users import UserStore

@@ -21,8 +21,8 @@ import os
 from pathlib import Path
 
 from broker.acl import rules_for
+from broker.srs_config import SrsConfig
 from broker.users import BOOTSTRAP_ROLE, UserStore
-from srs.config import SrsConfig
 
 FORMATS = ("mosquitto",)
 

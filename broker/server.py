@@ -20,8 +20,8 @@ from typing import Any
 
 from broker import retained
 from broker.amqtt_broker import SrsBroker
+from broker.srs_config import SrsConfig
 from broker.users import UserStore, default_path
-from srs.config import SrsConfig
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from srs.wire.topics import TopicError, check_id
 
 if TYPE_CHECKING:
-    from srs.config import SrsConfig
+    from broker.srs_config import DataDir
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class User:
         return f"User(name={self.name!r}, role={self.role!r})"
 
 
-def default_path(cfg: SrsConfig) -> Path:
+def default_path(cfg: DataDir) -> Path:
     return cfg.data_dir / "broker" / "users.json"
 
 

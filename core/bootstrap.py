@@ -23,8 +23,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core import store
+from core.srs_config import SrsConfig
 from core.store.db import Database
-from srs.config import SrsConfig
 from srs.wire import commands as cmd
 from srs.wire import topics
 from srs.wire.signing import Verifier, WireError, public_key_from_b64

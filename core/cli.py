@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 
 from core.cli_util import with_store
-from srs.config import SrsConfig
+from core.srs_config import SrsConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
-    from srs.cli import add_command, add_group
+    from srs.subcommands import add_command, add_group
 
     add_command(
         sub,

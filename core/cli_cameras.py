@@ -6,11 +6,11 @@ import argparse
 from pathlib import Path
 
 from core.cli_util import with_store
-from srs.config import SrsConfig
+from core.srs_config import SrsConfig
 
 
 def register_cameras(sub: argparse._SubParsersAction) -> None:
-    from srs.cli import add_command, add_group
+    from srs.subcommands import add_command, add_group
 
     cams = add_group(sub, "camera", help="camera registry: add, list, remove, disable, enable")
     p = add_command(cams, "add", camera_add, help="register a camera and its public key")

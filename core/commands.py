@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from core import store
 from core.bootstrap import Bootstrap
 from core.observation import known_key, unknown_key
+from core.srs_config import SrsConfig
 from core.store.codec import parse_key
 from core.store.db import Database
 from core.store.errors import StoreError
-from srs.config import SrsConfig
 from srs.wire import commands as cmd
 from srs.wire import topics
 from srs.wire.signing import Reason, Verifier, WireError, public_key_from_b64

@@ -129,7 +129,7 @@ def enrol(
     db: Database, imports: Iterable[PersonImport], *, actor: str = "cli"
 ) -> list[dict[str, object]]:
     """Store the encodings of each import; returns one summary per person."""
-    from core.store import add_encodings, get_or_create_person
+    from core.store.people import add_encodings, get_or_create_person
 
     summary = []
     with db.session() as s:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
-from srs.config import SrsConfig
+from core.srs_config import SrsConfig
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import topics
 

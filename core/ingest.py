@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from core.keyring import CameraKeyring
 from core.observation import LocatorResult, Observation, Placement
 from core.recognition import DIM, Gallery, UnknownClusters
+from core.srs_config import SrsConfig
 from core.status import BurstLog, Counters
 from core.store.audit import CAMERAS, GALLERY, audit, revisions
 from core.store.db import Database
 from core.store.models import Person, ProcessedMessage
 from core.writer import Accepted, write_batch
-from srs.config import SrsConfig
 from srs.wire import topics
 from srs.wire.payloads import CameraStatus, DetectionBatch
 from srs.wire.signing import Reason, Verifier, WireError

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.store.cameras import camera_keys
 from srs.wire import topics
-from srs.wire.signing import public_key_from_b64
+from srs.wire.signing import public_key_from_b64, public_key_to_b64
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +40,12 @@ class CameraKeyring:
         if key is None or issuer.removeprefix("camera:") not in self.enabled:
             return None
         return key
+
+    def vouched(self) -> dict[str, str]:
+        """camera id -> public key (base64url) of each enabled camera: what core
+        publishes on ``topics.camera_key`` so readers can verify the camera's status."""
+        return {
+            issuer.removeprefix("camera:"): public_key_to_b64(key)
+            for issuer, key in self._keys.items()
+            if issuer.removeprefix("camera:") in self.enabled
+        }

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.ingest import Locator, NullLocator, Outgoing
 from core.observation import LocatorResult
-from srs.config import SrsConfig
+from core.srs_config import SrsConfig
 from srs.wire import topics
 from srs.wire.payloads import CameraStatus, PersonPosition
 

@@ -24,12 +24,12 @@ from core.ingest import Incoming, Ingest, Locator, Outgoing
 from core.locating import LocatorLink, default_locator
 from core.pump import Pump
 from core.retention import purge
+from core.srs_config import SrsConfig
 from core.status import Counters
 from core.store import open_store
 from core.store.db import Database
 from core.store.people import done_clears, pending_clears
 from core.store.users import sync_users
-from srs.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
 from srs.wire.payloads import Ack, PersonPosition, PublicKey
@@ -72,6 +72,7 @@ class CoreService:
         # paho calls on_connect_fail only from its own loops; the pump reports instead.
         self.pump = Pump(self.client, self._on_connect_fail)
         self._started = False
+        self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -123,6 +124,8 @@ class CoreService:
         )
         pub = PublicKey(sender=topics.CORE_SENDER, public_key=self.key.public_key_b64)
         self._publish(topics.key(topics.CORE_SENDER), pub, retain=True)
+        self._vouched = {}  # (re)publish every camera key on each connection
+        self._vouch_for_cameras()
         site = self.link.site_message()
         if site is not None:
             self._publish(site.topic, site.payload, retain=True)
@@ -163,6 +166,7 @@ class CoreService:
                 next_clear = now + 1.0
                 self._guard(self._clear_positions)
                 self._guard(self.ingest.refresh)
+                self._guard(self._vouch_for_cameras)
                 self._guard(self._tick)
                 self._guard(self._sync_users)
                 self._guard(self.ingest.flush_audit)
@@ -267,6 +271,21 @@ class CoreService:
         self, topic: str, payload: BaseModel, retain: bool = False
     ) -> paho.MQTTMessageInfo:
         return self.client.publish(topic, self._sign(payload, topic), qos=1, retain=retain)
+
+    def _vouch_for_cameras(self) -> None:
+        """Publish (retained, signed by core) the key of each enabled camera, and clear
+        it when a camera is removed or disabled: the dashboard verifies camera status
+        with it (docs/mqtt.md)."""
+        if not self.watcher.connected.is_set():
+            return
+        current = self.ingest.keyring.vouched()
+        for cam, key in current.items():
+            if self._vouched.get(cam) != key:
+                pub = PublicKey(sender=topics.camera_issuer(cam), public_key=key)
+                self._publish(topics.camera_key(cam), pub, retain=True)
+        for cam in self._vouched.keys() - current.keys():
+            self.client.publish(topics.camera_key(cam), b"", qos=1, retain=True)
+        self._vouched = current
 
     def _heartbeat(self) -> None:
         status = self.counters.status("online", self.cfg.core.status_interval_s)

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from srs.cli import add_command, add_group
-from srs.config import SrsConfig
+from core.srs_config import SrsConfig
+from srs.subcommands import add_command, add_group
 
 
 def register(sub: argparse._SubParsersAction) -> None:

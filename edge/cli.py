@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from srs.config import SrsConfig
+from edge.srs_config import SrsConfig
 
 DESCRIPTION = """\
 Run a camera node: read the source, detect and track faces and profiles, compute
@@ -22,7 +22,7 @@ Every message waits in an on-disk outbox until core acknowledges it.
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
-    from srs.cli import add_command
+    from srs.subcommands import add_command
 
     parser = add_command(sub, "edge", run, help="run a camera node", description=DESCRIPTION)
     parser.add_argument(

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge.config import EdgeConfig
 from edge.outbox import Outbox
+from edge.srs_config import SrsConfig
 from srs import __version__
-from srs.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
 from srs.wire.payloads import Ack, CameraStatus, DetectionBatch

@@ -23,7 +23,7 @@ from edge.encode import EncoderPool
 from edge.link import Link
 from edge.outbox import Outbox
 from edge.sources import Frame, SourceError, SourceStats, frames, open_source
-from srs.config import SrsConfig
+from edge.srs_config import SrsConfig
 from srs.wire import topics
 from srs.wire.payloads import DetectionBatch
 from srs.wire.signing import SigningKey

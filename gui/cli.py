@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from srs.config import SrsConfig
+from gui.srs_config import SrsConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
-    from srs.cli import add_command
+    from srs.subcommands import add_command
 
     p = add_command(
         sub,

@@ -2,9 +2,10 @@
 
 Qt-free so it runs in paho's network thread and is testable on its own.
 Core's messages are verified with core's key (see core_key.py). Camera status is
-signed by each camera, whose keys the dashboard does not hold: it is trusted because
-the broker ACL lets only that camera publish on its status topic, and it is parsed
-strictly (issuer, topic, audience, model, camera id must all agree).
+signed by each camera: it is verified with the key core vouches for on
+``cameras/{id}/key`` (signed by core, so only a camera registered and enabled in
+core's registry is believed), and must name the camera of its topic. A status that
+arrives before its camera's key waits for it (the latest one per camera).
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ import threading
 from collections import Counter, deque
 from dataclasses import dataclass
 
-import jwt
-from pydantic import BaseModel, ValidationError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel
 
 from gui.core_key import CoreKey
 from srs.config import SecurityConfig
-from srs.wire import Reason, Verifier, WireError, commands, payloads, site, topics
-from srs.wire.signing import describe_validation_error
+from srs.wire import (
+    Reason,
+    Verifier,
+    WireError,
+    commands,
+    payloads,
+    public_key_from_b64,
+    site,
+    topics,
+)
 from srs.wire.topics import TopicKind
 
 log = logging.getLogger(__name__)
@@ -34,8 +43,10 @@ MODELS: dict[TopicKind, type[BaseModel]] = {
     TopicKind.SITE: site.SitePlan,
     TopicKind.RESPONSE: commands.Response,
     TopicKind.CAMERA_STATUS: payloads.CameraStatus,
+    TopicKind.CAMERA_KEY: payloads.PublicKey,
 }
 MAX_WAITING = 5000  # core messages held until core's key is known
+MAX_CAMERAS = 1024  # camera statuses held (one per camera) until the camera's key is known
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +61,9 @@ class Inbox:
         self.core_key = core_key
         self._security = security
         self._response_topic = topics.response(user)
+        self._camera_keys: dict[str, Ed25519PublicKey] = {}  # issuer -> key core vouched for
         self._verifier = Verifier(
-            core_key.lookup,
+            self._lookup,
             audience=security.audience,
             clock_skew_s=security.clock_skew_s,
             max_age_s=security.max_message_age_s,
@@ -59,9 +71,16 @@ class Inbox:
         )
         self._lock = threading.Lock()
         self._waiting: deque[tuple[str, bytes]] = deque(maxlen=MAX_WAITING)
+        self._waiting_status: dict[str, tuple[str, bytes]] = {}  # camera id -> latest
         self.accepted = 0
         self.dropped: Counter[str] = Counter()
         self.last_drop: str = ""
+
+    def _lookup(self, issuer: str) -> Ed25519PublicKey | None:
+        if issuer == topics.CORE_SENDER:
+            return self.core_key.lookup(issuer)
+        with self._lock:
+            return self._camera_keys.get(issuer)
 
     @property
     def dropped_total(self) -> int:
@@ -97,12 +116,14 @@ class Inbox:
             for t, d in waiting:
                 out.extend(self.accept(t, d))
             return out
+        if parsed.kind is TopicKind.CAMERA_STATUS:
+            return self._camera_status(topic, parsed.subject or "", data)
         if not data and parsed.kind in topics.RETAINED_KINDS:
             # An empty retained message deletes the retained state (core does this for
             # erased or merged people); it cannot be signed and only says "forget".
+            if parsed.kind is TopicKind.CAMERA_KEY:
+                return self._forget_camera(parsed.subject or "")
             return [Message(parsed.kind, None, parsed.subject)]
-        if parsed.kind is TopicKind.CAMERA_STATUS:
-            return [self._camera_status(topic, parsed.subject or "", data)]
         model = MODELS.get(parsed.kind)
         if model is None or (parsed.kind is TopicKind.RESPONSE and topic != self._response_topic):
             raise WireError(Reason.BAD_TOPIC, f"the dashboard does not read {topic!r}")
@@ -111,30 +132,21 @@ class Inbox:
                 self._waiting.append((topic, data))
             return []
         verified = self._verifier.verify(topic, data, model)
+        if parsed.kind is TopicKind.CAMERA_KEY:
+            return self._learn_camera(parsed.subject or "", verified.payload)
         with self._lock:
             self.accepted += 1
         return [Message(parsed.kind, verified.payload, parsed.subject)]
 
-    def _camera_status(self, topic: str, camera_id: str, data: bytes) -> Message:
-        if len(data) > self._security.max_payload_bytes:
-            raise WireError(Reason.OVERSIZE, f"camera status of {len(data)} bytes is too big")
-        try:
-            claims = jwt.decode(data, options={"verify_signature": False})
-        except jwt.PyJWTError as exc:
-            raise WireError(Reason.MALFORMED, f"camera status is not a JWS: {exc}") from None
-        if claims.get("iss") != topics.camera_issuer(camera_id):
-            raise WireError(
-                Reason.WRONG_ISSUER,
-                f"camera status on {topic!r} was issued by {claims.get('iss')!r}",
-            )
-        if claims.get("topic") != topic:
-            raise WireError(Reason.WRONG_TOPIC, "camera status was signed for another topic")
-        if claims.get("aud") != self._security.audience:
-            raise WireError(Reason.WRONG_AUDIENCE, "camera status is for another deployment")
-        try:
-            status = payloads.CameraStatus.model_validate(claims.get("data"))
-        except ValidationError as exc:
-            raise WireError(Reason.INVALID_PAYLOAD, describe_validation_error(exc)) from None
+    def _camera_status(self, topic: str, camera_id: str, data: bytes) -> list[Message]:
+        if not data:
+            return [Message(TopicKind.CAMERA_STATUS, None, camera_id)]
+        if self._lookup(topics.camera_issuer(camera_id)) is None:
+            with self._lock:
+                if camera_id in self._waiting_status or len(self._waiting_status) < MAX_CAMERAS:
+                    self._waiting_status[camera_id] = (topic, data)
+            return []
+        status = self._verifier.verify(topic, data, payloads.CameraStatus).payload
         if status.camera_id != camera_id:
             raise WireError(
                 Reason.WRONG_TOPIC,
@@ -142,4 +154,29 @@ class Inbox:
             )
         with self._lock:
             self.accepted += 1
-        return Message(TopicKind.CAMERA_STATUS, status, camera_id)
+        return [Message(TopicKind.CAMERA_STATUS, status, camera_id)]
+
+    def _learn_camera(self, camera_id: str, announced: BaseModel) -> list[Message]:
+        """Adopt the key core vouches for, then release the camera's held status."""
+        assert isinstance(announced, payloads.PublicKey)
+        issuer = topics.camera_issuer(camera_id)
+        if announced.sender != issuer:
+            raise WireError(
+                Reason.WRONG_ISSUER,
+                f"the key on the topic of {camera_id!r} is announced for {announced.sender!r}",
+            )
+        try:
+            key = public_key_from_b64(announced.public_key)
+        except ValueError as exc:
+            raise WireError(Reason.INVALID_PAYLOAD, str(exc)) from None
+        with self._lock:
+            self.accepted += 1
+            self._camera_keys[issuer] = key
+            held = self._waiting_status.pop(camera_id, None)
+        return self.accept(*held) if held else []
+
+    def _forget_camera(self, camera_id: str) -> list[Message]:
+        """Core withdrew the camera (removed or disabled): its status is no longer believed."""
+        with self._lock:
+            self._camera_keys.pop(topics.camera_issuer(camera_id), None)
+        return []

@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self._core_state = ""
         self._site_wait = 0
         self._build_layout()
-        self.actions_ = OperatorActions(self)
+        self.actions_ = OperatorActions(self, self)
         self._build_status()
         self.cameras.online_changed.connect(self.plan.set_camera_online)
         self.plan.person_clicked.connect(self.show_person)

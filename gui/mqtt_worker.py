@@ -37,6 +37,7 @@ RECONNECT_MAX_DELAY_S = 4
 SUBSCRIPTIONS = (
     topics.key(topics.CORE_SENDER),
     topics.SITE,
+    topics.ALL_CAMERA_KEYS,
     topics.ALL_CAMERA_STATUS,
     topics.ALL_POSITIONS,
     topics.SIGHTINGS,

@@ -7,24 +7,46 @@ missing, so tests (and keyboard users) can drive them directly.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, QPoint
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
 
 from gui.actions import describe, enrol_command
+from gui.models import EventTableModel, PeopleTableModel
+from gui.mqtt_worker import MqttWorker
+from gui.panels import CamerasPanel, EventsPanel, PeoplePanel
 from srs.wire import commands
 from srs.wire.signing import describe_validation_error
 
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+
+class ActionHost(Protocol):
+    """What the actions read and report to: the dashboard window (MainWindow).
+
+    Named here, not imported, so the window can own its actions without the two
+    modules importing each other.
+    """
+
+    worker: MqttWorker | None
+    people: PeopleTableModel
+    events: EventTableModel
+    people_panel: PeoplePanel
+    events_panel: EventsPanel
+    cameras_panel: CamerasPanel
+
+    def show_result(self, text: str, *, error: bool) -> None: ...
+
+    def show_person(self, person_key: str) -> object: ...
 
 
 class OperatorActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow, host: ActionHost) -> None:
+        """Put the actions on ``window``'s toolbar; they act through ``host`` (the same
+        window, seen as what the actions need)."""
         super().__init__(window)
-        self.w = window
+        self.window = window
+        self.host = host
         bar = window.addToolBar("Actions")
         bar.setObjectName("actions")
         for text, shortcut, slot in (
@@ -40,40 +62,40 @@ class OperatorActions(QObject):
                 action.setShortcut(shortcut)
                 action.setToolTip(f"{text} ({shortcut})")
             action.triggered.connect(lambda _=False, s=slot: s())
-        window.people_panel.view.customContextMenuRequested.connect(self._people_menu)
-        window.events_panel.view.customContextMenuRequested.connect(self._events_menu)
-        window.cameras_panel.view.customContextMenuRequested.connect(self._cameras_menu)
+        host.people_panel.view.customContextMenuRequested.connect(self._people_menu)
+        host.events_panel.view.customContextMenuRequested.connect(self._events_menu)
+        host.cameras_panel.view.customContextMenuRequested.connect(self._cameras_menu)
 
     def send(self, command: Any) -> str | None:
-        if self.w.worker is None:
-            self.w.show_result("✖ not signed in", error=True)
+        if self.host.worker is None:
+            self.host.show_result("✖ not signed in", error=True)
             return None
         try:
-            rid = self.w.worker.send(command)
+            rid = self.host.worker.send(command)
         except RuntimeError as exc:
-            self.w.show_result(f"✖ {describe(command)}: {exc}", error=True)
+            self.host.show_result(f"✖ {describe(command)}: {exc}", error=True)
             return None
-        self.w.show_result(f"… {describe(command)}: sent, waiting for core", error=False)
+        self.host.show_result(f"… {describe(command)}: sent, waiting for core", error=False)
         return rid
 
     def _build(self, factory: Any, **fields: Any) -> Any:
         try:
             return factory(**fields)
         except ValidationError as exc:
-            self.w.show_result(f"✖ {describe_validation_error(exc)}", error=True)
+            self.host.show_result(f"✖ {describe_validation_error(exc)}", error=True)
             return None
 
     # --- actions ------------------------------------------------------------------
 
     def name_person(self, person_key: str | None = None, name: str | None = None) -> str | None:
-        key = person_key or self.w.people_panel.selected_key()
+        key = person_key or self.host.people_panel.selected_key()
         if key is None:
-            self.w.show_result("✖ select a person (People tab or floor plan) first", error=True)
+            self.host.show_result("✖ select a person (People tab or floor plan) first", error=True)
             return None
         if name is None:
-            pos = self.w.people.get(key)
+            pos = self.host.people.get(key)
             name, ok = QInputDialog.getText(
-                self.w, "Name person", f"Name for {pos.label if pos else key}:"
+                self.window, "Name person", f"Name for {pos.label if pos else key}:"
             )
             if not ok or not name.strip():
                 return None
@@ -81,21 +103,21 @@ class OperatorActions(QObject):
         return self.send(command) if command else None
 
     def merge(self, source_key: str | None = None, target_key: str | None = None) -> str | None:
-        source = source_key or self.w.people_panel.selected_key()
+        source = source_key or self.host.people_panel.selected_key()
         if source is None:
-            self.w.show_result("✖ select the person to merge first", error=True)
+            self.host.show_result("✖ select the person to merge first", error=True)
             return None
         if target_key is None:
             others = {
                 f"{p.label} ({p.person_key})": p.person_key
-                for p in self.w.people.people()
+                for p in self.host.people.people()
                 if p.person_key != source
             }
             if not others:
-                self.w.show_result("✖ nobody else to merge with", error=True)
+                self.host.show_result("✖ nobody else to merge with", error=True)
                 return None
             choice, ok = QInputDialog.getItem(
-                self.w, "Merge", f"Merge {source} into:", list(others), 0, False
+                self.window, "Merge", f"Merge {source} into:", list(others), 0, False
             )
             if not ok:
                 return None
@@ -105,10 +127,10 @@ class OperatorActions(QObject):
 
     def reject_sighting(self, sighting_id: int | None = None) -> str | None:
         if sighting_id is None:
-            row = self.w.events_panel.selected_row()
-            event = self.w.events.row(row) if row is not None else None
+            row = self.host.events_panel.selected_row()
+            event = self.host.events.row(row) if row is not None else None
             if event is None or event.sighting_id is None:
-                self.w.show_result("✖ select a sighting in the Events tab first", error=True)
+                self.host.show_result("✖ select a sighting in the Events tab first", error=True)
                 return None
             sighting_id = event.sighting_id
         command = self._build(commands.RejectSighting, sighting_id=sighting_id)
@@ -117,19 +139,19 @@ class OperatorActions(QObject):
     def enrol(self, name: str | None = None, paths: list[Path] | None = None) -> str | None:
         if paths is None:
             files, _ = QFileDialog.getOpenFileNames(
-                self.w, "Photos of the person", "", "Images (*.jpg *.jpeg *.png)"
+                self.window, "Photos of the person", "", "Images (*.jpg *.jpeg *.png)"
             )
             if not files:
                 return None
             paths = [Path(f) for f in files]
         if name is None:
-            name, ok = QInputDialog.getText(self.w, "Enrol person", "Name:")
+            name, ok = QInputDialog.getText(self.window, "Enrol person", "Name:")
             if not ok or not name.strip():
                 return None
         try:
             command = enrol_command(name.strip(), paths)
         except (ValueError, ValidationError) as exc:
-            self.w.show_result(f"✖ enrol: {exc}", error=True)
+            self.host.show_result(f"✖ enrol: {exc}", error=True)
             return None
         return self.send(command)
 
@@ -140,9 +162,9 @@ class OperatorActions(QObject):
         return self._camera(camera_id, True)
 
     def _camera(self, camera_id: str | None, enabled: bool) -> str | None:
-        camera = camera_id or self.w.cameras_panel.selected_camera()
+        camera = camera_id or self.host.cameras_panel.selected_camera()
         if camera is None:
-            self.w.show_result("✖ select a camera in the Cameras tab first", error=True)
+            self.host.show_result("✖ select a camera in the Cameras tab first", error=True)
             return None
         command = self._build(commands.SetCameraEnabled, camera_id=camera, enabled=enabled)
         return self.send(command) if command else None
@@ -150,22 +172,22 @@ class OperatorActions(QObject):
     # --- context menus ----------------------------------------------------------------
 
     def _people_menu(self, at: QPoint) -> None:
-        key = self.w.people_panel.selected_key()
+        key = self.host.people_panel.selected_key()
         if key is None:
             return
-        menu = QMenu(self.w)
-        menu.addAction("Show card", lambda: self.w.show_person(key))
+        menu = QMenu(self.window)
+        menu.addAction("Show card", lambda: self.host.show_person(key))
         menu.addAction("Name…", lambda: self.name_person(key))
         menu.addAction("Merge into…", lambda: self.merge(key))
-        menu.exec(self.w.people_panel.view.viewport().mapToGlobal(at))
+        menu.exec(self.host.people_panel.view.viewport().mapToGlobal(at))
 
     def _events_menu(self, at: QPoint) -> None:
-        menu = QMenu(self.w)
+        menu = QMenu(self.window)
         menu.addAction("Not this person", self.reject_sighting)
-        menu.exec(self.w.events_panel.view.viewport().mapToGlobal(at))
+        menu.exec(self.host.events_panel.view.viewport().mapToGlobal(at))
 
     def _cameras_menu(self, at: QPoint) -> None:
-        menu = QMenu(self.w)
+        menu = QMenu(self.window)
         menu.addAction("Disable camera", self.disable_camera)
         menu.addAction("Enable camera", self.enable_camera)
-        menu.exec(self.w.cameras_panel.view.viewport().mapToGlobal(at))
+        menu.exec(self.host.cameras_panel.view.viewport().mapToGlobal(at))

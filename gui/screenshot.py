@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from srs.config import SrsConfig
+from gui.srs_config import SrsConfig
 from srs.wire import payloads, site
 
 DEMO_SITE = Path(__file__).resolve().parent.parent / "config" / "demo-site.toml"

@@ -8,7 +8,7 @@ from gui.config import core_key_path
 from gui.core_key import CoreKey, load_pinned
 from gui.inbox import Inbox
 from gui.mqtt_worker import MqttWorker
-from srs.config import SrsConfig
+from gui.srs_config import SrsConfig
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from gui.config import core_key_path
 from gui.core_key import load_pinned
 from gui.first_admin import FirstAdminDialog
 from gui.session import Credentials, build_worker
-from srs.config import SrsConfig
+from gui.srs_config import SrsConfig
 from srs.wire import topics
 
 FAILED = (mw.WRONG_PASSWORD, mw.UNREACHABLE, mw.REFUSED)

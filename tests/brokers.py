@@ -26,7 +26,8 @@ from pydantic import SecretStr
 
 from broker.config import BrokerConfig
 from broker.users import UserStore, default_path
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.mqtt import make_client
 
 # Cheap hashes keep tests fast; the parameters live in each hash, so the broker

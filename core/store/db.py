@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from srs.config import SrsConfig
+from core.srs_config import SrsConfig
 
 log = logging.getLogger(__name__)
 

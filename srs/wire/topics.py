@@ -5,6 +5,7 @@ Layout (version 1)::
     srs/v1/cameras/{camera_id}/detections   camera -> core     stream, QoS 1
     srs/v1/cameras/{camera_id}/status       camera -> all      retained, LWT + heartbeat
     srs/v1/cameras/{camera_id}/ack          core   -> camera   stream, end-to-end acks
+    srs/v1/cameras/{camera_id}/key          core   -> operator retained, camera key core vouches for
     srs/v1/people/{person_key}/position     core   -> all      retained latest position
     srs/v1/sightings                        core   -> all      stream
     srs/v1/events/zone                      core   -> all      stream, enter/leave
@@ -54,6 +55,7 @@ class TopicKind(StrEnum):
     DETECTIONS = "detections"
     CAMERA_STATUS = "camera_status"
     ACK = "ack"
+    CAMERA_KEY = "camera_key"
     POSITION = "position"
     SIGHTINGS = "sightings"
     ZONE_EVENTS = "zone_events"
@@ -72,6 +74,7 @@ FRESH_KINDS = frozenset(
 RETAINED_KINDS = frozenset(
     {
         TopicKind.CAMERA_STATUS,
+        TopicKind.CAMERA_KEY,
         TopicKind.POSITION,
         TopicKind.CORE_STATUS,
         TopicKind.KEY,
@@ -105,6 +108,12 @@ def camera_status(camera_id: str) -> str:
 
 def ack(camera_id: str) -> str:
     return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/ack"
+
+
+def camera_key(camera_id: str) -> str:
+    """Core vouches here for a registered, enabled camera's key (signed by core), so
+    readers can verify the camera's own messages (its status) without the registry."""
+    return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/key"
 
 
 def position(person_key: str) -> str:
@@ -149,6 +158,7 @@ def response(user: str) -> str:
 ALL_DETECTIONS = f"{PREFIX}/cameras/+/detections"
 ALL_CAMERA_STATUS = f"{PREFIX}/cameras/+/status"
 ALL_ACKS = f"{PREFIX}/cameras/+/ack"
+ALL_CAMERA_KEYS = f"{PREFIX}/cameras/+/key"
 ALL_POSITIONS = f"{PREFIX}/people/+/position"
 SIGHTINGS = f"{PREFIX}/sightings"
 ZONE_EVENTS = f"{PREFIX}/events/zone"
@@ -200,6 +210,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], TopicKind], ...] = tuple(
         (r"/cameras/([^/#+]+)/detections", TopicKind.DETECTIONS),
         (r"/cameras/([^/#+]+)/status", TopicKind.CAMERA_STATUS),
         (r"/cameras/([^/#+]+)/ack", TopicKind.ACK),
+        (r"/cameras/([^/#+]+)/key", TopicKind.CAMERA_KEY),
         (r"/people/([^/#+]+)/position", TopicKind.POSITION),
         (r"/sightings()", TopicKind.SIGHTINGS),
         (r"/events/zone()", TopicKind.ZONE_EVENTS),
@@ -262,6 +273,7 @@ def acl_operator_subscribe() -> list[str]:
         ALERTS,
         CORE_STATUS,
         ALL_CAMERA_STATUS,
+        ALL_CAMERA_KEYS,
         ALL_KEYS,
         SITE,
         f"{PREFIX}/operators/%u/response",
@@ -279,6 +291,7 @@ def acl_integrator_subscribe() -> list[str]:
 def acl_core_publish() -> list[str]:
     return [
         ALL_ACKS,
+        ALL_CAMERA_KEYS,
         ALL_POSITIONS,
         SIGHTINGS,
         ZONE_EVENTS,

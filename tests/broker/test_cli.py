@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker.users import UserStore
-from srs.cli import main
+from srs.app.cli import main
 
 
 def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:

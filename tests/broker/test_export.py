@@ -8,7 +8,7 @@ from pathlib import Path
 from broker.config import BrokerConfig
 from broker.export import export_mosquitto
 from broker.users import default_path, mosquitto_verify
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 from tests.brokers import fast_user_store
 
 

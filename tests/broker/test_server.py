@@ -17,7 +17,8 @@ from pydantic import SecretStr
 from broker.config import BrokerConfig
 from broker.server import EmbeddedBroker, amqtt_config
 from broker.users import default_path
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.mqtt import Will, make_client
 from srs.wire import topics
 from tests.broker.probe import WAIT_S, Probe
@@ -177,7 +178,7 @@ def test_srs_broker_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     config.write_text(f'data_dir = "{tmp_path}"\n\n[broker]\nbind = "127.0.0.1"\nport = {port}\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("SRS_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "srs.cli", "broker", "--config", str(config)],
+        [sys.executable, "-m", "srs.app", "broker", "--config", str(config)],
         stderr=subprocess.PIPE,
         text=True,
         env=env,

@@ -18,7 +18,8 @@ from pydantic import SecretStr
 from broker.config import BrokerConfig
 from broker.server import EmbeddedBroker
 from broker.users import default_path
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.wire import topics
 from tests.broker.probe import WAIT_S, Probe
 from tests.brokers import fast_user_store

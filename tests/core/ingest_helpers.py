@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import topics
 from srs.wire.payloads import Ack, BBox, Detection, DetectionBatch

@@ -16,7 +16,8 @@ from broker.users import UserStore, default_path
 from core import store
 from core.service import CoreService
 from gui.first_run import REFUSED, FirstRunError, create_first_admin
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.wire.signing import public_key_from_b64
 from tests.brokers import fast_user_store
 from tests.core.ingest_helpers import core_config

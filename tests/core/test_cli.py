@@ -10,7 +10,7 @@ import pytest
 
 from core import store
 from core.cli_util import parse_since
-from srs.cli import main
+from srs.app.cli import main
 from srs.mqtt import make_client
 from srs.wire import topics
 from srs.wire.payloads import PersonPosition

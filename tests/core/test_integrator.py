@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from core import store
 from core.service import CoreService
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import topics
 from srs.wire.payloads import (

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from core import store
 from core.store.models import ProcessedMessage, Sighting
-from srs.config import load_config
+from srs.app.config import load_config
 from srs.wire import topics
 from srs.wire.signing import SigningKey
 from tests.core.ingest_helpers import FakeCamera, batch, camera_key, face_data
@@ -32,7 +32,7 @@ N = 60
 def _start(config: Path, log: Path) -> subprocess.Popen:
     out = log.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "srs.cli", "core", "--config", str(config)],
+        [sys.executable, "-m", "srs.app", "core", "--config", str(config)],
         cwd=ROOT,
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -116,6 +116,35 @@ def test_detections_are_acked_after_commit_and_published(core_setup):
     db.close()
 
 
+def test_core_vouches_for_enabled_cameras_keys_and_withdraws_them(core_setup):
+    """The dashboard verifies camera status with these keys (gui/inbox.py)."""
+    cfg, svc, broker = core_setup
+    watch = Listener(
+        broker.client_config("gui1", "operator"),
+        "gui1",
+        [topics.ALL_CAMERA_KEYS],
+        svc.key.public_key_b64,
+    )
+    try:
+        vouched = watch.next(PublicKey, topic_filter=topics.ALL_CAMERA_KEYS)
+        assert (vouched.sender, vouched.public_key) == ("camera:cam1", CAM1.public_key_b64)
+        db = store.open_store(cfg)
+        with db.session() as s:  # as `srs camera disable cam1` does, from another process
+            store.set_camera_enabled(s, "cam1", False)
+        db.close()
+        deadline = time.monotonic() + 15
+        cleared = False
+        while not cleared and time.monotonic() < deadline:
+            try:
+                topic, data, _ = watch.inbox.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            cleared = topic == topics.camera_key("cam1") and data == b""
+        assert cleared, "core did not withdraw the disabled camera's key"
+    finally:
+        watch.close()
+
+
 def _request(user: str, key: SigningKey, command) -> tuple[str, bytes, str]:
     rid = uuid.uuid4().hex
     topic = topics.request(user)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.site import SiteError, load_site, parse_site, summary
-from srs.cli import main
+from srs.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo-site.toml"

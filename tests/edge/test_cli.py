@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from edge.node import key_path
-from srs.cli import main
-from srs.config import SrsConfig
+from srs.app.cli import main
+from srs.app.config import SrsConfig
 from srs.wire import topics
 from srs.wire.signing import SigningKey
 from tests.brokers import BrokerHandle
@@ -58,7 +58,7 @@ def start_node(srs_broker: BrokerHandle, tmp_path: Path, media: Path) -> subproc
         [
             sys.executable,
             "-m",
-            "srs.cli",
+            "srs.app",
             "edge",
             "--camera-id",
             CAM,

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from edge.config import EdgeConfig
 from edge.node import EdgeNode, key_path, outbox_path
 from edge.outbox import Outbox
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.wire import topics
 from srs.wire.signing import SigningKey
 from tests.brokers import BrokerHandle, free_port

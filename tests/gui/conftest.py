@@ -10,7 +10,7 @@ import pytest
 from gui import mqtt_worker as mw
 from gui.main_window import MainWindow
 from gui.session import Credentials, build_worker
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 from srs.wire import SigningKey
 from tests.brokers import BrokerHandle
 from tests.gui.helpers import OPERATOR, FakeCore, gui_config, operator_password

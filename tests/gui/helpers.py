@@ -12,7 +12,8 @@ import jwt
 import paho.mqtt.client as paho
 from pydantic import BaseModel
 
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import (
     SigningKey,
@@ -86,6 +87,14 @@ class FakeCore:
         self.publish(
             topics.key(topics.CORE_SENDER),
             payloads.PublicKey(sender="core", public_key=self.key.public_key_b64),
+            retain=True,
+        )
+
+    def vouch_for_camera(self, camera_id: str, key: SigningKey) -> None:
+        """Publish the camera's key as core does for a registered, enabled camera."""
+        self.publish(
+            topics.camera_key(camera_id),
+            payloads.PublicKey(sender=key.issuer, public_key=key.public_key_b64),
             retain=True,
         )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from srs.cli import main
+from srs.app.cli import main
 
 
 def test_srs_gui_screenshot_writes_the_png(
@@ -58,7 +58,7 @@ screenshot_after_s = 0.0
         "SRS_MQTT__PASSWORD": operator_password(srs_broker),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "srs.cli", "gui", "--config", str(config)],
+        [sys.executable, "-m", "srs.app", "gui", "--config", str(config)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -16,7 +16,8 @@ from broker.users import UserStore, default_path
 from core.service import CoreService
 from gui import mqtt_worker as mw
 from gui.signin import SignInDialog
-from srs.config import MqttConfig, SrsConfig
+from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from tests.brokers import fast_user_store
 from tests.core.ingest_helpers import core_config
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from gui.core_key import CoreKey, load_pinned
-from gui.inbox import Inbox
+from gui.inbox import Inbox, Message
 from srs.config import SecurityConfig
 from srs.wire import SigningKey, commands, payloads, sign, topics
 from srs.wire.topics import TopicKind
@@ -84,9 +84,18 @@ def test_refusals_are_counted_with_their_reason(topic, make, reason) -> None:
     assert box.dropped[reason] == 1 and box.last_drop
 
 
+def vouch(box: Inbox, core: SigningKey, cam: SigningKey, camera_id: str) -> list[Message]:
+    """Core's signed word for a camera's key, as core publishes it."""
+    topic = topics.camera_key(camera_id)
+    announce = payloads.PublicKey(sender=cam.issuer, public_key=cam.public_key_b64)
+    return box.accept(topic, sign(announce, topic, core))
+
+
 def test_camera_status_must_name_its_own_camera_and_deployment() -> None:
-    box = inbox(SigningKey.generate("core"))
+    core = SigningKey.generate("core")
+    box = inbox(core)
     cam = SigningKey.generate(topics.camera_issuer("cam1"))
+    assert vouch(box, core, cam, "cam1") == []
     topic = topics.camera_status("cam1")
     good = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
     [msg] = box.accept(topic, sign(good, topic, cam))
@@ -94,7 +103,50 @@ def test_camera_status_must_name_its_own_camera_and_deployment() -> None:
     other = SigningKey.generate(topics.camera_issuer("cam2"))  # cam2 on cam1's topic
     assert box.accept(topic, sign(good, topic, other)) == []
     assert box.accept(topic, sign(good, topic, cam, audience="elsewhere")) == []
-    assert box.dropped["wrong_issuer"] == 1 and box.dropped["wrong_audience"] == 1
+    cam2_status = payloads.CameraStatus(camera_id="cam2", state="online", sent_at=time.time())
+    assert box.accept(topic, sign(cam2_status, topic, cam)) == []
+    assert box.dropped["bad_signature"] == 1 and box.dropped["wrong_audience"] == 1
+    assert box.dropped["wrong_topic"] == 1
+
+
+def test_a_forged_camera_status_is_refused() -> None:
+    core = SigningKey.generate("core")
+    box = inbox(core)
+    vouch(box, core, SigningKey.generate(topics.camera_issuer("cam1")), "cam1")
+    forger = SigningKey.generate(topics.camera_issuer("cam1"))  # right name, wrong key
+    topic = topics.camera_status("cam1")
+    status = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
+    assert box.accept(topic, sign(status, topic, forger)) == []
+    assert box.dropped["bad_signature"] == 1 and box.accepted == 1  # only core's word
+
+
+def test_camera_status_waits_for_the_key_core_vouches_for() -> None:
+    core = SigningKey.generate("core")
+    box = inbox(core)
+    cam = SigningKey.generate(topics.camera_issuer("cam1"))
+    topic = topics.camera_status("cam1")
+    old = payloads.CameraStatus(camera_id="cam1", state="offline", sent_at=time.time())
+    new = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
+    assert box.accept(topic, sign(old, topic, cam)) == []
+    assert box.accept(topic, sign(new, topic, cam)) == []  # only the latest is kept
+    [released] = vouch(box, core, cam, "cam1")
+    assert released.payload == new and box.dropped_total == 0
+    # Withdrawn (camera removed or disabled): its statuses wait again.
+    assert box.accept(topics.camera_key("cam1"), b"") == []
+    assert box.accept(topic, sign(new, topic, cam)) == []
+
+
+def test_a_camera_key_must_come_from_core_for_that_camera() -> None:
+    core = SigningKey.generate("core")
+    box = inbox(core)
+    cam = SigningKey.generate(topics.camera_issuer("cam1"))
+    assert vouch(box, SigningKey.generate("core"), cam, "cam1") == []  # not core's key
+    assert box.dropped["bad_signature"] == 1
+    assert vouch(box, core, cam, "cam2") == []  # cam1's key on cam2's topic
+    assert box.dropped["wrong_issuer"] == 1
+    topic = topics.camera_status("cam2")
+    status = payloads.CameraStatus(camera_id="cam2", state="online", sent_at=time.time())
+    assert box.accept(topic, sign(status, topic, cam)) == []  # still waiting for a key
 
 
 def test_without_a_pinned_key_core_state_waits_for_the_key() -> None:

@@ -104,6 +104,7 @@ def test_silent_camera_turns_its_cone_offline(
         outbox_depth=3,
     )
     cam_key = SigningKey.generate(topics.camera_issuer("cam1"))
+    fake_core.vouch_for_camera("cam1", cam_key)
     publish_as_camera(srs_broker, "cam1", status, cam_key)
     cone = window.plan.cameras["cam1"]
     qtbot.waitUntil(lambda: cone.online, timeout=5_000)

@@ -11,7 +11,7 @@ import pytest
 from gui import mqtt_worker as mw
 from gui.main_window import MainWindow
 from gui.session import Credentials, build_worker
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 from tests.brokers import BrokerHandle, Relay
 from tests.gui.helpers import OPERATOR, operator_password
 

@@ -29,8 +29,10 @@ def test_forged_and_garbage_messages_are_dropped_and_counted(
     )
     fake_core.publish_raw(topics.sightings(), b"this is not a token")
     # A camera status claiming another camera's identity.
+    cam1 = SigningKey.generate("camera:cam1")
+    fake_core.vouch_for_camera("cam1", cam1)
     status = payloads.CameraStatus(camera_id="cam2", state="online", sent_at=time.time())
-    publish_as_camera(srs_broker, "cam1", status, SigningKey.generate("camera:cam1"))
+    publish_as_camera(srs_broker, "cam1", status, cam1)
     # A genuine message after the bad ones still gets through.
     fake_core.publish(topics.position("p1"), position("p1", 2, 2), retain=True)
     qtbot.waitUntil(lambda: "p1" in window.plan.markers, timeout=5_000)
@@ -72,3 +74,46 @@ def test_unpinned_key_is_learnt_from_the_broker_and_held_messages_replayed(
     fake_core.publish_key()
     qtbot.waitUntil(lambda: "p1" in window.plan.markers, timeout=5_000)
     assert worker.inbox.dropped_total == 0
+
+
+def test_a_forged_camera_status_is_refused(
+    qtbot, window: MainWindow, fake_core: FakeCore, srs_broker: BrokerHandle
+) -> None:
+    """Only the key core vouches for makes a camera status believed: a status signed by
+    any other key, even one published by the camera's own broker user, is dropped."""
+    genuine = SigningKey.generate(topics.camera_issuer("cam1"))
+    fake_core.vouch_for_camera("cam1", genuine)
+    forged = payloads.CameraStatus(
+        camera_id="cam1", state="online", sent_at=time.time(), message="all fine"
+    )
+    publish_as_camera(srs_broker, "cam1", forged, SigningKey.generate("camera:cam1"))
+    inbox = window.worker.inbox  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: inbox.dropped["bad_signature"] == 1, timeout=5_000)
+    assert "cam1" not in window.cameras.camera_ids()
+    # The same status signed with the vouched key is shown.
+    publish_as_camera(srs_broker, "cam1", forged, genuine)
+    qtbot.waitUntil(lambda: "cam1" in window.cameras.camera_ids(), timeout=5_000)
+    assert inbox.dropped_total == 1
+
+
+def test_a_camera_status_core_does_not_vouch_for_is_not_shown(
+    qtbot, window: MainWindow, fake_core: FakeCore, srs_broker: BrokerHandle
+) -> None:
+    """A camera core has not vouched for (unregistered, disabled, or a key announced by
+    someone else than core) is not believed; once core vouches, its status shows."""
+    cam = SigningKey.generate(topics.camera_issuer("cam1"))
+    status = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
+    publish_as_camera(srs_broker, "cam1", status, cam)
+    # A key for cam1 announced by someone else than core is refused.
+    impostor = SigningKey.generate("core")
+    fake_core.publish(
+        topics.camera_key("cam1"),
+        payloads.PublicKey(sender="camera:cam1", public_key=cam.public_key_b64),
+        retain=True,
+        key=impostor,
+    )
+    inbox = window.worker.inbox  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: inbox.dropped["bad_signature"] == 1, timeout=5_000)
+    assert "cam1" not in window.cameras.camera_ids()
+    fake_core.vouch_for_camera("cam1", cam)  # the held status is released
+    qtbot.waitUntil(lambda: "cam1" in window.cameras.camera_ids(), timeout=5_000)

@@ -19,7 +19,7 @@ from core.service import CoreService
 from gui import mqtt_worker as mw
 from gui.main_window import MainWindow
 from gui.session import Credentials, build_worker
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 from srs.wire.payloads import BBox, Detection, DetectionBatch
 from tests.brokers import BrokerHandle, fast_user_store
 from tests.core.ingest_helpers import FakeCamera, camera_key

@@ -12,6 +12,7 @@ SAMPLES = [
     (topics.detections("cam1"), TopicKind.DETECTIONS, "cam1"),
     (topics.camera_status("cam1"), TopicKind.CAMERA_STATUS, "cam1"),
     (topics.ack("cam1"), TopicKind.ACK, "cam1"),
+    (topics.camera_key("cam1"), TopicKind.CAMERA_KEY, "cam1"),
     (topics.position("p12"), TopicKind.POSITION, "p12"),
     (topics.sightings(), TopicKind.SIGHTINGS, None),
     (topics.zone_events(), TopicKind.ZONE_EVENTS, None),
@@ -27,6 +28,7 @@ FILTERS = {
     TopicKind.DETECTIONS: topics.ALL_DETECTIONS,
     TopicKind.CAMERA_STATUS: topics.ALL_CAMERA_STATUS,
     TopicKind.ACK: topics.ALL_ACKS,
+    TopicKind.CAMERA_KEY: topics.ALL_CAMERA_KEYS,
     TopicKind.POSITION: topics.ALL_POSITIONS,
     TopicKind.SIGHTINGS: topics.SIGHTINGS,
     TopicKind.ZONE_EVENTS: topics.ZONE_EVENTS,
@@ -53,6 +55,10 @@ def test_filter_matches_its_builder_and_nothing_else(kind: TopicKind) -> None:
 def test_parse_inverts_the_builder(topic: str, kind: TopicKind, subject: str | None) -> None:
     parsed = topics.parse(topic)
     assert (parsed.kind, parsed.subject) == (kind, subject)
+
+
+def test_camera_keys_are_signed_by_core_not_the_camera() -> None:
+    assert topics.parse(topics.camera_key("cam1")).issuer == topics.CORE_SENDER
 
 
 def test_everything_filter_covers_the_tree() -> None:

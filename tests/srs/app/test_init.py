@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from broker.users import UserStore, default_path
-from srs import init
-from srs.config import SrsConfig
+from srs.app import init
+from srs.app.config import SrsConfig
 
 
 def test_init_issues_a_fresh_first_run_code_until_an_admin_exists(

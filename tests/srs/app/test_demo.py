@@ -36,7 +36,7 @@ def test_demo_runs_headless_and_leaves_nothing_behind(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "srs.cli",
+            "srs.app",
             "demo",
             "--headless",
             "--duration",

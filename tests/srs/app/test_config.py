@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from srs.config import ConfigError, load_config
+from srs.app.config import ConfigError, load_config
 
-EXAMPLE = Path(__file__).parents[2] / "config" / "srs.example.toml"
+EXAMPLE = Path(__file__).parents[3] / "config" / "srs.example.toml"
 
 
 def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from srs.config import SrsConfig, load_config
-from srs.live_view import LiveView, render
-from srs.supervise import Child, Supervisor, wait_for
+from srs.app.config import SrsConfig, load_config
+from srs.app.live_view import LiveView, render
+from srs.app.supervise import Child, Supervisor, wait_for
 from srs.wire import SigningKey, topics
 
 READY_TIMEOUT_S = 60.0
@@ -111,7 +111,7 @@ class DemoSetup:
         self.passwords[self.operator] = store.add(self.operator, "operator")
 
     def _srs(self, *args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "srs.cli", *args, "--config", str(self.config_path)]
+        cmd = [sys.executable, "-m", "srs.app", *args, "--config", str(self.config_path)]
         result = subprocess.run(cmd, capture_output=capture, text=True, timeout=600)
         if result.returncode != 0 and capture:
             raise DemoError(f"`srs {' '.join(args)}` failed: {result.stderr.strip()}")

@@ -55,7 +55,7 @@ class Supervisor:
 
     def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
         """Start ``srs ARGS...`` (same interpreter) with extra environment ``env``."""
-        return self.start_command(name, [sys.executable, "-m", "srs.cli", *args], env)
+        return self.start_command(name, [sys.executable, "-m", "srs.app", *args], env)
 
     def start_command(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -19,11 +19,12 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 
-MEDIA = Path(__file__).parent / "data" / "media"
+# The sample media stay in the srs package (srs/data/media), shared with the tests.
+MEDIA = Path(__file__).parents[1] / "data" / "media"
 # The demo floor plan lives with the other site files (run from a clone: `make demo`).
-DEMO_SITE = Path(__file__).parents[1] / "config" / "demo-site.toml"
+DEMO_SITE = Path(__file__).parents[2] / "config" / "demo-site.toml"
 # camera id -> bundled clip (see srs/data/media/ATTRIBUTION.md)
 CAMERAS = {
     "corridor": MEDIA / "video" / "face-demographics-walking.gif",
@@ -34,7 +35,7 @@ OPERATOR = "operator"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from srs.cli import add_command
+    from srs.subcommands import add_command
 
     p = add_command(
         sub,
@@ -83,7 +84,7 @@ class _StopFlag:
 
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
-    from srs.demo_setup import DemoError, DemoSetup  # heavy imports only when it runs
+    from srs.app.demo_setup import DemoError, DemoSetup  # heavy imports only when it runs
 
     stop = _StopFlag()
     signal.signal(signal.SIGTERM, stop)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from srs.cli import main
+from srs.app.cli import main
 
 SUBCOMMANDS = [
     "broker",
@@ -27,7 +27,7 @@ SUBCOMMANDS = [
 
 def run_srs(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "srs.cli", *args],
+        [sys.executable, "-m", "srs.app", *args],
         capture_output=True,
         text=True,
         timeout=60,

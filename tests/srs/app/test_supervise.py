@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from srs.supervise import Supervisor, wait_for
+from srs.app.supervise import Supervisor, wait_for
 
 
 def test_children_are_logged_and_exits_noticed(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """``srs``: one command line for every SRS component.
 
 Each component adds its own sub-commands through ``register(subparsers)`` in its
-``cli`` module; handlers take ``(args, config)`` and return an exit code. Heavy
-imports happen inside handlers so ``srs --help`` stays instant on a Pi.
+``cli`` module (see ``srs.subcommands``); handlers take ``(args, config)`` and return
+an exit code. Heavy imports happen inside handlers so ``srs --help`` stays instant on
+a Pi.
 """
 
 from __future__ import annotations
@@ -13,22 +14,19 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from srs import __version__
-from srs.config import ConfigError, SrsConfig, load_config
-
-Handler = Callable[[argparse.Namespace, SrsConfig], int]
+from srs.app.config import ConfigError, SrsConfig, load_config
 
 # Modules that contribute sub-commands, in the order --help lists them.
 COMPONENTS = (
-    "srs.init",
+    "srs.app.init",
     "broker.cli",
     "core.cli",
     "core.site_cli",
     "edge.cli",
     "gui.cli",
-    "srs.demo",
+    "srs.app.demo",
 )
 
 EPILOG = """\
@@ -37,66 +35,6 @@ Every command reads the same configuration: --config FILE (or $SRS_CONFIG, or
 SRS_MQTT__PASSWORD), then --data-dir (or $SRS_DATA_DIR, default ./var).
 See config/srs.example.toml and docs/ for details.
 """
-
-
-def common_options() -> argparse.ArgumentParser:
-    """Options every leaf command accepts (also after the sub-command name)."""
-    p = argparse.ArgumentParser(add_help=False)
-    g = p.add_argument_group("common options")
-    g.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="TOML configuration file (default: $SRS_CONFIG or ./srs.toml)",
-    )
-    g.add_argument(
-        "--data-dir",
-        type=Path,
-        metavar="DIR",
-        help="where the database, keys and state live (default: ./var)",
-    )
-    g.add_argument(
-        "--check-config",
-        action="store_true",
-        help="validate the configuration, print a summary and exit",
-    )
-    g.add_argument(
-        "--log-level",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="override [logging] level",
-    )
-    return p
-
-
-COMMON = common_options()
-
-
-def add_command(
-    sub: argparse._SubParsersAction,
-    name: str,
-    handler: Handler | None,
-    help: str,
-    description: str | None = None,
-) -> argparse.ArgumentParser:
-    """Add a leaf command with the common options; ``handler`` runs it."""
-    parser = sub.add_parser(
-        name,
-        help=help,
-        description=description or help,
-        parents=[COMMON],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.set_defaults(handler=handler)
-    return parser
-
-
-def add_group(
-    sub: argparse._SubParsersAction, name: str, help: str, description: str | None = None
-) -> argparse._SubParsersAction:
-    """Add a command with its own verbs (``srs person add``...)."""
-    parser = sub.add_parser(name, help=help, description=description or help)
-    parser.set_defaults(handler=None, group_parser=parser)
-    return parser.add_subparsers(title="verbs", metavar="VERB")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,7 +64,8 @@ def setup_logging(level: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler: Handler | None = getattr(args, "handler", None)
+    # Every component's handler accepts the whole configuration (it reads its view).
+    handler: Callable[[argparse.Namespace, SrsConfig], int] | None = getattr(args, "handler", None)
     if handler is None:
         (getattr(args, "group_parser", None) or parser).print_help()
         return 2

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 from srs.wire import SigningKey, topics
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from srs.cli import add_command
+    from srs.subcommands import add_command
 
     p = add_command(
         sub,

@@ -1,0 +1,38 @@
+"""The parts of SRS's configuration core reads.
+
+The application loads the whole configuration once (``srs.app.config.SrsConfig``) and
+passes it down. Core names here only what it reads, so it imports nothing from
+the application above it (docs/architecture.md); mypy checks that the whole
+configuration provides every part.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from broker.config import BrokerConfig
+from core.config import CoreConfig
+from srs.config import MqttConfig, SecurityConfig
+
+
+class SrsConfig(Protocol):
+    """Read-only (loaded once): data_dir, keys_dir, [mqtt], [security], [core], [broker]."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def keys_dir(self) -> Path: ...
+
+    @property
+    def mqtt(self) -> MqttConfig: ...
+
+    @property
+    def security(self) -> SecurityConfig: ...
+
+    @property
+    def core(self) -> CoreConfig: ...
+
+    @property
+    def broker(self) -> BrokerConfig: ...
