@@ -18,18 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import TYPE_CHECKING
 
 from amqtt.adapters import ReaderAdapter
 from amqtt.errors import AMQTTError, NoDataError
 from amqtt.events import MQTTEvents
 from amqtt.mqtt import packet_class
 from amqtt.mqtt.packet import MQTTFixedHeader
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 
 from broker import packets
-
-if TYPE_CHECKING:
-    from broker.handler import SrsProtocolHandler
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +69,7 @@ _HANDLERS = {
 }
 
 
-async def read_packets(handler: SrsProtocolHandler) -> None:
+async def read_packets(handler: BrokerProtocolHandler) -> None:
     """Serve one connection until it closes; then stop its handler as amqtt does."""
     reader = handler.reader
     client = handler.session.client_id if handler.session else None

@@ -8,8 +8,9 @@ names it, instead of the override silently not being called.
 
 The overrides live in three modules, each documented there:
 ``broker/amqtt_broker.py`` (connect and retained messages), ``broker/handler.py``
-(one client's protocol handler) and ``broker/routing.py`` (topic checks and
-delivery); ``broker/server.py`` reads the listening sockets.
+(one client's protocol handler, with ``broker/ordering.py``), ``broker/reader.py``
+(the reader loop) and ``broker/routing.py`` (topic checks and delivery);
+``broker/server.py`` reads the listening sockets.
 """
 
 from __future__ import annotations
@@ -74,6 +75,29 @@ METHODS: list[tuple[type, str, list[str], str]] = [
         "override, calls super",
     ),
     (BrokerProtocolHandler, "_send_packet", ["packet"], "called"),
+    # broker/handler.py and broker/ordering.py: packets act in order
+    (BrokerProtocolHandler, "handle_subscribe", ["subscribe"], "override, calls super"),
+    (BrokerProtocolHandler, "handle_unsubscribe", ["unsubscribe"], "override, calls super"),
+    (
+        BrokerProtocolHandler,
+        "mqtt_acknowledge_subscription",
+        ["packet_id", "return_codes"],
+        "override, calls super",
+    ),
+    (
+        BrokerProtocolHandler,
+        "mqtt_acknowledge_unsubscription",
+        ["packet_id"],
+        "override, calls super",
+    ),
+    # broker/reader.py: the reader loop and the handlers it dispatches to
+    (BrokerProtocolHandler, "_reader_loop", [], "override"),
+    (BrokerProtocolHandler, "handle_puback", ["puback"], "called"),
+    (BrokerProtocolHandler, "handle_pubrec", ["pubrec"], "called"),
+    (BrokerProtocolHandler, "handle_pubrel", ["pubrel"], "called"),
+    (BrokerProtocolHandler, "handle_pubcomp", ["pubcomp"], "called"),
+    (BrokerProtocolHandler, "handle_pingreq", ["pingreq"], "called"),
+    (BrokerProtocolHandler, "handle_disconnect", ["disconnect"], "called"),
     # broker/plugins.py
     (BaseAuthPlugin, "authenticate", ["session"], "override"),
     (BaseTopicPlugin, "topic_filtering", ["session", "topic", "action"], "override"),
@@ -93,6 +117,9 @@ HANDLER_ATTRIBUTES: list[tuple[str, type | None, str]] = [
     ("_puback_waiters", dict, "handler: the PUBACK waiter, registered before the send"),
     ("_disconnect_waiter", None, "handler: resolved when a client goes silent"),
     ("keepalive_timeout", None, "handler: amqtt's own read timeout, switched off"),
+    ("_reader_ready", None, "reader: set when the reader loop runs"),
+    ("_reader_stopped", asyncio.Event, "reader: set when the reader loop ends"),
+    ("plugins_manager", None, "reader: PACKET_RECEIVED fired for each packet"),
 ]
 
 
@@ -169,6 +196,11 @@ OVERRIDES = {
         "handle_read_timeout",
         "handle_publish",
         "_handle_qos1_message_flow",
+        "handle_subscribe",
+        "handle_unsubscribe",
+        "mqtt_acknowledge_subscription",
+        "mqtt_acknowledge_unsubscription",
+        "_reader_loop",
     },
     "SrsAuthPlugin": {"authenticate"},
     "SrsTopicPlugin": {"topic_filtering"},

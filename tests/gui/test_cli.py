@@ -89,7 +89,7 @@ def test_a_signal_ends_the_dashboard_on_the_sign_in_screen(tmp_path: Path, signa
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("SRS_MQTT__PASSWORD", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "srs.cli", "gui", "--data-dir", str(tmp_path / "var")],
+        [sys.executable, "-m", "srs.app", "gui", "--data-dir", str(tmp_path / "var")],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.first_admin import FirstAdminDialog
 from gui.signin import SignInDialog
-from srs.config import SrsConfig
+from srs.app.config import SrsConfig
 from tests.gui.helpers import OPERATOR
 
 
