@@ -306,16 +306,23 @@ def report(
     secs = sum(s.frames / s.fps for s in scores if s.fps)
     tot.fps = frames / secs if secs else 0.0
     figs["total"] = rs.figures(tot)
-    old = (baseline or {}).get("figures", {})
+    old = dict((baseline or {}).get("figures", {}))
+    if baseline and baseline.get("clips") != [s.camera for s in scores]:
+        # The totals of other clips are no baseline for these: compare clip by clip only.
+        old.pop("total", None)
+        old.pop("across cameras", None)
 
     def b(where: str, name: str) -> str:
         return rs.beside(figs[where].get(name), old.get(where, {}).get(name))
 
     if baseline:
-        print(f"\nbaseline: {baseline.get('measured', '?')} (`now (was baseline, delta)`)")
+        print(
+            f"\nbaseline: {baseline.get('measured', '?')}; "
+            "(=): as in the baseline, (was B, +d): baseline B, difference d"
+        )
     for s in [*scores, tot]:
         w = s.camera
-        about = gt.CLIPS[w].about if w in gt.CLIPS else "every clip"
+        about = gt.CLIPS[w].about if w in gt.CLIPS else "every clip played"
         print(f"\n{w}: {s.frames} frames; {about}")
         print(
             f"  wrong name      {b(w, 'wrong')} of {b(w, 'named')} named sightings = "

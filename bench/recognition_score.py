@@ -210,10 +210,12 @@ def load_baseline(path: Path) -> dict[str, Any] | None:
 
 
 def beside(now: float | None, before: float | None) -> str:
-    """``now (baseline before, delta +d)`` for one figure."""
+    """One figure beside its baseline: ``3 (=)`` unchanged, ``5 (was 3, +2)`` changed."""
     if now is None:
         return "-"
     text = f"{now:g}"
     if before is None:
         return text
+    if now == before:
+        return f"{text} (=)"
     return f"{text} (was {before:g}, {now - before:+g})"

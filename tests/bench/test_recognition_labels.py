@@ -15,7 +15,7 @@ gt = importlib.import_module("bench.ground_truth")
 
 def frame_sizes(path: object) -> list[tuple[int, int]]:
     cap = cv2.VideoCapture(str(path))
-    sizes = []
+    sizes: list[tuple[int, int]] = []
     while True:
         ok, image = cap.read()
         if not ok:
@@ -30,6 +30,7 @@ def test_labels_describe_every_frame_of_the_media(camera: str) -> None:
         actual = []
         for path in clip.media:
             image = cv2.imread(str(path))
+            assert image is not None
             actual.append((image.shape[1], image.shape[0]))
     else:
         actual = [size for part in clip.media for size in frame_sizes(part)]
