@@ -106,10 +106,12 @@ def source_of(clip: gt.Clip, tmp: Path) -> Path:
     if clip.spec.camera == "stills":
         folder = tmp / "stills"
         folder.mkdir()
+        now = time.time()
         for i, image in enumerate(clip.media):
             dst = folder / f"{i:02d}-{image.name}"  # the folder source reads in name order
             shutil.copyfile(image, dst)
-            os.utime(dst, (1.7e9 + i, 1.7e9 + i))  # distinct, should a source stamp by file
+            # Recent and distinct, should a folder source stamp images by their file.
+            os.utime(dst, (now - 60 + i, now - 60 + i))
         return folder
     if len(clip.media) == 1:
         return clip.media[0]
@@ -268,6 +270,8 @@ def run(clips: list[gt.Clip], tmp: Path) -> list[rs.ClipScore]:
                     flush=True,
                 )
             time.sleep(1.0)  # the last alerts on their way to the integrator
+            if svc.counters.rejected:
+                print(f"  core REJECTED messages: {dict(svc.counters.rejected)}", flush=True)
             sub.disconnect()
             sub.loop_stop()
             pub = svc.key.public_key

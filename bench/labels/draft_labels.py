@@ -151,7 +151,7 @@ def _fill(frames: list[dict[str, dict]], person: str, n: int) -> None:
                 fit = [np.polyval(np.polyfit(xs, boxes[:, j], 1), i) for j in range(4)]
             else:
                 fit = list(boxes[0])
-            box = [round(v) for v in fit]
+            box = [round(float(v)) for v in fit]
             source = "extrapolated"
         frames[i][person] = {"box": box, "source": source, "frontal": False}
 
@@ -201,7 +201,10 @@ def draft_stills() -> dict:
     """One frame per photo, in the order the bench's folder source reads them."""
     frames, images = [], []
     for name, people in STILLS.items():
-        rgb = cv2.cvtColor(cv2.imread(str(MEDIA / "faces" / name)), cv2.COLOR_BGR2RGB)
+        bgr = cv2.imread(str(MEDIA / "faces" / name))
+        if bgr is None:
+            raise SystemExit(f"cannot read {name}")
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         found = sorted(detect(rgb, upsample=1), key=lambda f: f[0][0])
         if len(found) != len(people):
             raise SystemExit(f"{name}: {len(found)} faces found, {len(people)} labelled")
