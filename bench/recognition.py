@@ -176,11 +176,12 @@ def edge_process(cfg: SrsConfig, camera: str, source: str, out: Any) -> None:
     spans: list[tuple[float, float]] = []
     analyse = Analyser.analyse
 
-    def timed(self: Analyser, frame: Any) -> None:
+    def timed(self: Analyser, frame: Any, *args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
-        analyse(self, frame)
+        result = analyse(self, frame, *args, **kwargs)
         spans.append((start, time.perf_counter()))
         stamps.append(frame.captured_at)
+        return result
 
     Analyser.analyse = timed  # type: ignore[method-assign]
     with EdgeNode(cfg, camera_id=camera, source=source) as node:
