@@ -75,8 +75,9 @@ import recognition_score as rs  # noqa: E402
 
 from core import store  # noqa: E402
 from core.config import CoreConfig  # noqa: E402
+from core.enrol import import_people  # noqa: E402
 from core.service import CoreService  # noqa: E402
-from srs.config import SrsConfig  # noqa: E402
+from srs.app.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import Alert  # noqa: E402
 from srs.wire.signing import SigningKey, Verifier  # noqa: E402
@@ -249,7 +250,7 @@ def run(clips: list[gt.Clip], tmp: Path) -> list[rs.ClipScore]:
                     topics.camera_issuer(cam), cfg.keys_dir / f"camera-{cam}.key"
                 )
                 store.add_camera(s, cam, key.public_key_b64)
-        enrolled = store.import_people(db, faces)
+        enrolled = import_people(db, faces, progress=False)
         db.close()
         print(f"enrolled {len(enrolled)} people from {faces}", flush=True)
         alerts = Alerts()
