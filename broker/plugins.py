@@ -16,7 +16,6 @@ within that interval.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +31,13 @@ from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
 from broker import acl
+from broker.auth_gate import AuthGate
 from broker.users import UserError, UserStore
 
 # The CONNACK return code decided by SrsAuthPlugin, read by broker.amqtt_broker.
 CONNACK_ATTR = "srs_connack"
 # argon2 costs ~64 MiB and a few hundred ms per check: bound the concurrent checks so
-# a flood of bad CONNECTs cannot exhaust memory or every core.
+# a flood of bad CONNECTs cannot exhaust memory or every core (broker.auth_gate).
 CONCURRENT_CHECKS = 2
 
 
@@ -69,7 +69,7 @@ class SrsAuthPlugin(BaseAuthPlugin):
         self.store = _store(self.config)
         self.max_payload = int(self.config.max_payload_bytes)
         self.refused = 0
-        self._checks = asyncio.Semaphore(CONCURRENT_CHECKS)
+        self.gate = AuthGate(self.store, CONCURRENT_CHECKS)
 
     async def authenticate(self, *, session: Session) -> bool:
         code = await self._decide(session)
@@ -88,10 +88,7 @@ class SrsAuthPlugin(BaseAuthPlugin):
             )
             return NOT_AUTHORIZED
         try:
-            async with self._checks:
-                ok = await asyncio.get_running_loop().run_in_executor(
-                    None, self.store.verify, user, password
-                )
+            ok = await self.gate.check(user, password, str(session.remote_address))
             role = self.store.role_of(user) if ok else None
         except UserError as exc:
             log.error("refused %r from %s: %s", user, peer, exc)

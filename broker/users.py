@@ -227,6 +227,11 @@ class UserStore:
         at = self.expires_at(name)
         return at is not None and (time.time() if now is None else now) >= at
 
+    def password_hash(self, name: str) -> str | None:
+        """The user's argon2 hash (it changes with the password), or None."""
+        entry = self._refresh().get(name)
+        return str(entry["argon2"]) if entry else None
+
     def verify(self, name: str, password: str) -> bool:
         entry = self._refresh().get(name)
         if entry is None or not password or self.expired(name):
