@@ -45,6 +45,7 @@ class Flaky:
     """A live source that fails to open ``fail_opens`` times, then drops every third read."""
 
     live = True
+    stills = False
     description = "flaky test camera"
 
     def __init__(self, fail_opens: int) -> None:
@@ -60,6 +61,9 @@ class Flaky:
     def read(self) -> np.ndarray | None:
         self.reads += 1
         return None if self.reads % 3 == 0 else np.zeros((4, 4, 3), np.uint8)
+
+    def timestamp(self) -> float | None:
+        return None
 
     def close(self) -> None:
         pass
