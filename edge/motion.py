@@ -30,8 +30,12 @@ class MotionGate:
         self.complete_scans = 0
         self._reference: np.ndarray | None = None
 
-    def region(self, gray: np.ndarray) -> Box | None:
-        """The box to scan: None = the whole frame, ``NOTHING`` (w == 0) = no change."""
+    def region(self, gray: np.ndarray, *, complete: bool = False) -> Box | None:
+        """The box to scan: None = the whole frame, ``NOTHING`` (w == 0) = no change.
+
+        ``complete``: the caller scans the whole frame anyway (a new scene); the
+        frame only becomes the reference of the next comparison.
+        """
         height, width = gray.shape[:2]
         thumb = cv2.GaussianBlur(
             cv2.resize(
@@ -45,7 +49,8 @@ class MotionGate:
         previous, self._reference = self._reference, thumb
         self.scans += 1
         if (
-            not self.enabled
+            complete
+            or not self.enabled
             or previous is None
             or previous.shape != thumb.shape
             or self.scans % self.complete_every == 1 % self.complete_every
