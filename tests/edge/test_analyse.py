@@ -21,12 +21,10 @@ HEAD_TURN = "video/head-pose-face-detection-female.gif"
 
 def run_clip(path: Path, **overrides: Any) -> tuple[Analyser, list[dict[str, Any]]]:
     cfg = EdgeConfig(source=str(path), **overrides)
-    # A clock that follows the clip (12.5 frames/s), not the wall: deterministic refreshes.
-    count = [0]
-    analyser = Analyser(cfg, InlineEncoder(), clock=lambda: count[0] / 12.5)
+    # As the node runs a file: timers follow the frames' own timestamps.
+    analyser = Analyser(cfg, InlineEncoder(), deterministic=True)
     messages: list[dict[str, Any]] = []
     for frame in frames(open_source(str(path)), threading.Event(), SourceStats()):
-        count[0] += 1
         analyser.analyse(frame)
         messages += analyser.ready()
     messages += analyser.ready(drain=True)
@@ -46,7 +44,9 @@ def encodings_by_track(messages: list[dict[str, Any]]) -> dict[int, list[np.ndar
 def corridor(media: Path) -> tuple[Analyser, list[dict[str, Any]]]:
     # Refresh every other frame so each walker yields encodings from several frames;
     # frontal only (profiles are tested on the head-turn clip).
-    return run_clip(media / CORRIDOR, encode_refresh_s=0.15, profiles=False)
+    # encoding_wait_s=0: each encoding is settled on the next frame (deterministic mode
+    # settles at request time + encoding_wait_s), so refreshes can follow each other.
+    return run_clip(media / CORRIDOR, encode_refresh_s=0.15, encoding_wait_s=0.0, profiles=False)
 
 
 @pytest.fixture(scope="module")
