@@ -8,7 +8,7 @@ A worker that dies (killed, out of memory, a crash in dlib) breaks a
 ProcessPoolExecutor for good. The pool is then replaced by a new one (counted in
 ``restarts``) and each job it lost is tried once more on the new pool; a job that
 fails again fails its future, which the analyser counts like a refused face. A
-worker whose node died (its parent changed) exits by itself instead of lingering.
+worker whose node died exits by itself (it checks every second) instead of lingering.
 """
 
 from __future__ import annotations
@@ -101,17 +101,22 @@ def _box_of(location: tuple[int, int, int, int]) -> Box:
     return (left, top, max(1, right - left), max(1, bottom - top))
 
 
-def _exit_when_orphaned(parent: int) -> None:
-    # A killed node cannot stop its workers; their parent (the node, or the
-    # forkserver, which exits with the node) disappearing is the sign to go.
-    while os.getppid() == parent:
+def _exit_when_orphaned(node: int) -> None:
+    # A killed node cannot stop its workers, and their parent is the forkserver,
+    # which itself lives as long as any worker does: watch the node instead.
+    while True:
         time.sleep(ORPHAN_CHECK_S)
-    os._exit(0)
+        try:
+            os.kill(node, 0)
+        except ProcessLookupError:  # gone (a reused pid keeps us, rarely, a while longer)
+            os._exit(0)
+        except PermissionError:  # the pid now belongs to another user's process
+            os._exit(0)
 
 
-def _worker_init() -> None:
+def _worker_init(node: int) -> None:
     threading.Thread(
-        target=_exit_when_orphaned, args=(os.getppid(),), name="orphan-check", daemon=True
+        target=_exit_when_orphaned, args=(node,), name="orphan-check", daemon=True
     ).start()
     # One thread per worker: the pool size is the parallelism, not OpenCV/BLAS threads.
     cv2.setNumThreads(1)
@@ -179,7 +184,10 @@ class EncoderPool:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=self._context, initializer=_worker_init
+            max_workers=self._workers,
+            mp_context=self._context,
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
         )
 
     @property
