@@ -1,7 +1,8 @@
 """One analysed frame -> one pending message: detect, track, ask for encodings.
 
 How an encoding reaches a message: when a frontal face's track needs an encoding
-(new track, or ``encode_refresh_s`` since the last one) a crop goes to the encoder
+(new track, its face turned frontal after a profile, or ``encode_refresh_s`` since
+the last one) a crop goes to the encoder
 pool and the frame's :class:`PendingBatch` waits up to ``encoding_wait_s`` for it
 (later frames keep being analysed meanwhile; messages leave in frame order). An
 encoding is attached to the first message, in order, that contains a frontal

@@ -103,7 +103,7 @@ def test_head_turn_yields_profiles_on_the_same_track(
     assert all("encoding" not in det for det in profiles)
     tracks = {det["track_id"] for msg in messages for det in msg["detections"]}
     assert len(tracks) == 1  # one head, turning: one track throughout
-    assert analyser.stats.encodings_sent == 1  # once per track (refresh is 5 s)
+    assert analyser.stats.encodings_sent == 1  # once per track (no refresh here)
 
 
 def test_each_frame_with_faces_is_one_message(
@@ -180,9 +180,10 @@ def test_no_track_spans_a_hard_cut(cut_clip: tuple[Path, float]) -> None:
 
 def test_a_foreign_encoding_splits_the_track(cut_clip: tuple[Path, float]) -> None:
     """Without the cut detector the man's track runs on onto the woman (her profile sits
-    where his face was); her first frontal encoding splits it, from that frame on."""
+    where his face was). No timer refresh here: her face turning frontal is encoded at
+    once, and that encoding, far from his, splits the track from that frame on."""
     path, cut_at = cut_clip
-    analyser, messages = run_clip(path, scene_cuts=False)
+    analyser, messages = run_clip(path, scene_cuts=False, encode_refresh_s=3600)
     before, after = tracks_before_and_after(messages, round(cut_at, 3))
     assert before & after  # the situation the split repairs
     assert analyser.stats.track_splits == 1
