@@ -118,6 +118,7 @@ class Analyser:
         self._inflight: dict[int, Inflight] = {}  # by track id
         self._pending: deque[PendingBatch] = deque()
         self._frame_time = -math.inf  # captured_at of the last analysed frame
+        self._scene_frames = 0  # analysed since the last scene cut (schedules the scans)
 
     # --- analysis -------------------------------------------------------------
 
@@ -138,16 +139,17 @@ class Analyser:
         bgr = small if self.cfg.detector == "hog" else None
         now = self._frame_time = frame.captured_at
         self._collect()  # before tracking: a split track continues in this frame
-        cut = frame.still or self.scene.is_cut(gray)
-        if cut:  # nothing continues into a new scene, and all of it is searched
+        if frame.still or self.scene.is_cut(gray):
+            # Nothing continues into a new scene, and the scans start over as at the
+            # first frame: this one is searched completely.
             self.stats.scene_cuts += not frame.still
             self.tracker.end_all()
-            self.motion.region(gray, complete=True)
-            raw = self.detector.detect(gray, bgr)
-        elif self.stats.frames_analysed % self.cfg.full_detect_every:
-            raw = self.detector.detect(gray, bgr, [t.box for t in self.tracker.tracks.values()])
+            self.motion.reset()
+            self._scene_frames = 0
+        tracks = [t.box for t in self.tracker.tracks.values()]
+        if self._scene_frames % self.cfg.full_detect_every:
+            raw = self.detector.detect(gray, bgr, tracks)
         else:
-            tracks = [t.box for t in self.tracker.tracks.values()]
             moved = self.motion.region(gray)
             if moved is None:  # a complete scan
                 raw = self.detector.detect(gray, bgr)
@@ -155,6 +157,7 @@ class Analyser:
                 raw = self.detector.detect(gray, bgr, tracks, moved if moved[2] else None)
         tracked = self.tracker.update(raw, now)
         self.stats.frames_analysed += 1
+        self._scene_frames += 1
         if not tracked:
             return
         full_gray: np.ndarray | None = None

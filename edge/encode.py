@@ -14,6 +14,7 @@ worker whose node died exits by itself (it checks every second) instead of linge
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import threading
@@ -32,7 +33,10 @@ log = logging.getLogger(__name__)
 DECIMALS = 5
 CROP_MARGIN = 0.5  # of the face size on each side: landmarks need some context
 VERIFY_FACE_PX = 130  # HOG (no upsampling) reliably sees faces from ~80 px
-ORPHAN_CHECK_S = 1.0  # how often a worker checks that its parent is still there
+ORPHAN_CHECK_S = 1.0  # how often a worker checks that its node is still there
+# A pool that keeps dying (a worker that cannot start) is replaced at most this
+# often; meanwhile its jobs fail at once (counted) instead of spawning workers.
+RESTART_MIN_INTERVAL_S = 5.0
 
 
 def blur_score(gray: np.ndarray, box: Box) -> float:
@@ -181,6 +185,7 @@ class EncoderPool:
         self.failed = 0
         self.restarts = 0  # pools replaced because a worker died
         self.retried = 0  # jobs tried again on a new pool
+        self._restarted_at = -math.inf
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -227,8 +232,7 @@ class EncoderPool:
         try:
             inner = pool.submit(compute_encoding, *args)
         except (BrokenProcessPool, RuntimeError) as exc:  # broken, or shut down by a replacement
-            if retry and not self._closed:
-                self._replace(pool)
+            if retry and self._replace(pool):
                 self.retried += 1
                 self._start(outer, args, retry=False)
             else:
@@ -246,8 +250,7 @@ class EncoderPool:
     ) -> None:
         # Runs in the pool's management thread (or the submitting one).
         exc = inner.exception() if not inner.cancelled() else RuntimeError("cancelled")
-        if isinstance(exc, BrokenProcessPool) and retry and not self._closed:
-            self._replace(pool)
+        if isinstance(exc, BrokenProcessPool) and retry and self._replace(pool):
             self.retried += 1
             self._start(outer, args, retry=False)
             return
@@ -271,16 +274,27 @@ class EncoderPool:
         else:
             outer.set_exception(exc)
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """A new pool for a broken one (once, however many jobs noticed it)."""
+    def _replace(self, broken: ProcessPoolExecutor) -> bool:
+        """A new pool for a broken one (once, however many jobs noticed it).
+
+        False when there is none to retry on: closing, or the last replacement was
+        less than ``RESTART_MIN_INTERVAL_S`` ago.
+        """
         with self._cond:
-            if self._pool is not broken or self._closed:
-                return
+            if self._closed:
+                return False
+            if self._pool is not broken:
+                return True  # another job's failure replaced it already
+            now = time.monotonic()
+            if now - self._restarted_at < RESTART_MIN_INTERVAL_S:
+                return False
             # The broken pool shuts itself down; shutting it down from here could
             # run inside its own management thread.
             self._pool = self._new_pool()
+            self._restarted_at = now
             self.restarts += 1
         log.warning("an encoder worker died: encoder pool replaced (restart %d)", self.restarts)
+        return True
 
     def close(self) -> None:
         """Finish the jobs already submitted, then stop the workers."""

@@ -30,12 +30,13 @@ class MotionGate:
         self.complete_scans = 0
         self._reference: np.ndarray | None = None
 
-    def region(self, gray: np.ndarray, *, complete: bool = False) -> Box | None:
-        """The box to scan: None = the whole frame, ``NOTHING`` (w == 0) = no change.
+    def reset(self) -> None:
+        """A new scene: start over as at the first frame (whose scan is complete)."""
+        self._reference = None
+        self.scans = 0
 
-        ``complete``: the caller scans the whole frame anyway (a new scene); the
-        frame only becomes the reference of the next comparison.
-        """
+    def region(self, gray: np.ndarray) -> Box | None:
+        """The box to scan: None = the whole frame, ``NOTHING`` (w == 0) = no change."""
         height, width = gray.shape[:2]
         thumb = cv2.GaussianBlur(
             cv2.resize(
@@ -49,8 +50,7 @@ class MotionGate:
         previous, self._reference = self._reference, thumb
         self.scans += 1
         if (
-            complete
-            or not self.enabled
+            not self.enabled
             or previous is None
             or previous.shape != thumb.shape
             or self.scans % self.complete_every == 1 % self.complete_every

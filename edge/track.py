@@ -22,6 +22,7 @@ MAX_TRACK_ID = 2**31
 # Haar boxes of one still head wander by up to ~0.3 of their size between frames
 # (measured on the bundled clips: 0.34 when a head turns from profile to frontal).
 JITTER = 0.3
+NOMINAL_FRAME_S = 0.08  # assumed between frames when the caller gives no time (12.5 fps)
 
 
 @dataclass
@@ -92,15 +93,20 @@ class Tracker:
         self.max_speed = max_speed
         self.max_scale = max_scale
         self.next_id = first_id % MAX_TRACK_ID
+        self.now = 0.0  # time of the last update
         self.tracks: dict[int, Track] = {}
         self.ended: list[Track] = []  # tracks removed by the last update
 
-    def update(self, dets: Sequence[RawDetection], now: float) -> list[TrackedDetection]:
+    def update(
+        self, dets: Sequence[RawDetection], now: float | None = None
+    ) -> list[TrackedDetection]:
         """Assign every detection to a track (new or continued); age the rest.
 
         ``now`` is the frame's time (seconds): how far a head may have moved depends
-        on the time since its track was last seen.
+        on the time since its track was last seen. Without it frames are taken to be
+        ``NOMINAL_FRAME_S`` apart.
         """
+        now = self.now = self.now + NOMINAL_FRAME_S if now is None else now
         live = list(self.tracks.values())
 
         def possible(t: Track, d: RawDetection) -> bool:
