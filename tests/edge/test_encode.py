@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from edge import encode
 from edge.detect import Box
 from edge.encode import EncoderPool, InlineEncoder, crop_for_encoding
 
@@ -31,7 +33,7 @@ def face_crop(media: Path) -> tuple[np.ndarray, tuple[int, int, int, int]]:
 
 
 def test_a_killed_worker_is_replaced_and_the_next_encodings_work(
-    face_crop: tuple[np.ndarray, tuple[int, int, int, int]],
+    face_crop: tuple[np.ndarray, tuple[int, int, int, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rgb, location = face_crop
     expected = InlineEncoder().submit(rgb, location)
@@ -49,6 +51,14 @@ def test_a_killed_worker_is_replaced_and_the_next_encodings_work(
         then = pool.submit(rgb, location)
         assert then is not None and then.result(timeout=120) == expected.result()
         assert pool.restarts == 1 and pool.failed == 0 and pool.backlog == 0
+        # A pool that dies again at once is not replaced for every job: they fail, counted.
+        monkeypatch.setattr(encode, "RESTART_MIN_INTERVAL_S", 3600.0)
+        os.kill(pool.worker_pids[0], signal.SIGKILL)
+        doomed = pool.submit(rgb, location)
+        assert doomed is not None
+        with pytest.raises(BrokenProcessPool):
+            doomed.result(timeout=120)
+        assert pool.restarts == 1 and pool.failed == 1 and pool.backlog == 0
     finally:
         pool.close()
 
