@@ -1,22 +1,37 @@
 """One analysed frame -> one pending message: detect, track, ask for encodings.
 
 How an encoding reaches a message: when a frontal face's track needs an encoding
-(new track, or ``encode_refresh_s`` since the last one) a crop goes to the encoder
+(new track, its face turned frontal after a profile, or ``encode_refresh_s`` since
+the last one) a crop goes to the encoder
 pool and the frame's :class:`PendingBatch` waits up to ``encoding_wait_s`` for it
 (later frames keep being analysed meanwhile; messages leave in frame order). An
 encoding is attached to the first message, in order, that contains a frontal
 detection of its track once it is available: normally the frame it was computed
 from, else (timeout) the next detection of that track. Each computed encoding is
 sent once; the other detections of the track carry only its ``track_id``.
+
+Time: every timer of a track (refresh, retry) follows the frames' own timestamps
+(``Frame.captured_at``: the media time of a file), never the wall clock. With
+``deterministic`` (a finite source: a file, a folder) the encoder's speed does not
+matter either: a request made at frame time t is settled when the first frame at
+or after t + ``encoding_wait_s`` is analysed (waiting for the worker if need be),
+and its message waits for it; so the same file always gives the same messages.
+For a live source the message waits at most ``encoding_wait_s`` of the clock.
+
+Tracks break where reality breaks: a scene cut or an unrelated still ends every
+track (and the frame is scanned completely); the tracker refuses implausible
+jumps; a refreshed encoding far from the track's previous one (another person)
+splits the track, from the frame that encoding was computed on.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import math
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -26,6 +41,7 @@ from edge.config import EdgeConfig
 from edge.detect import Box, Detector
 from edge.encode import Encoder, blur_score, crop_for_encoding
 from edge.motion import MotionGate
+from edge.scene import SceneCutDetector
 from edge.sources import Frame
 from edge.track import Track, TrackedDetection, Tracker
 from srs.wire.payloads import MAX_DETECTIONS, MAX_SNAPSHOT_B64
@@ -39,8 +55,20 @@ class PendingBatch:
     width: int
     height: int
     detections: list[tuple[TrackedDetection, Box]]  # with the box at source resolution
-    waits_for: set[int]  # track ids with an encoding in flight (each has its deadline)
+    waits_for: set[Inflight]  # encodings in flight it may carry (each has its deadline)
     snapshot: str | None = None
+
+
+@dataclass(eq=False)  # compared (and hashed) by identity
+class Inflight:
+    """An encoding asked for and not settled yet."""
+
+    track: Track
+    future: Future[list[float] | None]
+    deadline: float  # clock time until which a live message waits for it
+    frame_time: float  # captured_at of the frame it was computed from
+    settle_at: float = field(init=False)  # deterministic: frame time it is settled at
+    settled: bool = False
 
 
 @dataclass
@@ -54,6 +82,8 @@ class AnalyserStats:
     encoder_busy: int = 0  # requests postponed because the pool was full
     gated: int = 0  # faces too small or blurred to encode
     tracks: int = 0  # tracks started
+    scene_cuts: int = 0  # frames that ended every track (stills not counted)
+    track_splits: int = 0  # tracks split because a fresh encoding was another person's
 
 
 class Analyser:
@@ -64,21 +94,31 @@ class Analyser:
         *,
         first_track_id: int = 1,
         clock: Any = None,
+        deterministic: bool = False,
     ) -> None:
         import time
 
         self.cfg = cfg
         self.detector = Detector(cfg)
         self.tracker = Tracker(
-            iou_threshold=cfg.track_iou, max_missed=cfg.track_max_missed, first_id=first_track_id
+            iou_threshold=cfg.track_iou,
+            max_missed=cfg.track_max_missed,
+            max_speed=cfg.track_max_speed,
+            max_scale=cfg.track_max_scale,
+            first_id=first_track_id,
         )
         self.encoder = encoder if cfg.encode else None
+        # The clock only bounds how long a live message waits for its encodings;
+        # track timers follow the frames' timestamps.
         self.clock = clock or time.monotonic
+        self.deterministic = deterministic
         self.stats = AnalyserStats()
         self.motion = MotionGate(cfg.motion_gating, cfg.complete_scan_every)
-        # track id -> (track, future, deadline of the message that asked for it)
-        self._inflight: dict[int, tuple[Track, Future[list[float] | None], float]] = {}
+        self.scene = SceneCutDetector(cfg.scene_cuts, cfg.scene_cut_threshold)
+        self._inflight: dict[int, Inflight] = {}  # by track id
         self._pending: deque[PendingBatch] = deque()
+        self._frame_time = -math.inf  # captured_at of the last analysed frame
+        self._scene_frames = 0  # analysed since the last scene cut (schedules the scans)
 
     # --- analysis -------------------------------------------------------------
 
@@ -97,8 +137,17 @@ class Analyser:
             )
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         bgr = small if self.cfg.detector == "hog" else None
+        now = self._frame_time = frame.captured_at
+        self._collect()  # before tracking: a split track continues in this frame
+        if frame.still or self.scene.is_cut(gray):
+            # Nothing continues into a new scene, and the scans start over as at the
+            # first frame: this one is searched completely.
+            self.stats.scene_cuts += not frame.still
+            self.tracker.end_all()
+            self.motion.reset()
+            self._scene_frames = 0
         tracks = [t.box for t in self.tracker.tracks.values()]
-        if self.stats.frames_analysed % self.cfg.full_detect_every:
+        if self._scene_frames % self.cfg.full_detect_every:
             raw = self.detector.detect(gray, bgr, tracks)
         else:
             moved = self.motion.region(gray)
@@ -106,14 +155,13 @@ class Analyser:
                 raw = self.detector.detect(gray, bgr)
             else:
                 raw = self.detector.detect(gray, bgr, tracks, moved if moved[2] else None)
-        tracked = self.tracker.update(raw)
+        tracked = self.tracker.update(raw, now)
         self.stats.frames_analysed += 1
-        self._collect()
+        self._scene_frames += 1
         if not tracked:
             return
-        now = self.clock()
         full_gray: np.ndarray | None = None
-        waits: set[int] = set()
+        waits: set[Inflight] = set()
         dets: list[tuple[TrackedDetection, Box]] = []
         for td in tracked:
             box = _to_source(td.box, scale, width, height)
@@ -122,8 +170,12 @@ class Analyser:
                 self.stats.tracks += 1
             if td.kind != "face":
                 continue
+            if td.track.previous_kind == "profile":  # turned frontal: a new, better view
+                td.track.encode_due_at = min(
+                    td.track.encode_due_at, td.track.encode_asked_at + self.cfg.encode_retry_s
+                )
             if td.track.track_id in self._inflight:  # asked for by an earlier frame
-                waits.add(td.track.track_id)
+                waits.add(self._inflight[td.track.track_id])
                 continue
             if not self._wants_encoding(td.track, now):
                 continue
@@ -135,8 +187,9 @@ class Analyser:
             if blur_score(full_gray, box) < self.cfg.blur_min:
                 self.stats.gated += 1
                 continue
-            if self._request(td.track, image, box, now + self.cfg.encoding_wait_s):
-                waits.add(td.track.track_id)
+            job = self._request(td.track, image, box, now)
+            if job is not None:
+                waits.add(job)
         self.stats.detections += len(dets)
         self._pending.append(
             PendingBatch(
@@ -156,35 +209,75 @@ class Analyser:
             and now >= track.encode_due_at
         )
 
-    def _request(self, track: Track, image: np.ndarray, box: Box, deadline: float) -> bool:
+    def _request(self, track: Track, image: np.ndarray, box: Box, now: float) -> Inflight | None:
         assert self.encoder is not None
+        if self.deterministic:  # never "busy": make room by settling the oldest request
+            while len(self._inflight) >= self.cfg.encoder_queue:
+                self._settle(min(self._inflight.values(), key=lambda j: j.frame_time))
         rgb, location = crop_for_encoding(image, box)
-        fut = self.encoder.submit(rgb, location)
+        fut = self.encoder.submit(rgb, location, wait=self.deterministic)
         if fut is None:
             self.stats.encoder_busy += 1
-            return False
+            return None
         self.stats.encodings_requested += 1
-        track.encode_due_at = deadline - self.cfg.encoding_wait_s + self.cfg.encode_refresh_s
-        self._inflight[track.track_id] = (track, fut, deadline)
-        return True
+        track.encode_asked_at = now
+        track.encode_due_at = now + self.cfg.encode_refresh_s
+        job = Inflight(track, fut, self.clock() + self.cfg.encoding_wait_s, now)
+        job.settle_at = now + self.cfg.encoding_wait_s
+        self._inflight[track.track_id] = job
+        return job
 
-    def _collect(self) -> None:
-        """Move finished encodings onto their tracks."""
-        for tid, (track, fut, _) in list(self._inflight.items()):
-            if not fut.done():
+    def _collect(self, *, drain: bool = False) -> None:
+        """Settle the encodings that are due: finished ones (live), or by frame time."""
+        for job in sorted(self._inflight.values(), key=lambda j: j.frame_time):
+            if drain or (
+                job.settle_at <= self._frame_time if self.deterministic else job.future.done()
+            ):
+                self._settle(job)
+
+    def _settle(self, job: Inflight) -> None:
+        """Put a finished encoding on its track (waiting for it if need be)."""
+        track, tid = job.track, job.track.track_id
+        del self._inflight[tid]
+        job.settled = True
+        try:
+            encoding = job.future.result(timeout=max(60.0, self.cfg.encoding_wait_s))
+        except Exception as exc:  # includes a worker that never answered
+            encoding = None
+            log.warning("encoding of track %d failed: %s", tid, exc or type(exc).__name__)
+        if encoding is None:
+            self.stats.encodings_failed += 1
+            track.encode_due_at = job.frame_time + self.cfg.encode_retry_s
+            return
+        self.stats.encodings_computed += 1
+        if track.encoding is not None and _distance(track.encoding, encoding) > (
+            self.cfg.track_split_distance
+        ):
+            track = self._split(track, job.frame_time)
+        track.encoding, track.encoding_unsent = encoding, True
+
+    def _split(self, track: Track, since: float) -> Track:
+        """Another person under ``track`` from frame time ``since`` on: a new track."""
+        new = self.tracker.split(track)
+        new.encode_due_at, new.encode_asked_at = track.encode_due_at, track.encode_asked_at
+        self.stats.track_splits += 1
+        self.stats.tracks += 1
+        log.info(
+            "track %d is another person from %.3f on: now track %d",
+            track.track_id,
+            since,
+            new.track_id,
+        )
+        for batch in self._pending:
+            if batch.captured_at < since:
                 continue
-            del self._inflight[tid]
-            try:
-                encoding = fut.result()
-            except Exception as exc:
-                encoding = None
-                log.warning("encoding of track %d failed: %s", tid, exc)
-            if encoding is None:
-                self.stats.encodings_failed += 1
-                track.encode_due_at = self.clock() + self.cfg.encode_retry_s
-            else:
-                self.stats.encodings_computed += 1
-                track.encoding, track.encoding_unsent = encoding, True
+            batch.detections = [
+                (TrackedDetection(new, td.kind, td.box, td.score), box)
+                if td.track is track
+                else (td, box)
+                for td, box in batch.detections
+            ]
+        return new
 
     def _snapshot(self, image: np.ndarray) -> str | None:
         h, w = image.shape[:2]
@@ -208,19 +301,16 @@ class Analyser:
         """
         out: list[dict[str, Any]] = []
         if drain:  # every encoding in flight may still ride on a queued message
-            for tid, (_, fut, _) in list(self._inflight.items()):
-                try:
-                    fut.exception(timeout=max(30.0, self.cfg.encoding_wait_s))
-                except Exception:
-                    log.warning("the encoder did not answer for track %d", tid)
+            self._collect(drain=True)
         while self._pending:
             batch = self._pending[0]
             self._collect()
             now = self.clock()
             waiting = any(
-                tid in self._inflight and now < self._inflight[tid][2] for tid in batch.waits_for
+                not job.settled and (self.deterministic or now < job.deadline)
+                for job in batch.waits_for
             )
-            if waiting and not drain:
+            if waiting:
                 break
             self._pending.popleft()
             out.append(self._payload(batch))
@@ -253,6 +343,10 @@ class Analyser:
         if batch.snapshot:
             msg["snapshot_jpeg_b64"] = batch.snapshot
         return msg
+
+
+def _distance(a: list[float], b: list[float]) -> float:
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
 
 def _to_source(box: Box, scale: float, width: int, height: int) -> Box:

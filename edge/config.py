@@ -51,12 +51,28 @@ class EdgeConfig(BaseModel):
     # --- tracking --------------------------------------------------------------
     track_iou: Annotated[float, Field(gt=0, le=1)] = 0.2
     track_max_missed: Annotated[int, Field(ge=0, le=1000)] = 5  # analysed frames
+    # A head moves at most this many of its own sizes per second (walking past a
+    # camera: ~10), plus 0.3 for box jitter; a box further away starts a new track.
+    track_max_speed: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    # ...and its box grows or shrinks by at most this factor between two sightings.
+    track_max_scale: Annotated[float, Field(gt=1, le=100)] = 2.5
+    # A change of the whole picture (mean absolute difference of a 64 px grey
+    # thumbnail between analysed frames, in grey levels) above this is a scene cut:
+    # every track ends. Measured: <= 8 within the bundled clips, >= 25 at cuts.
+    scene_cuts: bool = True
+    scene_cut_threshold: Annotated[float, Field(gt=0, le=255)] = 15.0
+    # A refreshed encoding further than this from the track's previous one is
+    # another person: the track splits (128-d Euclidean distance).
+    track_split_distance: Annotated[float, Field(gt=0, le=2)] = 0.6
 
     # --- encodings -------------------------------------------------------------
     encode: bool = True
     encoder_workers: Annotated[int, Field(ge=1, le=16)] = 1
     encoder_queue: Annotated[int, Field(ge=1, le=256)] = 4  # pending jobs, never more
-    encode_refresh_s: Seconds = 5.0
+    # Core carries a track's name onto its unencoded detections for a few seconds
+    # only: refresh well within that. A face turning frontal again is re-encoded
+    # at once (at most every encode_retry_s).
+    encode_refresh_s: Seconds = 2.0
     encode_retry_s: Seconds = 0.3  # after a face was refused (blur, HOG check, no face)
     # dlib HOG must confirm a Haar face before it is encoded (~7 ms, in the worker):
     # false positives get no identity, and encodings use the box dlib expects.

@@ -30,6 +30,11 @@ class MotionGate:
         self.complete_scans = 0
         self._reference: np.ndarray | None = None
 
+    def reset(self) -> None:
+        """A new scene: start over as at the first frame (whose scan is complete)."""
+        self._reference = None
+        self.scans = 0
+
     def region(self, gray: np.ndarray) -> Box | None:
         """The box to scan: None = the whole frame, ``NOTHING`` (w == 0) = no change."""
         height, width = gray.shape[:2]

@@ -7,6 +7,10 @@ when analysis is busy (the overwritten frame counts as skipped), a finite source
 waits for analysis instead, so a file is analysed completely. Nothing grows
 without bound. ``stop()`` (SIGTERM) ends capture, drains the encoders into the
 outbox, and returns from ``run`` with 0.
+
+A finite source is analysed deterministically (see edge.analyse): the same file
+gives the same messages, however fast the machine or the encoder is. A dead
+encoder worker is replaced (edge.encode) and counted as ``encoder_restarts``.
 """
 
 from __future__ import annotations
@@ -164,6 +168,7 @@ class EdgeNode:
             )
             return 2
         slot = self.slot = FrameSlot(source.live, self.ecfg.max_fps if source.live else 0.0)
+        self.analyser.deterministic = not source.live
         capture = threading.Thread(
             target=self._capture,
             args=(source, slot),
@@ -266,6 +271,7 @@ class EdgeNode:
             "frames_skipped": self.slot.skipped if self.slot else 0,
             "frames_dropped": self.source_stats.frames_dropped,
             "encoder_backlog": self.encoder.backlog if self.encoder else 0,
+            "encoder_restarts": self.encoder.restarts if self.encoder else 0,
             "source_ok": self.source_stats.ok,
             "message": self.source_stats.message,
         }

@@ -4,6 +4,14 @@ A source is *finite* (file, folder: it ends) or *live* (camera, stream, or a fil
 replayed with ``loop``). :func:`frames` turns a source into a stream of
 :class:`Frame` that never raises: a live source that fails is reopened with
 exponential backoff until the stop event is set.
+
+Time: a camera's frames are stamped with the wall clock when read. A file's frames
+carry their own time instead: the file's modification time plus the frame's
+position in the media (the decoder's timestamp, so a GIF's frame durations count;
+else index / fps). A folder's images are one ``STILL_PERIOD_S`` apart from the
+newest image's modification time. The same file therefore always gives the same
+timestamps, and so the same messages. A replayed (``loop``) file starts at the
+wall clock and then follows its media time.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 DEFAULT_FILE_FPS = 10.0
+STILL_PERIOD_S = 1.0  # between two images of a folder (unrelated stills)
 
 
 class SourceError(Exception):
@@ -34,6 +43,9 @@ class Frame:
     image: np.ndarray = field(repr=False)  # BGR, as OpenCV delivers it
     captured_at: float  # epoch seconds
     index: int  # position in the source since it was opened
+    # An unrelated image (a folder of stills): it shares nothing with the frame
+    # before, so no track continues into it and it is scanned completely.
+    still: bool = False
 
 
 @dataclass
@@ -47,20 +59,32 @@ class SourceStats:
 
 class Source(Protocol):
     live: bool
+    stills: bool  # each image is unrelated to the previous one (a folder)
     description: str
 
     def open(self) -> None: ...
     def read(self) -> np.ndarray | None: ...  # None: end (finite) or failure (live)
+    def timestamp(self) -> float | None: ...  # of the frame just read; None: the wall clock
     def close(self) -> None: ...
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 class CaptureSource:
     """Anything cv2.VideoCapture reads: V4L2 index, URL, video file (GIF included)."""
 
+    stills = False
+
     def __init__(
         self, spec: str, *, live: bool, loop: bool = False, realtime: bool = False
     ) -> None:
         self.spec = spec
+        self.is_file = not live  # a file (looped or not) has its own frame times
         self.live = live or loop
         self.loop = loop
         self.realtime = realtime or loop  # replay a file at its own frame rate
@@ -68,6 +92,9 @@ class CaptureSource:
         self._cap: cv2.VideoCapture | None = None
         self._period = 0.0
         self._next_at = 0.0
+        self._origin: float | None = None  # epoch time of media time 0 (files)
+        self._media_t = -1.0  # media time of the frame just read (s)
+        self._stamp: float | None = None
 
     def open(self) -> None:
         target: int | str = int(self.spec) if self.spec.isdigit() else self.spec
@@ -78,6 +105,21 @@ class CaptureSource:
         self._period = 1.0 / (fps if 0 < fps < 240 else DEFAULT_FILE_FPS)
         self._next_at = time.monotonic()
         self._cap = cap
+        if self.is_file and self._origin is None:
+            self._origin = time.time() if self.loop else _mtime(Path(self.spec))
+        self._media_t = -1.0
+
+    def _advance_media_time(self) -> None:
+        """The just-read frame's time: the decoder's, else one frame period on."""
+        assert self._cap is not None and self._origin is not None
+        pos_s = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if not (self._media_t < pos_s < self._media_t + 3600.0):  # absent or not increasing
+            pos_s = self._media_t + self._period if self._media_t >= 0 else 0.0
+        self._media_t = pos_s
+        self._stamp = self._origin + pos_s
+
+    def timestamp(self) -> float | None:
+        return self._stamp
 
     def read(self) -> np.ndarray | None:
         if self._cap is None:
@@ -89,12 +131,18 @@ class CaptureSource:
             self._next_at = max(self._next_at + self._period, time.monotonic() - 1.0)
         ok, image = self._cap.read()
         if not ok and self.loop:
+            # The replay goes on in time: the next round starts one period after the last frame.
+            assert self._origin is not None
+            self._origin += max(0.0, self._media_t) + self._period
+            self._media_t = -1.0
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, image = self._cap.read()
             if not ok:  # some backends cannot seek: reopen instead
                 self.close()
                 self.open()
                 ok, image = self._cap.read() if self._cap is not None else (False, None)
+        if ok and self.is_file and self._cap is not None:
+            self._advance_media_time()
         return image if ok else None
 
     def close(self) -> None:
@@ -106,6 +154,8 @@ class CaptureSource:
 class FolderSource:
     """The images of a folder in name order (finite; ``loop`` replays it)."""
 
+    stills = True
+
     def __init__(self, folder: Path, *, loop: bool = False) -> None:
         self.folder = folder
         self.loop = loop
@@ -113,6 +163,8 @@ class FolderSource:
         self.description = str(folder)
         self._files: list[Path] = []
         self._pos = 0
+        self._origin = 0.0
+        self._served = 0  # images returned since open (a replay goes on in time)
         self.unreadable = 0
 
     def open(self) -> None:
@@ -120,6 +172,11 @@ class FolderSource:
             raise SourceError(f"image folder {self.folder} does not exist")
         self._files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         self._pos = 0
+        self._served = 0
+        self._origin = max((_mtime(p) for p in self._files), default=0.0)
+
+    def timestamp(self) -> float | None:
+        return self._origin + (self._served - 1) * STILL_PERIOD_S
 
     def read(self) -> np.ndarray | None:
         while True:
@@ -131,6 +188,7 @@ class FolderSource:
             self._pos += 1
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is not None:
+                self._served += 1
                 return image
             self.unreadable += 1
             log.warning("skipping %s: not a readable image", path)
@@ -194,7 +252,8 @@ def frames(
             continue
         backoff = 1.0
         stats.frames_read += 1
-        yield Frame(image, time.time(), index)
+        stamp = source.timestamp()
+        yield Frame(image, time.time() if stamp is None else stamp, index, source.stills)
         index += 1
     source.close()
     stats.frames_dropped += getattr(source, "unreadable", 0)

@@ -92,6 +92,7 @@ class CameraStatus(Payload):
     outbox_depth: Count = 0
     outbox_dropped: Count = 0
     encoder_backlog: Count = 0
+    encoder_restarts: Count = 0  # encoder pools replaced because a worker died
     source_ok: bool = True
     message: Annotated[str, Field(max_length=256)] = ""
 

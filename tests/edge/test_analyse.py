@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
-from edge.analyse import Analyser
+from edge.analyse import Analyser, _to_source
 from edge.config import EdgeConfig
+from edge.detect import Detector
 from edge.encode import InlineEncoder
 from edge.sources import SourceStats, frames, open_source
 from srs.wire.payloads import DetectionBatch
+from tests.edge.footage import FEMALE, MALE, join_clips
 
 CORRIDOR = "video/face-demographics-walking.gif"
 HEAD_TURN = "video/head-pose-face-detection-female.gif"
@@ -21,12 +25,10 @@ HEAD_TURN = "video/head-pose-face-detection-female.gif"
 
 def run_clip(path: Path, **overrides: Any) -> tuple[Analyser, list[dict[str, Any]]]:
     cfg = EdgeConfig(source=str(path), **overrides)
-    # A clock that follows the clip (12.5 frames/s), not the wall: deterministic refreshes.
-    count = [0]
-    analyser = Analyser(cfg, InlineEncoder(), clock=lambda: count[0] / 12.5)
+    # As the node runs a file: timers follow the frames' own timestamps.
+    analyser = Analyser(cfg, InlineEncoder(), deterministic=True)
     messages: list[dict[str, Any]] = []
     for frame in frames(open_source(str(path)), threading.Event(), SourceStats()):
-        count[0] += 1
         analyser.analyse(frame)
         messages += analyser.ready()
     messages += analyser.ready(drain=True)
@@ -46,7 +48,9 @@ def encodings_by_track(messages: list[dict[str, Any]]) -> dict[int, list[np.ndar
 def corridor(media: Path) -> tuple[Analyser, list[dict[str, Any]]]:
     # Refresh every other frame so each walker yields encodings from several frames;
     # frontal only (profiles are tested on the head-turn clip).
-    return run_clip(media / CORRIDOR, encode_refresh_s=0.15, profiles=False)
+    # encoding_wait_s=0: each encoding is settled on the next frame (deterministic mode
+    # settles at request time + encoding_wait_s), so refreshes can follow each other.
+    return run_clip(media / CORRIDOR, encode_refresh_s=0.15, encoding_wait_s=0.0, profiles=False)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +103,7 @@ def test_head_turn_yields_profiles_on_the_same_track(
     assert all("encoding" not in det for det in profiles)
     tracks = {det["track_id"] for msg in messages for det in msg["detections"]}
     assert len(tracks) == 1  # one head, turning: one track throughout
-    assert analyser.stats.encodings_sent == 1  # once per track (refresh is 5 s)
+    assert analyser.stats.encodings_sent == 1  # once per track (no refresh here)
 
 
 def test_each_frame_with_faces_is_one_message(
@@ -126,8 +130,6 @@ def test_hog_detector_finds_the_frontal_face(media: Path) -> None:
 def test_snapshots_only_when_switched_on(media: Path) -> None:
     import base64
 
-    import cv2
-
     frame = next(
         iter(frames(open_source(str(media / HEAD_TURN)), threading.Event(), SourceStats()))
     )
@@ -141,3 +143,105 @@ def test_snapshots_only_when_switched_on(media: Path) -> None:
         jpg = np.frombuffer(base64.b64decode(msg["snapshot_jpeg_b64"]), np.uint8)
         image = cv2.imdecode(jpg, cv2.IMREAD_COLOR)
         assert image is not None and image.shape[1] == 160
+
+
+# --- tracks break where reality breaks -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cut_clip(media: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    """The man's clip, then a hard cut to the woman's (who starts in profile at
+    about the place of his face): the clip and the time of the first frame after the cut."""
+    path = tmp_path_factory.mktemp("cut") / "man-then-woman.avi"
+    _, cut_index = join_clips(path, media / MALE, media / FEMALE)
+    times = [
+        f.captured_at for f in frames(open_source(str(path)), threading.Event(), SourceStats())
+    ]
+    return path, times[cut_index]
+
+
+def tracks_before_and_after(
+    messages: list[dict[str, Any]], cut_at: float
+) -> tuple[set[int], set[int]]:
+    before = {d["track_id"] for m in messages if m["captured_at"] < cut_at for d in m["detections"]}
+    after = {d["track_id"] for m in messages if m["captured_at"] >= cut_at for d in m["detections"]}
+    return before, after
+
+
+def test_no_track_spans_a_hard_cut(cut_clip: tuple[Path, float]) -> None:
+    path, cut_at = cut_clip
+    analyser, messages = run_clip(path)
+    before, after = tracks_before_and_after(messages, round(cut_at, 3))
+    assert before and after and not before & after
+    assert analyser.stats.scene_cuts == 1  # and no false cut inside either clip
+    # the woman's face is encoded under her own track
+    assert set(encodings_by_track(messages)) & after
+
+
+def test_a_foreign_encoding_splits_the_track(cut_clip: tuple[Path, float]) -> None:
+    """Without the cut detector the man's track runs on onto the woman (her profile sits
+    where his face was). No timer refresh here: her face turning frontal is encoded at
+    once, and that encoding, far from his, splits the track from that frame on."""
+    path, cut_at = cut_clip
+    analyser, messages = run_clip(path, scene_cuts=False, encode_refresh_s=3600)
+    before, after = tracks_before_and_after(messages, round(cut_at, 3))
+    assert before & after  # the situation the split repairs
+    assert analyser.stats.track_splits == 1
+    man = before.pop()
+    encodings = encodings_by_track(messages)
+    for tid, encs in encodings.items():  # every track's encodings are one person's
+        stack = np.stack(encs)
+        assert np.linalg.norm(stack[:, None] - stack[None], axis=-1).max() < 0.6, tid
+    # the man's track carries no encoding after the cut: hers went to the new track
+    assert not any(
+        "encoding" in d and d["track_id"] == man
+        for m in messages
+        if m["captured_at"] >= round(cut_at, 3)
+        for d in m["detections"]
+    )
+    assert (after - {man}) & set(encodings)
+
+
+def test_stills_never_share_a_track_and_each_is_scanned_in_full(
+    media: Path, tmp_path: Path
+) -> None:
+    faces = media / "faces"
+    stills = [*sorted((faces / "test").glob("*.jpg")), faces / "two_people.jpg"]
+    stills += [faces / "train/biden/biden.jpg", faces / "train/rose_leslie/img1.jpg"]
+    for i, still in enumerate(stills):  # unrelated photos in one folder
+        shutil.copy(still, tmp_path / f"{i:02d}-{still.name}")
+    cfg = EdgeConfig(source=str(tmp_path), encode=False)
+    analyser = Analyser(cfg, None, deterministic=True)
+    detector = Detector(cfg)
+    found: list[list[tuple[str, tuple[int, int, int, int], int]]] = []
+    expected: list[list[tuple[str, tuple[int, int, int, int]]]] = []
+    for frame in frames(open_source(str(tmp_path)), threading.Event(), SourceStats()):
+        assert frame.still
+        analyser.analyse(frame)
+        messages = analyser.ready()
+        assert len(messages) <= 1
+        found.append(
+            sorted(
+                (d["kind"], tuple(d["bbox"].values()), d["track_id"])
+                for m in messages
+                for d in m["detections"]
+            )
+        )
+        # what the full-frame detector finds in this image alone, in source pixels
+        height, width = frame.image.shape[:2]
+        scale = width / cfg.analysis_width
+        small = cv2.resize(
+            frame.image,
+            (cfg.analysis_width, round(height / scale)),
+            interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR,
+        )
+        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        expected.append(
+            sorted((d.kind, _to_source(d.box, scale, width, height)) for d in detector.detect(gray))
+        )
+    assert len(found) == len(stills) == 8
+    assert [[(k, b) for k, b, _ in image] for image in found] == expected
+    assert sum(len(image) for image in found) >= len(stills)  # real faces in every photo
+    per_image = [{tid for _, _, tid in image} for image in found]
+    all_ids = [tid for ids in per_image for tid in ids]
+    assert len(all_ids) == len(set(all_ids))  # no track id in two images

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from srs.wire import topics
 from srs.wire.signing import SigningKey
 from tests.brokers import BrokerHandle, free_port
 from tests.edge.acker import Acker
+from tests.edge.footage import MALE
 
 CAM = "cam7"
 HEAD_TURN = "video/head-pose-face-detection-female.gif"
@@ -75,7 +78,11 @@ def test_once_run_is_acknowledged_end_to_end(
     assert all(b.camera_id == CAM and b.frame_width == 480 for b in batches)
     kinds = {d.kind for b in batches for d in b.detections}
     assert "profile" in kinds  # the head turns in frames 1-4
-    assert sum(d.encoding is not None for b in batches for d in b.detections) == 1
+    # A folder holds unrelated stills: no track continues from one image to the next,
+    # so each frontal face is encoded in its own image.
+    tracks = [d.track_id for b in batches for d in b.detections]
+    assert len(tracks) == len(set(tracks))
+    assert sum(d.encoding is not None for b in batches for d in b.detections) >= 1
     assert any(s.state == "online" for s in acker.statuses)
     with Outbox(outbox_path(cfg, CAM)) as box:
         assert box.depth == 0
@@ -168,3 +175,46 @@ def test_missing_source_is_a_clear_error(tmp_path: Path) -> None:
     )
     with EdgeNode(cfg) as node:
         assert node.run(once=True) == 2
+
+
+def run_once(
+    cfg: SrsConfig, srs_broker: BrokerHandle, kill_worker: bool = False
+) -> tuple[Acker, dict[str, Any]]:
+    """One ``--once`` run against an acker: what it stored and the node's last status."""
+    camera_key, core_key = keys(cfg)
+    acker = Acker(srs_broker.client_config("core", "core"), camera_key, core_key, CAM)
+    acker.start(srs_broker.host, srs_broker.port)
+    try:
+        with EdgeNode(cfg) as node:
+            if kill_worker:
+                assert node.encoder is not None
+                os.kill(node.encoder.worker_pids[0], signal.SIGKILL)
+            assert node.run(once=True) == 0
+            status = node.status()
+    finally:
+        acker.stop()
+    return acker, status
+
+
+def test_a_killed_encoder_worker_leaves_the_node_running(
+    srs_broker: BrokerHandle, tmp_path: Path, media: Path
+) -> None:
+    cfg = make_cfg(tmp_path, srs_broker.client_config(CAM, "camera"), media / HEAD_TURN)
+    acker, status = run_once(cfg, srs_broker, kill_worker=True)
+    assert status["encoder_restarts"] == 1
+    assert any(d.encoding is not None for b in acker.batches for d in b.detections)
+    assert len(acker.stored) == status["frames_analysed"] == 23  # every frame, a face each
+
+
+def test_two_once_runs_of_one_file_give_the_same_messages(
+    srs_broker: BrokerHandle, tmp_path: Path, media: Path
+) -> None:
+    """The man's clip (5 s): a first encoding, refreshes on the clip's own clock."""
+    runs = []
+    for name in ("first", "second"):
+        cfg = make_cfg(tmp_path / name, srs_broker.client_config(CAM, "camera"), media / MALE)
+        acker, _ = run_once(cfg, srs_broker)
+        runs.append([b.model_dump(exclude={"seq"}) for b in acker.batches])
+    assert runs[0] == runs[1]
+    encodings = [d for b in runs[0] for d in b["detections"] if d.get("encoding")]
+    assert len(encodings) >= 3  # refreshed every 2 s of the clip, not of the wall

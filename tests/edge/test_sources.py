@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from edge.sources import FolderSource, SourceError, SourceStats, frames, open_source
+from edge.sources import (
+    CaptureSource,
+    FolderSource,
+    SourceError,
+    SourceStats,
+    frames,
+    open_source,
+)
 
 CORRIDOR = "video/face-demographics-walking.gif"
 
@@ -45,6 +53,7 @@ class Flaky:
     """A live source that fails to open ``fail_opens`` times, then drops every third read."""
 
     live = True
+    stills = False
     description = "flaky test camera"
 
     def __init__(self, fail_opens: int) -> None:
@@ -60,6 +69,9 @@ class Flaky:
     def read(self) -> np.ndarray | None:
         self.reads += 1
         return None if self.reads % 3 == 0 else np.zeros((4, 4, 3), np.uint8)
+
+    def timestamp(self) -> float | None:
+        return None
 
     def close(self) -> None:
         pass
@@ -97,3 +109,42 @@ def test_folder_loop_replays(tmp_path: Path) -> None:
         if len(got) == 3:
             stop.set()
     assert len(got) == 3 and source.live
+
+
+def test_a_file_carries_its_own_frame_times(media: Path) -> None:
+    path = media / CORRIDOR
+    runs = [
+        [f.captured_at for f in frames(open_source(str(path)), threading.Event(), SourceStats())]
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]  # the same file, the same times
+    assert runs[0][0] == path.stat().st_mtime
+    steps = {round(b - a, 3) for a, b in itertools.pairwise(runs[0])}
+    assert steps == {0.08, 0.09}  # the GIF's own frame durations (80 and 90 ms)
+
+
+def test_a_folder_gives_stills_one_second_apart(tmp_path: Path) -> None:
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((8, 8, 3), i * 50, np.uint8))
+    got = list(frames(open_source(str(tmp_path)), threading.Event(), SourceStats()))
+    newest = max(p.stat().st_mtime for p in tmp_path.iterdir())
+    assert [f.captured_at - newest for f in got] == [0.0, 1.0, 2.0]
+    assert all(f.still for f in got)
+    assert not any(
+        f.still
+        for f in frames(open_source(str(tmp_path / "0.png")), threading.Event(), SourceStats())
+    )
+
+
+def test_a_looped_file_goes_on_in_time(media: Path) -> None:
+    source = open_source(str(media / CORRIDOR), loop=True)
+    assert isinstance(source, CaptureSource)
+    source.realtime = False  # no need to wait for the clip's pace here
+    stop = threading.Event()
+    got = []
+    for frame in frames(source, stop, SourceStats()):
+        got.append(frame.captured_at)
+        if len(got) == 40:  # 35 frames, then the replay
+            stop.set()
+    assert all(b > a for a, b in itertools.pairwise(got))
+    assert abs(got[0] - time.time()) < 3600  # a replay happens now, not at the file's mtime
