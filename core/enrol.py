@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -95,22 +95,6 @@ def scan_folder(root: Path) -> dict[str, list[Path]]:
     return out
 
 
-class Progress:
-    """A plain progress bar on stderr (no dependency; quiet when not a terminal)."""
-
-    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.total, self.done, self.stream, self.width = max(total, 1), 0, stream, width
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        filled = self.width * self.done // self.total
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")
-        if self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def encode_people(
     folders: dict[str, list[Path]], on_image: Callable[[str], None] | None = None
 ) -> list[PersonImport]:
@@ -158,6 +142,21 @@ def import_people(
     db: Database, root: Path, *, progress: bool = True, actor: str = "cli"
 ) -> list[dict[str, object]]:
     """Enrol every ``root/<name>/`` folder (the GUI and the demo call this too)."""
+    from tqdm import tqdm
+
     folders = scan_folder(root)
-    bar = Progress(sum(len(v) for v in folders.values())) if progress else None
-    return enrol(db, encode_people(folders, bar.step if bar else None), actor=actor)
+    # disable=None: a bar on a terminal, nothing in a log file or a pipe.
+    with tqdm(
+        total=sum(len(v) for v in folders.values()),
+        desc="encoding photos",
+        unit="photo",
+        disable=None if progress else True,
+        file=sys.stderr,
+    ) as bar:
+
+        def step(label: str) -> None:
+            bar.set_postfix_str(label[:40], refresh=False)
+            bar.update(1)
+
+        people = encode_people(folders, step)
+    return enrol(db, people, actor=actor)
