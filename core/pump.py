@@ -25,6 +25,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from srs.backoff import Backoff
+
 log = logging.getLogger(__name__)
 
 
@@ -34,17 +36,14 @@ class Pump:
         client: paho.Client,
         on_connect_fail: Callable[[], None],
         *,
-        min_backoff_s: float = 1.0,
-        max_backoff_s: float = 30.0,
+        backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         self._clock, self._sleep = clock, sleep
         self._on_connect_fail = on_connect_fail
-        self._min_backoff_s = min_backoff_s
-        self._max_backoff_s = max_backoff_s
-        self._backoff_s = min_backoff_s
+        self._backoff = backoff or Backoff()
         self._next_attempt = 0.0  # connect at once the first time
 
     def step(self, timeout: float, max_reads: int) -> None:
@@ -57,13 +56,13 @@ class Pump:
         try:
             self._step(timeout, max_reads)
         except Exception:
+            delay = self._backoff.next_delay()
             log.exception(
-                "the broker connection failed unexpectedly; reconnecting in %.0f s", self._backoff_s
+                "the broker connection failed unexpectedly; reconnecting in %.1f s", delay
             )
             with contextlib.suppress(Exception):
                 self.client.disconnect()
-            self._next_attempt = self._clock() + self._backoff_s
-            self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
+            self._next_attempt = self._clock() + delay
             self._sleep(timeout)  # no hot loop should it fail again at once
 
     def _step(self, timeout: float, max_reads: int) -> None:
@@ -86,15 +85,15 @@ class Pump:
         if rc == paho.MQTT_ERR_SUCCESS:
             rc = client.loop_misc()  # keepalive: PINGREQ, or give up on a silent broker
         if rc != paho.MQTT_ERR_SUCCESS:  # paho closed the socket and said so (on_disconnect)
+            delay = self._backoff.next_delay()
             log.warning(
-                "lost the connection to the broker (%s); reconnecting in %.0f s",
+                "lost the connection to the broker (%s); reconnecting in %.1f s",
                 paho.error_string(rc),
-                self._backoff_s,
+                delay,
             )
-            self._next_attempt = self._clock() + self._backoff_s
-            self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
+            self._next_attempt = self._clock() + delay
         elif client.is_connected():
-            self._backoff_s = self._min_backoff_s
+            self._backoff.reset()
 
     def _reconnect(self, timeout: float) -> None:
         wait = self._next_attempt - self._clock()
@@ -106,8 +105,7 @@ class Pump:
         except OSError as exc:
             log.debug("broker connection attempt failed: %s", exc)
             self._on_connect_fail()
-            self._next_attempt = self._clock() + self._backoff_s
-            self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
+            self._next_attempt = self._clock() + self._backoff.next_delay()
 
     def flush(self, done: Callable[[], bool], timeout: float) -> bool:
         """Step until ``done()`` (say, a PUBACK came) or ``timeout`` s passed."""

@@ -27,6 +27,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from srs.backoff import Backoff
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
@@ -214,10 +216,14 @@ def open_source(spec: str, *, loop: bool = False) -> Source:
 
 
 def frames(
-    source: Source, stop: threading.Event, stats: SourceStats, max_backoff_s: float = 30.0
+    source: Source,
+    stop: threading.Event,
+    stats: SourceStats,
+    max_backoff_s: float = 30.0,
+    jitter: float = 0.2,
 ) -> Iterator[Frame]:
     """Yield frames until a finite source ends or ``stop`` is set; never raises."""
-    backoff = 1.0
+    backoff = Backoff(first_s=1.0, max_s=max_backoff_s, jitter=jitter)
     index = 0
     opened = False
     while not stop.is_set():
@@ -231,10 +237,10 @@ def frames(
                     stats.ok, stats.message = False, str(exc)
                     log.error("%s", exc)
                     return
-                stats.ok, stats.message = False, f"{exc}; retrying in {backoff:.0f} s"
+                delay = backoff.next_delay()
+                stats.ok, stats.message = False, f"{exc}; retrying in {delay:.0f} s"
                 log.warning("%s", stats.message)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, max_backoff_s)
+                stop.wait(delay)
                 stats.reopens += 1
                 continue
         image = source.read()
@@ -243,14 +249,14 @@ def frames(
                 break
             stats.frames_dropped += 1
             stats.ok, stats.message = False, f"{source.description} stopped delivering frames"
-            log.warning("%s; reopening in %.0f s", stats.message, backoff)
+            delay = backoff.next_delay()
+            log.warning("%s; reopening in %.0f s", stats.message, delay)
             source.close()
             opened = False
-            stop.wait(backoff)
-            backoff = min(backoff * 2, max_backoff_s)
+            stop.wait(delay)
             stats.reopens += 1
             continue
-        backoff = 1.0
+        backoff.reset()
         stats.frames_read += 1
         stamp = source.timestamp()
         yield Frame(image, time.time() if stamp is None else stamp, index, source.stills)

@@ -81,7 +81,9 @@ def make_client(
     if will is not None:
         client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
     client.on_socket_open = _nodelay
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    # paho doubles from 1 s: capped at 5 s a client is back within seconds of its
+    # broker (srs.backoff says why; paho adds no jitter of its own).
+    client.reconnect_delay_set(min_delay=1, max_delay=5)
     client.max_inflight_messages_set(100)
     client.max_queued_messages_set(0)
     return client

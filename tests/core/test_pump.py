@@ -11,6 +11,7 @@ import pytest
 from core import store
 from core.pump import Pump
 from core.service import CoreService
+from srs.backoff import Backoff
 from srs.config import MqttConfig
 from srs.wire import topics
 from srs.wire.payloads import CoreStatus
@@ -47,13 +48,14 @@ class _Unreachable:
         self.sock = object()
 
 
-def test_reconnect_attempts_back_off_from_1_s_to_30_s() -> None:
+def test_reconnect_attempts_back_off_by_the_schedule_given() -> None:
     clock = _Clock()
     client = _Unreachable(clock)
     failures: list[float] = []
     pump = Pump(
         client,  # type: ignore[arg-type]
         lambda: failures.append(clock.now),
+        backoff=Backoff(first_s=1.0, max_s=30.0, jitter=0.0),
         clock=lambda: clock.now,
         sleep=clock.sleep,
     )
@@ -61,6 +63,16 @@ def test_reconnect_attempts_back_off_from_1_s_to_30_s() -> None:
         pump.step(0.2, 10)  # the worker's idle step: never blocks longer than asked
     assert client.attempts == pytest.approx([0, 1, 3, 7, 15, 31, 61, 91])
     assert failures == client.attempts  # each failure is reported (core logs it)
+
+
+def test_by_default_a_lost_broker_is_retried_every_few_seconds() -> None:
+    clock = _Clock()
+    client = _Unreachable(clock)
+    pump = Pump(client, lambda: None, clock=lambda: clock.now, sleep=clock.sleep)  # type: ignore[arg-type]
+    while clock.now < 60:
+        pump.step(0.2, 10)
+    gaps = [b - a for a, b in zip(client.attempts, client.attempts[1:], strict=False)]
+    assert max(gaps) <= 5.0 * 1.2 + 0.2  # the cap, its jitter and one idle step
 
 
 class _Broken(_Unreachable):
@@ -104,6 +116,7 @@ def test_a_broker_that_comes_back_is_reached_at_the_next_attempt() -> None:
     pump = Pump(
         client,  # type: ignore[arg-type]
         lambda: None,
+        backoff=Backoff(first_s=1.0, max_s=30.0, jitter=0.0),
         clock=lambda: clock.now,
         sleep=clock.sleep,
     )

@@ -88,7 +88,7 @@ def test_live_source_is_reopened_until_stopped(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(stop, "wait", fake_wait)
     source, stats = Flaky(fail_opens=4), SourceStats()
     got = []
-    for frame in frames(source, stop, stats, max_backoff_s=4):
+    for frame in frames(source, stop, stats, max_backoff_s=4, jitter=0.0):
         got.append(frame)
         if len(got) == 6:
             stop.set()
