@@ -2,8 +2,11 @@
 
 Pure: no MQTT here, so it is tested without a broker. Per batch of messages:
 verify (signature, topic, freshness, payload) -> de-duplicate by (camera, seq) ->
-recognise every face of the batch in one matrix product -> group the unnamed into
-anonymous identities -> locate -> store -> commit. Only then does the caller ack.
+recognise every face of the batch in one matrix product -> weigh the evidence of
+each track (core/track_identity.py) -> group the unnamed tracks into anonymous
+identities (core/anonymous.py) -> locate -> store -> commit. Only then does the
+caller ack. A batch that fails to commit leaves no trace in memory: the tracks'
+evidence is rolled back and the anonymous identities reloaded from the database.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from core.status import BurstLog, Counters
 from core.store.audit import CAMERAS, GALLERY, audit, revisions
 from core.store.db import Database
 from core.store.models import Person, ProcessedMessage
+from core.track_identity import EvidenceRules, TrackBook
 from core.writer import Accepted, write_batch
 from srs.config import SrsConfig
 from srs.wire import topics
@@ -111,6 +115,7 @@ class Ingest:
         self.gallery = Gallery(np.empty(0), np.empty((0, DIM)))
         self.names: dict[int, str] = {}
         self.clusters = UnknownClusters(cfg.core.unknown_threshold)
+        self.tracks = TrackBook(EvidenceRules.from_config(cfg.core))
         self._revs: dict[str, int] | None = None
         self._checked = 0.0
         self._forced = 0.0
@@ -142,6 +147,7 @@ class Ingest:
                 self.gallery = Gallery.load(s)
                 self.names = dict(s.execute(select(Person.id, Person.name)).all())
                 self.clusters = UnknownClusters.load(s, self.cfg.core.unknown_threshold)
+                self.tracks.prune(set(self.names), set(self.clusters.ids))
                 log.info(
                     "gallery: %d encodings of %d people, %d anonymous identities",
                     len(self.gallery),
@@ -221,6 +227,7 @@ class Ingest:
         try:
             self._store(fresh, result)
         except Exception:
+            self.tracks.rollback()
             log.exception(
                 "could not store a batch of %d message(s); they are not acked "
                 "and the cameras will send them again",
@@ -228,7 +235,7 @@ class Ingest:
             )
             for _ in fresh:
                 self.counters.reject(STORE_ERROR)
-            self.refresh(force=True)  # in-memory identities may be ahead of the database
+            self.refresh(force=True)  # anonymous identities may be ahead of the database
             self._top_seq.clear()
             return BatchResult()
         self.burst.flush()
@@ -256,6 +263,8 @@ class Ingest:
             for action, detail in self._pending_audit:
                 audit(s, "security", "core", action, detail)
             self._pending_audit.clear()
+        self.tracks.commit()
+        self.tracks.expire()
         for acc in new:  # committed: these sequence numbers are now stored
             cam = acc.batch.camera_id
             self._top_seq[cam] = max(self._top_seq[cam], acc.batch.seq)

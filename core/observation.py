@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from srs.wire.payloads import Alert, BBox, IdentityKind, PersonPosition, ZoneEvent
+from srs.wire.payloads import Alert, BBox, Evidence, IdentityKind, PersonPosition, ZoneEvent
 
 
 def known_key(person_id: int) -> str:
@@ -35,11 +35,16 @@ class Observation:
     frame_width: int
     frame_height: int
     seen_at: float
-    identity: IdentityKind  # "unidentified": a profile with no known track identity
+    identity: IdentityKind  # "unidentified": no (or no longer any) evidence of who
     person_key: str | None  # p<id> / u<id>; None when unidentified
     label: str  # "Ada Lovelace", "Unknown 7"
-    confidence: float  # 0..1, from the match distance (1 for a perfect match)
+    confidence: float  # 0..1: match closeness, decaying while carried
     sighting_id: int | None = None
+    # How the identity was established (core/track_identity.py); the locator only
+    # passes these on to the person's position.
+    evidence: Evidence | None = None  # None: not told (e.g. a test's observation)
+    evidence_age_s: float | None = None
+    candidate: str | None = None  # label of the possible person (evidence "possible")
 
 
 @dataclass(frozen=True, slots=True)

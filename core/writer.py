@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from sqlalchemy import Table, bindparam, case, insert, update
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from core import geometry
+from core.anonymous import Anonymous, Travel
 from core.observation import (
     LocatorResult,
     Observation,
@@ -19,10 +21,19 @@ from core.observation import (
     unidentified_key,
     unknown_key,
 )
-from core.store.codec import parse_key, to_blob
-from core.store.models import ProcessedMessage, Sighting, UnknownIdentity
+from core.recognition import Place
+from core.store.codec import to_blob
+from core.store.models import ProcessedMessage, Sighting
+from core.track_identity import Verdict, view_weight
 from srs.wire import topics
-from srs.wire.payloads import MAX_SIGHTINGS, DetectionBatch, IdentityKind, SightingBatch
+from srs.wire.payloads import (
+    MAX_SIGHTINGS,
+    Detection,
+    DetectionBatch,
+    Evidence,
+    IdentityKind,
+    SightingBatch,
+)
 from srs.wire.payloads import Sighting as SightingMsg
 
 if TYPE_CHECKING:
@@ -30,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PROCESSED = cast(Table, ProcessedMessage.__table__)
-UNKNOWNS = cast(Table, UnknownIdentity.__table__)
 SIGHTINGS = cast(Table, Sighting.__table__)
 
 
@@ -48,18 +58,33 @@ class Identity:
     confidence: float
     person_id: int | None = None
     unknown_id: int | None = None
-    distance: float | None = None
+    distance: float | None = None  # of this detection's own encoding to its match
+    evidence: Evidence = "unidentified"
+    evidence_age_s: float | None = None
+    candidate_id: int | None = None
+    candidate: str | None = None
 
 
 UNIDENTIFIED = Identity("unidentified", None, "Unidentified", 0.0)
 
 
-def _confidence(distance: float) -> float:
-    return float(min(1.0, max(0.0, 1.0 - distance)))
+def _place(ing: Ingest, camera_id: str, det: Detection, frame_width: int, at: float) -> Place:
+    """Where a detection puts its person on the site plan, for the travel check."""
+    site = getattr(ing.locator, "site", None)
+    pose = site.camera(camera_id) if site is not None else None
+    if pose is None:
+        return Place(camera_id, None, None, at)
+    est = geometry.estimate(pose, det.bbox, frame_width, det.kind)
+    return Place(camera_id, est.x, est.y, at)
 
 
 def recognise(s: Session, ing: Ingest, new: Sequence[Accepted]) -> dict[tuple[int, int], Identity]:
-    """Name every face of the batch (one matrix product) or give it an anonymous identity."""
+    """Who every detection of the batch is, and how sure (core/track_identity.py).
+
+    One matrix product matches every encoding of the batch against the gallery; the
+    matches vote in their tracks' evidence; unmatched tracks are clustered into
+    anonymous identities by their pooled encodings (core/anonymous.py).
+    """
     core = ing.cfg.core
     where: list[tuple[int, int]] = []
     vecs: list[list[float]] = []
@@ -72,101 +97,89 @@ def recognise(s: Session, ing: Ingest, new: Sequence[Accepted]) -> dict[tuple[in
                 where.append((mi, di))
                 vecs.append(det.encoding)
                 limits.append(small_limit if det.bbox.w < core.small_face_px else limit)
-    out: dict[tuple[int, int], Identity] = {}
-    if not where:
-        return out
-    queries = np.asarray(vecs, dtype=np.float64)
-    matches = ing.gallery.match(queries, np.asarray(limits), core.match_margin)
-    anonymous = _Anonymous(s, ing)
-    for (mi, di), match, vec in zip(where, matches, queries, strict=True):
-        if match.person_id is not None:
-            pid = match.person_id
-            out[(mi, di)] = Identity(
-                "known",
-                known_key(pid),
-                ing.names.get(pid, known_key(pid)),
-                _confidence(match.distance),
-                person_id=pid,
-                distance=match.distance,
-            )
-        else:
-            anonymous.assign((mi, di), vec, new[mi].batch.captured_at)
-    out.update(anonymous.finish())
-    return out
+    queries = np.asarray(vecs, dtype=np.float64).reshape(-1, 128)
+    matched = ing.gallery.match(queries, np.asarray(limits), core.match_margin) if where else []
+    encoded = {w: (vec, m) for w, vec, m in zip(where, queries, matched, strict=True)}
+    book = ing.tracks
+    anonymous = Anonymous(s, ing.clusters, Travel(core.walking_speed_mps, core.travel_slack_m))
+    verdicts: dict[tuple[int, int], tuple[Verdict, float | None]] = {}
+    for mi, acc in enumerate(new):
+        b = acc.batch
+        in_message: set[int] = set()  # two faces of one frame are never one identity
+        for di, det in enumerate(b.detections):
+            seg = book.segment(b.camera_id, det.track_id, det.bbox, b.captured_at)
+            here = None  # the site position, computed only for anonymous identities
+            own = encoded.get((mi, di))
+            match = None
+            if own is not None:
+                vec, match = own
+                weight = view_weight(det.bbox, det.quality, book.rules.vote_face_px)
+                seg = book.add_encoding(seg, vec, match, weight, b.captured_at)
+                if seg.wants_anonymous():
+                    if seg.unknown_id is not None and anonymous.known(seg.unknown_id):
+                        dist = anonymous.join(seg.unknown_id, vec)
+                    else:
+                        pooled = seg.pooled()
+                        assert pooled is not None  # wants_anonymous: it has encodings
+                        exclude = in_message | book.co_present(seg)
+                        here = _place(ing, b.camera_id, det, b.frame_width, b.captured_at)
+                        seg.unknown_id, dist = anonymous.assign(pooled, here, exclude)
+                    book.support(seg, b.captured_at, dist)
+            verdict = book.verdict(seg, b.captured_at, match)
+            if verdict.unknown_id is not None:
+                in_message.add(verdict.unknown_id)
+                if here is None:
+                    here = _place(ing, b.camera_id, det, b.frame_width, b.captured_at)
+                anonymous.seen(verdict.unknown_id, here)
+            verdicts[(mi, di)] = (verdict, match.distance if match is not None else None)
+    real = anonymous.finish()
+    book.remap_unknown(real)
+    return {w: _identity(ing, v, real, distance) for w, (v, distance) in verdicts.items()}
 
 
-class _Anonymous:
-    """Groups unnamed faces into anonymous identities with one flush per batch."""
-
-    def __init__(self, s: Session, ing: Ingest) -> None:
-        self.s, self.clusters = s, ing.clusters
-        self.new_rows: dict[int, UnknownIdentity] = {}  # provisional (negative) id -> row
-        self.assigned: list[tuple[tuple[int, int], int, float]] = []
-        # Stored identities seen again: id -> (centroid, faces added, last seen). Written
-        # with one UPDATE per batch, without loading each row first.
-        self.joined: dict[int, tuple[np.ndarray, int, float]] = {}
-
-    def assign(self, where: tuple[int, int], vec: np.ndarray, seen_at: float) -> None:
-        clusters = self.clusters
-        near = clusters.nearest(vec)
-        if near is not None:
-            index, dist = near
-            centroid = clusters.join(index, vec)
-            uid = clusters.ids[index]
-            row = self.new_rows.get(uid)
-            if row is not None:
-                row.centroid = to_blob(centroid)
-                row.count += 1
-                row.last_seen = max(row.last_seen, seen_at)
-            else:
-                _, added, last = self.joined.get(uid, (centroid, 0, seen_at))
-                self.joined[uid] = (centroid, added + 1, max(last, seen_at))
-        else:
-            uid, dist = -(len(self.new_rows) + 1), 0.0
-            row = UnknownIdentity(
-                centroid=to_blob(vec), count=1, first_seen=seen_at, last_seen=seen_at
-            )
-            self.s.add(row)
-            self.new_rows[uid] = row
-            clusters.add(uid, vec)
-        self.assigned.append((where, uid, dist))
-
-    def finish(self) -> dict[tuple[int, int], Identity]:
-        if self.joined:
-            t = UNKNOWNS.c
-            self.s.connection().execute(
-                update(UNKNOWNS)
-                .where(t.id == bindparam("uid"))
-                .values(
-                    centroid=bindparam("c"),
-                    count=t.count + bindparam("n"),
-                    last_seen=case(
-                        (t.last_seen > bindparam("seen"), t.last_seen), else_=bindparam("seen")
-                    ),
-                ),  # portable max of two
-                [
-                    {"uid": uid, "c": to_blob(c), "n": n, "seen": seen}
-                    for uid, (c, n, seen) in self.joined.items()
-                ],
-            )
-        if self.new_rows:
-            self.s.flush()  # one INSERT round for every new identity of the batch
-            real = {tmp: row.id for tmp, row in self.new_rows.items()}
-            self.clusters.ids = [real.get(i, i) for i in self.clusters.ids]
-        else:
-            real = {}
-        out = {}
-        for where, uid, dist in self.assigned:
-            uid = real.get(uid, uid)
-            out[where] = Identity(
-                "unknown",
-                unknown_key(uid),
-                f"Unknown {uid}",
-                _confidence(dist),
-                unknown_id=uid,
-                distance=dist,
-            )
-        return out
+def _identity(ing: Ingest, v: Verdict, real: dict[int, int], distance: float | None) -> Identity:
+    conf = round(v.confidence, 4)
+    age = None if v.age_s is None else round(v.age_s, 3)
+    candidate = None
+    if v.candidate_id is not None:
+        candidate = ing.names.get(v.candidate_id, known_key(v.candidate_id))
+    if v.person_id is not None:
+        pid = v.person_id
+        return Identity(
+            "known",
+            known_key(pid),
+            ing.names.get(pid, known_key(pid)),
+            conf,
+            person_id=pid,
+            distance=distance,
+            evidence=v.evidence,
+            evidence_age_s=age,
+        )
+    if v.unknown_id is not None:
+        uid = real.get(v.unknown_id, v.unknown_id)
+        return Identity(
+            "unknown",
+            unknown_key(uid),
+            f"Unknown {uid}",
+            conf,
+            unknown_id=uid,
+            distance=distance,
+            evidence=v.evidence,
+            evidence_age_s=age,
+            candidate_id=v.candidate_id,
+            candidate=candidate,
+        )
+    return Identity(
+        "unidentified",
+        None,
+        "Unidentified",
+        conf,
+        distance=distance,
+        evidence=v.evidence,
+        evidence_age_s=age,
+        candidate_id=v.candidate_id,
+        candidate=candidate,
+    )
 
 
 def _locate(ing: Ingest, obs: list[Observation], now: float) -> LocatorResult:
@@ -251,6 +264,9 @@ def write_batch(
                     who.key,
                     who.label,
                     who.confidence,
+                    evidence=who.evidence,
+                    evidence_age_s=who.evidence_age_s,
+                    candidate=who.candidate,
                 )
             )
         res = _locate(ing, obs, now)
@@ -269,16 +285,12 @@ def write_batch(
         outgoing.extend(live)
     rows: list[dict[str, Any]] = []
     places: list[Placement] = []
+    whos: list[Identity] = []
     for mi, (acc, placements) in enumerate(zip(new, placed, strict=True)):
         b = acc.batch
         for di, (det, place) in enumerate(zip(b.detections, placements, strict=True)):
             who = idents.get((mi, di), UNIDENTIFIED)
             pid, uid = who.person_id, who.unknown_id
-            if who.kind == "unidentified":  # a profile may continue a named face track
-                parsed = parse_key(place.person_key)
-                if parsed is not None:
-                    pid = parsed[1] if parsed[0] == "known" else None
-                    uid = parsed[1] if parsed[0] == "unknown" else None
             rows.append(
                 {
                     "camera_id": b.camera_id,
@@ -298,9 +310,14 @@ def write_batch(
                     "y": place.y,
                     "zone": place.zone,
                     "encoding": to_blob(det.encoding) if det.encoding else None,
+                    "evidence": who.evidence,
+                    "evidence_age_s": who.evidence_age_s,
+                    "confidence": who.confidence,
+                    "candidate_id": who.candidate_id,
                 }
             )
             places.append(place)
+            whos.append(who)
     # The hot path of the whole service: Core statements on the session's connection,
     # not ORM objects or ORM bulk inserts (that layer cost more than SQLite itself).
     s.flush()
@@ -336,8 +353,12 @@ def write_batch(
             x=place.x,
             y=place.y,
             zone=place.zone,
+            evidence=who.evidence,
+            evidence_age_s=who.evidence_age_s,
+            candidate=who.candidate,
+            confidence=min(max(who.confidence, 0.0), 1.0),
         )
-        for row, place, sid in zip(rows, places, ids, strict=True)
+        for row, place, who, sid in zip(rows, places, whos, ids, strict=True)
     ]
     max_bytes = min(ing.cfg.security.max_payload_bytes, ing.cfg.broker.max_payload_bytes)
     outgoing.extend(Outgoing(topics.sightings(), b) for b in sighting_batches(items, max_bytes))
