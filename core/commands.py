@@ -77,7 +77,8 @@ class CommandHandler:
         self, db: Database, cfg: SrsConfig, ingest: Ingest, link: LocatorLink | None = None
     ) -> None:
         self.db, self.cfg, self.ingest, self.link = db, cfg, ingest, link
-        self._renamed: tuple[str, str, str] | None = None  # (old key, new key, name)
+        # (old key, new key, label, identity kind) of a name or merge, to republish
+        self._renamed: tuple[str, str, str, str] | None = None
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.roles = Roles(cfg)
         self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
@@ -128,8 +129,8 @@ class CommandHandler:
         response = self._run(user, req)
         out = [Outgoing(topics.response(user), response)]
         if response.ok and self._renamed is not None and self.link is not None:
-            old, new, name = self._renamed
-            out += self.link.rename(old, new, name, time.time())
+            old, new, name, kind = self._renamed
+            out += self.link.rename(old, new, name, time.time(), kind)
         return out
 
     def _unknown_key_answer(self, exc: Exception, topic: str, data: bytes) -> list[Outgoing]:
@@ -206,13 +207,18 @@ class CommandHandler:
             p = store.name_identity(s, c.person_key, c.name, actor=user)
             return self._rename(old, p)
         if isinstance(c, cmd.MergePeople):
-            old = _key_of(s, c.source_key)
-            if c.source_key.startswith("u"):
-                target = store.find_person(s, c.target_key)
-                p = store.name_identity(s, c.source_key, target.name, actor=user)
-            else:
-                p = store.merge_people(s, c.source_key, c.target_key, actor=user)
-            return self._rename(old, p)
+            merged = store.merge_keys(s, c.source_key, c.target_key, actor=user)
+            self._renamed = (merged.old_key, merged.new_key, merged.label, merged.identity)
+            return {"person_key": merged.new_key, "name": merged.label}
+        if isinstance(c, cmd.SplitIdentity):
+            return store.split_identity(
+                s,
+                c.person_key,
+                camera_id=c.camera_id,
+                track_id=c.track_id,
+                from_sighting=c.from_sighting_id,
+                actor=user,
+            )
         if isinstance(c, cmd.RejectSighting):
             store.reject_sighting(s, c.sighting_id, actor=user)
             return {"sighting_id": c.sighting_id}
@@ -236,7 +242,7 @@ class CommandHandler:
 
     def _rename(self, old: str, person: Any) -> dict[str, Any]:
         new = known_key(person.id)
-        self._renamed = (old, new, person.name)
+        self._renamed = (old, new, person.name, "known")
         return {"person_key": new, "name": person.name}
 
 

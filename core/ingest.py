@@ -28,6 +28,7 @@ from core.recognition import DIM, Gallery, UnknownClusters
 from core.status import BurstLog, Counters
 from core.store.audit import CAMERAS, GALLERY, audit, revisions
 from core.store.db import Database
+from core.store.identities import merge_close_identities
 from core.store.models import Person, ProcessedMessage
 from core.track_identity import EvidenceRules, TrackBook
 from core.writer import Accepted, write_batch
@@ -116,6 +117,7 @@ class Ingest:
         self.names: dict[int, str] = {}
         self.clusters = UnknownClusters(cfg.core.unknown_threshold)
         self.tracks = TrackBook(EvidenceRules.from_config(cfg.core))
+        self._merged_at = time.monotonic()  # first merge one interval after start
         self._revs: dict[str, int] | None = None
         self._checked = 0.0
         self._forced = 0.0
@@ -147,7 +149,7 @@ class Ingest:
                 self.gallery = Gallery.load(s)
                 self.names = dict(s.execute(select(Person.id, Person.name)).all())
                 self.clusters = UnknownClusters.load(s, self.cfg.core.unknown_threshold)
-                self.tracks.prune(set(self.names), set(self.clusters.ids))
+                self.tracks.regallery(set(self.clusters.ids))
                 log.info(
                     "gallery: %d encodings of %d people, %d anonymous identities",
                     len(self.gallery),
@@ -244,7 +246,42 @@ class Ingest:
         # position of one message in ~25 at 50 messages/s. A gallery edited meanwhile
         # applies from the next batch.
         self.refresh()
+        self._merge_identities(result)
         return result
+
+    def _merge_identities(self, result: BatchResult) -> None:
+        """Every ``merge_interval_s``: anonymous identities that turned out to be one
+        person (core.store.identities.merge_close_identities) become one, and the live
+        view republishes the merged key at once."""
+        core = self.cfg.core
+        now = time.monotonic()
+        if core.merge_interval_s <= 0 or now - self._merged_at < core.merge_interval_s:
+            return
+        self._merged_at = now
+        try:
+            with self.db.session() as s:
+                merged = merge_close_identities(s, core.merge_distance)
+        except Exception:
+            log.exception("merging close anonymous identities failed; next time, then")
+            return
+        if not merged:
+            return
+        log.info(
+            "merged anonymous identities: %s",
+            ", ".join(f"{m.old_key} into {m.new_key}" for m in merged),
+        )
+        # Tracks holding a merged identity continue as the identity it merged into.
+        self.tracks.remap_unknown({int(m.old_key[1:]): int(m.new_key[1:]) for m in merged})
+        self.refresh(force=True)
+        rename = getattr(self.locator, "rename", None)
+        if rename is None:
+            return
+        from core.locating import outgoing
+
+        for m in merged:
+            result.outgoing.extend(
+                outgoing(rename(m.old_key, m.new_key, m.label, self.clock(), m.identity))
+            )
 
     def _store(self, fresh: list[tuple[Incoming, DetectionBatch]], result: BatchResult) -> None:
         with self.db.session() as s:

@@ -316,17 +316,16 @@ class TrackBook:
             if seg.excluded & real.keys():
                 seg.excluded = frozenset(real.get(i, i) for i in seg.excluded)
 
-    def prune(self, people: set[int], unknowns: set[int]) -> None:
-        """After a gallery change: drop evidence about people or identities that are
-        gone (erased, merged, named); the next encodings decide afresh."""
+    def regallery(self, unknowns: set[int]) -> None:
+        """The gallery changed (enrolled, named, merged, erased, "not this person"):
+        votes counted against the old gallery are void and re-earned from the next
+        encodings; anonymous identities that still exist are kept."""
         for seg in self._segs.values():
+            seg.votes, seg.against, seg.person_id = {}, 0.0, None
             if seg.unknown_id is not None and seg.unknown_id not in unknowns:
                 seg.unknown_id = None
-            if any(p not in people for p in seg.votes):
-                seg.votes = {p: v for p, v in seg.votes.items() if p in people}
-                self._decide(seg)
-                if seg.lead() is None and seg.unknown_id is None:
-                    seg.supported_at = None
+            if seg.unknown_id is None:
+                seg.supported_at = None
 
     def expire(self) -> None:
         """Forget tracks their camera has not seen for a while (nothing left to carry).

@@ -21,6 +21,7 @@ from core.store.cameras import (
 )
 from core.store.db import Database, database_url, migrate, open_database
 from core.store.errors import StoreError
+from core.store.identities import Merged, merge_close_identities, merge_keys, split_identity
 from core.store.people import (
     PersonInfo,
     add_encodings,
@@ -50,6 +51,7 @@ def import_people(
 __all__ = [
     "CameraInfo",
     "Database",
+    "Merged",
     "PersonInfo",
     "StoreError",
     "add_camera",
@@ -64,6 +66,8 @@ __all__ = [
     "import_people",
     "list_cameras",
     "list_people",
+    "merge_close_identities",
+    "merge_keys",
     "merge_people",
     "migrate",
     "name_identity",
@@ -74,4 +78,5 @@ __all__ = [
     "remove_camera",
     "rename_person",
     "set_camera_enabled",
+    "split_identity",
 ]
