@@ -13,6 +13,10 @@ from typing import Literal
 
 from srs.wire.payloads import Alert, BBox, Evidence, IdentityKind, PersonPosition, ZoneEvent
 
+# Two tracks of one camera seen this close in time were seen together (a face missed
+# in a frame or two is still there); a track re-found later may be the same person.
+TOGETHER_S = 0.2
+
 
 def known_key(person_id: int) -> str:
     return f"p{person_id}"

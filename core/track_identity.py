@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from core.config import CoreConfig
+from core.observation import TOGETHER_S
 from core.recognition import Match
 from srs.wire.payloads import BBox, Evidence
 
@@ -300,8 +301,8 @@ class TrackBook:
                 other is not seg
                 and other.unknown_id is not None
                 and other.camera_id == seg.camera_id
-                and other.last_seen >= seg.first_seen
-                and other.first_seen <= seg.last_seen
+                and other.last_seen >= seg.first_seen - TOGETHER_S
+                and other.first_seen <= seg.last_seen + TOGETHER_S
             ):
                 out.add(other.unknown_id)
         return out

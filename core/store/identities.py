@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from core.observation import known_key, unknown_key
+from core.observation import TOGETHER_S, known_key, unknown_key
 from core.store.audit import GALLERY, audit, bump
 from core.store.codec import from_blob, parse_key, to_blob
 from core.store.errors import StoreError
@@ -28,7 +28,6 @@ from core.store.people import _clear_later, find_person, merge_people, name_iden
 
 MAX_VECTORS = 200  # encodings read to recompute one centroid
 MAX_NEGATIVES = 20  # encodings a split of a person teaches as "not this person"
-TOGETHER_S = 0.5  # two sightings of one camera this close in time were seen together
 
 
 @dataclass(frozen=True)
