@@ -19,7 +19,8 @@ from core.locator import Locator
 from core.site import parse_site
 from core.store.models import Sighting, UnknownIdentity
 from srs.wire import topics
-from srs.wire.payloads import BBox, Detection, DetectionBatch
+from srs.wire.payloads import BBox, Detection, DetectionBatch, SightingBatch
+from srs.wire.payloads import Sighting as SightingMsg
 from srs.wire.signing import sign
 from tests.core.ingest_helpers import camera_key, clip_faces, core_config, face_data
 
@@ -173,14 +174,18 @@ def test_a_name_never_crosses_a_cut_onto_the_next_face(tmp_path, db):
     obama = face_data()["test/obama1.jpg"][0][1]
     box = BBox(x=300, y=200, w=100, h=100)
     seq, t = 0, T0
-    before, after = [], []
+    before: list[SightingMsg] = []
+    after: list[SightingMsg] = []
 
     def send(det: Detection, into: list) -> None:
         nonlocal seq, t
         seq, t = seq + 1, t + 0.2
         r = ing.process([message("near1", seq, t, [det])])
         into.extend(
-            s for o in r.outgoing if o.topic == topics.sightings() for s in o.payload.sightings
+            s
+            for o in r.outgoing
+            if isinstance(o.payload, SightingBatch)
+            for s in o.payload.sightings
         )
 
     send(face(obama, 1, box), before)
