@@ -96,12 +96,13 @@ class Anonymous:
             self.joined[uid] = self.joined.get(uid, 0) + 1
 
     def seen(self, uid: int, here: Place) -> None:
-        """The identity was placed ``here`` (encoded or carried)."""
+        """The identity was placed ``here`` (encoded or carried). In memory only: the
+        database gets the place with the next encoding that joins the identity (one
+        UPDATE per batch with encodings, not one per batch), so after a restart the
+        travel check starts from a place at most a few seconds old."""
         last = self.clusters.places.get(uid)
         if last is None or here.at >= last.at:
             self.clusters.places[uid] = here
-            if uid not in self.new_rows:
-                self.joined.setdefault(uid, 0)
 
     def finish(self) -> dict[int, int]:
         """Write the batch's identities; return provisional id -> database id."""
