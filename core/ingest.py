@@ -260,7 +260,9 @@ class Ingest:
         self._merged_at = now
         try:
             with self.db.session() as s:
-                merged = merge_close_identities(s, core.merge_distance)
+                merged = merge_close_identities(
+                    s, core.merge_distance, core.walking_speed_mps, core.travel_slack_m
+                )
         except Exception:
             log.exception("merging close anonymous identities failed; next time, then")
             return

@@ -18,7 +18,8 @@ frames carry none. Core keeps one :class:`Segment` of evidence per (camera, trac
   ``candidate``.
 - **Carried.** A detection without an encoding keeps the segment's identity only
   while the track is continuous (box centre moves at most ``track_jump`` box sizes
-  from the previous detection, the width changes by at most 2x) and for
+  from the previous detection, the width changes by at most 2x, the frame size
+  stays the same, no gap longer than ``identity_carry_s``) and for
   ``identity_carry_s`` after the last encoding that supported the identity; after
   that it is "unidentified", not a guess.
 - **Split.** A fresh encoding farther than ``split_distance`` from the segment's
@@ -100,6 +101,7 @@ class Segment:
     # Anonymous identities this face may not join: the one of the face this track
     # followed before a split.
     excluded: frozenset[int] = frozenset()
+    frame: tuple[int, int] | None = None  # the frame size: another size, another picture
 
     def pooled(self) -> np.ndarray | None:
         if self.pool is None or self.pool_weight <= 0.0:
@@ -170,16 +172,26 @@ class TrackBook:
 
     # --- evidence ---------------------------------------------------------------
 
-    def segment(self, camera_id: str, track_id: int, bbox: BBox, seen_at: float) -> Segment:
+    def segment(
+        self,
+        camera_id: str,
+        track_id: int,
+        bbox: BBox,
+        seen_at: float,
+        frame: tuple[int, int] | None = None,
+    ) -> Segment:
         """The track's segment for this detection: the current one if the track is
-        continuous, else a new one (no evidence)."""
+        continuous, else a new one (no evidence). ``frame``: the frame's size; a track
+        continuing into a frame of another size (the next still of a folder) is not
+        continuous, whatever the edge says."""
         key = (camera_id, track_id)
         self._touch(key)
         if seen_at > self._latest.get(camera_id, -math.inf):
             self._latest[camera_id] = seen_at
         seg = self._segs.get(key)
-        if seg is None or not self._continuous(seg, bbox, seen_at):
-            seg = self._segs[key] = Segment(camera_id, track_id, seen_at, seen_at, bbox)
+        if seg is None or seg.frame != frame or not self._continuous(seg, bbox, seen_at):
+            seg = Segment(camera_id, track_id, seen_at, seen_at, bbox, frame=frame)
+            self._segs[key] = seg
             return seg
         seg.last_seen = max(seg.last_seen, seen_at)
         seg.bbox = bbox
@@ -211,6 +223,7 @@ class TrackBook:
                 at,
                 seg.bbox,
                 excluded=seg.excluded | gone,
+                frame=seg.frame,
             )
             self._segs[key] = seg
         weight = max(weight, 1e-3)  # a tiny face still says whose it is, barely

@@ -106,8 +106,9 @@ def recognise(s: Session, ing: Ingest, new: Sequence[Accepted]) -> dict[tuple[in
     for mi, acc in enumerate(new):
         b = acc.batch
         in_message: set[int] = set()  # two faces of one frame are never one identity
+        frame = (b.frame_width, b.frame_height)
         for di, det in enumerate(b.detections):
-            seg = book.segment(b.camera_id, det.track_id, det.bbox, b.captured_at)
+            seg = book.segment(b.camera_id, det.track_id, det.bbox, b.captured_at, frame)
             here = None  # the site position, computed only for anonymous identities
             own = encoded.get((mi, di))
             match = None

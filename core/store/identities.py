@@ -6,18 +6,20 @@
 - :func:`split_identity` moves part of an identity's sightings (one camera, one
   track, or one track from a sighting onwards) into a new anonymous identity.
 - :func:`merge_close_identities` is core's own later merge: identities whose
-  centroids came within ``merge_distance`` and that were never seen together.
+  centroids came within ``merge_distance`` and that were never seen together, nor
+  in places nobody could walk between in the time.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from core.observation import TOGETHER_S, known_key, unknown_key
 from core.store.audit import GALLERY, audit, bump
@@ -209,28 +211,49 @@ def _recentre(s: Session, uid: int) -> None:
         ident.centroid, ident.count = to_blob(mean), len(kept)
 
 
-def seen_together(s: Session, a: int, b: int) -> bool:
-    """Were identities ``a`` and ``b`` ever seen by one camera at the same time?"""
-    x, y = aliased(Sighting), aliased(Sighting)
-    hit = s.execute(
-        select(x.id)
-        .join(
-            y,
-            and_(
-                y.camera_id == x.camera_id,
-                y.unknown_id == b,
-                y.seen_at >= x.seen_at - TOGETHER_S,
-                y.seen_at <= x.seen_at + TOGETHER_S,
-            ),
-        )
-        .where(x.unknown_id == a)
-        .limit(1)
-    ).first()
-    return hit is not None
+MAX_COMPARED = 5000  # most recent sightings per identity compared before a merge
 
 
-def merge_close_identities(s: Session, merge_distance: float) -> list[Merged]:
-    """Core's later merge: identities within ``merge_distance`` never seen together.
+def could_be_one(s: Session, a: int, b: int, speed_mps: float = 2.5, slack_m: float = 3.0) -> bool:
+    """Could identities ``a`` and ``b`` be one person, by where and when they were seen?
+
+    No if one camera saw both within TOGETHER_S, or if, walking through their
+    sightings in time order, one of them is followed by the other somewhere nobody
+    could walk to in between (``speed_mps`` x seconds + ``slack_m``; positions from
+    the sightings, so only sightings with a position can refuse)."""
+    seen: list[tuple[float, str, float | None, float | None, int]] = []
+    for uid in (a, b):
+        seen += [
+            (r.seen_at, r.camera_id, r.x, r.y, uid)
+            for r in s.execute(
+                select(Sighting.seen_at, Sighting.camera_id, Sighting.x, Sighting.y)
+                .where(Sighting.unknown_id == uid)
+                .order_by(Sighting.seen_at.desc())
+                .limit(MAX_COMPARED)
+            )
+        ]
+    seen.sort(key=lambda r: r[0])
+    last: dict[int, tuple[float, str, float | None, float | None]] = {}
+    for at, cam, x, y, uid in seen:
+        other = last.get(b if uid == a else a)
+        if other is not None:
+            o_at, o_cam, ox, oy = other
+            dt = at - o_at
+            if cam == o_cam and dt <= TOGETHER_S:
+                return False
+            if cam != o_cam and None not in (x, y, ox, oy):
+                assert x is not None and y is not None and ox is not None and oy is not None
+                if math.hypot(x - ox, y - oy) > speed_mps * dt + slack_m:
+                    return False
+        last[uid] = (at, cam, x, y)
+    return True
+
+
+def merge_close_identities(
+    s: Session, merge_distance: float, speed_mps: float = 2.5, slack_m: float = 3.0
+) -> list[Merged]:
+    """Core's later merge: identities within ``merge_distance`` that could be one
+    person by where and when they were seen (:func:`could_be_one`).
 
     The older identity (smaller id) absorbs the newer; each identity merges at most
     once per call (the merged centroid is compared afresh next time).
@@ -250,7 +273,7 @@ def merge_close_identities(s: Session, merge_distance: float) -> list[Merged]:
     out: list[Merged] = []
     for _, i, j in pairs:
         a, b = sorted((int(ids[i]), int(ids[j])))
-        if a in done or b in done or seen_together(s, a, b):
+        if a in done or b in done or not could_be_one(s, a, b, speed_mps, slack_m):
             continue
         merge_identities(s, unknown_key(b), unknown_key(a), actor="core")
         done |= {a, b}

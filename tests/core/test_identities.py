@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import store
 from core.ingest import Ingest
@@ -15,6 +15,7 @@ from core.store.errors import StoreError
 from core.store.models import NegativeExample, PendingClear, Sighting, UnknownIdentity
 from srs.cli import main
 from srs.wire import topics
+from srs.wire.payloads import PersonPosition, SightingBatch
 from tests.core.ingest_helpers import clip_faces, core_config, face_data
 from tests.core.test_anonymous import KEYS, T0, face, message, profile
 
@@ -137,6 +138,76 @@ def test_core_merges_look_alikes_never_seen_together(tmp_path, db):
         assert store.merge_close_identities(s, merge_distance=0.6) == []
     ing.refresh(force=True)
     assert b not in ing.clusters.ids
+
+
+def test_core_does_not_merge_identities_that_were_in_two_places_at_once(tmp_path, db):
+    her = [np.array(v) for _, v in clip_faces(WOMAN)]
+    with db.session() as s:
+        rows = [
+            UnknownIdentity(centroid=to_blob(v), count=1, first_seen=T0, last_seen=T0)
+            for v in (her[0], her[1])
+        ]
+        s.add_all(rows)
+        s.flush()
+        a, b = (r.id for r in rows)
+        for seq, (cam, uid, at, x) in enumerate(
+            [("near1", a, T0, 2.0), ("far", b, T0 + 5, 90.0), ("near1", a, T0 + 60, 2.0)],
+            start=1,
+        ):
+            s.add(
+                Sighting(
+                    camera_id=cam,
+                    seq=seq,
+                    det_index=0,
+                    unknown_id=uid,
+                    seen_at=at,
+                    kind="face",
+                    track_id=seq,
+                    bbox_x=0,
+                    bbox_y=0,
+                    bbox_w=90,
+                    bbox_h=90,
+                    x=x,
+                    y=3.0,
+                )
+            )
+    with db.session() as s:
+        assert not store.identities.could_be_one(s, a, b)  # 88 m in 5 s
+        assert store.merge_close_identities(s, merge_distance=0.6) == []
+        # Without positions nothing refuses it.
+        s.execute(update(Sighting).values(x=None, y=None))
+        assert store.identities.could_be_one(s, a, b)
+
+
+def test_the_running_ingest_merges_and_republishes(tmp_path, db):
+    from core.locator import Locator
+    from tests.core.test_anonymous import SITE
+
+    # A strict threshold makes two identities of one woman on two near cameras.
+    cfg = core_config(tmp_path, unknown_threshold=0.1, merge_distance=0.6)
+    ing = Ingest(db, cfg, Locator(SITE))
+    ing.process([message("near1", 1, T0, [face(clip_faces(WOMAN)[0][1], 1)])])
+    ing.process([message("near2", 1, T0 + 20, [face(clip_faces(WOMAN)[3][1], 1)])])
+    a, b = sorted({r.unknown_id for r in sightings(db) if r.unknown_id is not None})
+    ing._merged_at = float("-inf")  # the merge interval has passed
+    r = ing.process([message("near2", 2, T0 + 20.2, [profile(1, face([0.0] * 128, 1).bbox)])])
+    assert {r.unknown_id for r in sightings(db)} == {a}
+    positions = [o.payload for o in r.outgoing if isinstance(o.payload, PersonPosition)]
+    assert (f"u{b}", True) in {(p.person_key, p.gone) for p in positions}
+    assert (f"u{a}", False) in {(p.person_key, p.gone) for p in positions}
+    assert ing.clusters.ids == [a]
+    # Her track on near2 continues as the merged identity.
+    r = ing.process([message("near2", 3, T0 + 20.4, [profile(1, face([0.0] * 128, 1).bbox)])])
+    assert [s.person_key for s in sightings_of(r)] == [f"u{a}"]
+
+
+def sightings_of(result) -> list:
+    return [
+        s
+        for o in result.outgoing
+        if isinstance(o.payload, SightingBatch)
+        for s in o.payload.sightings
+    ]
 
 
 def test_cli_split_merge_and_sightings_show_the_evidence(tmp_path, db, capsys):

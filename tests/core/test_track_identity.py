@@ -79,6 +79,19 @@ def test_a_box_that_jumps_does_not_carry_the_name(gallery):
     assert t2.see(100.1, box=shrunk).evidence == "unidentified"
 
 
+def test_a_frame_of_another_size_is_another_picture(gallery):
+    """A folder of stills: the edge's track id may continue into the next image."""
+    book = TrackBook(EvidenceRules())
+    seg = book.segment("cam", 1, BOX, 100.0, (800, 600))
+    (match,) = gallery.match(enc("test/obama1.jpg")[None, :], 0.6, 0.05)
+    seg = book.add_encoding(seg, enc("test/obama1.jpg"), match, 1.0, 100.0)
+    assert book.verdict(seg, 100.0, match).person_id == OBAMA
+    same = book.segment("cam", 1, BOX, 100.2, (800, 600))
+    assert book.verdict(same, 100.2, None).person_id == OBAMA
+    other = book.segment("cam", 1, BOX, 100.4, (640, 480))
+    assert book.verdict(other, 100.4, None).evidence == "unidentified"
+
+
 def test_one_weak_match_is_only_possible_two_agreeing_ones_name(gallery):
     # Biden in the double portrait is 0.39/0.42 from his enrolled photos: a 75 px face
     # at quality 0.3 counts 0.6 of a view, so one view is "possibly Biden".
