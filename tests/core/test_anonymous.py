@@ -146,6 +146,17 @@ def test_no_identity_is_in_two_places_nobody_could_walk_between(tmp_path, db):
     assert e in (c, d)
 
 
+def test_where_an_identity_was_last_seen_survives_a_restart(tmp_path, db):
+    ing = make_ingest(tmp_path, db)
+    (key,) = keys_of(ing.process([message("near1", 1, T0, [face(woman(0), 1)])]))
+    again = make_ingest(tmp_path, db)  # core restarted
+    place = again.clusters.places[int(key[1:])]
+    assert (place.camera_id, place.at) == ("near1", T0) and place.x is not None
+    # So the travel rule holds across the restart: 80 m away a second later is new.
+    (other,) = keys_of(again.process([message("far", 1, T0 + 1, [face(woman(1), 1)])]))
+    assert other != key
+
+
 def test_a_rolled_back_batch_leaves_no_anonymous_identity_in_memory(tmp_path, db, monkeypatch):
     ing = make_ingest(tmp_path, db)
 
