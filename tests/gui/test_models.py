@@ -25,3 +25,14 @@ def test_carried_and_possible_identities_are_marked_fresh_matches_are_not() -> N
         )
     )
     assert row.detail == "seen distance 0.52 (possibly Ada Lovelace)"
+
+
+def test_history_rows_say_how_sure_core_was() -> None:
+    from gui.actions import history_rows
+
+    base = {"id": 7, "person_key": "p1", "identity": "known", "label": "Alice"}
+    base |= {"camera_id": "cam2", "seen_at": 10.0, "kind": "profile", "zone": None}
+    carried = base | {"evidence": "carried", "evidence_age_s": 3.2, "confidence": 0.4}
+    old = dict(base)  # stored before core recorded evidence
+    rows = history_rows([carried, old])
+    assert [r.detail for r in rows] == ["seen profile (carried 3s)", "seen profile"]
