@@ -118,6 +118,7 @@ class Ingest:
         self.clusters = UnknownClusters(cfg.core.unknown_threshold)
         self.tracks = TrackBook(EvidenceRules.from_config(cfg.core))
         self._merged_at = time.monotonic()  # first merge one interval after start
+        self._expired_at = time.monotonic()
         self._revs: dict[str, int] | None = None
         self._checked = 0.0
         self._forced = 0.0
@@ -303,7 +304,9 @@ class Ingest:
                 audit(s, "security", "core", action, detail)
             self._pending_audit.clear()
         self.tracks.commit()
-        self.tracks.expire()
+        if time.monotonic() - self._expired_at >= 1.0:  # a scan of every track: not per batch
+            self._expired_at = time.monotonic()
+            self.tracks.expire()
         for acc in new:  # committed: these sequence numbers are now stored
             cam = acc.batch.camera_id
             self._top_seq[cam] = max(self._top_seq[cam], acc.batch.seq)
