@@ -132,10 +132,14 @@ class Ingest:
 
     # --- state from the database ------------------------------------------------
 
-    def refresh(self, force: bool = False, check_now: bool = False) -> None:
+    def refresh(
+        self, force: bool = False, check_now: bool = False, keep_votes: bool = False
+    ) -> None:
         """Reload gallery / cameras if another process (CLI, command) changed them.
 
         ``check_now`` compares the change counters at once; ``force`` reloads all.
+        ``keep_votes``: the change touched only anonymous identities (core's own
+        merge), so the tracks' votes for enrolled people stay valid.
         """
         now = time.monotonic()
         if not (force or check_now) and now - self._checked < 0.5:
@@ -150,7 +154,8 @@ class Ingest:
                 self.gallery = Gallery.load(s)
                 self.names = dict(s.execute(select(Person.id, Person.name)).all())
                 self.clusters = UnknownClusters.load(s, self.cfg.core.unknown_threshold)
-                self.tracks.regallery(set(self.clusters.ids))
+                changed = revs.get(GALLERY) != old.get(GALLERY) and not keep_votes
+                self.tracks.regallery(set(self.clusters.ids), gallery_changed=changed)
                 log.info(
                     "gallery: %d encodings of %d people, %d anonymous identities",
                     len(self.gallery),
@@ -275,7 +280,7 @@ class Ingest:
         )
         # Tracks holding a merged identity continue as the identity it merged into.
         self.tracks.remap_unknown({int(m.old_key[1:]): int(m.new_key[1:]) for m in merged})
-        self.refresh(force=True)
+        self.refresh(force=True, keep_votes=True)
         rename = getattr(self.locator, "rename", None)
         if rename is None:
             return

@@ -330,15 +330,17 @@ class TrackBook:
             if seg.excluded & real.keys():
                 seg.excluded = frozenset(real.get(i, i) for i in seg.excluded)
 
-    def regallery(self, unknowns: set[int]) -> None:
-        """The gallery changed (enrolled, named, merged, erased, "not this person"):
-        votes counted against the old gallery are void and re-earned from the next
-        encodings; anonymous identities that still exist are kept."""
+    def regallery(self, unknowns: set[int], *, gallery_changed: bool = True) -> None:
+        """The identities were reloaded. If the gallery changed (enrolled, named,
+        merged, erased, "not this person"), votes counted against the old one are
+        void and re-earned from the next encodings. Either way, anonymous identities
+        that no longer exist are forgotten."""
         for seg in self._segs.values():
-            seg.votes, seg.against, seg.person_id = {}, 0.0, None
+            if gallery_changed:
+                seg.votes, seg.against, seg.person_id = {}, 0.0, None
             if seg.unknown_id is not None and seg.unknown_id not in unknowns:
                 seg.unknown_id = None
-            if seg.unknown_id is None:
+            if seg.unknown_id is None and seg.lead() is None:
                 seg.supported_at = None
 
     def expire(self) -> None:

@@ -159,6 +159,9 @@ def test_where_an_identity_was_last_seen_survives_a_restart(tmp_path, db):
 
 def test_a_rolled_back_batch_leaves_no_anonymous_identity_in_memory(tmp_path, db, monkeypatch):
     ing = make_ingest(tmp_path, db)
+    obama = face_data()["test/obama1.jpg"][0][1]
+    (named,) = keys_of(ing.process([message("near2", 1, T0 - 1, [face(obama, 2)])]))
+    assert named == "p1"
 
     def msg() -> Incoming:  # signed afresh at each send, as a camera re-sends
         return message("near1", 1, T0, [face(woman(0), 1)])
@@ -169,13 +172,16 @@ def test_a_rolled_back_batch_leaves_no_anonymous_identity_in_memory(tmp_path, db
     monkeypatch.setattr("core.writer.sighting_batches", fail)
     assert ing.process([msg()]).acks == {}  # not stored, not acked
     assert ing.clusters.ids == [] and ing.clusters.places == {}
-    assert len(ing.tracks) == 0
+    assert len(ing.tracks) == 1  # only Obama's committed track
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(UnknownIdentity)) == 0
     monkeypatch.undo()
     (key,) = keys_of(ing.process([msg()]))  # the camera re-sends: a real identity now
     assert key.startswith("u") and int(key[1:]) > 0
     assert ing.clusters.ids == [int(key[1:])]
+    # The failure did not cost Obama's track its name.
+    (still,) = keys_of(ing.process([message("near2", 2, T0, [profile(2)])]))
+    assert still == "p1"
 
 
 def test_a_name_never_crosses_a_cut_onto_the_next_face(tmp_path, db):

@@ -172,3 +172,12 @@ def test_small_and_poor_views_weigh_less():
     assert view_weight(BBox(x=0, y=0, w=30, h=30), None, 60) == 0.5
     assert view_weight(BBox(x=0, y=0, w=60, h=60), 0.25, 60) == 0.5
     assert view_weight(BBox(x=0, y=0, w=60, h=60), 0.9, 60) == 1.0
+
+
+def test_a_reload_without_a_gallery_change_keeps_the_votes(gallery):
+    """A failed batch reloads the identities: the tracks' names must survive it."""
+    book = TrackBook(EvidenceRules())
+    track = Track(gallery, book)
+    track.see(100.0, enc("test/obama1.jpg"))
+    book.regallery(set(), gallery_changed=False)
+    assert track.see(100.5).person_id == OBAMA
