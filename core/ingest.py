@@ -267,7 +267,12 @@ class Ingest:
         try:
             with self.db.session() as s:
                 merged = merge_close_identities(
-                    s, core.merge_distance, core.walking_speed_mps, core.travel_slack_m
+                    s,
+                    core.merge_distance,
+                    core.walking_speed_mps,
+                    core.travel_slack_m,
+                    # identities seen lately: only their centroids can have moved
+                    seen_since=self.clock() - 2 * core.merge_interval_s - 60.0,
                 )
         except Exception:
             log.exception("merging close anonymous identities failed; next time, then")

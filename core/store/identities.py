@@ -250,29 +250,39 @@ def could_be_one(s: Session, a: int, b: int, speed_mps: float = 2.5, slack_m: fl
 
 
 def merge_close_identities(
-    s: Session, merge_distance: float, speed_mps: float = 2.5, slack_m: float = 3.0
+    s: Session,
+    merge_distance: float,
+    speed_mps: float = 2.5,
+    slack_m: float = 3.0,
+    *,
+    seen_since: float | None = None,
 ) -> list[Merged]:
     """Core's later merge: identities within ``merge_distance`` that could be one
     person by where and when they were seen (:func:`could_be_one`).
 
-    The older identity (smaller id) absorbs the newer; each identity merges at most
-    once per call (the merged centroid is compared afresh next time).
+    ``seen_since``: compare only identities seen since then (their centroids moved)
+    with all others: the periodic run stays small however many identities the store
+    holds. The older identity (smaller id) absorbs the newer; each identity merges
+    at most once per call (the merged centroid is compared afresh next time).
     """
-    rows = s.execute(select(UnknownIdentity.id, UnknownIdentity.centroid)).all()
+    u = UnknownIdentity
+    rows = s.execute(select(u.id, u.centroid, u.last_seen)).all()
     if len(rows) < 2:
         return []
     ids = np.array([r[0] for r in rows])
     vecs = np.array([from_blob(r[1]) for r in rows], dtype=np.float64)
+    recent = np.array([seen_since is None or r[2] >= seen_since for r in rows])
     sq = (vecs**2).sum(axis=1)
-    d2 = sq[:, None] + sq[None, :] - 2.0 * vecs @ vecs.T
-    iu, ju = np.triu_indices(len(ids), k=1)
-    close = d2[iu, ju] <= merge_distance**2
-    near = d2[iu, ju][close].tolist()
-    pairs = sorted(zip(near, iu[close].tolist(), ju[close].tolist(), strict=True))
+    pairs: set[tuple[float, int, int]] = set()
+    for q in np.flatnonzero(recent):
+        d2 = sq + sq[q] - 2.0 * (vecs @ vecs[q])  # one row: memory stays O(n)
+        for j in np.flatnonzero(d2 <= merge_distance**2).tolist():
+            if j != q:
+                a, b = sorted((int(ids[q]), int(ids[j])))
+                pairs.add((round(float(d2[j]), 9), a, b))
     done: set[int] = set()
     out: list[Merged] = []
-    for _, i, j in pairs:
-        a, b = sorted((int(ids[i]), int(ids[j])))
+    for _, a, b in sorted(pairs):
         if a in done or b in done or not could_be_one(s, a, b, speed_mps, slack_m):
             continue
         merge_identities(s, unknown_key(b), unknown_key(a), actor="core")
