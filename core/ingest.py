@@ -292,9 +292,14 @@ class Ingest:
         from core.locating import outgoing
 
         for m in merged:
-            result.outgoing.extend(
-                outgoing(rename(m.old_key, m.new_key, m.label, self.clock(), m.identity))
-            )
+            try:  # the batch is committed: nothing here may cost it its acks
+                res = rename(m.old_key, m.new_key, m.label, self.clock(), m.identity)
+            except Exception:
+                log.exception(
+                    "the locator could not rename %s; it shows on the next sighting", m.old_key
+                )
+                continue
+            result.outgoing.extend(outgoing(res))
 
     def _store(self, fresh: list[tuple[Incoming, DetectionBatch]], result: BatchResult) -> None:
         with self.db.session() as s:
