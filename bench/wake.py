@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import CoreConfig  # noqa: E402
-from core.ingest import Incoming  # noqa: E402
+from core.messages import Incoming  # noqa: E402
 from core.service import CoreService  # noqa: E402
 from srs.app.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402

@@ -23,6 +23,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core import store
+from core.messages import Outgoing
 from core.srs_config import SrsConfig
 from core.store.db import Database
 from srs.wire import commands as cmd
@@ -30,7 +31,7 @@ from srs.wire import topics
 from srs.wire.signing import Verifier, WireError, public_key_from_b64
 
 if TYPE_CHECKING:
-    from core.ingest import Ingest, Outgoing
+    from core.ingest import Ingest
 
 log = logging.getLogger(__name__)
 TIDY_AFTER_S = 60.0
@@ -61,8 +62,6 @@ class Bootstrap:
         )
 
     def handle(self, topic: str, data: bytes) -> list[Outgoing]:
-        from core.ingest import Outgoing
-
         try:
             self._announced = _peek_key(data)
             req = self.verifier.verify(topic, data, cmd.CreateAdmin).payload

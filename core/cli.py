@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
 
     people = add_group(
-        sub, "person", help="enrolled people: add, import, list, rename, merge, delete"
+        sub, "person", help="enrolled people: add, import, list, rename, merge, split, delete"
     )
     p = add_command(people, "add", person_add, help="enrol a person from photos")
     p.add_argument("name")
@@ -43,10 +43,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("new_name")
     p.add_argument("--json", action="store_true")
     p = add_command(
-        people, "merge", person_merge, help="merge SOURCE into TARGET (SOURCE disappears)"
+        people,
+        "merge",
+        person_merge,
+        help="merge SOURCE into TARGET (SOURCE disappears); people (p3) or "
+        "anonymous identities (u7): u7 into u3, u7 into a person names it",
     )
     p.add_argument("source")
     p.add_argument("target")
+    p.add_argument("--json", action="store_true")
+    p = add_command(
+        people,
+        "split",
+        person_split,
+        help="move some sightings of a person or anonymous identity into a new "
+        "anonymous identity: one camera, one track, or one track from a sighting on",
+    )
+    p.add_argument("person", help="key: p3 or u7")
+    p.add_argument("--camera", help="the sightings of this camera")
+    p.add_argument("--track", type=int, help="the sightings of this track id")
+    p.add_argument(
+        "--from-sighting",
+        type=int,
+        dest="from_sighting",
+        help="this sighting's camera and track from it onwards (ids: srs sightings --json)",
+    )
     p.add_argument("--json", action="store_true")
     p = add_command(
         people,
@@ -163,10 +184,40 @@ def person_rename(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
 
 def person_merge(args: argparse.Namespace, cfg: SrsConfig) -> int:
-    from core.store import merge_people
+    from core.cli_util import emit_json
+    from core.store import merge_keys
 
-    rc, p = with_store(cfg, lambda s: merge_people(s, args.source, args.target))
-    return _person_result(args, rc, p, "merged into")
+    rc, merged = with_store(cfg, lambda s: merge_keys(s, args.source, args.target))
+    if rc:
+        return rc
+    if args.json:
+        emit_json({"key": merged.new_key, "name": merged.label, "merged": merged.old_key})
+    else:
+        print(f"merged {merged.old_key} into {merged.new_key} {merged.label}")
+    return 0
+
+
+def person_split(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.cli_util import emit_json
+    from core.store import split_identity
+
+    rc, res = with_store(
+        cfg,
+        lambda s: split_identity(
+            s,
+            args.person,
+            camera_id=args.camera,
+            track_id=args.track,
+            from_sighting=args.from_sighting,
+        ),
+    )
+    if rc:
+        return rc
+    if args.json:
+        emit_json(res)
+    else:
+        print(f"moved {res['moved']} sighting(s) of {res['person_key']} to {res['new_key']}")
+    return 0
 
 
 def person_delete(args: argparse.Namespace, cfg: SrsConfig) -> int:

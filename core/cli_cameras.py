@@ -99,6 +99,20 @@ def camera_enable(args: argparse.Namespace, cfg: SrsConfig) -> int:
     return _enable(args, cfg, True)
 
 
+def _evidence(r: dict) -> str:
+    """How the identity was established: matched, carried 1.5s, possibly NAME, ..."""
+    ev = r.get("evidence")
+    if ev is None:
+        return "-"  # stored before core recorded evidence
+    if ev == "carried" and r.get("evidence_age_s") is not None:
+        ev = f"carried {r['evidence_age_s']:.1f}s"
+    elif ev == "possible":
+        ev = f"possibly {r.get('candidate') or '?'}"
+    if r.get("confidence") is not None and r.get("evidence") != "unidentified":
+        ev += f" ({r['confidence']:.2f})"
+    return ev
+
+
 def sightings(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.cli_util import emit_json, fail, iso, parse_since
     from core.store import query_sightings
@@ -123,8 +137,8 @@ def sightings(args: argparse.Namespace, cfg: SrsConfig) -> int:
         zone = f" in {r['zone']}" if r["zone"] else ""
         dist = f" d={r['distance']:.2f}" if r["distance"] is not None else ""
         print(
-            f"{iso(r['seen_at'])}  {r['camera_id']:<12} {r['label']:<24} {r['kind']}"
-            f"{dist}{where}{zone}"
+            f"{iso(r['seen_at'])}  {r['camera_id']:<12} {r['label']:<24} {r['kind']:<7}"
+            f" {_evidence(r)}{dist}{where}{zone}"
         )
     if not rows:
         print("no sightings match")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import store
 from core.bootstrap import Bootstrap
+from core.messages import Outgoing
 from core.observation import known_key, unknown_key
 from core.srs_config import SrsConfig
 from core.store.codec import parse_key
@@ -31,8 +32,9 @@ from srs.wire import topics
 from srs.wire.signing import Reason, Verifier, WireError, public_key_from_b64
 
 if TYPE_CHECKING:
-    from core.ingest import Ingest, Outgoing
+    from core.ingest import Ingest
     from core.locating import LocatorLink
+    from core.messages import Outgoing
 
 log = logging.getLogger(__name__)
 ALLOWED_ROLES = ("operator", "admin")
@@ -77,7 +79,8 @@ class CommandHandler:
         self, db: Database, cfg: SrsConfig, ingest: Ingest, link: LocatorLink | None = None
     ) -> None:
         self.db, self.cfg, self.ingest, self.link = db, cfg, ingest, link
-        self._renamed: tuple[str, str, str] | None = None  # (old key, new key, name)
+        # (old key, new key, label, identity kind) of a name or merge, to republish
+        self._renamed: tuple[str, str, str, str] | None = None
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.roles = Roles(cfg)
         self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
@@ -106,8 +109,6 @@ class CommandHandler:
         return None
 
     def handle(self, msg: Any) -> list[Outgoing]:
-        from core.ingest import Outgoing
-
         try:
             parsed = topics.parse(msg.topic)
             if parsed.kind is not topics.TopicKind.REQUEST or not parsed.subject:
@@ -128,8 +129,8 @@ class CommandHandler:
         response = self._run(user, req)
         out = [Outgoing(topics.response(user), response)]
         if response.ok and self._renamed is not None and self.link is not None:
-            old, new, name = self._renamed
-            out += self.link.rename(old, new, name, time.time())
+            old, new, name, kind = self._renamed
+            out += self.link.rename(old, new, name, time.time(), kind)
         return out
 
     def _unknown_key_answer(self, exc: Exception, topic: str, data: bytes) -> list[Outgoing]:
@@ -139,8 +140,6 @@ class CommandHandler:
         act: the answer goes to that user's own response topic, which the broker lets
         only them read, and it carries nothing but the request id they sent.
         """
-        from core.ingest import Outgoing
-
         if not isinstance(exc, WireError) or exc.reason is not Reason.UNKNOWN_SENDER:
             return []
         parsed = topics.parse(topic)
@@ -206,13 +205,18 @@ class CommandHandler:
             p = store.name_identity(s, c.person_key, c.name, actor=user)
             return self._rename(old, p)
         if isinstance(c, cmd.MergePeople):
-            old = _key_of(s, c.source_key)
-            if c.source_key.startswith("u"):
-                target = store.find_person(s, c.target_key)
-                p = store.name_identity(s, c.source_key, target.name, actor=user)
-            else:
-                p = store.merge_people(s, c.source_key, c.target_key, actor=user)
-            return self._rename(old, p)
+            merged = store.merge_keys(s, c.source_key, c.target_key, actor=user)
+            self._renamed = (merged.old_key, merged.new_key, merged.label, merged.identity)
+            return {"person_key": merged.new_key, "name": merged.label}
+        if isinstance(c, cmd.SplitIdentity):
+            return store.split_identity(
+                s,
+                c.person_key,
+                camera_id=c.camera_id,
+                track_id=c.track_id,
+                from_sighting=c.from_sighting_id,
+                actor=user,
+            )
         if isinstance(c, cmd.RejectSighting):
             store.reject_sighting(s, c.sighting_id, actor=user)
             return {"sighting_id": c.sighting_id}
@@ -236,7 +240,7 @@ class CommandHandler:
 
     def _rename(self, old: str, person: Any) -> dict[str, Any]:
         new = known_key(person.id)
-        self._renamed = (old, new, person.name)
+        self._renamed = (old, new, person.name, "known")
         return {"person_key": new, "name": person.name}
 
 

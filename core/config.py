@@ -23,8 +23,32 @@ class CoreConfig(BaseModel):
     # pixels) are named only within the stricter small_face_threshold.
     small_face_px: Annotated[int, Field(ge=0, le=4096)] = 48
     small_face_threshold: Distance = 0.5
-    # An unmatched face joins the nearest anonymous identity closer than this.
-    unknown_threshold: Distance = 0.55
+    # A track whose encodings match nobody joins the nearest anonymous identity whose
+    # centroid is closer than this to the track's pooled encoding (measured on the
+    # sample faces: one person's views <= 0.48 apart, different people >= 0.64).
+    unknown_threshold: Distance = 0.5
+    # Identity evidence of a track (core/track_identity.py). One view this close to an
+    # enrolled person names the track by itself when the face is at least
+    # vote_face_px wide (narrower faces vote in proportion) and not of poor quality.
+    strong_match_distance: Distance = 0.45
+    vote_face_px: Annotated[int, Field(ge=1, le=4096)] = 60
+    # A fresh encoding this far from the track's pooled encoding is somebody else:
+    # the track's evidence restarts (the past keeps its name).
+    split_distance: Distance = 0.55
+    # A detection without an encoding keeps its track's identity only this long after
+    # the last encoding that supported it, and only while the track is continuous:
+    # its box centre moves at most track_jump box sizes between detections.
+    identity_carry_s: Annotated[float, Field(ge=0, le=60)] = 4.0
+    track_jump: Annotated[float, Field(gt=0, le=20)] = 1.5
+    # One anonymous identity is never in two places nobody could walk between in the
+    # time: the distance between the site positions (or cameras) must be at most
+    # walking_speed_mps x elapsed + travel_slack_m (position estimates are rough).
+    walking_speed_mps: Annotated[float, Field(gt=0, le=20)] = 2.5
+    travel_slack_m: Annotated[float, Field(ge=0, le=100)] = 3.0
+    # Anonymous identities whose centroids come this close and that were never seen
+    # together are merged (every merge_interval_s; 0 turns it off).
+    merge_distance: Distance = 0.4
+    merge_interval_s: Annotated[float, Field(ge=0, le=86400)] = 60.0
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     retention_interval_s: Annotated[float, Field(ge=1, le=86400)] = 3600.0
     status_interval_s: Annotated[float, Field(ge=0.5, le=3600)] = 10.0

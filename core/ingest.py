@@ -2,8 +2,11 @@
 
 Pure: no MQTT here, so it is tested without a broker. Per batch of messages:
 verify (signature, topic, freshness, payload) -> de-duplicate by (camera, seq) ->
-recognise every face of the batch in one matrix product -> group the unnamed into
-anonymous identities -> locate -> store -> commit. Only then does the caller ack.
+recognise every face of the batch in one matrix product -> weigh the evidence of
+each track (core/track_identity.py) -> group the unnamed tracks into anonymous
+identities (core/anonymous.py) -> locate -> store -> commit. Only then does the
+caller ack. A batch that fails to commit leaves no trace in memory: the tracks'
+evidence is rolled back and the anonymous identities reloaded from the database.
 """
 
 from __future__ import annotations
@@ -11,74 +14,29 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
-from pydantic import BaseModel
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.keyring import CameraKeyring
-from core.observation import LocatorResult, Observation, Placement
+from core.messages import Accepted, BatchResult, Incoming, Outgoing
+from core.observation import Locator, NullLocator
 from core.recognition import DIM, Gallery, UnknownClusters
 from core.srs_config import SrsConfig
 from core.status import BurstLog, Counters
 from core.store.audit import CAMERAS, GALLERY, audit, revisions
 from core.store.db import Database
+from core.store.identities import merge_close_identities
 from core.store.models import Person, ProcessedMessage
-from core.writer import Accepted, write_batch
+from core.track_identity import EvidenceRules, TrackBook
+from core.writer import write_batch
 from srs.wire import topics
 from srs.wire.payloads import CameraStatus, DetectionBatch
 from srs.wire.signing import Reason, Verifier, WireError
 
 log = logging.getLogger(__name__)
 STORE_ERROR = "store_error"
-
-
-class Locator(Protocol):
-    def observe(self, observations: list[Observation], now: float) -> LocatorResult: ...
-
-
-class NullLocator:
-    """No site model: every observation is placed nowhere."""
-
-    def observe(self, observations: list[Observation], now: float) -> LocatorResult:
-        return LocatorResult(
-            placements=[
-                Placement(
-                    o.person_key or f"t-{o.camera_id}-{o.track_id}",
-                    o.identity,
-                    o.label,
-                    None,
-                    None,
-                    None,
-                )
-                for o in observations
-            ]
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    topic: str
-    data: bytes
-    dup: bool = False
-    received_at: float = field(default_factory=time.perf_counter)
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    topic: str
-    payload: BaseModel
-    retain: bool = False
-
-
-@dataclass(slots=True)
-class BatchResult:
-    acks: dict[str, list[int]] = field(default_factory=dict)
-    outgoing: list[Outgoing] = field(default_factory=list)
-    received_at: list[float] = field(default_factory=list)  # of the acked messages
 
 
 class Ingest:
@@ -111,6 +69,9 @@ class Ingest:
         self.gallery = Gallery(np.empty(0), np.empty((0, DIM)))
         self.names: dict[int, str] = {}
         self.clusters = UnknownClusters(cfg.core.unknown_threshold)
+        self.tracks = TrackBook(EvidenceRules.from_config(cfg.core))
+        self._merged_at = time.monotonic()  # first merge one interval after start
+        self._expired_at = time.monotonic()
         self._revs: dict[str, int] | None = None
         self._checked = 0.0
         self._forced = 0.0
@@ -124,10 +85,14 @@ class Ingest:
 
     # --- state from the database ------------------------------------------------
 
-    def refresh(self, force: bool = False, check_now: bool = False) -> None:
+    def refresh(
+        self, force: bool = False, check_now: bool = False, keep_votes: bool = False
+    ) -> None:
         """Reload gallery / cameras if another process (CLI, command) changed them.
 
         ``check_now`` compares the change counters at once; ``force`` reloads all.
+        ``keep_votes``: the change touched only anonymous identities (core's own
+        merge), so the tracks' votes for enrolled people stay valid.
         """
         now = time.monotonic()
         if not (force or check_now) and now - self._checked < 0.5:
@@ -142,6 +107,8 @@ class Ingest:
                 self.gallery = Gallery.load(s)
                 self.names = dict(s.execute(select(Person.id, Person.name)).all())
                 self.clusters = UnknownClusters.load(s, self.cfg.core.unknown_threshold)
+                changed = revs.get(GALLERY) != old.get(GALLERY) and not keep_votes
+                self.tracks.regallery(set(self.clusters.ids), gallery_changed=changed)
                 log.info(
                     "gallery: %d encodings of %d people, %d anonymous identities",
                     len(self.gallery),
@@ -221,6 +188,7 @@ class Ingest:
         try:
             self._store(fresh, result)
         except Exception:
+            self.tracks.rollback()
             log.exception(
                 "could not store a batch of %d message(s); they are not acked "
                 "and the cameras will send them again",
@@ -228,7 +196,7 @@ class Ingest:
             )
             for _ in fresh:
                 self.counters.reject(STORE_ERROR)
-            self.refresh(force=True)  # in-memory identities may be ahead of the database
+            self.refresh(force=True)  # anonymous identities may be ahead of the database
             self._top_seq.clear()
             return BatchResult()
         self.burst.flush()
@@ -237,7 +205,54 @@ class Ingest:
         # position of one message in ~25 at 50 messages/s. A gallery edited meanwhile
         # applies from the next batch.
         self.refresh()
+        self._merge_identities(result)
         return result
+
+    def _merge_identities(self, result: BatchResult) -> None:
+        """Every ``merge_interval_s``: anonymous identities that turned out to be one
+        person (core.store.identities.merge_close_identities) become one, and the live
+        view republishes the merged key at once."""
+        core = self.cfg.core
+        now = time.monotonic()
+        if core.merge_interval_s <= 0 or now - self._merged_at < core.merge_interval_s:
+            return
+        self._merged_at = now
+        try:
+            with self.db.session() as s:
+                merged = merge_close_identities(
+                    s,
+                    core.merge_distance,
+                    core.walking_speed_mps,
+                    core.travel_slack_m,
+                    # identities seen lately: only their centroids can have moved
+                    seen_since=self.clock() - 2 * core.merge_interval_s - 60.0,
+                )
+        except Exception:
+            log.exception("merging close anonymous identities failed; next time, then")
+            return
+        if not merged:
+            return
+        log.info(
+            "merged anonymous identities: %s",
+            ", ".join(f"{m.old_key} into {m.new_key}" for m in merged),
+        )
+        # Tracks holding a merged identity continue as the identity it merged into.
+        self.tracks.remap_unknown({int(m.old_key[1:]): int(m.new_key[1:]) for m in merged})
+        self.refresh(force=True, keep_votes=True)
+        rename = getattr(self.locator, "rename", None)
+        if rename is None:
+            return
+        from core.locating import outgoing
+
+        for m in merged:
+            try:  # the batch is committed: nothing here may cost it its acks
+                res = rename(m.old_key, m.new_key, m.label, self.clock(), m.identity)
+            except Exception:
+                log.exception(
+                    "the locator could not rename %s; it shows on the next sighting", m.old_key
+                )
+                continue
+            result.outgoing.extend(outgoing(res))
 
     def _store(self, fresh: list[tuple[Incoming, DetectionBatch]], result: BatchResult) -> None:
         with self.db.session() as s:
@@ -256,6 +271,10 @@ class Ingest:
             for action, detail in self._pending_audit:
                 audit(s, "security", "core", action, detail)
             self._pending_audit.clear()
+        self.tracks.commit()
+        if time.monotonic() - self._expired_at >= 1.0:  # a scan of every track: not per batch
+            self._expired_at = time.monotonic()
+            self.tracks.expire()
         for acc in new:  # committed: these sequence numbers are now stored
             cam = acc.batch.camera_id
             self._top_seq[cam] = max(self._top_seq[cam], acc.batch.seq)

@@ -11,8 +11,8 @@ import logging
 from collections import deque
 from typing import Any
 
-from core.ingest import Locator, NullLocator, Outgoing
-from core.observation import LocatorResult
+from core.messages import Outgoing
+from core.observation import Locator, LocatorResult, NullLocator
 from core.srs_config import SrsConfig
 from srs.wire import topics
 from srs.wire.payloads import CameraStatus, PersonPosition
@@ -106,8 +106,11 @@ class LocatorLink:
         alerts = self._call("camera_status", status, now) or []
         return [Outgoing(topics.alerts(), a) for a in alerts]
 
-    def rename(self, old_key: str, new_key: str, label: str, now: float) -> list[Outgoing]:
-        res = self._call("rename", old_key, new_key, label, now)
+    def rename(
+        self, old_key: str, new_key: str, label: str, now: float, identity: str = "known"
+    ) -> list[Outgoing]:
+        extra = () if identity == "known" else (identity,)  # older locators take four
+        res = self._call("rename", old_key, new_key, label, now, *extra)
         return outgoing(res) if isinstance(res, LocatorResult) else []
 
     def forget(self, person_key: str, now: float) -> list[Outgoing]:

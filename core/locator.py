@@ -6,11 +6,12 @@ sighting, commits, then publishes the result's positions, zone events and alerts
 (signed by core). :meth:`Locator.tick` is called periodically (e.g. every second)
 for camera-offline alerts and for people who left the cameras' sight.
 
-Identity of profiles: a profile carries no encoding, so it cannot be recognised.
-The edge tracks a head across frames (``track_id``), so a profile on the same
-camera and track as a recognised face is the same person; otherwise it is an
-unidentified person ``t-<camera>-<track>`` with a position of its own. When that
-track is later recognised the unidentified stand-in is retired (gone).
+Identity comes decided: ingest (core/track_identity.py) says who each observation
+is and how sure (``evidence``), including the profiles that continue a recognised
+face for a bounded time. An observation without a person is an unidentified person
+``t-<camera>-<track>`` with a position of its own; when that track is later
+recognised the unidentified stand-in is retired (gone). The locator never lends a
+track's name on its own.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from core.fusion import fuse, view_weight
 from core.observation import LocatorResult, Observation, Placement, unidentified_key
 from core.site import Site, zone_polygon
 from core.zones import ZoneIndex, ZoneShape
-from srs.wire.payloads import Alert, CameraStatus, IdentityKind, PersonPosition, ZoneEvent
+from srs.wire.payloads import (
+    Alert,
+    CameraStatus,
+    Evidence,
+    IdentityKind,
+    PersonPosition,
+    ZoneEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,9 @@ class _Person:
     cameras: list[str] = field(default_factory=list)
     views: dict[str, _View] = field(default_factory=dict)
     alerted: bool = False  # unknown_in_restricted already raised for this stay
+    evidence: Evidence | None = None  # of the latest observation
+    evidence_age_s: float | None = None
+    candidate: str | None = None
 
 
 class Locator:
@@ -70,8 +81,8 @@ class Locator:
     ``window_s``: views of one person from different cameras this close in time are
     fused. ``smoothing``: weight of a new position in the exponential average (1 =
     no smoothing). ``stale_after_s``: a person not seen this long is gone.
-    ``zone_margin_m``: zone hysteresis. ``track_ttl_s``: how long a face track's
-    identity is lent to profiles continuing it.
+    ``zone_margin_m``: zone hysteresis. ``track_ttl_s``: how long a track's stand-in
+    is remembered (to retire it when the track is recognised).
     """
 
     def __init__(
@@ -124,6 +135,8 @@ class Locator:
             if person is None:
                 person = self._people[key] = _Person(key, identity, label)
             person.identity, person.label = identity, label
+            person.evidence, person.evidence_age_s = obs.evidence, obs.evidence_age_s
+            person.candidate = obs.candidate if obs.evidence == "possible" else None
             est = geometry.estimate(pose, obs.bbox, obs.frame_width, obs.kind)
             person.views[obs.camera_id] = _View(est, obs.confidence, obs.seen_at)
             recent = {
@@ -170,18 +183,25 @@ class Locator:
                 del self._tracks[tk]
         return result
 
-    def rename(self, old_key: str, new_key: str, label: str, now: float) -> LocatorResult:
+    def rename(
+        self,
+        old_key: str,
+        new_key: str,
+        label: str,
+        now: float,
+        identity: IdentityKind = "known",
+    ) -> LocatorResult:
         """An operator named or merged ``old_key`` into ``new_key``: republish at once.
 
         The old key goes (gone position, zone leave); the person continues under the
         new key and label with its position, so subscribers converge without waiting
         for the next sighting. Merging into someone already placed keeps whichever
-        was seen last. Tracks lending the old identity lend the new one from now on.
+        was seen last. ``identity``: "unknown" when two anonymous identities merge.
         """
         result = LocatorResult()
         for track in self._tracks.values():
             if track.person_key == old_key:
-                track.person_key, track.identity, track.label = new_key, "known", label
+                track.person_key, track.identity, track.label = new_key, identity, label
         person = self._people.get(old_key)
         target = self._people.get(new_key)
         if (
@@ -193,14 +213,14 @@ class Locator:
                 person.label = label
                 self._drop(old_key, now, result)
             if target is not None:
-                target.identity, target.label = "known", label
+                target.identity, target.label = identity, label
                 result.positions.append(_position(target))
             return result
         self._drop(new_key, now, result)
         zone = person.zone
         person.label = label  # the old key's leave and gone already carry the new name
         self._drop(old_key, now, result)
-        person.key, person.identity, person.label = new_key, "known", label
+        person.key, person.identity, person.label = new_key, identity, label
         self._people[new_key] = person
         if zone is not None:
             self._change_zone(person, zone, now, result)
@@ -224,13 +244,12 @@ class Locator:
                 self._drop(prev.person_key, obs.seen_at, result)
             self._tracks[tk] = _Track(obs.person_key, obs.identity, obs.label, obs.seen_at)
             return obs.person_key, obs.identity, obs.label
-        if prev is None:
-            prev = _Track(
-                _stand_in_key(obs.camera_id, obs.track_id), "unidentified", obs.label, obs.seen_at
-            )
-            self._tracks[tk] = prev
+        # Nobody (or nobody any more): the track's own stand-in, never a lent name.
+        key = _stand_in_key(obs.camera_id, obs.track_id)
+        if prev is None or prev.person_key != key:
+            prev = self._tracks[tk] = _Track(key, "unidentified", "Unidentified", obs.seen_at)
         prev.last_seen = max(prev.last_seen, obs.seen_at)
-        return prev.person_key, prev.identity, prev.label
+        return key, "unidentified", obs.label
 
     def _move(self, person: _Person, x: float, y: float, at: float, result: LocatorResult) -> None:
         fresh = not person.placed or at - person.last_seen > self.stale_after_s
@@ -309,4 +328,7 @@ def _position(p: _Person, gone: bool = False) -> PersonPosition:
         last_seen=p.last_seen,
         cameras=p.cameras,
         gone=gone,
+        evidence=p.evidence,
+        evidence_age_s=p.evidence_age_s,
+        candidate=p.candidate,
     )

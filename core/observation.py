@@ -9,9 +9,13 @@ the sighting, plus the live messages core publishes after the database commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
-from srs.wire.payloads import Alert, BBox, IdentityKind, PersonPosition, ZoneEvent
+from srs.wire.payloads import Alert, BBox, Evidence, IdentityKind, PersonPosition, ZoneEvent
+
+# Two tracks of one camera seen this close in time were seen together (a face missed
+# in a frame or two is still there); a track re-found later may be the same person.
+TOGETHER_S = 0.2
 
 
 def known_key(person_id: int) -> str:
@@ -35,11 +39,16 @@ class Observation:
     frame_width: int
     frame_height: int
     seen_at: float
-    identity: IdentityKind  # "unidentified": a profile with no known track identity
+    identity: IdentityKind  # "unidentified": no (or no longer any) evidence of who
     person_key: str | None  # p<id> / u<id>; None when unidentified
     label: str  # "Ada Lovelace", "Unknown 7"
-    confidence: float  # 0..1, from the match distance (1 for a perfect match)
+    confidence: float  # 0..1: match closeness, decaying while carried
     sighting_id: int | None = None
+    # How the identity was established (core/track_identity.py); the locator only
+    # passes these on to the person's position.
+    evidence: Evidence | None = None  # None: not told (e.g. a test's observation)
+    evidence_age_s: float | None = None
+    candidate: str | None = None  # label of the possible person (evidence "possible")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +69,26 @@ class LocatorResult:
     positions: list[PersonPosition] = field(default_factory=list)
     zone_events: list[ZoneEvent] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+
+
+class Locator(Protocol):
+    def observe(self, observations: list[Observation], now: float) -> LocatorResult: ...
+
+
+class NullLocator:
+    """No site model: every observation is placed nowhere."""
+
+    def observe(self, observations: list[Observation], now: float) -> LocatorResult:
+        return LocatorResult(
+            placements=[
+                Placement(
+                    o.person_key or unidentified_key(o.camera_id, o.track_id),
+                    o.identity,
+                    o.label,
+                    None,
+                    None,
+                    None,
+                )
+                for o in observations
+            ]
+        )

@@ -137,6 +137,16 @@ class Gallery:
             per[neg_d2[:, k] <= per[:, col], col] = np.inf
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where and when an anonymous identity was last seen (x, y: None without a pose)."""
+
+    camera_id: str
+    x: float | None
+    y: float | None
+    at: float
+
+
 class UnknownClusters:
     """Anonymous identities as running centroids; ids come from the database."""
 
@@ -144,6 +154,8 @@ class UnknownClusters:
         self.threshold = threshold
         self.ids: list[int] = []
         self.counts: list[int] = []
+        self.index: dict[int, int] = {}  # id -> row
+        self.places: dict[int, Place] = {}  # id -> last seen
         self._store = np.empty((64, DIM), dtype=np.float64)  # grows by doubling
 
     @property
@@ -153,22 +165,38 @@ class UnknownClusters:
     @classmethod
     def load(cls, s: Session, threshold: float) -> UnknownClusters:
         c = cls(threshold)
+        u = UnknownIdentity
         rows = s.execute(
-            select(UnknownIdentity.id, UnknownIdentity.count, UnknownIdentity.centroid)
+            select(u.id, u.count, u.centroid, u.last_camera, u.last_x, u.last_y, u.last_seen)
         ).all()
-        for uid, count, blob in rows:
+        for uid, count, blob, cam, x, y, seen in rows:
             c.add(uid, from_blob(blob))
             c.counts[-1] = count
+            if cam is not None:
+                c.places[uid] = Place(cam, x, y, seen)
         return c
 
     def nearest(self, vec: np.ndarray) -> tuple[int, float] | None:
         """Index and distance of the nearest identity within the threshold."""
+        near = self.within(vec)
+        return near[0] if near else None
+
+    def within(self, vec: np.ndarray) -> list[tuple[int, float]]:
+        """Indexes and distances of the identities within the threshold, nearest first."""
         if not self.ids:
-            return None
+            return []
         diff = self.centroids - vec[None, :]
         d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-        i = int(np.argmin(d))
-        return (i, float(d[i])) if d[i] <= self.threshold else None
+        close = np.flatnonzero(d <= self.threshold)
+        return [(int(i), float(d[i])) for i in close[np.argsort(d[close], kind="stable")]]
+
+    def rename(self, real: dict[int, int]) -> None:
+        """Provisional ids became database ids."""
+        self.ids = [real.get(i, i) for i in self.ids]
+        self.index = {uid: i for i, uid in enumerate(self.ids)}
+        for tmp, uid in real.items():
+            if tmp in self.places:
+                self.places[uid] = self.places.pop(tmp)
 
     def join(self, index: int, vec: np.ndarray) -> np.ndarray:
         """Fold ``vec`` into identity ``index``; return the new centroid."""
@@ -181,5 +209,6 @@ class UnknownClusters:
         if len(self.ids) == len(self._store):
             self._store = np.vstack([self._store, np.empty_like(self._store)])
         self._store[len(self.ids)] = vec
+        self.index[identity_id] = len(self.ids)
         self.ids.append(identity_id)
         self.counts.append(1)

@@ -20,8 +20,10 @@ import paho.mqtt.client as paho
 from pydantic import BaseModel
 
 from core.commands import CommandHandler
-from core.ingest import Incoming, Ingest, Locator, Outgoing
+from core.ingest import Ingest
 from core.locating import LocatorLink, default_locator
+from core.messages import Incoming, Outgoing
+from core.observation import Locator
 from core.pump import Pump
 from core.retention import purge
 from core.srs_config import SrsConfig

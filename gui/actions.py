@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
-from gui.models import EventRow, event_from
+from gui.models import EventRow, event_from, evidence_note
 from srs.wire import commands, payloads
 
 ACTION_NAMES = {
@@ -104,14 +104,23 @@ def _core_sighting(item: dict[str, Any]) -> EventRow | None:
     key = item.get("person_key")
     zone = item.get("zone")
     distance = item.get("distance")
-    detail = " ".join(
-        part
-        for part in (
-            f"seen in {zone}" if isinstance(zone, str) and zone else "seen",
-            str(item.get("kind") or ""),
-            f"distance {distance:.2f}" if isinstance(distance, int | float) else "",
+    evidence, age, candidate = (item.get(k) for k in ("evidence", "evidence_age_s", "candidate"))
+    note = evidence_note(
+        evidence if isinstance(evidence, str) else None,
+        float(age) if isinstance(age, int | float) else None,
+        str(candidate)[:128] if isinstance(candidate, str) else None,
+    )
+    detail = (
+        " ".join(
+            part
+            for part in (
+                f"seen in {zone}" if isinstance(zone, str) and zone else "seen",
+                str(item.get("kind") or ""),
+                f"distance {distance:.2f}" if isinstance(distance, int | float) else "",
+            )
+            if part
         )
-        if part
+        + note
     )
     return EventRow(
         at,

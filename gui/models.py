@@ -202,10 +202,22 @@ class PeopleTableModel(_Table):
                 return f"{self.RANK[p.identity]} {p.label.casefold()}"
             return p.last_seen if col == 3 else self.data(index)
         if role == Qt.ItemDataRole.DisplayRole:
-            return (p.label, p.identity, p.zone or "—", clock(p.last_seen), ", ".join(p.cameras))[
+            who = p.identity + evidence_note(p.evidence, p.evidence_age_s, p.candidate)
+            return (p.label, who, p.zone or "—", clock(p.last_seen), ", ".join(p.cameras))[
                 index.column()
             ]
         return None
+
+
+def evidence_note(evidence: str | None, age_s: float | None, candidate: str | None) -> str:
+    """How sure core is, shown after the identity: " (carried 2s)", " (possibly Ada)".
+
+    Nothing for a fresh match or when core did not say (older cores)."""
+    if evidence == "carried":
+        return f" (carried {age_s:.0f}s)" if age_s is not None else " (carried)"
+    if evidence == "possible":
+        return f" (possibly {candidate})" if candidate else " (possible)"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +242,8 @@ def event_from(payload: Any) -> EventRow:
             payload.person_key,
             payload.label,
             payload.camera_id,
-            f"seen{where} {dist}".strip(),
+            f"seen{where} {dist}".strip()
+            + evidence_note(payload.evidence, payload.evidence_age_s, payload.candidate),
             payload.sighting_id,
             payload.identity,
         )

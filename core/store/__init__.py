@@ -8,8 +8,6 @@ import_people(db, Path("faces/train"))
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.store.audit import audit, audit_entries
 from core.store.cameras import (
     CameraInfo,
@@ -21,6 +19,7 @@ from core.store.cameras import (
 )
 from core.store.db import Database, database_url, migrate, open_database
 from core.store.errors import StoreError
+from core.store.identities import Merged, merge_close_identities, merge_keys, split_identity
 from core.store.people import (
     PersonInfo,
     add_encodings,
@@ -38,18 +37,10 @@ from core.store.sightings import query_sightings
 open_store = open_database
 
 
-def import_people(
-    db: Database, root: Path, *, progress: bool = False, actor: str = "cli"
-) -> list[dict[str, object]]:
-    """Enrol every ``root/<name>/`` folder of photos (see core.enrol.import_people)."""
-    from core.enrol import import_people as _import
-
-    return _import(db, root, progress=progress, actor=actor)
-
-
 __all__ = [
     "CameraInfo",
     "Database",
+    "Merged",
     "PersonInfo",
     "StoreError",
     "add_camera",
@@ -61,9 +52,10 @@ __all__ = [
     "delete_person",
     "find_person",
     "get_or_create_person",
-    "import_people",
     "list_cameras",
     "list_people",
+    "merge_close_identities",
+    "merge_keys",
     "merge_people",
     "migrate",
     "name_identity",
@@ -74,4 +66,5 @@ __all__ = [
     "remove_camera",
     "rename_person",
     "set_camera_enabled",
+    "split_identity",
 ]

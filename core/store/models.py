@@ -81,6 +81,11 @@ class UnknownIdentity(Base):
     count: Mapped[int] = mapped_column(Integer, default=1)
     first_seen: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
+    # Where it was last seen: one identity is never placed where nobody could walk to
+    # in the time (core/anonymous.py). Site metres; None without a camera pose.
+    last_camera: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_x: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_y: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Sighting(Base):
@@ -113,6 +118,14 @@ class Sighting(Base):
     zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Kept so staff can name an unknown or reject a match; purged with the sighting.
     encoding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # How the identity was established (core/track_identity.py): matched, carried,
+    # possible or unidentified; None on rows stored before issue 15.
+    evidence: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    evidence_age_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # "Possibly this person" (evidence "possible"); no foreign key so the migration
+    # does not rebuild the table: erasing or merging a person updates it explicitly.
+    candidate_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ProcessedMessage(Base):

@@ -155,6 +155,7 @@ def merge_people(s: Session, source_ref: str, target_ref: str, *, actor: str = "
         raise StoreError("cannot merge a person into themselves")
     for model in (FaceEncoding, NegativeExample, Sighting):
         s.execute(update(model).where(model.person_id == src.id).values(person_id=dst.id))
+    s.execute(update(Sighting).where(Sighting.candidate_id == src.id).values(candidate_id=dst.id))
     audit(
         s,
         "admin",
@@ -179,6 +180,8 @@ def delete_person(s: Session, ref: str, *, actor: str = "cli") -> dict[str, obje
     ):
         res = s.execute(delete(model).where(model.person_id == person.id))
         counts[name] = int(getattr(res, "rowcount", 0) or 0)
+    # "Possibly this person" on others' sightings names them too: it goes as well.
+    s.execute(update(Sighting).where(Sighting.candidate_id == person.id).values(candidate_id=None))
     audit(
         s,
         "admin",

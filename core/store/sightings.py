@@ -37,6 +37,14 @@ def describe(row: Sighting, names: dict[int, str]) -> dict[str, Any]:
         "x": row.x,
         "y": row.y,
         "zone": row.zone,
+        "evidence": row.evidence,
+        "evidence_age_s": row.evidence_age_s,
+        "confidence": row.confidence,
+        "candidate": (
+            names.get(row.candidate_id, known_key(row.candidate_id))
+            if row.candidate_id is not None
+            else None
+        ),
     }
 
 
@@ -67,6 +75,7 @@ def query_sightings(
         raise StoreError("limit must be at least 1")
     rows = list(s.scalars(q.order_by(Sighting.seen_at.desc(), Sighting.id.desc()).limit(limit)))
     ids = {r.person_id for r in rows if r.person_id is not None}
+    ids |= {r.candidate_id for r in rows if r.candidate_id is not None}
     names = (
         dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
         if ids

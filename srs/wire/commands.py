@@ -41,9 +41,24 @@ class NameIdentity(_Action):
 
 
 class MergePeople(_Action):
+    """Merge ``source_key`` into ``target_key``: two people, an anonymous identity
+    into a person (it is named after them) or two anonymous identities (u7 into u3)."""
+
     action: Literal["merge_people"] = "merge_people"
     source_key: Id
     target_key: Id
+
+
+class SplitIdentity(_Action):
+    """Move part of an identity's sightings into a new anonymous identity: those of
+    ``camera_id`` and/or ``track_id``, or (``from_sighting_id`` alone) that sighting's
+    camera and track from it onwards. Answer: ``{"person_key", "new_key", "moved"}``."""
+
+    action: Literal["split_identity"] = "split_identity"
+    person_key: Id
+    camera_id: Id | None = None
+    track_id: Annotated[int, Field(ge=0, le=2**31)] | None = None
+    from_sighting_id: Annotated[int, Field(ge=0)] | None = None
 
 
 class RejectSighting(_Action):
@@ -85,6 +100,7 @@ Action = Annotated[
     RegisterKey
     | NameIdentity
     | MergePeople
+    | SplitIdentity
     | RejectSighting
     | EnrolPerson
     | SetCameraEnabled

@@ -48,6 +48,8 @@ class Detection(BaseModel):
     track_id: Annotated[int, Field(ge=0, le=2**31)]
     score: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
     encoding: Encoding | None = None
+    # How usable the face is for recognition (edge's sharpness/pose gate), 0..1; None: unknown.
+    quality: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _profiles_have_no_encoding(self) -> Detection:
@@ -98,6 +100,12 @@ class CameraStatus(Payload):
 
 
 IdentityKind = Literal["known", "unknown", "unidentified"]
+# How a position's or sighting's identity was established (docs/mqtt.md, "Evidence"):
+# "matched": by this person's encodings now; "carried": lent from the same continuous
+# track's last supporting encoding, ``evidence_age_s`` ago; "possible": one weak match
+# only (not named: ``candidate`` says whom it resembles); "unidentified": no evidence.
+Evidence = Literal["matched", "carried", "possible", "unidentified"]
+EvidenceAge = Annotated[float, Field(ge=0, le=86400, allow_inf_nan=False)]
 
 
 class PersonPosition(Payload):
@@ -113,6 +121,10 @@ class PersonPosition(Payload):
     last_seen: Timestamp
     cameras: Annotated[list[Id], Field(max_length=64)]
     gone: bool = False  # True on erasure or when the person has not been seen for long
+    # Optional (absent from cores before issue 15): how the identity was established.
+    evidence: Evidence | None = None
+    evidence_age_s: EvidenceAge | None = None
+    candidate: Label | None = None  # only with evidence "possible"
 
 
 class Sighting(Payload):
@@ -126,6 +138,11 @@ class Sighting(Payload):
     x: FiniteFloat | None = None
     y: FiniteFloat | None = None
     zone: Annotated[str, Field(max_length=64)] | None = None
+    # Optional (absent from cores before issue 15): how the identity was established.
+    evidence: Evidence | None = None
+    evidence_age_s: EvidenceAge | None = None
+    candidate: Label | None = None  # only with evidence "possible"
+    confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
 
 
 class SightingBatch(Payload):

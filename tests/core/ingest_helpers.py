@@ -17,6 +17,7 @@ from srs.wire.payloads import Ack, BBox, Detection, DetectionBatch
 from srs.wire.signing import SigningKey, Verifier, sign
 
 MEDIA = Path(__file__).resolve().parent.parent / "data" / "media" / "faces"
+VIDEO = MEDIA.parent / "video"
 Face = tuple[BBox, list[float]]
 
 
@@ -46,6 +47,31 @@ def face_data() -> dict[str, list[Face]]:
             )
             for (top, right, bottom, left), enc in locs_sorted
         ]
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def clip_faces(name: str, every: int = 4, limit: int = 8) -> list[Face]:
+    """The one face of each ``every``-th frame of a real clip (frames with none or
+    several are skipped), at most ``limit``, computed once per test session."""
+    import face_recognition
+    from PIL import Image, ImageSequence
+
+    out: list[Face] = []
+    with Image.open(VIDEO / name) as clip:
+        for i, frame in enumerate(ImageSequence.Iterator(clip)):
+            if i % every:
+                continue
+            rgb = np.asarray(frame.convert("RGB"))
+            locs = face_recognition.face_locations(rgb)
+            if len(locs) != 1:
+                continue
+            (enc,) = face_recognition.face_encodings(rgb, known_face_locations=locs)
+            top, right, bottom, left = locs[0]
+            box = BBox(x=left, y=top, w=max(1, right - left), h=max(1, bottom - top))
+            out.append((box, [float(v) for v in enc]))
+            if len(out) == limit:
+                break
     return out
 
 

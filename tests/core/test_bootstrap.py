@@ -99,7 +99,8 @@ def test_core_checks_the_code_itself(tmp_path: Path) -> None:
     import uuid
 
     from core.commands import CommandHandler
-    from core.ingest import Incoming, Ingest
+    from core.ingest import Ingest
+    from core.messages import Incoming
     from srs.wire import commands as cmd
     from srs.wire import topics
     from srs.wire.signing import SigningKey, sign

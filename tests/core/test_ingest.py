@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core import store
-from core.ingest import Incoming, Ingest
+from core.ingest import Ingest
+from core.messages import Incoming
 from core.observation import LocatorResult, Observation, Placement
 from core.store.models import AuditEntry, ProcessedMessage, Sighting, UnknownIdentity
 from srs.wire import topics
@@ -294,7 +295,8 @@ def test_a_failing_locator_does_not_stop_ingest(tmp_path, db):
 
 
 def test_small_faces_need_a_closer_match(db, ingest):
-    """A small face at 0.55 from obama is not named; the same encoding from a large face is."""
+    """A small face at 0.55 from obama is not named; the same encoding from a large face
+    is a weak match: "possibly obama", not obama (one weak view does not name)."""
     from srs.wire.payloads import BBox
 
     faces = face_data()
@@ -320,9 +322,9 @@ def test_small_faces_need_a_closer_match(db, ingest):
             Incoming(t2, sign(batch("cam2", 1, [large]), t2, CAM2)),
         ]
     )
-    assert [(s.camera_id, s.identity) for s in sightings_out(r)] == [
-        ("cam1", "unknown"),
-        ("cam2", "known"),
+    assert [(s.camera_id, s.identity, s.evidence, s.candidate) for s in sightings_out(r)] == [
+        ("cam1", "unknown", "matched", None),
+        ("cam2", "unidentified", "possible", "obama"),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -71,7 +72,9 @@ def test_one_camera_alone_within_the_documented_error() -> None:
             assert math.hypot(p.x - x, p.y - y) <= geometry.single_view_error_m(distance)
 
 
-def test_profile_continuing_a_recognised_face_keeps_the_name() -> None:
+def test_the_locator_never_lends_a_tracks_name() -> None:
+    """Ingest decides who a profile is (core/track_identity.py); a profile it could
+    not name is the track's stand-in even right after the track's named face."""
     loc = Locator(SITE)
     loc.observe([observation(A, 3, 3, 100, track_id=7)], now=100)
     result = loc.observe(
@@ -83,8 +86,24 @@ def test_profile_continuing_a_recognised_face_keeps_the_name() -> None:
         now=100.5,
     )
     (p,) = result.placements
-    assert (p.person_key, p.identity, p.label) == ("p1", "known", "Ada Lovelace")
-    assert result.positions[0].label == "Ada Lovelace"
+    assert (p.person_key, p.identity, p.label) == ("t-a-7", "unidentified", "Unidentified")
+
+
+def test_positions_say_how_the_identity_was_established() -> None:
+    loc = Locator(SITE)
+    carried = observation(A, 3, 3, 100, track_id=7, kind="profile")
+    carried = replace(carried, evidence="carried", evidence_age_s=1.5, confidence=0.4)
+    (pos,) = loc.observe([carried], now=100).positions
+    assert (pos.person_key, pos.evidence, pos.evidence_age_s) == ("p1", "carried", 1.5)
+    assert pos.candidate is None and pos.confidence == 0.4
+    maybe = replace(
+        observation(A, 3, 3, 101, track_id=8, person=None, label="Unidentified"),
+        evidence="possible",
+        candidate="Ada Lovelace",
+    )
+    (pos,) = loc.observe([maybe], now=101).positions
+    assert (pos.person_key, pos.identity, pos.evidence) == ("t-a-8", "unidentified", "possible")
+    assert pos.candidate == "Ada Lovelace" and pos.label == "Unidentified"
 
 
 def test_profile_on_another_track_stays_unidentified_until_recognised() -> None:
@@ -299,11 +318,11 @@ def test_naming_an_unknown_republishes_under_the_new_key_at_once() -> None:
     events = [(e.person_key, e.action, e.zone) for e in result.zone_events]
     assert events == [("u7", "leave", "hall"), ("p3", "enter", "hall")]
     assert {p.person_key for p in loc.people()} == {"p3"}
-    # A profile continuing the same track now lends the new name.
-    later = loc.observe(
-        [observation(A, 3, 3, 101.5, track_id=4, person=None, kind="profile")], now=101.5
-    )
-    assert later.placements[0].person_key == "p3"
+    # Two anonymous identities merging keep the "unknown" kind.
+    walk(loc, [(2, 2)], t0=102, track_id=5, person=8, identity="unknown", label="Unknown 8")
+    result = loc.rename("u8", "u9", "Unknown 9", now=103, identity="unknown")
+    (pos,) = [p for p in result.positions if not p.gone]
+    assert (pos.person_key, pos.identity, pos.label) == ("u9", "unknown", "Unknown 9")
 
 
 def test_merging_into_someone_seen_more_recently_keeps_them() -> None:

@@ -101,6 +101,9 @@ def test_detections_are_acked_after_commit_and_published(core_setup):
         assert cam.wait_acked({1, 2}, resend_s=30)
         seen = watch.next(SightingBatch, topic_filter=topics.SIGHTINGS).sightings[0]
         assert (seen.identity, seen.label, seen.camera_id) == ("known", "Barack Obama", "cam1")
+        # How sure: named by this big, close face itself (0.36 from his portrait).
+        assert (seen.evidence, seen.evidence_age_s, seen.candidate) == ("matched", None, None)
+        assert seen.confidence is not None and seen.confidence > 0.6
         status = watch.next(
             CoreStatus, topic_filter=topics.CORE_STATUS, where=lambda st: st.accepted == 2
         )
@@ -267,9 +270,12 @@ def test_positions_site_and_home_assistant_with_the_real_locator(tmp_path, srs_b
         try:
             plan = ha.next(SitePlan, topic_filter=topics.SITE)
             assert {z.zone_id for z in plan.zones} >= {"corridor", "server-room"}
-            face = [(BBox(x=226, y=110, w=28, h=28), face_data()["test/obama1.jpg"][0][1])]
-            cam.send(batch("corridor", 1, face, frame=(480, 270)))
-            assert cam.wait_acked({1}, resend_s=30)
+            # Three views of one 28 px face: small faces name a track only together.
+            enc = face_data()["test/obama1.jpg"][0][1]
+            for seq in (1, 2, 3):
+                face = [(BBox(x=225 + seq, y=110, w=28, h=28), enc)]
+                cam.send(batch("corridor", seq, face, frame=(480, 270)))
+            assert cam.wait_acked({1, 2, 3}, resend_s=30)
             pos = ha.next(
                 PersonPosition,
                 topic_filter=topics.ALL_POSITIONS,
