@@ -22,6 +22,7 @@ from broker import retained
 from broker.amqtt_broker import SrsBroker
 from broker.srs_config import SrsConfig
 from broker.users import UserStore, default_path
+from srs.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,13 @@ def amqtt_config(cfg: SrsConfig, users_file: Path) -> dict[str, Any]:
 class EmbeddedBroker:
     """Context manager running the SRS broker until ``stop()`` (one stop path)."""
 
-    def __init__(self, cfg: SrsConfig, users_file: Path | None = None) -> None:
+    def __init__(
+        self, cfg: SrsConfig, users_file: Path | None = None, *, notifier: Notifier | None = None
+    ) -> None:
         self.cfg = cfg
+        # Given by `srs broker` only: a broker embedded in another service (the demo,
+        # a test) must not feed that service's watchdog.
+        self.notifier = notifier
         self.users_file = users_file or default_path(cfg)
         self.retained_file = cfg.data_dir / "broker" / "retained.json"
         self.host = cfg.broker.bind
@@ -83,6 +89,7 @@ class EmbeddedBroker:
         )
         self._broker: SrsBroker | None = None
         self._saver: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
         self._saved: list[dict[str, Any]] | None = None
 
     def __enter__(self) -> EmbeddedBroker:
@@ -141,6 +148,8 @@ class EmbeddedBroker:
         for topic, data, qos in retained.load(self.retained_file):
             await self._broker.retain_message(None, topic, data, qos)
         self._saver = asyncio.create_task(self._save_periodically())
+        if self.notifier is not None and self.notifier.watchdog_s:
+            self._keepalive = asyncio.create_task(self._feed_watchdog(self.notifier))
 
     def stats(self) -> dict[str, int]:
         """Counters of everything refused or dropped since start (for logs and tests)."""
@@ -163,6 +172,14 @@ class EmbeddedBroker:
             await asyncio.sleep(SAVE_EVERY_S)
             self._save()
 
+    async def _feed_watchdog(self, notifier: Notifier) -> None:
+        # On the loop that serves every client: when a handler blocks it, the
+        # keep-alives stop and systemd restarts the broker.
+        assert notifier.watchdog_s is not None
+        while True:
+            notifier.alive()
+            await asyncio.sleep(notifier.watchdog_s / 6)
+
     def _save(self) -> None:
         rows = retained.snapshot(self.broker.retained_messages)
         if rows != self._saved:
@@ -173,8 +190,9 @@ class EmbeddedBroker:
                 log.error("could not save retained messages to %s: %s", self.retained_file, exc)
 
     async def _stop(self) -> None:
-        if self._saver is not None:
-            self._saver.cancel()
+        for task in (self._saver, self._keepalive):
+            if task is not None:
+                task.cancel()
         if self._broker is not None:
             self._save()  # before shutdown: amqtt clears retained messages on shutdown
             log.info("broker totals: %s", ", ".join(f"{k} {v}" for k, v in self.stats().items()))
@@ -204,10 +222,13 @@ def run_foreground(cfg: SrsConfig) -> int:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    notifier = Notifier()
     try:
-        with EmbeddedBroker(cfg):
+        with EmbeddedBroker(cfg, notifier=notifier) as broker:
+            notifier.ready(f"listening on {_bind(broker.host, broker.port)}")
             while not stop.wait(0.5):
                 pass
+            notifier.stopping("saving retained messages")
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
