@@ -13,11 +13,18 @@ Writes three files into one directory:
   their role (an integrator named like a camera could publish as it), so per-user
   ``topic`` lines are the only exact translation. Re-export after ``srs user``
   changes and send Mosquitto a SIGHUP to reload.
+
+Mosquitto reads the files again on SIGHUP as its own user (``mosquitto`` on Debian),
+after it has dropped root: files an administrator exported as root, 0600, would lock
+every client out at the next reload. So the files go to ``owner`` (by default the
+``mosquitto`` user when it exists and the export runs as root): passwd 0600, acl
+0640, mosquitto.conf 0644.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 from pathlib import Path
 
 from broker.acl import rules_for
@@ -25,12 +32,31 @@ from broker.srs_config import SrsConfig
 from broker.users import BOOTSTRAP_ROLE, UserStore
 
 FORMATS = ("mosquitto",)
+MOSQUITTO_USER = "mosquitto"
+RELOAD_HINT = (
+    "reload a running Mosquitto with `systemctl reload mosquitto` (or "
+    "`kill -HUP $(pidof mosquitto)`); a changed listener or certificate needs "
+    "`systemctl restart mosquitto`"
+)
 
 
-def _write(path: Path, text: str, mode: int) -> None:
+def default_owner() -> str | None:
+    """``mosquitto`` when we are root and that user exists; else None (keep ours)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(MOSQUITTO_USER)
+    except KeyError:
+        return None
+    return MOSQUITTO_USER
+
+
+def _write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as fh:
+        if owner is not None:
+            os.fchown(fh.fileno(), *owner)
         fh.write(text)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
@@ -97,15 +123,27 @@ def conf_text(cfg: SrsConfig, out: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export_mosquitto(cfg: SrsConfig, store: UserStore, out: Path) -> list[Path]:
-    """Write mosquitto.conf, passwd and acl into ``out``; return their paths."""
+def export_mosquitto(
+    cfg: SrsConfig, store: UserStore, out: Path, owner: str | None = None
+) -> list[Path]:
+    """Write mosquitto.conf, passwd and acl into ``out`` (owned by the user ``owner``
+    and its group when given: the broker's user must read them); return their paths."""
+    ids: tuple[int, int] | None = None
+    if owner is not None:
+        try:
+            entry = pwd.getpwnam(owner)
+        except KeyError:
+            raise ValueError(f"no user {owner!r} on this machine (--owner)") from None
+        ids = (entry.pw_uid, entry.pw_gid)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if ids is not None:  # Mosquitto keeps its persistence file here too
+        os.chown(out, *ids)
     files = [
         (out / "passwd", passwd_text(store), 0o600),
         (out / "acl", acl_text(store), 0o640),
         (out / "mosquitto.conf", conf_text(cfg, out), 0o644),
     ]
     for path, text, mode in files:
-        _write(path, text, mode)
+        _write(path, text, mode, ids)
     return [path for path, _, _ in files]

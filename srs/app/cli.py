@@ -84,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, cfg)
     except KeyboardInterrupt:
         return 130
+    finally:
+        # Run as root (an administrator's `srs user add`, `srs init`...): what it created
+        # in a data dir the services own is handed to them, or they could not read it.
+        from srs.files import keep_owner
+
+        keep_owner(cfg.data_dir)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
+
+import pytest
 
 from broker.config import BrokerConfig
 from broker.export import export_mosquitto
@@ -62,3 +65,18 @@ def test_export_leaves_out_the_one_time_bootstrap_user(tmp_path: Path) -> None:
     export_mosquitto(cfg, store, tmp_path / "out")
     assert "bootstrap" not in (tmp_path / "out" / "passwd").read_text()
     assert "bootstrap" not in (tmp_path / "out" / "acl").read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (chown)")
+def test_export_hands_the_files_to_the_brokers_user(tmp_path: Path) -> None:
+    import pwd
+
+    cfg = SrsConfig(data_dir=tmp_path)
+    store = fast_user_store(default_path(cfg))
+    store.add("cam1", "camera", "camera-password")
+    owner = pwd.getpwuid(65534).pw_name  # nobody: any user who is not root
+    for path in export_mosquitto(cfg, store, tmp_path / "out", owner):
+        assert path.stat().st_uid == 65534, path
+    assert stat.S_IMODE((tmp_path / "out" / "passwd").stat().st_mode) == 0o600
+    with pytest.raises(ValueError, match="no user"):
+        export_mosquitto(cfg, store, tmp_path / "out2", "no-such-user-here")
