@@ -35,6 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="give core's broker user a new password (prints it once)",
     )
     p.add_argument(
+        "--tls-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name or address camera nodes and dashboards use to reach this server "
+        "(repeat for several); the broker's certificate covers it, this host's names "
+        "and loopback",
+    )
+    p.add_argument(
         "--env-file",
         type=Path,
         metavar="PATH",
@@ -54,6 +63,8 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     print(f"core signing key: {key_path} ({'kept' if existed else 'created'})")
     print(f"  public key (give to camera nodes and integrators): {key.public_key_b64}")
 
+    _tls(cfg, getattr(args, "tls_name", []))
+
     db = open_database(cfg)  # creates and migrates the schema
     db.close()
     print(f"database: {_shown_url(cfg)} (migrated)")
@@ -72,6 +83,23 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
         _first_run_code(users)
     print("\nNext: see docs/deploy.md (systemd units, cameras, site file).")
     return 0
+
+
+def _tls(cfg: SrsConfig, names: list[str]) -> None:
+    from broker.tls import ensure_broker_cert, ensure_ca, fingerprint, tls_files
+
+    files = tls_files(cfg)
+    made_ca = ensure_ca(files)
+    print(f"site CA: {files.ca_cert} ({'created' if made_ca else 'kept'}; give it to clients)")
+    print(f"  SHA-256 fingerprint: {fingerprint(files.ca_cert)}")
+    if cfg.broker.cert_file:
+        print(f"broker certificate: {cfg.broker.cert_file} (configured in [broker])")
+        return
+    made = ensure_broker_cert(files, names)
+    print(f"broker certificate: {files.cert} ({'issued' if made else 'kept'}) for")
+    from broker.tls import covered_names
+
+    print("  " + ", ".join(sorted(covered_names(files.cert))))
 
 
 def _first_run_code(users: UserStore) -> None:

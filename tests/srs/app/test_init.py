@@ -16,10 +16,12 @@ def test_init_issues_a_fresh_first_run_code_until_an_admin_exists(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = SrsConfig(data_dir=tmp_path)
-    args = argparse.Namespace(rotate_core_password=False, env_file=None)
+    args = argparse.Namespace(rotate_core_password=False, env_file=None, tls_name=[])
     assert init.run(args, cfg) == 0
     out = capsys.readouterr()
     assert "First run: create the administrator" in out.out
+    assert (tmp_path / "tls" / "ca.pem").is_file() and (tmp_path / "tls" / "broker.pem").is_file()
+    assert "SHA-256 fingerprint" in out.out
     code = out.err.split("first-run code (shown once, works once):")[1].split()[0]
     users = UserStore(default_path(cfg))
     assert users.role_of("bootstrap") == "bootstrap" and users.verify("bootstrap", code)
