@@ -47,8 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--env-file",
         type=Path,
         metavar="PATH",
-        help="write core's new broker password there as SRS_MQTT__PASSWORD=... (mode 0600; "
-        "srs-core.service reads /etc/srs/core.env) instead of printing it",
+        help="write core's broker user and new password there (SRS_MQTT__USERNAME, "
+        "SRS_MQTT__PASSWORD; mode 0600; srs-core.service reads /etc/srs/core.env) "
+        "instead of printing the password",
     )
 
 
@@ -145,7 +146,7 @@ def _hand_over(what: str, secret: str, env_file: Path | None) -> None:
     tmp = env_file.with_name(env_file.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(f"SRS_MQTT__PASSWORD={secret}\n")
+        f.write(f"SRS_MQTT__USERNAME=core\nSRS_MQTT__PASSWORD={secret}\n")
     os.replace(tmp, env_file)
     print(f"{what}: written to {env_file} (mode 0600, as SRS_MQTT__PASSWORD)")
 

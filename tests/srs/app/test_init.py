@@ -43,7 +43,8 @@ def test_env_file_receives_cores_password_with_mode_0600(
     env_file = tmp_path / "etc" / "core.env"
     args = argparse.Namespace(rotate_core_password=False, env_file=env_file)
     assert init.run(args, cfg) == 0
-    line = env_file.read_text().strip()
+    user_line, line = env_file.read_text().strip().splitlines()
+    assert user_line == "SRS_MQTT__USERNAME=core"
     assert line.startswith("SRS_MQTT__PASSWORD=")
     assert env_file.stat().st_mode & 0o777 == 0o600
     users = UserStore(default_path(cfg))
@@ -52,7 +53,7 @@ def test_env_file_receives_cores_password_with_mode_0600(
     assert line.split("=", 1)[1] not in out.out + out.err  # written, not printed
     rotate = argparse.Namespace(rotate_core_password=True, env_file=env_file)
     assert init.run(rotate, cfg) == 0
-    assert env_file.read_text().strip() != line
+    assert env_file.read_text().strip().splitlines()[1] != line
 
 
 def test_a_database_urls_password_is_not_printed() -> None:
