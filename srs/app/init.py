@@ -96,8 +96,10 @@ def _tls(cfg: SrsConfig, names: list[str]) -> None:
     if cfg.broker.cert_file:
         print(f"broker certificate: {cfg.broker.cert_file} (configured in [broker])")
         return
+    existed = files.cert.is_file()
     made = ensure_broker_cert(files, names)
-    print(f"broker certificate: {files.cert} ({'issued' if made else 'kept'}) for")
+    state = "kept" if not made else "re-issued: restart the broker" if existed else "issued"
+    print(f"broker certificate: {files.cert} ({state}) for")
     from broker.tls import covered_names
 
     print("  " + ", ".join(sorted(covered_names(files.cert))))
