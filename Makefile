@@ -34,8 +34,9 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)  ## run the whole system on the bundled footage
 	$(BIN)/srs demo $(ARGS)
 
-test: $(STAMP)  ## run the whole test suite
+test: $(STAMP)  ## run the whole test suite (and build the docs strictly)
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(ARGS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 check: lint typecheck  ## ruff (lint and format) and mypy, as CI runs them
 

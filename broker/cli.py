@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--format", choices=["mosquitto"], default="mosquitto")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument(
+        "--owner",
+        metavar="USER",
+        help="the user Mosquitto runs as, who must read the files "
+        "(default: mosquitto when run as root and that user exists)",
+    )
 
     users = add_group(
         sub, "user", help="manage broker users (roles: camera, core, operator, integrator, admin)"
@@ -111,16 +117,17 @@ def _run(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
 
 def _export(args: argparse.Namespace, cfg: SrsConfig) -> int:
-    from broker.export import export_mosquitto
-    from broker.users import UserError
+    from broker.export import RELOAD_HINT, default_owner, export_mosquitto
 
+    owner = args.owner or default_owner()
     try:
-        paths = export_mosquitto(cfg, _store(cfg), args.out)
-    except (OSError, UserError) as exc:
+        paths = export_mosquitto(cfg, _store(cfg), args.out, owner)
+    except (OSError, ValueError) as exc:  # UserError is a ValueError
         return _fail(str(exc))
     for path in paths:
-        print(f"wrote {path}")
-    print(f"run: mosquitto -c {paths[-1]}  (re-export after `srs user` changes, then SIGHUP)")
+        print(f"wrote {path}" + (f" (owner {owner})" if owner else ""))
+    print(f"run: mosquitto -c {paths[-1]}")
+    print(f"after `srs user` changes: export again, then {RELOAD_HINT}")
     return 0
 
 

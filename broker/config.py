@@ -17,3 +17,13 @@ class BrokerConfig(BaseModel):
     cert_file: Path | None = None
     key_file: Path | None = None
     max_payload_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
+    # With a network bind the plaintext listener stays on loopback (local core and
+    # dashboard); only TLS faces the network. True puts plaintext on `bind` too.
+    plaintext_on_network: bool = False
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")

@@ -5,7 +5,10 @@
 
 Deny by default: only SRS's auth and topic plugins are loaded (no anonymous, no
 $SYS), loopback unless configured otherwise, a TLS listener on ``tls_port`` when a
-certificate and key are configured.
+certificate and key are configured or ``srs init`` made them (broker/tls.py).
+Plaintext only on loopback: with a network ``bind`` the plaintext listener stays on
+127.0.0.1 and the network gets TLS alone (a network bind without a certificate is
+refused).
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from typing import Any
 
 from broker import retained
 from broker.amqtt_broker import SrsBroker
+from broker.config import is_loopback
 from broker.srs_config import SrsConfig
+from broker.tls import server_cert
 from broker.users import UserStore, default_path
+from srs.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +48,23 @@ def _bind(host: str, port: int) -> str:
 def amqtt_config(cfg: SrsConfig, users_file: Path) -> dict[str, Any]:
     """The amqtt 0.12.1 config dict: our plugins only, listeners from [broker]."""
     b = cfg.broker
-    listeners: dict[str, Any] = {"default": {"type": "tcp", "bind": _bind(b.bind, b.port)}}
-    if b.cert_file and b.key_file:
+    cert = server_cert(cfg)
+    if cert is None and not is_loopback(b.bind) and not b.plaintext_on_network:
+        raise ValueError(
+            f"[broker] bind = {b.bind!r} faces the network, which gets TLS only, and there "
+            "is no certificate: run `srs init` (it creates the site's CA and the broker's "
+            "certificate) or set [broker] cert_file and key_file"
+        )
+    plain = b.bind if is_loopback(b.bind) or b.plaintext_on_network else "127.0.0.1"
+    listeners: dict[str, Any] = {"default": {"type": "tcp", "bind": _bind(plain, b.port)}}
+    if cert is not None:
         listeners["tls"] = {
             "type": "tcp",
             "bind": _bind(b.bind, b.tls_port),
             "ssl": True,
-            "certfile": str(b.cert_file),
-            "keyfile": str(b.key_file),
+            "certfile": str(cert[0]),
+            "keyfile": str(cert[1]),
         }
-    elif b.cert_file or b.key_file:
-        raise ValueError("[broker] needs both cert_file and key_file for TLS, not just one")
     users = str(users_file)
     return {
         "listeners": listeners,
@@ -70,11 +82,18 @@ def amqtt_config(cfg: SrsConfig, users_file: Path) -> dict[str, Any]:
 class EmbeddedBroker:
     """Context manager running the SRS broker until ``stop()`` (one stop path)."""
 
-    def __init__(self, cfg: SrsConfig, users_file: Path | None = None) -> None:
+    def __init__(
+        self, cfg: SrsConfig, users_file: Path | None = None, *, notifier: Notifier | None = None
+    ) -> None:
         self.cfg = cfg
+        # Given by `srs broker` only: a broker embedded in another service (the demo,
+        # a test) must not feed that service's watchdog.
+        self.notifier = notifier
         self.users_file = users_file or default_path(cfg)
         self.retained_file = cfg.data_dir / "broker" / "retained.json"
-        self.host = cfg.broker.bind
+        # Where the plaintext listener is (loopback unless the bind is and allowed).
+        b = cfg.broker
+        self.host = b.bind if is_loopback(b.bind) or b.plaintext_on_network else "127.0.0.1"
         self.port = cfg.broker.port
         self.tls_port: int | None = None
         self._loop = asyncio.new_event_loop()
@@ -83,6 +102,7 @@ class EmbeddedBroker:
         )
         self._broker: SrsBroker | None = None
         self._saver: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
         self._saved: list[dict[str, Any]] | None = None
 
     def __enter__(self) -> EmbeddedBroker:
@@ -102,11 +122,13 @@ class EmbeddedBroker:
 
     def start(self) -> None:
         b = self.cfg.broker
-        if b.bind not in ("127.0.0.1", "::1", "localhost") and not b.cert_file:
+        if b.plaintext_on_network and not is_loopback(b.bind):
             log.warning(
-                "listening on %s without TLS: passwords and detections cross the "
-                "network in clear (set [broker] cert_file and key_file)",
+                "plaintext on %s:%d (plaintext_on_network): passwords and detections "
+                "cross the network in clear; clients should use the TLS port %d",
                 b.bind,
+                b.port,
+                b.tls_port,
             )
         if not UserStore(self.users_file).list():
             log.warning(
@@ -141,6 +163,8 @@ class EmbeddedBroker:
         for topic, data, qos in retained.load(self.retained_file):
             await self._broker.retain_message(None, topic, data, qos)
         self._saver = asyncio.create_task(self._save_periodically())
+        if self.notifier is not None and self.notifier.watchdog_s:
+            self._keepalive = asyncio.create_task(self._feed_watchdog(self.notifier))
 
     def stats(self) -> dict[str, int]:
         """Counters of everything refused or dropped since start (for logs and tests)."""
@@ -163,6 +187,14 @@ class EmbeddedBroker:
             await asyncio.sleep(SAVE_EVERY_S)
             self._save()
 
+    async def _feed_watchdog(self, notifier: Notifier) -> None:
+        # On the loop that serves every client: when a handler blocks it, the
+        # keep-alives stop and systemd restarts the broker.
+        assert notifier.watchdog_s is not None
+        while True:
+            notifier.alive()
+            await asyncio.sleep(notifier.watchdog_s / 6)
+
     def _save(self) -> None:
         rows = retained.snapshot(self.broker.retained_messages)
         if rows != self._saved:
@@ -173,8 +205,9 @@ class EmbeddedBroker:
                 log.error("could not save retained messages to %s: %s", self.retained_file, exc)
 
     async def _stop(self) -> None:
-        if self._saver is not None:
-            self._saver.cancel()
+        for task in (self._saver, self._keepalive):
+            if task is not None:
+                task.cancel()
         if self._broker is not None:
             self._save()  # before shutdown: amqtt clears retained messages on shutdown
             log.info("broker totals: %s", ", ".join(f"{k} {v}" for k, v in self.stats().items()))
@@ -204,10 +237,13 @@ def run_foreground(cfg: SrsConfig) -> int:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    notifier = Notifier()
     try:
-        with EmbeddedBroker(cfg):
+        with EmbeddedBroker(cfg, notifier=notifier) as broker:
+            notifier.ready(f"listening on {_bind(broker.host, broker.port)}")
             while not stop.wait(0.5):
                 pass
+            notifier.stopping("saving retained messages")
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -9,7 +9,10 @@ Each user carries two hashes of the same password:
   site to re-enter every camera's password on migration is worse than a second,
   well-iterated standard KDF in a file that is 0600 anyway.
 
-The file is rewritten atomically (temp file + rename, mode 0600) and re-read when
+The file is rewritten atomically (temp file + rename, mode 0600, the directory's
+owner when written by root: srs/files.py) under a lock file beside it, so two
+processes adding users at once (``srs user add`` and core creating the first
+administrator) both land; it is re-read when
 its mtime/size changes, so ``srs user add`` takes effect on a running broker. Every
 lookup checks (stats) the file at once, except :meth:`UserStore.acl_role_of`, the
 broker's per-message topic check, which checks it at most every ``ACL_RECHECK_S``.
@@ -18,6 +21,7 @@ broker's per-message topic check, which checks it at most every ``ACL_RECHECK_S`
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -27,14 +31,16 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from filelock import FileLock, Timeout
 
+from srs.files import adopt_owner, make_dirs
 from srs.wire.topics import TopicError, check_id
 
 if TYPE_CHECKING:
@@ -57,6 +63,9 @@ PBKDF2_ITERATIONS = 100_000
 # A name the cached copy does not know is looked up at once (a new user works at once),
 # and CONNECT (password, expiry, role) always re-checks the file.
 ACL_RECHECK_S = 1.0
+# How long a writer waits for another process's write (each takes milliseconds, plus
+# the password hashing done before taking the lock).
+LOCK_TIMEOUT_S = 30.0
 
 
 class UserError(ValueError):
@@ -260,46 +269,66 @@ class UserStore:
             )
         if checked_role == BOOTSTRAP_ROLE and expires_at is None:
             raise UserError("the first-run bootstrap user must expire")
-        with self._lock:
-            users = dict(self._refresh())
+        secret = password if password is not None else generate_password()
+        entry: dict[str, Any] = {"role": checked_role, **self._hashes(secret)}
+        if expires_at is not None:
+            entry["expires_at"] = float(expires_at)
+        with self._locked() as users:
             if name in users:
                 raise UserError(f"user {name!r} already exists (use `srs user passwd`)")
-            secret = password if password is not None else generate_password()
-            entry: dict[str, Any] = {"role": checked_role, **self._hashes(secret)}
-            if expires_at is not None:
-                entry["expires_at"] = float(expires_at)
             users[name] = entry
             self._write(users)
         log.info("broker user %s added with role %s", name, checked_role)
         return secret
 
     def remove(self, name: str) -> None:
-        with self._lock:
-            users = dict(self._refresh())
+        with self._locked() as users:
             if users.pop(name, None) is None:
                 raise UserError(f"no user {name!r}")
             self._write(users)
         log.info("broker user %s removed", name)
 
     def set_password(self, name: str, password: str) -> None:
-        with self._lock:
-            users = dict(self._refresh())
+        hashes = self._hashes(password)  # outside the lock: hashing takes a while
+        with self._locked() as users:
             if name not in users:
                 raise UserError(f"no user {name!r}")
-            old = users[name]
-            users[name] = {**old, **self._hashes(password)}  # role and expiry kept
+            users[name] = {**users[name], **hashes}  # role and expiry kept
             self._write(users)
         log.info("broker user %s has a new password", name)
 
     def expire(self, name: str, at: float | None = None) -> None:
         """From ``at`` (default now) on, this user never authenticates again."""
-        with self._lock:
-            users = dict(self._refresh())
+        with self._locked() as users:
             if name not in users:
                 raise UserError(f"no user {name!r}")
             users[name] = {**users[name], "expires_at": time.time() if at is None else at}
             self._write(users)
         log.info("broker user %s expired", name)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, dict[str, Any]]]:
+        """Read-modify-write across threads and processes: yields a copy of the users
+        as they are on disk now, to change and pass to ``_write`` within the block."""
+        with self._lock:
+            make_dirs(self.path.parent, 0o700)
+            lock_path = self.path.with_name(f".{self.path.name}.lock")
+            if not lock_path.exists():  # created here so it gets the directory's owner
+                with contextlib.suppress(FileExistsError):
+                    fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    try:
+                        adopt_owner(fd, self.path.parent)
+                    finally:
+                        os.close(fd)
+            try:
+                with FileLock(lock_path, timeout=LOCK_TIMEOUT_S):
+                    self._stamp = None  # another process may have written a moment ago
+                    yield dict(self._refresh())
+            except Timeout:
+                raise UserError(
+                    f"another process holds {lock_path} for over {LOCK_TIMEOUT_S:.0f} s; "
+                    "try again (or remove the file if no srs command is running)"
+                ) from None
 
     def _hashes(self, password: str) -> dict[str, str]:
         if len(password) < 8:
@@ -310,11 +339,12 @@ class UserStore:
         }
 
     def _write(self, users: dict[str, dict[str, Any]]) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        """Replace the file (call inside ``_locked``)."""
         text = json.dumps({"version": FILE_VERSION, "users": users}, indent=2, sort_keys=True)
         fd, tmp = tempfile.mkstemp(prefix=".users-", dir=self.path.parent)
         try:
             os.fchmod(fd, 0o600)
+            adopt_owner(fd, self.path.parent)  # root's write stays the service's file
             with os.fdopen(fd, "w") as fh:
                 fh.write(text + "\n")
                 fh.flush()

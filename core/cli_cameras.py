@@ -24,12 +24,17 @@ def register_cameras(sub: argparse._SubParsersAction) -> None:
     p = add_command(cams, "list", camera_list, help="list registered cameras")
     p.add_argument("--json", action="store_true")
     for verb, fn, text in (
-        ("remove", camera_remove, "forget a camera"),
+        ("remove", camera_remove, "forget a camera (its sightings only with --purge)"),
         ("disable", camera_disable, "refuse a camera's messages"),
         ("enable", camera_enable, "accept a camera's messages again"),
     ):
         p = add_command(cams, verb, fn, help=text)
         p.add_argument("camera_id")
+        if verb == "remove":
+            p.add_argument(
+                "--purge", action="store_true", help="also delete the camera's sightings"
+            )
+    register_provisioning(cams)
 
     p = add_command(sub, "sightings", sightings, help="who was seen where and when")
     p.add_argument("--person", help="name, id, p3 or u7")
@@ -74,11 +79,30 @@ def camera_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
 
 def camera_remove(args: argparse.Namespace, cfg: SrsConfig) -> int:
-    from core.store import remove_camera
+    from sqlalchemy.orm import Session
 
-    rc, _ = with_store(cfg, lambda s: remove_camera(s, args.camera_id))
+    from core.provision import sighting_count
+    from core.store import StoreError, remove_camera
+
+    purge = getattr(args, "purge", False)
+
+    def remove(s: Session) -> int:
+        n = sighting_count(s, args.camera_id)
+        if n and not purge:
+            raise StoreError(
+                f"camera {args.camera_id} has {n} sighting(s), which removing it would "
+                "delete: keep them with `srs camera revoke` (or disable), or delete them "
+                "too with `srs camera remove --purge`"
+            )
+        remove_camera(s, args.camera_id)
+        return n
+
+    rc, n = with_store(cfg, remove)
     if not rc:
-        print(f"camera {args.camera_id} removed")
+        print(
+            f"camera {args.camera_id} removed"
+            + (f" with its {n} sighting(s)" if n else " (it had no sightings)")
+        )
     return rc
 
 
@@ -142,4 +166,86 @@ def sightings(args: argparse.Namespace, cfg: SrsConfig) -> int:
         )
     if not rows:
         print("no sightings match")
+    return 0
+
+
+# --- provisioning (core/provision.py) ------------------------------------------------
+
+
+def register_provisioning(cams: argparse._SubParsersAction) -> None:
+    from srs.subcommands import add_command
+
+    p = add_command(
+        cams,
+        "provision",
+        camera_provision,
+        help="register a camera, its broker user and key; write its bundle for the Pi",
+        description="Register CAMERA with a new Ed25519 key, create its broker user with a "
+        "random password, and write one file (mode 0600) with everything its Pi needs; "
+        "install it there with `srs edge install CAMERA.bundle`.",
+    )
+    p.add_argument("camera_id")
+    p.add_argument("--out", type=Path, metavar="FILE", help="the bundle (default: CAMERA.bundle)")
+    p.add_argument(
+        "--server",
+        metavar="HOST",
+        help="the name or address the Pi reaches the broker at; the broker's certificate "
+        "must cover it (srs init --tls-name). Default: this host's name",
+    )
+    p.add_argument("--port", type=int, help="the broker's TLS port (default: [broker] tls_port)")
+    p.add_argument("--source", help="the Pi's video source ([edge] source; default 0)")
+    p.add_argument(
+        "--replace", action="store_true", help="a new key and password for a known camera"
+    )
+    p = add_command(
+        cams,
+        "revoke",
+        camera_revoke,
+        help="remove a camera's broker user and key in one step (sightings kept)",
+    )
+    p.add_argument("camera_id")
+
+
+def camera_provision(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from broker.tls import covered_names, tls_files
+    from core.cli_util import fail
+    from core.provision import bundle_path, provision
+    from core.store import StoreError
+
+    out = bundle_path(args.out, args.camera_id)
+    try:
+        done = provision(
+            cfg,
+            args.camera_id,
+            host=args.server,
+            port=args.port,
+            replace=args.replace,
+            edge={"source": args.source} if args.source else None,
+        )
+        done.bundle.save(out)
+    except (StoreError, OSError, ValueError) as exc:
+        return fail(str(exc))
+    host = done.bundle.broker.host
+    print(f"camera {args.camera_id} {'re-provisioned' if done.replaced else 'provisioned'}")
+    print(f"bundle: {out} (mode 0600: it holds the camera's key and broker password)")
+    cert = tls_files(cfg).cert
+    if cert.is_file() and host not in covered_names(cert):
+        print(
+            f"warning: the broker's certificate does not cover {host!r}: run "
+            f"`srs init --tls-name {host}` and restart the broker, or the Pi cannot connect",
+        )
+    print(f"on the Pi: srs edge install {out.name}   (then delete the bundle)")
+    return 0
+
+
+def camera_revoke(args: argparse.Namespace, cfg: SrsConfig) -> int:
+    from core.cli_util import fail
+    from core.provision import revoke
+    from core.store import StoreError
+
+    try:
+        for line in revoke(cfg, args.camera_id):
+            print(line)
+    except (StoreError, OSError, ValueError) as exc:
+        return fail(str(exc))
     return 0

@@ -33,6 +33,7 @@ from core.store.db import Database
 from core.store.people import done_clears, pending_clears
 from core.store.users import sync_users
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
+from srs.sdnotify import Notifier
 from srs.wire import topics
 from srs.wire.payloads import Ack, PersonPosition, PublicKey
 from srs.wire.signing import SigningKey, sign
@@ -46,6 +47,8 @@ class CoreService:
         self, cfg: SrsConfig, *, locator: Locator | None = None, db: Database | None = None
     ) -> None:
         self.cfg = cfg
+        # systemd's notify socket, when run by a Type=notify unit (else it does nothing).
+        self.notifier = Notifier()
         self.db = db or open_store(cfg)
         self.key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
         self.counters = Counters()
@@ -100,6 +103,7 @@ class CoreService:
         if not self._started:
             self.db.close()
             return
+        self.notifier.stopping("draining and acknowledging what was received")
         self._started = False
         self._stop.set()
         self._worker.join(30)
@@ -120,6 +124,7 @@ class CoreService:
         self.watcher.on_connect(client, userdata, flags, reason, properties)
         if not self.watcher.connected.is_set():
             log.error("core could not connect: %s", self.watcher.last_error)
+            self.notifier.status(f"not connected: {self.watcher.last_error}")
             return
         client.subscribe(
             [(topics.ALL_DETECTIONS, 1), (topics.ALL_CAMERA_STATUS, 1), (topics.ALL_REQUESTS, 1)]
@@ -132,6 +137,7 @@ class CoreService:
         if site is not None:
             self._publish(site.topic, site.payload, retain=True)
         self._heartbeat()
+        self.notifier.status("connected to the broker")
         log.info(
             "core connected to the broker (session present: %s)",
             getattr(flags, "session_present", "?"),
@@ -151,7 +157,14 @@ class CoreService:
         next_beat = time.monotonic() + self.cfg.core.status_interval_s
         next_purge = time.monotonic()  # purge once at start, then every interval
         next_clear = time.monotonic()
+        # Ready once the store, key and loop are up; the broker connection comes and
+        # goes on its own (STATUS says which), and waiting for it here would have
+        # systemd restart core in a loop while the broker is down.
+        self.notifier.ready("running; connecting to the broker")
         while True:
+            # Fed here, after each batch and tick: a batch or a tick that hangs stops
+            # the keep-alives, and systemd restarts core (WatchdogSec in the unit).
+            self.notifier.alive()
             batch = self._gather()
             if batch:
                 self._guard(self._handle, batch)

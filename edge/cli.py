@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from edge.srs_config import SrsConfig
 
@@ -17,6 +18,7 @@ Every message waits in an on-disk outbox until core acknowledges it.
   srs edge --source clip.mp4 --once               # a file, wait for all acks, exit
   srs edge --source clip.gif --loop               # replay a file forever (demo)
   srs edge init --camera-id cam1                  # create the key, print it
+  srs edge install cam1.bundle [--dry-run]        # join the site (as root, on the Pi)
 """
 
 
@@ -28,9 +30,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "verb",
         nargs="?",
-        choices=["init"],
-        help="init: create the camera key and print its public key",
+        choices=["init", "install"],
+        help="init: create the camera key and print its public key; install BUNDLE: "
+        "set this Pi up from `srs camera provision`'s bundle",
     )
+    parser.add_argument("bundle", nargs="?", type=Path, help="install: the camera's bundle")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path("/"),
+        metavar="DIR",
+        help="install: write under DIR instead of / (nothing is enabled or started)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="install: print what would be done, change nothing"
+    )
+    parser.add_argument("--user", default="srs", help="install: the service user (default: srs)")
     parser.add_argument("--camera-id", metavar="ID", help="camera id (default: [edge] camera_id)")
     parser.add_argument(
         "--source", metavar="SRC", help="camera index, rtsp/http URL, video file or image folder"
@@ -49,6 +64,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from srs.wire import topics
+
+    if args.verb == "install":
+        return install(args)
+    if args.bundle is not None:
+        print(
+            f"srs edge: unexpected argument {args.bundle} (only install takes a bundle)",
+            file=sys.stderr,
+        )
+        return 2
 
     camera_id = args.camera_id or cfg.edge.camera_id
     try:
@@ -100,3 +124,21 @@ def init(cfg: SrsConfig, camera_id: str) -> int:
     print(f"  srs camera add {camera_id} --public-key {key.public_key_b64}", file=sys.stderr)
     print(key.public_key_b64)
     return 0
+
+
+def install(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from edge.install import Installer
+    from srs.bundle import BundleError, CameraBundle
+
+    if args.bundle is None:
+        print("srs edge install: name the bundle: srs edge install CAM.bundle", file=sys.stderr)
+        return 2
+    try:
+        bundle = CameraBundle.load(args.bundle)
+        installer = Installer(bundle, root=args.root, user=args.user, dry_run=args.dry_run)
+        return installer.run()
+    except (BundleError, OSError, ValueError, subprocess.CalledProcessError) as exc:
+        print(f"srs edge install: {exc}", file=sys.stderr)
+        return 1

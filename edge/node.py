@@ -28,6 +28,7 @@ from edge.link import Link
 from edge.outbox import Outbox
 from edge.sources import Frame, SourceError, SourceStats, frames, open_source
 from edge.srs_config import SrsConfig
+from srs.sdnotify import Notifier
 from srs.wire import topics
 from srs.wire.payloads import DetectionBatch
 from srs.wire.signing import SigningKey
@@ -103,6 +104,8 @@ class EdgeNode:
         self.source_stats = SourceStats()
         self.slot: FrameSlot | None = None
         self.invalid_messages = 0
+        # systemd's notify socket, when run by srs-edge@.service (else it does nothing).
+        self.notifier = Notifier()
         self._fps = 0.0
         self._fps_mark = (time.monotonic(), 0)
 
@@ -149,6 +152,8 @@ class EdgeNode:
 
     def stop(self) -> None:
         """Ask ``run`` to finish (safe from a signal handler or another thread)."""
+        if not self._stop.is_set():
+            self.notifier.stopping("draining the encoders into the outbox")
         self._stop.set()
         self._capture_stop.set()
 
@@ -176,8 +181,12 @@ class EdgeNode:
             daemon=True,
         )
         capture.start()
+        self.notifier.ready(f"camera {self.camera_id} analysing {self.ecfg.source}")
         try:
             while not self._stop.is_set():
+                # Fed from the analysis loop: an analysis or an outbox write that hangs
+                # stops the keep-alives, and systemd restarts the node.
+                self.notifier.alive()
                 frame, ended = slot.get(0.05)
                 if frame is not None:
                     self.analyser.analyse(frame)

@@ -84,6 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, cfg)
     except KeyboardInterrupt:
         return 130
+    finally:
+        # Run as root (an administrator's `srs user add`, `srs init`...): what it created
+        # in a data dir the services own is handed to them, or they could not read it.
+        import contextlib
+
+        from srs.files import keep_owner
+
+        with contextlib.suppress(OSError):  # never mask the command's own outcome
+            keep_owner(cfg.data_dir)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,16 @@ def load_config(
     if data_dir is not None:
         raw["data_dir"] = str(data_dir)
     try:
-        return SrsConfig.model_validate(raw)
+        cfg = SrsConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, source)) from None
+    return with_site_ca(cfg)
+
+
+def with_site_ca(cfg: SrsConfig) -> SrsConfig:
+    """A TLS client without ``[mqtt] ca_file`` trusts the site CA ``srs init`` made in
+    the data dir (on the server), rather than the public CAs that never signed it."""
+    site_ca = cfg.data_dir / "tls" / "ca.pem"
+    if cfg.mqtt.tls and cfg.mqtt.ca_file is None and site_ca.is_file():
+        return cfg.model_copy(update={"mqtt": cfg.mqtt.model_copy(update={"ca_file": site_ca})})
+    return cfg

@@ -7,7 +7,9 @@ Idempotent: an existing key, database or user is kept (and said so); only
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from srs.app.config import SrsConfig
@@ -32,6 +34,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="give core's broker user a new password (prints it once)",
     )
+    p.add_argument(
+        "--tls-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name or address camera nodes and dashboards use to reach this server "
+        "(repeat for several); the broker's certificate covers it, this host's names "
+        "and loopback",
+    )
+    p.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        help="write core's broker user and new password there (SRS_MQTT__USERNAME, "
+        "SRS_MQTT__PASSWORD; mode 0600; srs-core.service reads /etc/srs/core.env) "
+        "instead of printing the password",
+    )
 
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
@@ -45,17 +64,19 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     print(f"core signing key: {key_path} ({'kept' if existed else 'created'})")
     print(f"  public key (give to camera nodes and integrators): {key.public_key_b64}")
 
+    _tls(cfg, getattr(args, "tls_name", []))
+
     db = open_database(cfg)  # creates and migrates the schema
     db.close()
-    print(f"database: {cfg.core.database_url or cfg.data_dir / 'srs.db'} (migrated)")
+    print(f"database: {_shown_url(cfg)} (migrated)")
 
     users = UserStore(default_path(cfg))
     if users.role_of("core") is None:
         password = users.add("core", "core")
-        _print_secret("core's broker password", password)
+        _hand_over("core's broker password", password, args.env_file)
     elif args.rotate_core_password:
         password = _rotate(users)
-        _print_secret("core's new broker password", password)
+        _hand_over("core's new broker password", password, args.env_file)
     else:
         print("broker user core: kept (use --rotate-core-password for a new password)")
 
@@ -63,6 +84,25 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
         _first_run_code(users)
     print("\nNext: see docs/deploy.md (systemd units, cameras, site file).")
     return 0
+
+
+def _tls(cfg: SrsConfig, names: list[str]) -> None:
+    from broker.tls import ensure_broker_cert, ensure_ca, fingerprint, tls_files
+
+    files = tls_files(cfg)
+    made_ca = ensure_ca(files)
+    print(f"site CA: {files.ca_cert} ({'created' if made_ca else 'kept'}; give it to clients)")
+    print(f"  SHA-256 fingerprint: {fingerprint(files.ca_cert)}")
+    if cfg.broker.cert_file:
+        print(f"broker certificate: {cfg.broker.cert_file} (configured in [broker])")
+        return
+    existed = files.cert.is_file()
+    made = ensure_broker_cert(files, names)
+    state = "kept" if not made else "re-issued: restart the broker" if existed else "issued"
+    print(f"broker certificate: {files.cert} ({state}) for")
+    from broker.tls import covered_names
+
+    print("  " + ", ".join(sorted(covered_names(files.cert))))
 
 
 def _first_run_code(users: UserStore) -> None:
@@ -89,6 +129,28 @@ def _rotate(users: UserStore) -> str:
     password = generate_password()
     users.set_password("core", password)
     return password
+
+
+def _shown_url(cfg: SrsConfig) -> str:
+    """The database, without a password a PostgreSQL URL may carry."""
+    if not cfg.core.database_url:
+        return str(cfg.data_dir / "srs.db")
+    from sqlalchemy.engine import make_url
+
+    return make_url(cfg.core.database_url).render_as_string(hide_password=True)
+
+
+def _hand_over(what: str, secret: str, env_file: Path | None) -> None:
+    if env_file is None:
+        _print_secret(what, secret)
+        return
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = env_file.with_name(env_file.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"SRS_MQTT__USERNAME=core\nSRS_MQTT__PASSWORD={secret}\n")
+    os.replace(tmp, env_file)
+    print(f"{what}: written to {env_file} (mode 0600, as SRS_MQTT__PASSWORD)")
 
 
 def _print_secret(what: str, secret: str) -> None:

@@ -163,6 +163,9 @@ ALL_POSITIONS = f"{PREFIX}/people/+/position"
 SIGHTINGS = f"{PREFIX}/sightings"
 ZONE_EVENTS = f"{PREFIX}/events/zone"
 ALERTS = f"{PREFIX}/events/alert"
+# Every event kind, present and future (zone, alert...): readers may take them all
+# with one subscription (it matches exactly the topics of zone_events and alerts).
+ALL_EVENTS = f"{PREFIX}/events/#"
 CORE_STATUS = f"{PREFIX}/core/status"
 ALL_KEYS = f"{PREFIX}/keys/+"
 SITE = f"{PREFIX}/site"
@@ -269,8 +272,7 @@ def acl_operator_subscribe() -> list[str]:
     return [
         ALL_POSITIONS,
         SIGHTINGS,
-        ZONE_EVENTS,
-        ALERTS,
+        ALL_EVENTS,
         CORE_STATUS,
         ALL_CAMERA_STATUS,
         ALL_CAMERA_KEYS,
@@ -285,7 +287,7 @@ def acl_operator_publish() -> list[str]:
 
 
 def acl_integrator_subscribe() -> list[str]:
-    return [ALL_POSITIONS, SIGHTINGS, ZONE_EVENTS, ALERTS, CORE_STATUS, ALL_KEYS, SITE]
+    return [ALL_POSITIONS, SIGHTINGS, ALL_EVENTS, CORE_STATUS, ALL_KEYS, SITE]
 
 
 def acl_core_publish() -> list[str]:

@@ -82,6 +82,7 @@ def test_integrator_reads_positions_and_events_only() -> None:
         topics.SIGHTINGS,
         topics.ZONE_EVENTS,
         topics.ALERTS,
+        topics.ALL_EVENTS,  # every event kind in one subscription (issue 18)
         topics.CORE_STATUS,
         topics.SITE,
     ):
@@ -91,8 +92,8 @@ def test_integrator_reads_positions_and_events_only() -> None:
         topics.ALL_ACKS,
         topics.ALL_REQUESTS,
         topics.ALL_RESPONSES,
-        "srs/v1/events/#",
         "srs/v1/+/zone",
+        "srs/v1/#",
     ):
         assert not acl.may_subscribe("integrator", "ha", topic_filter), topic_filter
     assert not acl.may_publish("integrator", "ha", topics.sightings())

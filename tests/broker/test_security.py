@@ -56,7 +56,7 @@ def test_allowed_traffic_flows(connect: Connect) -> None:
     for f in (topics.response("op1"), topics.ALL_POSITIONS, topics.ALL_CAMERA_STATUS):
         assert op.subscribe(f)
     integ = connect("ha", "integrator")
-    assert integ.subscribe(topics.ALL_POSITIONS) and integ.subscribe(topics.ZONE_EVENTS)
+    assert integ.subscribe(topics.ALL_POSITIONS) and integ.subscribe(topics.ALL_EVENTS)
 
     cam.publish(topics.detections("cam1"), b"batch")
     core.expect(topics.detections("cam1"), b"batch")
@@ -70,6 +70,8 @@ def test_allowed_traffic_flows(connect: Connect) -> None:
     integ.expect(topics.position("p1"))
     core.publish(topics.zone_events(), b"enter")
     integ.expect(topics.zone_events())
+    core.publish(topics.alerts(), b"alert")
+    integ.expect(topics.alerts())  # both through the one events/# subscription
     op.publish(topics.request("op1"), b"cmd")
     core.expect(topics.request("op1"))
     core.publish(topics.response("op1"), b"done")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -132,3 +133,43 @@ def test_the_bootstrap_user_expires_and_is_reserved(store: UserStore) -> None:
     store.remove("bootstrap")
     with pytest.raises(UserError, match="reserved"):
         store.add("bootstrap", "admin", "long-enough-pw")
+
+
+def _add_many(path: str, prefix: str, n: int) -> None:
+    store = fast_user_store(Path(path))
+    for i in range(n):
+        store.add(f"{prefix}{i}", "integrator", f"password-{prefix}-{i}")
+
+
+def test_two_processes_adding_users_at_once_lose_nothing(tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = tmp_path / "broker" / "users.json"
+    ctx = multiprocessing.get_context("spawn")  # separate interpreters, separate locks
+    procs = [ctx.Process(target=_add_many, args=(str(path), prefix, 20)) for prefix in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    names = {u.name for u in fast_user_store(path).list()}
+    assert names == {f"{p}{i}" for p in ("a", "b") for i in range(20)}
+
+
+ROOT_ONLY = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root (chown)"
+)
+
+
+@ROOT_ONLY
+def test_root_writes_keep_the_data_dirs_owner(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    data.mkdir()
+    os.chown(data, 65534, 65534)  # the service user (nobody here)
+    store = fast_user_store(data / "broker" / "users.json")
+    store.add("cam1", "camera", "camera-password")
+    store.set_password("cam1", "another-password")
+    for p in (data / "broker", store.path, data / "broker" / ".users.json.lock"):
+        st = p.stat()
+        assert (st.st_uid, st.st_gid) == (65534, 65534), p
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
