@@ -164,6 +164,7 @@ def test_get_faces_answers_operators_only(handler):
     alice = session(h, "alice")
     resp = ask(h, "alice", alice, cmd.GetFaces(person_key=key, limit=3))
     assert resp is not None and resp.ok, resp
+    assert isinstance(resp.result, dict)
     (got,) = resp.result["faces"]
     assert got["jpeg_b64"] == face and got["camera_id"] == "cam1" and got["sighting_id"] == sid
     users = h.roles.users()
