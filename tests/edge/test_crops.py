@@ -24,8 +24,9 @@ CLIP = "video/head-pose-face-detection-female.gif"
 def real_face(media: Path) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     import face_recognition
 
-    image = cv2.imread(str(media / PHOTO))
-    image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    raw = cv2.imread(str(media / PHOTO))
+    assert raw is not None
+    image = cv2.resize(raw, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     rgb = np.ascontiguousarray(image[:, :, ::-1])
     ((top, right, bottom, left),) = face_recognition.face_locations(rgb)
     return image, (left, top, right - left, bottom - top)
@@ -33,7 +34,9 @@ def real_face(media: Path) -> tuple[np.ndarray, tuple[int, int, int, int]]:
 
 def decode(b64: str) -> np.ndarray:
     data = np.frombuffer(base64.b64decode(b64), np.uint8)
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    picture = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    assert picture is not None
+    return picture
 
 
 def test_the_crop_of_a_real_face_is_a_small_jpeg_that_still_shows_the_face(media: Path) -> None:
