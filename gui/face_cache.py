@@ -15,6 +15,7 @@ import base64
 import binascii
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ from srs.wire import commands
 # Only people (p3) and anonymous identities (u7) have stored faces.
 FACE_KEY = re.compile(r"^[pu][0-9]{1,18}$")
 ICON_PX = 32
+# Identities whose faces are held (~250 KB of pixmaps each at most); the least
+# recently answered go first, and are simply fetched again when shown again.
+MAX_KEYS = 200
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class FaceCache(QObject):
         self.send = send  # the worker's send (raises RuntimeError when offline)
         self.refresh_s, self.retry_s, self.max_inflight = refresh_s, retry_s, max_inflight
         self.clock = clock
-        self._faces: dict[str, list[Face]] = {}
+        self._faces: OrderedDict[str, list[Face]] = OrderedDict()
         self._icons: dict[str, QPixmap] = {}
         self._asked: dict[str, float] = {}  # key -> when it was last asked
         self._inflight: set[str] = set()
@@ -120,7 +124,12 @@ class FaceCache(QObject):
         faces = [f for f in (_face(item) for item in items or []) if f is not None]
         if faces or key not in self._faces:
             self._faces[key] = faces
+            self._faces.move_to_end(key)
             self._icons.pop(key, None)
+            while len(self._faces) > MAX_KEYS:
+                old, _ = self._faces.popitem(last=False)
+                self._icons.pop(old, None)
+                self._asked.pop(old, None)
             self.changed.emit(key)
         return True
 
