@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
-
-from PIL import Image
 
 from gui import face_cache
 from gui.face_cache import FaceCache
@@ -45,8 +42,6 @@ def test_garbage_is_skipped_and_the_cache_stays_bounded(qtbot, monkeypatch) -> N
     monkeypatch.setattr(face_cache, "MAX_KEYS", 3)
     sent: list[Any] = []
     cache = FaceCache(sent.append, max_inflight=100)
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buf, "PNG")
     junk: list[Any] = [{"jpeg_b64": "%%"}, {"jpeg_b64": base64.b64encode(b"xx").decode()}, "nope"]
     for i in range(5):
         key = f"u{i}"

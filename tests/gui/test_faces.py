@@ -136,8 +136,11 @@ def test_a_stranger_is_named_from_his_face_in_the_gallery(
     assert worker.inbox.dropped_total == 0
 
 
-def test_not_this_person_splits_the_faces_track_off(qtbot, window, fake_core) -> None:
-    """The gallery's "Not this person" sends split_identity for the chosen face's track."""
+def test_gallery_and_alert_show_the_face_and_not_this_person_splits_it_off(
+    qtbot, window, fake_core
+) -> None:
+    """A stranger's face in the gallery and in the alert banner that names him; the
+    gallery's "Not this person" sends split_identity for the chosen face's track."""
     from srs.wire import payloads, topics
 
     fake_core.publish_key()
@@ -160,6 +163,19 @@ def test_not_this_person_splits_the_faces_track_off(qtbot, window, fake_core) ->
     gallery = window.gallery
     qtbot.waitUntil(lambda: gallery.keys() == ["u4"], timeout=10_000)
     qtbot.waitUntil(lambda: window.faces.best("u4") is not None, timeout=10_000)
+    fake_core.publish(
+        topics.alerts(),
+        payloads.Alert(
+            alert_id="a1",
+            kind="unknown_in_restricted",
+            severity="critical",
+            message="Unknown 4 entered restricted zone 'Lab'",
+            at=time.time(),
+            person_key="u4",
+        ),
+    )
+    qtbot.waitUntil(lambda: window.banner.face.isVisibleTo(window.banner), timeout=10_000)
+    assert window.banner.face.pixmap().height() == 48
     assert gallery.select("u4")
     qtbot.waitUntil(gallery.reject_button.isEnabled, timeout=5_000)
     qtbot.mouseClick(gallery.reject_button, Qt.MouseButton.LeftButton)
