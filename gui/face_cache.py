@@ -51,7 +51,7 @@ class FaceCache(QObject):
         *,
         refresh_s: float = 120.0,
         retry_s: float = 10.0,
-        max_inflight: int = 6,
+        max_inflight: int = 3,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
