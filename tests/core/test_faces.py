@@ -133,3 +133,17 @@ def best_crops_or_none(s, key: str) -> list[dict] | None:
         return best_crops(s, key)
     except store.StoreError:
         return None
+
+
+def test_merging_and_splitting_move_the_crops_with_the_sightings(db, ingest):
+    send(ingest, 1, OBAMA, track=1, blur=0.0)
+    send(ingest, 2, OBAMA, track=2, blur=1.0)
+    with db.session() as s:
+        other, _ = store.get_or_create_person(s, "Barack")
+        store.merge_keys(s, "p1", f"p{other.id}", actor="test")
+    assert len(crops(db, f"p{other.id}")) == 2
+    with db.session() as s:
+        split = store.split_identity(s, f"p{other.id}", camera_id="cam1", track_id=2)
+    (moved,) = crops(db, str(split["new_key"]))
+    assert moved["track_id"] == 2
+    assert [c["track_id"] for c in crops(db, f"p{other.id}")] == [1]
