@@ -57,7 +57,7 @@ class FacesGallery(QWidget):
         self.grid.currentItemChanged.connect(lambda *_: self._show_strip())
         self.grid.itemDoubleClicked.connect(lambda _: self._name())
         self.strip = _icon_list(STRIP_PX)
-        self.strip.setMaximumHeight(STRIP_PX + 40)
+        self.strip.setMaximumHeight(STRIP_PX + 48)
         self.name_button = QPushButton("Name…")
         self.merge_button = QPushButton("Merge into…")
         self.reject_button = QPushButton("Not this person")
@@ -118,6 +118,8 @@ class FacesGallery(QWidget):
             self.grid.addItem(item)
             if key == selected:
                 self.grid.setCurrentItem(item)
+        if self.grid.currentItem() is None and self.grid.count():
+            self.grid.setCurrentRow(0)  # the buttons act on someone from the start
         self._show_strip()
 
     def select(self, key: str) -> bool:
@@ -150,7 +152,7 @@ class FacesGallery(QWidget):
         self.strip.clear()
         key = self.selected_key()
         for face in self.faces.faces(key) if key else []:
-            item = QListWidgetItem(clock(face.seen_at))
+            item = QListWidgetItem(f"{face.camera_id}\n{clock(face.seen_at)}")
             item.setIcon(face.pixmap)
             item.setToolTip(f"{face.camera_id} at {clock(face.seen_at)}")
             self.strip.addItem(item)
@@ -188,5 +190,6 @@ def _icon_list(px: int) -> QListWidget:
     view.setResizeMode(QListView.ResizeMode.Adjust)
     view.setMovement(QListView.Movement.Static)
     view.setWordWrap(True)
-    view.setSpacing(6)
+    view.setGridSize(QSize(px + 28, px + 36))  # room for the label under the face
+    view.setUniformItemSizes(True)
     return view
