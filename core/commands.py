@@ -237,7 +237,9 @@ class CommandHandler:
         if isinstance(c, cmd.ListPeople):
             return [p.as_dict() for p in store.list_people(s)]
         if isinstance(c, cmd.GetFaces):
-            return _faces(s, c)
+            from core.faces import faces_answer
+
+            return faces_answer(s, c.person_key, c.limit, MAX_RESULT_CHARS)
         raise StoreError(f"unsupported action {c.action!r}")
 
     def _rename(self, old: str, person: Any) -> dict[str, Any]:
@@ -282,21 +284,6 @@ def _enrol(s: Session, user: str, c: cmd.EnrolPerson) -> dict[str, Any]:
         "encoded": len(encs),
         "problems": problems,
     }
-
-
-def _faces(s: Session, c: cmd.GetFaces) -> dict[str, Any]:
-    """The crops as base64, best first, as many as fit the response."""
-    from core.store.faces import best_crops
-
-    faces, size = [], 0
-    for crop in best_crops(s, c.person_key, c.limit):
-        item = {k: v for k, v in crop.items() if k != "jpeg"}
-        item["jpeg_b64"] = base64.b64encode(crop["jpeg"]).decode("ascii")
-        size += len(item["jpeg_b64"]) + 200
-        if size > MAX_RESULT_CHARS:
-            break
-        faces.append(item)
-    return {"person_key": c.person_key, "faces": faces}
 
 
 def _summary(c: Any) -> str:

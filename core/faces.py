@@ -76,3 +76,19 @@ def store_crops(s: Any, sent: list[tuple[int, str, float | None]]) -> int:
         if judged is not None:
             crops.append(NewCrop(sid, judged.jpeg, judged.quality))
     return keep_crops(s, crops) if crops else 0
+
+
+def faces_answer(s: Any, key: str, limit: int, max_chars: int) -> dict[str, Any]:
+    """The ``get_faces`` answer: the best crops as base64, best first, as many as fit
+    ``max_chars`` (the signed response must stay under the broker's payload limit)."""
+    from core.store.faces import best_crops
+
+    faces, size = [], 0
+    for crop in best_crops(s, key, limit):
+        item = {k: v for k, v in crop.items() if k != "jpeg"}
+        item["jpeg_b64"] = base64.b64encode(crop["jpeg"]).decode("ascii")
+        size += len(item["jpeg_b64"]) + 200
+        if size > max_chars:
+            break
+        faces.append(item)
+    return {"person_key": key, "faces": faces}
