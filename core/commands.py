@@ -236,6 +236,10 @@ class CommandHandler:
             )
         if isinstance(c, cmd.ListPeople):
             return [p.as_dict() for p in store.list_people(s)]
+        if isinstance(c, cmd.GetFaces):
+            from core.faces import faces_answer
+
+            return faces_answer(s, c.person_key, c.limit, MAX_RESULT_CHARS)
         raise StoreError(f"unsupported action {c.action!r}")
 
     def _rename(self, old: str, person: Any) -> dict[str, Any]:

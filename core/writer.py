@@ -9,6 +9,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from core.faces import store_crops
 from core.identify import UNIDENTIFIED, Identity, Recognising, recognise
 from core.messages import Accepted, Outgoing
 from core.observation import LocatorResult, Observation, Placement, unidentified_key
@@ -133,6 +134,7 @@ def write_batch(
     rows: list[dict[str, Any]] = []
     places: list[Placement] = []
     whos: list[Identity] = []
+    crops: list[tuple[int, str, float | None]] = []  # (row, face crop, edge quality)
     for mi, (acc, placements) in enumerate(zip(new, placed, strict=True)):
         b = acc.batch
         for di, (det, place) in enumerate(zip(b.detections, placements, strict=True)):
@@ -165,6 +167,8 @@ def write_batch(
             )
             places.append(place)
             whos.append(who)
+            if det.face_jpeg_b64 and (pid is not None or uid is not None):
+                crops.append((len(rows) - 1, det.face_jpeg_b64, det.quality))
     # The hot path of the whole service: Core statements on the session's connection,
     # not ORM objects or ORM bulk inserts (that layer cost more than SQLite itself).
     s.flush()
@@ -186,6 +190,8 @@ def write_batch(
             )
         }
         ids = [got[(r["camera_id"], r["seq"], r["det_index"])] for r in rows]
+    if crops:  # rare (a track's first or better face): the ORM is cheap enough here
+        store_crops(s, [(ids[i], b64, quality) for i, b64, quality in crops])
     # Last, after the positions (the latency-critical output); one message per commit
     # unless they do not fit in one.
     items = [

@@ -38,13 +38,14 @@ import cv2
 import numpy as np
 
 from edge.config import EdgeConfig
+from edge.crops import FaceCrops
 from edge.detect import Box, Detector
 from edge.encode import Encoder, blur_score, crop_for_encoding
 from edge.motion import MotionGate
 from edge.scene import SceneCutDetector
 from edge.sources import Frame
 from edge.track import Track, TrackedDetection, Tracker
-from srs.wire.payloads import MAX_DETECTIONS, MAX_SNAPSHOT_B64
+from srs.wire.payloads import MAX_DETECTIONS, MAX_FACES_PER_BATCH, MAX_SNAPSHOT_B64
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class Analyser:
         self.clock = clock or time.monotonic
         self.deterministic = deterministic
         self.stats = AnalyserStats()
+        self.crops = FaceCrops(cfg.face_crops)  # the face an encoding carries (edge/crops.py)
         self.motion = MotionGate(cfg.motion_gating, cfg.complete_scan_every)
         self.scene = SceneCutDetector(cfg.scene_cuts, cfg.scene_cut_threshold)
         self._inflight: dict[int, Inflight] = {}  # by track id
@@ -225,6 +227,7 @@ class Analyser:
         job = Inflight(track, fut, self.clock() + self.cfg.encoding_wait_s, now)
         job.settle_at = now + self.cfg.encoding_wait_s
         self._inflight[track.track_id] = job
+        self.crops.cut(track.track_id, image, box)
         return job
 
     def _collect(self, *, drain: bool = False) -> None:
@@ -255,6 +258,7 @@ class Analyser:
         ):
             track = self._split(track, job.frame_time)
         track.encoding, track.encoding_unsent = encoding, True
+        self.crops.keep(tid, track.track_id)
 
     def _split(self, track: Track, since: float) -> Track:
         """Another person under ``track`` from frame time ``since`` on: a new track."""
@@ -322,6 +326,7 @@ class Analyser:
             key=lambda d: (d[0].track.encoding_unsent is False, -d[1][2] * d[1][3]),
         )[:MAX_DETECTIONS]
         detections = []
+        faces = 0
         for td, (x, y, w, h) in chosen:
             det: dict[str, Any] = {
                 "kind": td.kind,
@@ -333,6 +338,9 @@ class Analyser:
                 det["encoding"] = td.track.encoding
                 td.track.encoding_unsent = False
                 self.stats.encodings_sent += 1
+                if faces < MAX_FACES_PER_BATCH and (face := self.crops.take(td.track.track_id)):
+                    det["face_jpeg_b64"] = face
+                    faces += 1
             detections.append(det)
         msg: dict[str, Any] = {
             "captured_at": round(batch.captured_at, 3),

@@ -85,6 +85,9 @@ class EdgeConfig(BaseModel):
 
     # --- messages and outbox ---------------------------------------------------
     snapshots: bool = False
+    # A small face crop (112 px JPEG) rides on a track's encoding, the best face of the
+    # track so far, for operators to recognise people by (core keeps a few per person).
+    face_crops: bool = True
     snapshot_width: Annotated[int, Field(ge=32, le=1024)] = 160
     outbox_max_messages: Annotated[int, Field(ge=10, le=10_000_000)] = 100_000
     outbox_max_age_s: Annotated[float, Field(gt=0, le=365 * 86400)] = 7 * 86400.0

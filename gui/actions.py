@@ -22,6 +22,8 @@ ACTION_NAMES = {
     "set_camera_enabled": "camera on/off",
     "query_history": "history search",
     "list_people": "list people",
+    "split_identity": "not this person (split off)",
+    "get_faces": "faces",
 }
 
 

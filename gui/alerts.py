@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from gui.face_cache import FaceCache
 from gui.models import clock
 from srs.wire import payloads
 
@@ -14,10 +15,16 @@ STYLE = {
 }
 
 
+FACE_PX = 48
+
+
 class AlertBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pending: list[payloads.Alert] = []
+        self.face = QLabel()  # the face of the person the alert names, when core has one
+        self.face.hide()
+        self.faces: FaceCache | None = None
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.ack = QPushButton("Acknowledge")
@@ -26,6 +33,7 @@ class AlertBanner(QFrame):
         self.ack.clicked.connect(self.acknowledge)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.face)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.ack)
         self.hide()
@@ -51,4 +59,19 @@ class AlertBanner(QFrame):
             f"<b>{alert.severity.upper()}</b> {clock(alert.at)} — {alert.message}{more}"
         )
         self.setStyleSheet(f"QFrame {{{STYLE[alert.severity]}}}")
+        self.show_face()
         self.show()
+
+    def use_faces(self, faces: FaceCache) -> None:
+        self.faces = faces
+        faces.changed.connect(lambda key: self.show_face())
+
+    def show_face(self) -> None:
+        """The face of the person the shown alert names (none: hidden)."""
+        key = self.pending[-1].person_key if self.pending else None
+        face = self.faces.best(key) if key and self.faces is not None else None
+        if face is None:
+            self.face.hide()
+            return
+        self.face.setPixmap(face.scaledToHeight(FACE_PX))
+        self.face.show()

@@ -6,7 +6,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -21,6 +21,8 @@ from gui import mqtt_worker as mw
 from gui.actions import describe, history_rows, outcome
 from gui.alerts import AlertBanner
 from gui.config import GuiConfig
+from gui.face_cache import ICON_PX, FaceCache
+from gui.faces import FacesGallery
 from gui.floorplan import COLOURS, FloorPlanView
 from gui.models import (
     CameraTableModel,
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.people_panel, "People")
         self.tabs.addTab(self.cameras_panel, "Cameras")
+        self._build_faces()
         self.cards: list[PersonCard] = []
         self.live_buffer: list[Any] = []  # live events held while a history search is shown
         self.history_mode = False
@@ -78,6 +81,9 @@ class MainWindow(QMainWindow):
         self._site_wait = 0
         self._build_layout()
         self.actions_ = OperatorActions(self, self)
+        self.gallery.name_requested.connect(self.actions_.name_person)
+        self.gallery.merge_requested.connect(self.actions_.merge)
+        self.gallery.command_requested.connect(self.actions_.send)
         self._build_status()
         self.cameras.online_changed.connect(self.plan.set_camera_online)
         self.plan.person_clicked.connect(self.show_person)
@@ -120,6 +126,17 @@ class MainWindow(QMainWindow):
         self.addAction(find)
         self.resize(1400, 820)
 
+    def _build_faces(self) -> None:
+        """Faces to go by: beside each name, in cards, in the alert banner, and the
+        "Faces to name" gallery of strangers (gui/face_cache.py, gui/faces.py)."""
+        self.faces = FaceCache()
+        self.people.face_icon = self.faces.icon
+        self.faces.changed.connect(self.people.face_changed)
+        self.people_panel.view.setIconSize(QSize(ICON_PX, ICON_PX))
+        self.banner.use_faces(self.faces)
+        self.gallery = FacesGallery(self.people, self.faces)
+        self.tabs.addTab(self.gallery, "Faces to name")
+
     def _build_status(self) -> None:
         self.connection = QLabel("not connected")
         self.core_label = QLabel("core: —")
@@ -136,6 +153,7 @@ class MainWindow(QMainWindow):
     def attach(self, worker: mw.MqttWorker) -> None:
         """Show ``worker``'s session (already started or not); starts the frame timers."""
         self.worker = worker
+        self.faces.send = worker.send
         worker.state_changed.connect(self.on_state)
         worker.site_received.connect(self.on_site)
         worker.camera_status.connect(self.cameras.update_status)
@@ -199,6 +217,8 @@ class MainWindow(QMainWindow):
             self.dropped_label.setToolTip(self.worker.inbox.last_drop)
 
     def on_response(self, response: commands.Response, command: Any) -> None:
+        if self.faces.on_response(response, command):
+            return  # faces arrive quietly; no status line for them
         what = describe(command) if command is not None else "request"
         if not response.ok:
             error = response.error or "refused by core"
@@ -220,10 +240,17 @@ class MainWindow(QMainWindow):
             self.events_panel.mode.setText(f"history: {self.events.rowCount()} events")
         elif isinstance(command, commands.NameIdentity):
             self.rename(command.person_key, command.name)
+            self._faces_follow(command.person_key, response.result)
         elif isinstance(command, commands.MergePeople):
             target = self.people.get(command.target_key)
             if target is not None:
                 self.rename(command.source_key, target.label)
+            self._faces_follow(command.source_key, response.result)
+
+    def _faces_follow(self, old_key: str, result: Any) -> None:
+        new_key = result.get("person_key") if isinstance(result, dict) else None
+        if isinstance(new_key, str):
+            self.faces.rename(old_key, new_key)
 
     def rename(self, person_key: str, name: str) -> None:
         """Show a name core accepted at once, everywhere; core's next position (possibly
@@ -265,6 +292,8 @@ class MainWindow(QMainWindow):
                 self.worker.resubscribe(topics.SITE)
         if self.worker is not None:
             for command in self.worker.expire_requests(self.cfg.request_timeout_s):
+                if self.faces.expired(command):
+                    continue
                 self.show_result(
                     f"✖ {describe(command)}: core did not answer within "
                     f"{self.cfg.request_timeout_s:.0f} s (is core running?); "
@@ -288,7 +317,7 @@ class MainWindow(QMainWindow):
         pos = self.people.get(person_key)
         if pos is None:
             return None
-        card = PersonCard(pos, self.events.rows(), self)
+        card = PersonCard(pos, self.events.rows(), self, faces=self.faces)
         card.name_requested.connect(self.actions_.name_person)
         card.merge_requested.connect(self.actions_.merge)
         self.cards = [c for c in self.cards if c.isVisible()] + [card]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -141,6 +141,14 @@ class PeopleTableModel(_Table):
         self._keys: list[str] = []
         self._rows: dict[str, int] = {}  # person key -> row
         self._people: dict[str, payloads.PersonPosition] = {}
+        # A small face beside each name (gui/face_cache.py FaceCache.icon), if set.
+        self.face_icon: Callable[[str], Any] | None = None
+
+    def face_changed(self, person_key: str) -> None:
+        """Repaint ``person_key``'s face (its crops arrived)."""
+        row = self._rows.get(person_key)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._keys)
@@ -201,6 +209,8 @@ class PeopleTableModel(_Table):
             if col in (0, 1):
                 return f"{self.RANK[p.identity]} {p.label.casefold()}"
             return p.last_seen if col == 3 else self.data(index)
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and self.face_icon:
+            return self.face_icon(p.person_key)
         if role == Qt.ItemDataRole.DisplayRole:
             who = p.identity + evidence_note(p.evidence, p.evidence_age_s, p.candidate)
             return (p.label, who, p.zone or "—", clock(p.last_seen), ", ".join(p.cameras))[

@@ -1,8 +1,8 @@
-"""A person's card: last seen, zone, cameras and recent sightings."""
+"""A person's card: their best faces, last seen, zone, cameras and recent sightings."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -14,8 +14,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.face_cache import FaceCache
 from gui.models import EventRow, clock
 from srs.wire import payloads
+
+FACE_PX = 84
+FACES_SHOWN = 5
 
 
 class PersonCard(QDialog):
@@ -23,11 +27,22 @@ class PersonCard(QDialog):
     merge_requested = Signal(str)
 
     def __init__(
-        self, pos: payloads.PersonPosition, events: list[EventRow], parent: QWidget | None = None
+        self,
+        pos: payloads.PersonPosition,
+        events: list[EventRow],
+        parent: QWidget | None = None,
+        faces: FaceCache | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Person — {pos.label}")
         self.person_key = pos.person_key
+        # The faces core kept (best first), filled in when they arrive.
+        self.face_strip = QHBoxLayout()
+        self.face_strip.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.face_labels: list[QLabel] = []
+        self.faces = faces
+        if faces is not None:
+            faces.changed.connect(self._faces_changed)
         form = QFormLayout()
         form.addRow("Name", QLabel(f"<b>{pos.label}</b>"))
         form.addRow("Identity", QLabel(f"{pos.identity} ({pos.person_key})"))
@@ -44,6 +59,7 @@ class PersonCard(QDialog):
         if self.sightings.count() == 0:
             self.sightings.addItem("no recent sightings in the timeline")
         layout = QVBoxLayout(self)
+        layout.addLayout(self.face_strip)
         layout.addLayout(form)
         layout.addWidget(QLabel("Recent sightings"))
         layout.addWidget(self.sightings)
@@ -56,4 +72,35 @@ class PersonCard(QDialog):
         buttons.addWidget(self.merge_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.resize(420, 400)
+        self.resize(480, 480)
+        self.show_faces()
+
+    def _faces_changed(self, key: str) -> None:
+        if key == self.person_key:
+            self.show_faces()
+
+    def show_faces(self) -> None:
+        """Show the cached faces of this person (asking core for them if due)."""
+        for label in self.face_labels:
+            self.face_strip.removeWidget(label)
+            label.deleteLater()
+        self.face_labels = []
+        faces = self.faces.faces(self.person_key) if self.faces is not None else []
+        for face in faces[:FACES_SHOWN]:
+            label = QLabel()
+            label.setPixmap(
+                face.pixmap.scaled(
+                    FACE_PX,
+                    FACE_PX,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+            label.setToolTip(f"{face.camera_id} at {clock(face.seen_at)}")
+            self.face_labels.append(label)
+            self.face_strip.addWidget(label)
+        if not faces:
+            label = QLabel("no face stored yet" if self.faces is not None else "")
+            label.setStyleSheet("color:#7f8c8d")
+            self.face_labels.append(label)
+            self.face_strip.addWidget(label)

@@ -128,6 +128,24 @@ class Sighting(Base):
     candidate_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class FaceCrop(Base):
+    """A small face picture (JPEG) of a sighting, for operators to recognise people by.
+
+    It belongs to whoever its sighting belongs to, so naming, merging and splitting
+    move it with the sighting, and erasure and retention delete it with the sighting
+    (ON DELETE CASCADE). Core keeps the best few per identity (core/store/faces.py).
+    """
+
+    __tablename__ = "face_crops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sighting_id: Mapped[int] = mapped_column(
+        ForeignKey("sightings.id", ondelete="CASCADE"), unique=True
+    )
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    quality: Mapped[float] = mapped_column(Float)  # higher is better (core/faces.py)
+
+
 class ProcessedMessage(Base):
     """One row per accepted (camera, seq): the de-duplication key of ingest."""
 

@@ -96,6 +96,19 @@ class ListPeople(_Action):
     action: Literal["list_people"] = "list_people"
 
 
+MAX_FACES = 5  # crops core keeps per identity, and the most one answer carries
+
+
+class GetFaces(_Action):
+    """The best stored face crops of a person (``p3``) or anonymous identity (``u7``),
+    best first. Answer: ``{"person_key", "faces": [{"jpeg_b64", "seen_at",
+    "camera_id", "track_id", "sighting_id", "quality"}]}`` (operators only)."""
+
+    action: Literal["get_faces"] = "get_faces"
+    person_key: Id
+    limit: Annotated[int, Field(ge=1, le=MAX_FACES)] = MAX_FACES
+
+
 Action = Annotated[
     RegisterKey
     | NameIdentity
@@ -105,7 +118,8 @@ Action = Annotated[
     | EnrolPerson
     | SetCameraEnabled
     | QueryHistory
-    | ListPeople,
+    | ListPeople
+    | GetFaces,
     Field(discriminator="action"),
 ]
 

@@ -15,6 +15,9 @@ ENCODING_SIZE = 128
 MAX_DETECTIONS = 32
 MAX_SIGHTINGS = 256  # per SightingBatch; core also keeps each message under the size limit
 MAX_SNAPSHOT_B64 = 48 * 1024
+# A face crop (about 112 px square JPEG) rides on a detection that carries an encoding.
+MAX_FACE_B64 = 6 * 1024
+MAX_FACES_PER_BATCH = 4  # keeps a batch with crops well under the 64 KiB payload limit
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -50,11 +53,17 @@ class Detection(BaseModel):
     encoding: Encoding | None = None
     # How usable the face is for recognition (edge's sharpness/pose gate), 0..1; None: unknown.
     quality: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    # Optional: the best face of this track so far, a small square JPEG (base64), for
+    # operators to recognise the person by; only with an encoding. Core keeps a few
+    # per identity and never forwards them to integrators (docs/mqtt.md).
+    face_jpeg_b64: Annotated[str, Field(min_length=4, max_length=MAX_FACE_B64)] | None = None
 
     @model_validator(mode="after")
     def _profiles_have_no_encoding(self) -> Detection:
         if self.kind == "profile" and self.encoding is not None:
             raise ValueError("a profile detection carries no encoding")
+        if self.face_jpeg_b64 is not None and self.encoding is None:
+            raise ValueError("a face crop comes only with an encoding")
         return self
 
 
@@ -68,6 +77,12 @@ class DetectionBatch(Payload):
     frame_height: Annotated[int, Field(gt=0, le=16384)]
     detections: Annotated[list[Detection], Field(max_length=MAX_DETECTIONS)]
     snapshot_jpeg_b64: Annotated[str, Field(max_length=MAX_SNAPSHOT_B64)] | None = None
+
+    @model_validator(mode="after")
+    def _few_face_crops(self) -> DetectionBatch:
+        if sum(d.face_jpeg_b64 is not None for d in self.detections) > MAX_FACES_PER_BATCH:
+            raise ValueError(f"at most {MAX_FACES_PER_BATCH} face crops per batch")
+        return self
 
 
 class Ack(Payload):

@@ -146,3 +146,46 @@ def test_enrol_merge_reject_and_query(handler):
     with h.db.session() as s:
         actions = {a.action for a in store.audit_entries(s, 100)}
     assert {"enrol_person", "reject_sighting", "merge_people", "query_history"} <= actions
+
+
+def test_get_faces_answers_operators_only(handler):
+    """Crops are for operators: an answer with the stored crops for alice, a refusal
+    (audited) once her role is no longer one that may act."""
+    from core.store.faces import NewCrop, keep_crops
+    from tests.core.test_faces import crop_b64
+
+    h, ingest = handler
+    (box, _), *_ = face_data()["test/obama1.jpg"]
+    face = crop_b64("test/obama1.jpg", box)
+    ingest.process([_signed(batch("cam1", 1, face_data()["test/obama1.jpg"][:1]))])
+    with h.db.session() as s:
+        (sid, key) = _first_sighting(s)
+        keep_crops(s, [NewCrop(sid, base64.b64decode(face), 0.9)])
+    alice = session(h, "alice")
+    resp = ask(h, "alice", alice, cmd.GetFaces(person_key=key, limit=3))
+    assert resp is not None and resp.ok, resp
+    assert isinstance(resp.result, dict)
+    (got,) = resp.result["faces"]
+    assert got["jpeg_b64"] == face and got["camera_id"] == "cam1" and got["sighting_id"] == sid
+    users = h.roles.users()
+    users.remove("alice")
+    users.add("alice", "integrator")
+    denied = ask(h, "alice", alice, cmd.GetFaces(person_key=key))
+    assert denied is not None and not denied.ok and "operator or admin" in (denied.error or "")
+    with h.db.session() as s:
+        assert any(e.action == "denied_get_faces" for e in store.audit_entries(s))
+
+
+def _signed(b):
+    topic = topics.detections("cam1")
+    return Incoming(topic, sign(b, topic, CAM1))
+
+
+def _first_sighting(s):
+    from sqlalchemy import select
+
+    from core.store.models import Sighting
+
+    row = s.scalars(select(Sighting)).first()
+    key = f"p{row.person_id}" if row.person_id is not None else f"u{row.unknown_id}"
+    return row.id, key

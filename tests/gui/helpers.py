@@ -60,6 +60,10 @@ class FakeCore:
         self.requests: list[commands.Request] = []
         self.operator_keys: dict[str, Any] = {}
         self.on_request: Callable[[str, commands.Request], None] | None = None
+        # The dashboard asks for faces in the background (gui/face_cache.py): answered
+        # here from ``faces`` (key -> get_faces items), kept out of ``requests``.
+        self.faces: dict[str, list[dict[str, Any]]] = {}
+        self.face_requests: list[commands.GetFaces] = []
         self._watch = ConnectionWatcher()
         self.client = make_client(mqtt_cfg, topics.CORE_SENDER)
         self.client.on_connect = self._watch.on_connect
@@ -114,12 +118,23 @@ class FakeCore:
         verified = Verifier(self.operator_keys.get).verify(
             msg.topic, bytes(msg.payload), commands.Request
         )
+        if isinstance(verified.payload.command, commands.GetFaces):
+            self.face_requests.append(verified.payload.command)
+            threading.Thread(
+                target=self._answer_faces, args=(user, verified.payload), daemon=True
+            ).start()
+            return
         self.requests.append(verified.payload)
         if self.on_request is not None:
             # Off paho's thread: publishing and waiting for PUBACK inside it would deadlock.
             threading.Thread(
                 target=self.on_request, args=(user, verified.payload), daemon=True
             ).start()
+
+    def _answer_faces(self, user: str, request: commands.Request) -> None:
+        key = getattr(request.command, "person_key", "")
+        faces = self.faces.get(key, [])
+        self.reply(user, request, ok=True, result={"person_key": key, "faces": faces})
 
     def reply(self, user: str, request: commands.Request, **fields: Any) -> None:
         self.publish(

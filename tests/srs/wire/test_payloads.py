@@ -9,7 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from srs.wire.commands import Request
-from srs.wire.payloads import MAX_DETECTIONS, MAX_SIGHTINGS, DetectionBatch, SightingBatch
+from srs.wire.payloads import (
+    MAX_DETECTIONS,
+    MAX_FACE_B64,
+    MAX_FACES_PER_BATCH,
+    MAX_SIGHTINGS,
+    DetectionBatch,
+    SightingBatch,
+)
 from srs.wire.signing import describe_validation_error
 
 
@@ -113,6 +120,18 @@ def test_a_sighting_batch_checks_each_item() -> None:
 
 def test_profiles_carry_no_encoding() -> None:
     assert "profile" in error_text(message(detections=[detection(kind="profile")]))
+
+
+def test_a_face_crop_rides_only_on_an_encoding_and_is_bounded() -> None:
+    crop = "/9j/" + "A" * 100
+    ok = DetectionBatch.model_validate(message(detections=[detection(face_jpeg_b64=crop)]))
+    assert ok.detections[0].face_jpeg_b64 == crop
+    alone = detection(face_jpeg_b64=crop, encoding=None)
+    assert "only with an encoding" in error_text(message(detections=[alone]))
+    huge = detection(face_jpeg_b64="A" * (MAX_FACE_B64 + 1))
+    assert "face_jpeg_b64" in error_text(message(detections=[huge]))
+    many = [detection(track_id=i, face_jpeg_b64=crop) for i in range(MAX_FACES_PER_BATCH + 1)]
+    assert "face crops per batch" in error_text(message(detections=many))
 
 
 def test_unknown_schema_version_is_refused() -> None:
