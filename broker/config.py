@@ -17,3 +17,7 @@ class BrokerConfig(BaseModel):
     cert_file: Path | None = None
     key_file: Path | None = None
     max_payload_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
+    # Detection messages per second each camera may send on average (0: no limit), and
+    # at once: a camera over it is slowed by TCP back-pressure (broker/throttle.py).
+    camera_rate: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 100.0
+    camera_burst: Annotated[int, Field(ge=1, le=1_000_000)] = 500
