@@ -229,7 +229,11 @@ class Relay:
             if not self.up.is_set():
                 client.close()
                 continue
-            upstream = socket.create_connection(self.target)
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:  # the broker is down (restarting): refuse this client only
+                client.close()
+                continue
             with self._lock:
                 self._socks += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
