@@ -59,6 +59,8 @@ def run(scenario: Scenario, root: Path) -> Row:
             for cam in CAMERAS:
                 site.start_edge(cam, RATE, clock_file=root / f"clock-{cam}")
             time.sleep(WARMUP_S)
+            core_log = site.root / "logs" / "core.log"
+            log_start = core_log.stat().st_size
             what = scenario.fault(site)
             fault_end = time.monotonic()
             recovery = site.time_to_store(fault_end, RECOVERY_TIMEOUT_S)
@@ -67,6 +69,7 @@ def run(scenario: Scenario, root: Path) -> Row:
             site.time_to_store(time.monotonic(), RECOVERY_TIMEOUT_S)
             counts = site.count()
             alive = [c.name for c in site.sup.children if c.running]
+            what += "; " + evidence(core_log, log_start)
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(core_dir)], check=False)
@@ -85,6 +88,24 @@ def run(scenario: Scenario, root: Path) -> Row:
     return Row(
         scenario.name, scenario.expected, observed, passed, recovery, time.monotonic() - started
     )
+
+
+def evidence(core_log: Path, start: int) -> str:
+    """What core said about the fault (so a pass shows the fault really bit)."""
+    with core_log.open("rb") as fh:
+        fh.seek(start)
+        text = fh.read().decode(errors="replace")
+    failed = text.count("could not store a batch")
+    said = []
+    for line in text.splitlines():
+        if "rejected a message on" in line:
+            sentence = line.split(": ", 2)[-1][:70]
+            if sentence not in said:
+                said.append(sentence)
+    parts = [f"core failed {failed} batch(es)"] if failed else []
+    if said:
+        parts.append("core refused: " + "; ".join(f"“{s}”" for s in said[:2]))
+    return ", ".join(parts) or "core logged no error"
 
 
 # --- the faults -------------------------------------------------------------------
