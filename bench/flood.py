@@ -47,11 +47,10 @@ sys.path.insert(0, str(ROOT))
 from srs.wire import public_key_from_b64, topics  # noqa: E402
 from srs.wire.payloads import Ack, DetectionBatch  # noqa: E402
 from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402
-from tests.resilience.sim_edge import batch  # noqa: E402
+from tests.resilience.sim_edge import batch, crowd  # noqa: E402
 from tests.resilience.site import Site, rss_kb  # noqa: E402
 
 _camera = importlib.import_module("bench.camera")
-CROWD = 20  # --faces crowd: people a camera sees
 
 
 def _camera_child(mqtt: Any, cam: str, key_file: str, core_key: str, faces: str, conn: Any) -> None:
@@ -76,17 +75,11 @@ def _camera_child(mqtt: Any, cam: str, key_file: str, core_key: str, faces: str,
     topic = topics.detections(cam)
     rng = random.Random(cam)
 
-    crowd = [[rng.gauss(0, 0.09) for _ in range(128)] for _ in range(CROWD)]
+    people = crowd(rng) if faces == "crowd" else None  # else a new face every time
 
     def message(seq: int) -> bytes:
-        msg = DetectionBatch.model_validate_json(batch(cam, seq, time.time(), rng))
-        if faces == "crowd":  # the same few people, seen again and again
-            face = crowd[seq % CROWD]
-            det = msg.detections[0].model_copy(
-                update={"encoding": [round(v + rng.gauss(0, 0.02), 4) for v in face]}
-            )
-            msg = msg.model_copy(update={"detections": [det]})
-        return sign(msg, topic, key)
+        text = batch(cam, seq, time.time(), rng, people)
+        return sign(DetectionBatch.model_validate_json(text), topic, key)
 
     conn.send("ready")
     cmd = conn.recv()

@@ -3,7 +3,8 @@
     python -m tests.resilience.sim_edge --config edge.toml --rate 10 [--clock-file F]
                                         [--burst N --burst-every S]
 
-Every ``1/rate`` s one DetectionBatch (one face, a random 128-d encoding) goes into
+Every ``1/rate`` s one DetectionBatch (one face, one of the 20 people this camera
+sees, with frame-to-frame noise) goes into
 the on-disk outbox (edge.outbox, committed before anything is sent) and the link
 (edge.link) sends, re-sends and forgets it on core's ack exactly as ``srs edge``
 does. SIGTERM stops as ``srs edge`` does (outbox kept); SIGUSR1 stops making new
@@ -58,13 +59,34 @@ class Clock:
         return now + self.offset
 
 
-def batch(camera_id: str, seq: int, at: float, rng: random.Random) -> str:
+CROWD = 20  # people each simulated camera sees, over and over
+
+
+def crowd(rng: random.Random) -> list[list[float]]:
+    """A camera's people: face encodings ~N(0, 0.09) per dimension, as real ones."""
+    return [[rng.gauss(0, 0.09) for _ in range(128)] for _ in range(CROWD)]
+
+
+def batch(
+    camera_id: str,
+    seq: int,
+    at: float,
+    rng: random.Random,
+    people: list[list[float]] | None = None,
+) -> str:
+    """One face: one of ``people`` (with a little noise, as the same face looks in
+    another frame), or without them a new random face (a new anonymous identity)."""
+    if people:
+        face = people[seq % len(people)]
+        encoding = [round(v + rng.gauss(0, 0.02), 4) for v in face]
+    else:
+        encoding = [round(rng.gauss(0, 0.09), 4) for _ in range(128)]
     det = Detection(
         kind="face",
         bbox=BBox(x=100, y=80, w=60, h=60),
         track_id=seq,
         score=0.9,
-        encoding=[round(rng.gauss(0, 0.09), 4) for _ in range(128)],
+        encoding=encoding,
     )
     return DetectionBatch(
         camera_id=camera_id,
@@ -105,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGUSR1, lambda *_: generate.clear())
     rng = random.Random(cam)
+    people = crowd(rng)
     link.start()
     log.info("camera %s: %g messages/s, outbox at seq %d", cam, args.rate, outbox.next_seq)
     period = 1.0 / args.rate
@@ -116,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.burst and time.monotonic() >= next_burst:
                 extra, next_burst = args.burst, next_burst + args.burst_every
             for _ in range(1 + extra):  # a crowd walks in: many faces, many frames
-                outbox.add(lambda seq: batch(cam, seq, time.time(), rng))
+                outbox.add(lambda seq: batch(cam, seq, time.time(), rng, people))
             link.wake.set()
         next_at += period
         stop.wait(max(0.0, next_at - time.monotonic()))
