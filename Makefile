@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: help install demo test check lint format typecheck bench docs clean
+.PHONY: help install demo test check lint format typecheck bench resilience docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
 	$(BIN)/python bench/latency.py --encodings every
 	$(BIN)/python bench/wake.py
 	$(BIN)/python bench/recognition.py
+
+resilience: $(STAMP)  ## run the fault and hostile-input suite, rewrite docs/resilience.md
+	PYTHONPATH=. $(BIN)/python -m tests.resilience.report
 
 docs: $(STAMP)  ## build the documentation site into site/
 	$(BIN)/mkdocs build --strict

@@ -254,8 +254,11 @@ def broker_process(tmp: Path) -> Iterator[BrokerHandle]:
     """`srs broker` in its own process, as deployed (not sharing core's interpreter)."""
     port = free_port()
     data = tmp / "broker-data"
+    # camera_rate = 0: these benchmarks measure what the broker and core can carry, so
+    # the per-camera limit (100/s by default, broker/throttle.py) must not cap them.
     (tmp / "broker.toml").write_text(
-        f'data_dir = "{data}"\n[broker]\nport = {port}\n[logging]\nlevel = "WARNING"\n'
+        f'data_dir = "{data}"\n[broker]\nport = {port}\ncamera_rate = 0\n'
+        '[logging]\nlevel = "WARNING"\n'
     )
     handle = BrokerHandle("127.0.0.1", port, store=fast_user_store(data / "broker" / "users.json"))
     handle.client_config("core", "core")

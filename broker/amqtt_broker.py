@@ -53,6 +53,7 @@ from broker.handler import SrsProtocolHandler
 from broker.plugins import CONNACK_ATTR
 from broker.reader import LimitedReader, PacketTooLarge
 from broker.routing import DirectRouting
+from broker.throttle import CameraThrottle
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,20 @@ class SrsBroker(DirectRouting):
         config: dict[str, Any],
         max_payload_bytes: int,
         loop: asyncio.AbstractEventLoop | None = None,
+        throttle: CameraThrottle | None = None,
     ) -> None:
         super().__init__(config, loop=loop)
         self.max_payload_bytes = max_payload_bytes
+        self.throttle = throttle
         handler_cls = type(
             "BoundSrsProtocolHandler",
             (SrsProtocolHandler,),
-            {"max_payload": max_payload_bytes, "oversize_dropped": 0, "retain_refused": 0},
+            {
+                "max_payload": max_payload_bytes,
+                "oversize_dropped": 0,
+                "retain_refused": 0,
+                "throttle": throttle,  # read by broker.reader
+            },
         )
         self.handler_cls: type[SrsProtocolHandler] = handler_cls
 

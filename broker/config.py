@@ -20,6 +20,10 @@ class BrokerConfig(BaseModel):
     # With a network bind the plaintext listener stays on loopback (local core and
     # dashboard); only TLS faces the network. True puts plaintext on `bind` too.
     plaintext_on_network: bool = False
+    # Detection messages per second each camera may send on average (0: no limit), and
+    # at once: a camera over it is slowed by TCP back-pressure (broker/throttle.py).
+    camera_rate: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 100.0
+    camera_burst: Annotated[int, Field(ge=1, le=1_000_000)] = 500
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

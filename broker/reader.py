@@ -11,6 +11,10 @@ Handlers still run as tasks, as amqtt's do (a SUBSCRIBE waits for the broker's
 client loop, a PUBLISH for its routing), and take the connection's order lock as
 their first step (broker.ordering), so they act in the order the packets arrived.
 The keepalive is kept by broker.silence, so reads carry no timeout.
+
+A camera over its rate (broker.throttle) waits here, before its detection PUBLISH is
+handed on: the loop stops reading its socket meanwhile, so TCP slows the camera down
+and nothing piles up in the broker.
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from amqtt.events import MQTTEvents
 from amqtt.mqtt import packet_class
 from amqtt.mqtt.packet import MQTTFixedHeader
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.publish import PublishPacket
 
 from broker import packets
+from broker.throttle import CameraThrottle
+from srs.wire import topics
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,8 @@ async def read_packets(handler: BrokerProtocolHandler) -> None:
     reader = handler.reader
     client = handler.session.client_id if handler.session else None
     running: deque[asyncio.Task[None]] = deque()
+    throttle: CameraThrottle | None = getattr(handler, "throttle", None)
+    user = handler.session.username if handler.session else None
     try:
         while reader is not None:
             if handler._reader_ready is not None:
@@ -94,6 +103,13 @@ async def read_packets(handler: BrokerProtocolHandler) -> None:
             await handler.plugins_manager.fire_event(
                 MQTTEvents.PACKET_RECEIVED, packet=packet, session=handler.session
             )
+            if (
+                throttle is not None
+                and user
+                and isinstance(packet, PublishPacket)
+                and topics.matches(topics.ALL_DETECTIONS, packet.topic_name or "")
+            ):
+                await throttle.admit(user)
             method = getattr(handler, _HANDLERS[header.packet_type])
             running.append(asyncio.create_task(method(packet)))
     except asyncio.CancelledError:

@@ -25,6 +25,7 @@ from broker import retained
 from broker.amqtt_broker import SrsBroker
 from broker.config import is_loopback
 from broker.srs_config import SrsConfig
+from broker.throttle import CameraThrottle
 from broker.tls import server_cert
 from broker.users import UserStore, default_path
 from srs.sdnotify import Notifier
@@ -155,7 +156,10 @@ class EmbeddedBroker:
 
     async def _start(self) -> None:
         b = self.cfg.broker
-        self._broker = SrsBroker(amqtt_config(self.cfg, self.users_file), b.max_payload_bytes)
+        throttle = CameraThrottle(b.camera_rate, b.camera_burst)
+        self._broker = SrsBroker(
+            amqtt_config(self.cfg, self.users_file), b.max_payload_bytes, throttle=throttle
+        )
         await self._broker.start()
         self.port = self._server_port("default")
         if "tls" in self._broker._servers:
@@ -171,11 +175,14 @@ class EmbeddedBroker:
         manager = self.broker.plugins_manager
         auth: Any = manager.get_plugin("SrsAuthPlugin")
         topic: Any = manager.get_plugin("SrsTopicPlugin")
+        throttle = self.broker.throttle
         return {
             "connections_refused": auth.refused if auth else 0,
             **{f"{action}_denied": n for action, n in (topic.denied if topic else {}).items()},
             "oversize_dropped": self.broker.handler_cls.oversize_dropped,
             "retain_refused": self.broker.handler_cls.retain_refused,
+            "publishes_slowed": throttle.slowed if throttle else 0,
+            "slowed_total_s": round(throttle.waited_s) if throttle else 0,
         }
 
     def _server_port(self, name: str) -> int:

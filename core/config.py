@@ -58,6 +58,9 @@ class CoreConfig(BaseModel):
     commit_window_ms: Annotated[float, Field(ge=0, le=1000)] = 0.0
     max_batch_messages: Annotated[int, Field(ge=1, le=10000)] = 500
     queue_size: Annotated[int, Field(ge=10, le=1_000_000)] = 20000
+    # A camera whose messages are captured faster than this (per second, over its last
+    # 500 new messages) is flooding: one alert names it (core/flood.py). 0: no alert.
+    camera_max_rate: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 100.0
     site_file: Path | None = None
     # Home Assistant MQTT discovery (unsigned, known people only unless told otherwise).
     homeassistant: bool = False

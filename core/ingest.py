@@ -79,6 +79,8 @@ class Ingest:
         # Publishes the live view (positions, zone events, alerts) of a batch before
         # its commit; None: they are returned in BatchResult.outgoing with the rest.
         self.on_live: Callable[[list[Outgoing]], None] | None = None
+        # Sees every verified detection batch (core.flood watches capture rates).
+        self.on_verified: Callable[[DetectionBatch], None] | None = None
         # Highest sequence number stored per camera (single writer: this service).
         self._top_seq: dict[str, int] = {}
         self.refresh(force=True)
@@ -185,6 +187,8 @@ class Ingest:
             batch = self._verify(msg)
             if batch is not None:
                 fresh.append((msg, batch))
+                if self.on_verified is not None:
+                    self.on_verified(batch)
         try:
             self._store(fresh, result)
         except Exception:

@@ -20,6 +20,7 @@ import paho.mqtt.client as paho
 from pydantic import BaseModel
 
 from core.commands import CommandHandler
+from core.flood import FloodWatch
 from core.ingest import Ingest
 from core.locating import LocatorLink, default_locator
 from core.messages import Incoming, Outgoing
@@ -35,7 +36,7 @@ from core.store.users import sync_users
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.sdnotify import Notifier
 from srs.wire import topics
-from srs.wire.payloads import Ack, PersonPosition, PublicKey
+from srs.wire.payloads import Ack, DetectionBatch, PersonPosition, PublicKey
 from srs.wire.signing import SigningKey, sign
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class CoreService:
         )
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
         self.ingest.on_live = self._send
+        self.flood = FloodWatch(cfg.core.camera_max_rate)
+        self._flood_alerts: list[Outgoing] = []
+        self.ingest.on_verified = self._watch_flood
         self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
         self._pending: list[Incoming] = []  # read from the broker, not yet handled
         self._stop = threading.Event()
@@ -244,6 +248,8 @@ class CoreService:
             for t in result.received_at:
                 self.counters.latency(done - t)
             self._send(result.outgoing)
+            self._send(self._flood_alerts)
+            self._flood_alerts = []
         for item in statuses:
             status = self.ingest.camera_status(item)
             if status is not None:
@@ -254,6 +260,10 @@ class CoreService:
             self._guard(self._clear_positions)
         if statuses or requests:
             self.ingest.flush_audit()
+
+    def _watch_flood(self, batch: DetectionBatch) -> None:
+        for alert in self.flood.observe(batch.camera_id, batch.seq, batch.captured_at, time.time()):
+            self._flood_alerts.append(Outgoing(topics.alerts(), alert))
 
     def _send(self, outgoing: list[Outgoing]) -> None:
         # Each message leaves as soon as it is signed: publish() writes to the socket

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from pydantic import SecretStr
@@ -84,13 +85,17 @@ class BrokerHandle:
 def embedded_broker(
     data_dir: Path,
     max_payload_bytes: int = 64 * 1024,
+    **settings: Any,
 ) -> Iterator[BrokerHandle]:
-    """The hardened SRS broker on a free loopback port, users in ``data_dir``."""
+    """The hardened SRS broker on a free loopback port, users in ``data_dir``;
+    ``settings``: more ``[broker]`` settings (e.g. ``camera_rate``)."""
     from broker.server import EmbeddedBroker
 
     cfg = SrsConfig(
         data_dir=data_dir,
-        broker=BrokerConfig(bind="127.0.0.1", port=0, max_payload_bytes=max_payload_bytes),
+        broker=BrokerConfig(
+            bind="127.0.0.1", port=0, max_payload_bytes=max_payload_bytes, **settings
+        ),
     )
     store = fast_user_store(default_path(cfg))
     with EmbeddedBroker(cfg) as broker:
@@ -224,7 +229,11 @@ class Relay:
             if not self.up.is_set():
                 client.close()
                 continue
-            upstream = socket.create_connection(self.target)
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:  # the broker is down (restarting): refuse this client only
+                client.close()
+                continue
             with self._lock:
                 self._socks += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):

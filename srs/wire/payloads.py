@@ -182,7 +182,7 @@ class ZoneEvent(Payload):
 
 class Alert(Payload):
     alert_id: Annotated[str, Field(min_length=1, max_length=64)]
-    kind: Literal["unknown_in_restricted", "camera_offline", "rejection_burst"]
+    kind: Literal["unknown_in_restricted", "camera_offline", "rejection_burst", "camera_flood"]
     severity: Literal["info", "warning", "critical"]
     message: Annotated[str, Field(min_length=1, max_length=512)]
     at: Timestamp

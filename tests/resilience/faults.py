@@ -1,0 +1,204 @@
+"""Fault scenarios on a site of real processes; every sequence number counted end to end.
+
+Each scenario: `srs broker`, `srs core` and two cameras (tests.resilience.sim_edge,
+10 messages/s each) run for a few seconds; the fault happens while they run; when it
+ends, the clock starts and the checker waits until everything the cameras had
+created by then is in core's database (the *recovery time*, printed for issue 21,
+not asserted tightly); then the cameras stop making messages, the rest drains, and
+every camera's outbox is compared with core's store: 0 lost and 0 duplicated is a
+pass. "Minutes" offline are scaled down to tens of seconds so that CI can afford
+them (the mechanism is the same: the outbox keeps, the link re-sends).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.resilience.hostile import Row
+from tests.resilience.site import Site
+
+RATE = 10.0  # messages/s per camera
+CAMERAS = ("cam1", "cam2")
+WARMUP_S = 3.0
+RECOVERY_TIMEOUT_S = 90.0
+OFFLINE_S = 25.0  # "an edge offline for minutes", scaled for CI
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    expected: str
+    fault: Callable[[Site], str]  # does the fault; returns what happened, in words
+    needs: Callable[[], str | None] = lambda: None  # a reason to skip, or None
+    mount: bool = False  # core's data dir on a small tmpfs
+
+
+def run(scenario: Scenario, root: Path) -> Row:
+    started = time.monotonic()
+    core_dir = root / "core"
+    mounted = False
+    try:
+        if scenario.mount:
+            core_dir.mkdir(parents=True)
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=48m", "srs-fault", str(core_dir)], check=True
+            )
+            mounted = True
+        with Site(root, core_dir=core_dir) as site:
+            for cam in CAMERAS:
+                site.add_camera(cam)
+            site.start_broker()
+            site.start_core()
+            for cam in CAMERAS:
+                site.start_edge(cam, RATE, clock_file=root / f"clock-{cam}")
+            time.sleep(WARMUP_S)
+            core_log = site.root / "logs" / "core.log"
+            log_start = core_log.stat().st_size
+            what = scenario.fault(site)
+            fault_end = time.monotonic()
+            recovery = site.time_to_store(fault_end, RECOVERY_TIMEOUT_S)
+            time.sleep(1.0)
+            site.stop_generating()
+            site.time_to_store(time.monotonic(), RECOVERY_TIMEOUT_S)
+            counts = site.count()
+            alive = [c.name for c in site.sup.children if c.running]
+            what += "; " + evidence(core_log, log_start)
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(core_dir)], check=False)
+    lost = sum(c.lost for c in counts)
+    dup = sum(c.duplicated for c in counts)
+    created = sum(c.created for c in counts)
+    stored = sum(c.stored for c in counts)
+    shown = "never" if recovery is None else f"{recovery:.1f} s"
+    observed = (
+        f"{what}; {stored}/{created} stored, {lost} lost, {dup} duplicated; "
+        f"all stored {shown} after the fault ended"
+    )
+    passed = lost == 0 and dup == 0 and created > 0
+    if len(alive) < 2 + len(CAMERAS):
+        observed += f" (still running at the end: {', '.join(alive)})"
+    return Row(
+        scenario.name, scenario.expected, observed, passed, recovery, time.monotonic() - started
+    )
+
+
+def evidence(core_log: Path, start: int) -> str:
+    """What core said about the fault (so a pass shows the fault really bit)."""
+    with core_log.open("rb") as fh:
+        fh.seek(start)
+        text = fh.read().decode(errors="replace")
+    failed = text.count("could not store a batch")
+    said = []
+    for line in text.splitlines():
+        if "rejected a message on" in line:
+            sentence = line.split(": ", 2)[-1][:70]
+            if sentence not in said:
+                said.append(sentence)
+    parts = [f"core failed {failed} batch(es)"] if failed else []
+    if said:
+        parts.append("core refused: " + "; ".join(f"“{s}”" for s in said[:2]))
+    return ", ".join(parts) or "core logged no error"
+
+
+# --- the faults -------------------------------------------------------------------
+
+
+def broker_restart(sig: int, down_s: float = 3.0) -> Callable[[Site], str]:
+    def fault(site: Site) -> str:
+        site.signal(site.broker, sig)
+        time.sleep(down_s)
+        site.start_broker()
+        return f"broker {signal.Signals(sig).name}, down {down_s:.0f} s"
+
+    return fault
+
+
+def core_kill9(site: Site, down_s: float = 10.0) -> str:
+    site.signal(site.core, signal.SIGKILL)
+    time.sleep(down_s)
+    site.start_core()
+    return f"core kill -9, a {down_s * RATE * len(CAMERAS):.0f}-message backlog over {down_s:.0f} s"
+
+
+def edge_offline(site: Site) -> str:
+    site.relays["cam1"].cut()
+    time.sleep(OFFLINE_S)
+    site.relays["cam1"].restore()
+    return f"cam1's network cut for {OFFLINE_S:.0f} s while it kept capturing"
+
+
+def edge_kill9(site: Site) -> str:
+    site.relays["cam1"].cut()  # so that its outbox holds messages never sent
+    time.sleep(5.0)
+    site.signal(site.edges["cam1"], signal.SIGKILL)
+    site.relays["cam1"].restore()
+    site.start_edge("cam1", RATE, clock_file=site.root / "clock-cam1")
+    return "cam1 kill -9 with ~50 unsent messages in its outbox, restarted"
+
+
+def sqlite_locked(site: Site, hold_s: float = 15.0) -> str:
+    with contextlib.closing(sqlite3.connect(site.core_db, timeout=30)) as db:
+        db.execute("BEGIN EXCLUSIVE")
+        time.sleep(hold_s)
+        db.rollback()
+    return f"core's database held by another writer for {hold_s:.0f} s (core waits 10 s)"
+
+
+def disk_full(site: Site, hold_s: float = 12.0) -> str:
+    filler = site.core_dir / "filler"
+    with filler.open("wb", buffering=0) as fh, contextlib.suppress(OSError):
+        while True:
+            fh.write(b"\0" * (1 << 20))
+    time.sleep(hold_s)
+    filler.unlink()
+    return f"core's data dir (tmpfs) full for {hold_s:.0f} s"
+
+
+def clock_off(site: Site, off_s: float = 3 * 3600.0, hold_s: float = 15.0) -> str:
+    clock = site.root / "clock-cam1"
+    clock.write_text(str(off_s))
+    time.sleep(hold_s)
+    clock.write_text("0")
+    return f"cam1's clock {off_s / 3600:.0f} h ahead for {hold_s:.0f} s, then corrected"
+
+
+def _need_tmpfs() -> str | None:
+    import os
+
+    if os.geteuid() != 0:
+        return "needs root to mount a small tmpfs"
+    probe = Path("/tmp") / f"srs-tmpfs-probe-{os.getpid()}"
+    probe.mkdir(exist_ok=True)
+    try:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "srs-probe", str(probe)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            return f"cannot mount a tmpfs here: {done.stderr.strip()[:120]}"
+        subprocess.run(["umount", str(probe)], check=False)
+        return None
+    finally:
+        probe.rmdir()
+
+
+ALL_STORED = "0 lost, 0 duplicated"
+SCENARIOS = [
+    Scenario("broker restart (SIGTERM)", ALL_STORED, broker_restart(signal.SIGTERM)),
+    Scenario("broker restart (SIGKILL)", ALL_STORED, broker_restart(signal.SIGKILL)),
+    Scenario("core kill -9 with a backlog", ALL_STORED, core_kill9),
+    Scenario(f"edge offline {OFFLINE_S:.0f} s", ALL_STORED, edge_offline),
+    Scenario("edge kill -9 with unsent messages", ALL_STORED, edge_kill9),
+    Scenario("SQLite locked by another writer", ALL_STORED, sqlite_locked),
+    Scenario("data dir's disk full", ALL_STORED, disk_full, needs=_need_tmpfs, mount=True),
+    Scenario("camera clock 3 h ahead", ALL_STORED, clock_off),
+]
