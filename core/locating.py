@@ -53,6 +53,7 @@ class LocatorLink:
         self.homeassistant = homeassistant
         self.include_unknown = include_unknown
         self._announced: set[str] = set()
+        self._ha_state: dict[str, bytes] = {}  # last state sent per HA object id
 
     def ha_messages(self, out: Outgoing) -> list[HaMessage]:
         """Home Assistant discovery/state for a position (plain JSON: HA cannot verify)."""
@@ -63,8 +64,20 @@ class LocatorLink:
         plan = getattr(getattr(self.locator, "site", None), "plan", None)
         names = {z.zone_id: z.name for z in plan.zones} if plan is not None else {}
         return ha.messages(
-            out.payload, names, announced=self._announced, include_unknown=self.include_unknown
+            out.payload,
+            names,
+            announced=self._announced,
+            last_state=self._ha_state,
+            include_unknown=self.include_unknown,
         )
+
+    def ha_availability(self, online: bool) -> list[HaMessage]:
+        """Home Assistant's availability topic: online at connect, offline at stop."""
+        if not self.homeassistant:
+            return []
+        from core import homeassistant as ha
+
+        return [ha.availability(online)]
 
     def ha_remove(self, person_key: str) -> list[HaMessage]:
         if not self.homeassistant:
@@ -72,6 +85,7 @@ class LocatorLink:
         from core import homeassistant as ha
 
         self._announced.discard(ha.object_id(person_key))
+        self._ha_state.pop(ha.object_id(person_key), None)
         return ha.remove(person_key)
 
     def site_message(self) -> Outgoing | None:

@@ -132,6 +132,8 @@ class CoreService:
         if site is not None:
             self._publish(site.topic, site.payload, retain=True)
         self._heartbeat()
+        for topic, data, retain in self.link.ha_availability(True):
+            self.client.publish(topic, data, qos=1, retain=retain)
         log.info(
             "core connected to the broker (session present: %s)",
             getattr(flags, "session_present", "?"),
@@ -177,6 +179,8 @@ class CoreService:
     def _say_offline(self) -> None:
         if self.watcher.connected.is_set():
             status = self.counters.status("offline", self.cfg.core.status_interval_s)
+            for topic, data, retain in self.link.ha_availability(False):
+                self.client.publish(topic, data, qos=1, retain=retain)
             info = self._publish(topics.core_status(), status, retain=True)
             self.pump.flush(info.is_published, 2.0)
         self.client.disconnect()
