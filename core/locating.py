@@ -103,15 +103,15 @@ class LocatorLink:
             log.exception("locator.%s failed", name)
             return None
 
-    def tick(self, now: float, rejected_total: int) -> list[Outgoing]:
+    def tick(self, now: float, security_rejections: int) -> list[Outgoing]:
         out: list[Outgoing] = []
         res = self._call("tick", now)
         if isinstance(res, LocatorResult):
             out += outgoing(res)
-        self._rejected.append((now, rejected_total))
+        self._rejected.append((now, security_rejections))
         while self._rejected and now - self._rejected[0][0] > REJECTION_WINDOW_S:
             self._rejected.popleft()
-        in_window = rejected_total - self._rejected[0][1]
+        in_window = security_rejections - self._rejected[0][1]
         alerts = self._call("rejections", in_window, now) or []
         out += [Outgoing(topics.alerts(), a) for a in alerts]
         return out

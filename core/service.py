@@ -298,7 +298,7 @@ class CoreService:
         self._publish(topics.core_status(), status, retain=True)
 
     def _tick(self) -> None:
-        self._send(self.link.tick(time.time(), self.counters.rejected_total()))
+        self._send(self.link.tick(time.time(), self.counters.security_rejections()))
 
     def _sync_users(self) -> None:
         from core.bootstrap import tidy

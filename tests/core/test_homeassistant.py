@@ -108,7 +108,9 @@ def test_state_is_sent_on_change_only() -> None:
 
 def test_trackers_name_one_availability_topic() -> None:
     config = json.loads(ha.discovery(position())[1])
-    assert config["availability_topic"] == topics.ha_availability() == "homeassistant/srs/availability"
+    assert (
+        config["availability_topic"] == topics.ha_availability() == "homeassistant/srs/availability"
+    )
     assert config["payload_available"] == "online"
     assert config["payload_not_available"] == "offline"
     assert ha.availability(True) == (topics.ha_availability(), b"online", True)
