@@ -13,6 +13,7 @@ from typing import Any
 
 from core.messages import Outgoing
 from core.observation import Locator, LocatorResult, NullLocator
+from core.recent import RecentEvents
 from core.srs_config import SrsConfig
 from srs.wire import topics
 from srs.wire.payloads import CameraStatus, PersonPosition
@@ -54,6 +55,7 @@ class LocatorLink:
         self.include_unknown = include_unknown
         self._announced: set[str] = set()
         self._ha_state: dict[str, bytes] = {}  # last state sent per HA object id
+        self.recent = RecentEvents()  # zone events and alerts, for a desk signing in
 
     def ha_messages(self, out: Outgoing) -> list[HaMessage]:
         """Home Assistant discovery/state for a position (plain JSON: HA cannot verify)."""

@@ -255,6 +255,7 @@ class CoreService:
             # the signed "gone" position, then the empty retained payload that clears it,
             # so the retained set stays the people present (not everyone ever seen).
             gone = isinstance(out.payload, PersonPosition) and out.payload.gone
+            self.link.recent.record(out.payload)
             try:
                 self._publish(out.topic, out.payload, retain=out.retain and not gone)
                 if gone and out.retain:
