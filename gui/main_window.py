@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
     def on_state(self, state: str, sentence: str) -> None:
         colour = "#2e9d50" if state == mw.CONNECTED else "#c0392b"
         self.connection.setText(f"<span style='color:{colour}'>●</span> {state} — {sentence}")
-        if state == mw.CONNECTED:
+        if state == mw.CONNECTED and self.worker is not None:
             self.feed.ask_recent(self.cfg.recent_history_s)  # once per session
 
     def on_site(self, plan: site.SitePlan) -> None:
@@ -255,6 +255,8 @@ class MainWindow(QMainWindow):
                 self.worker.resubscribe(topics.SITE)
         if self.worker is not None:
             for command in self.worker.expire_requests(self.cfg.request_timeout_s):
+                if self.feed.is_recent(command):
+                    continue  # an older core that cannot answer it: nothing to report
                 self.show_result(
                     f"✖ {describe(command)}: core did not answer within "
                     f"{self.cfg.request_timeout_s:.0f} s (is core running?); "

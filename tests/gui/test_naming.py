@@ -45,9 +45,11 @@ def test_selection_and_card_follow_the_named_person(
     open_cards = [c for c in window.cards if c.isVisible()]
     assert [c.person_key for c in open_cards] == ["p3"]
     assert "Carol" in open_cards[0].windowTitle() and not card.isVisible()
+    # The timeline says who was named.
+    assert any(
+        r.kind == "named" and r.detail.endswith(" is now Carol") for r in window.events.rows()
+    )
     # A second Ctrl+N names the same person, not Unknown 8 or Alice.
     window.actions_.name_person(name="Caroline")
     qtbot.waitUntil(lambda: len(fake_core.requests) == 2, timeout=5_000)
     assert fake_core.requests[-1].command == commands.NameIdentity(person_key="p3", name="Caroline")
-    # And the timeline says who was named.
-    assert any(r.kind == "named" and r.label == "Carol" for r in window.events.rows())
