@@ -127,6 +127,16 @@ class CameraWatch:
     def __init__(self, expected: tuple[str, ...] = ()) -> None:
         self._cams: dict[str, _CameraState] = {}
         self._expected = expected
+        self._disabled: frozenset[str] = frozenset()
+
+    def set_disabled(self, camera_ids: frozenset[str], now: float) -> None:
+        """Cameras the operator switched off: their silence is no incident. One that
+        is enabled again is watched afresh from ``now``."""
+        for camera_id in self._disabled - camera_ids:
+            cam = self._cams.get(camera_id)
+            if cam is not None:
+                cam.last_heard, cam.offline = now, False
+        self._disabled = camera_ids
 
     def status(self, status: CameraStatus, now: float) -> list[Alert]:
         cam = self._cams.get(status.camera_id)
@@ -158,6 +168,8 @@ class CameraWatch:
         self._expected = ()
         alerts: list[Alert] = []
         for camera_id, cam in self._cams.items():
+            if camera_id in self._disabled:
+                continue
             silent = now - cam.last_heard
             if silent > MISSED_HEARTBEATS * cam.interval_s:
                 reason = (

@@ -105,8 +105,12 @@ class LocatorLink:
             log.exception("locator.%s failed", name)
             return None
 
-    def tick(self, now: float, security_rejections: int) -> list[Outgoing]:
+    def tick(
+        self, now: float, security_rejections: int, disabled: frozenset[str] = frozenset()
+    ) -> list[Outgoing]:
+        """Locator tick and rejection-burst check; ``disabled``: cameras switched off."""
         out: list[Outgoing] = []
+        self._call("cameras_disabled", disabled, now)
         res = self._call("tick", now)
         if isinstance(res, LocatorResult):
             out += outgoing(res)

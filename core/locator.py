@@ -163,6 +163,10 @@ class Locator:
     def camera_status(self, status: CameraStatus, now: float) -> list[Alert]:
         return self._cameras.status(status, now)
 
+    def cameras_disabled(self, camera_ids: frozenset[str], now: float) -> None:
+        """The cameras switched off now (no offline alert for them)."""
+        self._cameras.set_disabled(camera_ids, now)
+
     def rejections(self, count_in_window: int, now: float) -> list[Alert]:
         return self._rejections.check(count_in_window, now)
 

@@ -299,7 +299,9 @@ class CoreService:
         self._publish(topics.core_status(), status, retain=True)
 
     def _tick(self) -> None:
-        self._send(self.link.tick(time.time(), self.counters.security_rejections()))
+        ring = self.ingest.keyring
+        disabled = frozenset(ring.known - ring.enabled)
+        self._send(self.link.tick(time.time(), self.counters.security_rejections(), disabled))
 
     def _sync_users(self) -> None:
         from core.bootstrap import tidy
