@@ -19,7 +19,7 @@ from typing import Any
 from gui.actions import history_rows
 from gui.models import PeopleTableModel
 from gui.panels import EventsPanel
-from gui.timeline import EventRow, EventTableModel, event_from
+from gui.timeline import EventRow, EventTableModel, camera_row, event_from
 from srs.wire import commands, payloads
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class TimelineFeed:
         self.live_buffer: list[EventRow] = []  # live rows held while history is shown
         self._live_rows: list[EventRow] = []
         self.recent_query: commands.QueryHistory | None = None
+        self._cameras_heard: set[str] = set()
 
     # --- live -----------------------------------------------------------------------
 
@@ -52,6 +53,14 @@ class TimelineFeed:
             self.live_buffer.append(row)
         else:
             self.events.add(row)
+
+    def camera(self, camera_id: str, state: str, at: float) -> None:
+        """A camera went online, offline or disabled. Its first word after sign-in
+        ("online") is how things are, not something that happened: no row."""
+        first = camera_id not in self._cameras_heard
+        self._cameras_heard.add(camera_id)
+        if not (first and state == "online"):
+            self.add_row(camera_row(camera_id, state, at))
 
     def row(self, payload: Any) -> EventRow:
         row = event_from(payload, self.zone_names)

@@ -28,7 +28,7 @@ from gui.naming import Naming
 from gui.operator_actions import OperatorActions
 from gui.panels import CamerasPanel, EventsPanel, PeoplePanel
 from gui.person_card import PersonCard
-from gui.timeline import EventTableModel, camera_row
+from gui.timeline import EventTableModel
 from srs.wire import commands, payloads, site, topics
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
 
     def on_camera_state(self, camera_id: str, state: str) -> None:
         self.plan.set_camera_state(camera_id, state)
-        self.feed.add_row(camera_row(camera_id, state, time.time()))
+        self.feed.camera(camera_id, state, time.time())
 
     def on_sightings(self, batch: payloads.SightingBatch) -> None:
         for sighting in batch.sightings:
