@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +40,9 @@ from srs.wire.payloads import (
 log = logging.getLogger(__name__)
 
 MAX_KEY = 64  # a person key is one topic level (srs.wire.topics.check_id)
+# A new track this close to where a camera lost another one a moment ago is taken
+# for the same person (a broken track): it continues their restricted-zone stay.
+HANDOFF_M = 1.5
 
 
 @dataclass(slots=True)
@@ -287,11 +291,33 @@ class Locator:
             return
         event = self._event(person, zone, "enter", at)
         result.zone_events.append(event)
+        if event.restricted and person.identity != "known":
+            predecessor = self._broken_track(person, zone, at)
+            if predecessor is not None:
+                self._stays.carry(predecessor, person.key, at)
         new_stay = self._stays.enter(person.key, zone, at) if event.restricted else False
         if new_stay and person.identity != "known":
             name = self._zone_info[zone].name
             log.warning("%s (%s) entered restricted zone %s", person.label, person.key, zone)
             result.alerts.append(unknown_in_restricted(person.key, person.label, zone, name, at))
+
+    def _broken_track(self, person: _Person, zone: str, at: float) -> str | None:
+        """Someone not known in ``zone`` whom a camera that now sees ``person`` lost
+        a moment ago (unseen for more than a frame window, less than a track's
+        lifetime), within HANDOFF_M of where they were: the edge's tracker broke one
+        person's track in two, so the new key continues their stay. Two people seen
+        together are two stays."""
+        for other in self._people.values():
+            if (
+                other.key != person.key
+                and other.zone == zone
+                and other.identity != "known"
+                and self.window_s < at - other.last_seen <= self.track_ttl_s
+                and other.views.keys() & person.views.keys()
+                and math.hypot(other.x - person.x, other.y - person.y) <= HANDOFF_M
+            ):
+                return other.key
+        return None
 
     def _event(
         self, person: _Person, zone: str, action: Literal["enter", "leave"], at: float

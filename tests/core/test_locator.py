@@ -187,6 +187,32 @@ def test_a_stay_keeps_its_one_alert_across_identity_changes_of_the_track() -> No
     assert [a.person_key for r in other for a in r.alerts] == ["u4"]
 
 
+def test_a_track_broken_in_two_is_one_stay_two_people_are_two() -> None:
+    """The edge lost one man's profile track in the server room and found him again
+    as a new track a few seconds later: one stay. Two strangers seen together in the
+    room are two stays, two alerts."""
+    profile: dict[str, Any] = {"person": None, "kind": "profile", "label": "Unidentified"}
+    loc = Locator(SITE, smoothing=1.0)
+    results = walk(loc, [(7, 3), (7.1, 3)], track_id=1, **profile)
+    results += walk(loc, [(7.2, 3), (7.3, 3)], t0=104, track_id=2, **profile)
+    assert [a.person_key for r in results for a in r.alerts] == ["t-a-1"]
+    # A new track far from where the lost one was is someone else.
+    results = walk(loc, [(9.5, 5.5)], t0=110, track_id=3, **profile)
+    assert [a.person_key for r in results for a in r.alerts] == ["t-a-3"]
+    two = Locator(SITE, smoothing=1.0)
+    results = [
+        two.observe(
+            [
+                observation(A, 7, 3, 100 + i * 0.2, track_id=1, **profile),
+                observation(A, 8, 4, 100 + i * 0.2, track_id=2, **profile),
+            ],
+            now=100 + i * 0.2,
+        )
+        for i in range(3)
+    ]
+    assert sorted(a.person_key for r in results for a in r.alerts) == ["t-a-1", "t-a-2"]
+
+
 def test_known_people_and_unrestricted_zones_raise_nothing() -> None:
     loc = Locator(SITE, smoothing=1.0)
     assert not any(r.alerts for r in walk(loc, [(3, 3), (7, 3), (8, 3)]))
