@@ -57,6 +57,53 @@ def rejection_burst(count: int, window_s: float, at: float) -> Alert:
     )
 
 
+@dataclass(slots=True)
+class _Stay:
+    left_at: float | None  # None: inside now
+
+
+class RestrictedStays:
+    """Whether an unknown person entering a restricted zone begins a *new* stay.
+
+    One alert per person per stay: a stay survives stepping out of the zone for up
+    to ``grace_s`` (a flicker at the boundary, a moment out of every camera) and a
+    change of key of the same person (a track's unidentified stand-in ``t-cam-7``
+    later recognised as ``u3``, an anonymous identity named or merged): the
+    locator carries the stay to the new key.
+    """
+
+    def __init__(self, grace_s: float = 30.0) -> None:
+        self.grace_s = grace_s
+        self._stays: dict[tuple[str, str], _Stay] = {}
+
+    def enter(self, person_key: str, zone: str, at: float) -> bool:
+        """Note the person inside; True when this begins a new stay (alert)."""
+        stay = self._stays.get((person_key, zone))
+        self._stays[(person_key, zone)] = _Stay(None)
+        return stay is None or (stay.left_at is not None and at - stay.left_at > self.grace_s)
+
+    def leave(self, person_key: str, zone: str, at: float) -> None:
+        stay = self._stays.get((person_key, zone))
+        if stay is not None:
+            stay.left_at = at if stay.left_at is None else max(stay.left_at, at)
+
+    def carry(self, old_key: str, new_key: str, at: float) -> None:
+        """``new_key`` is the same person as ``old_key``: it continues their stays."""
+        for (key, zone), stay in list(self._stays.items()):
+            if key != old_key:
+                continue
+            mine = self._stays.get((new_key, zone))
+            left_at = at if stay.left_at is None else stay.left_at
+            if mine is None or (mine.left_at is not None and mine.left_at < left_at):
+                self._stays[(new_key, zone)] = _Stay(left_at)
+
+    def tick(self, now: float) -> None:
+        """Forget stays that ended more than ``grace_s`` ago."""
+        for k, stay in list(self._stays.items()):
+            if stay.left_at is not None and now - stay.left_at > self.grace_s:
+                del self._stays[k]
+
+
 # The interval assumed for a camera that has not said one yet (the edge's default).
 DEFAULT_HEARTBEAT_S = 10.0
 
@@ -80,6 +127,16 @@ class CameraWatch:
     def __init__(self, expected: tuple[str, ...] = ()) -> None:
         self._cams: dict[str, _CameraState] = {}
         self._expected = expected
+        self._disabled: frozenset[str] = frozenset()
+
+    def set_disabled(self, camera_ids: frozenset[str], now: float) -> None:
+        """Cameras the operator switched off: their silence is no incident. One that
+        is enabled again is watched afresh from ``now``."""
+        for camera_id in self._disabled - camera_ids:
+            cam = self._cams.get(camera_id)
+            if cam is not None:
+                cam.last_heard, cam.offline = now, False
+        self._disabled = camera_ids
 
     def status(self, status: CameraStatus, now: float) -> list[Alert]:
         cam = self._cams.get(status.camera_id)
@@ -111,6 +168,8 @@ class CameraWatch:
         self._expected = ()
         alerts: list[Alert] = []
         for camera_id, cam in self._cams.items():
+            if camera_id in self._disabled:
+                continue
             silent = now - cam.last_heard
             if silent > MISSED_HEARTBEATS * cam.interval_s:
                 reason = (

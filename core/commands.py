@@ -226,14 +226,18 @@ class CommandHandler:
             store.set_camera_enabled(s, c.camera_id, c.enabled, actor=user)
             return {"camera_id": c.camera_id, "enabled": c.enabled}
         if isinstance(c, cmd.QueryHistory):
-            return store.query_sightings(
+            sightings = store.query_sightings(
                 s,
-                person=c.person_key,
+                person=c.person_key or c.person_name,
                 camera=c.camera_id,
                 since=c.since,
                 until=c.until,
                 limit=c.limit,
             )
+            if not c.recent_events:
+                return sightings
+            events = self.link.recent.since(c.since, c.until) if self.link is not None else []
+            return {"sightings": _fit(sightings, 2), "events": _fit(events, 2)}
         if isinstance(c, cmd.ListPeople):
             return [p.as_dict() for p in store.list_people(s)]
         if isinstance(c, cmd.GetFaces):
@@ -291,9 +295,10 @@ def _summary(c: Any) -> str:
     return json.dumps(data, default=str)[:500]
 
 
-def _fit(result: Any) -> Any:
-    """Trim a list result so the signed response stays under the payload limit."""
+def _fit(result: Any, share: int = 1) -> Any:
+    """Trim a list result so the signed response stays under the payload limit
+    (``share``: the result is one of that many lists of one answer)."""
     if isinstance(result, list):
-        while result and len(json.dumps(result, default=str)) > MAX_RESULT_CHARS:
+        while result and len(json.dumps(result, default=str)) > MAX_RESULT_CHARS // share:
             result = result[: max(1, len(result) * 3 // 4)] if len(result) > 1 else []
     return result

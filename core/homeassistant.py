@@ -7,6 +7,10 @@ payloads are plain JSON, *not* signed: Home Assistant cannot verify JWS. They
 therefore carry only what HA needs (a display name, the zone name, x/y and last
 seen), never encodings, images or confidences, and by default only known people
 (unknown and unidentified people stay inside the signed SRS topics).
+
+State is sent on change only: a tracker's state is its zone, so a person walking
+inside one zone costs Home Assistant nothing (the signed positions carry every
+step). Every tracker names one availability topic, ``online`` while core runs.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from srs.wire.payloads import PersonPosition
 Message = tuple[str, bytes, bool]
 
 NOT_HOME = "not_home"  # HA's state for "not in any zone"
+ONLINE, OFFLINE = b"online", b"offline"  # payloads of the availability topic
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -42,6 +47,9 @@ def discovery(position: PersonPosition, *, device_name: str = "SRS") -> Message:
         "unique_id": oid,
         "object_id": oid,
         "state_topic": topics.ha_state(oid),
+        "availability_topic": topics.ha_availability(),
+        "payload_available": ONLINE.decode(),
+        "payload_not_available": OFFLINE.decode(),
         "json_attributes_topic": topics.ha_attributes(oid),
         "source_type": "router",
         "icon": "mdi:account",
@@ -74,10 +82,16 @@ def messages(
     zone_names: Mapping[str, str],
     *,
     announced: set[str],
+    last_state: dict[str, bytes] | None = None,
     include_unknown: bool = False,
 ) -> list[Message]:
-    """Everything to publish for one position update. ``announced`` holds the object
-    ids already announced (discovery is sent once per person); it is updated."""
+    """What to publish for one position update: nothing unless the state changed.
+
+    ``announced`` holds the object ids already announced (discovery is sent once
+    per person); ``last_state`` the state last published per object id (None: send
+    every update). Both are updated. The attributes go with each state change, so
+    their x, y and last seen say where the person was when the zone changed.
+    """
     if not wanted(position, include_unknown):
         return []
     oid = object_id(position.person_key)
@@ -85,7 +99,17 @@ def messages(
     if oid not in announced:
         out.append(discovery(position))
         announced.add(oid)
-    return out + state(position, zone_names)
+    current = state(position, zone_names)
+    if last_state is not None:
+        if not out and last_state.get(oid) == current[0][1]:
+            return []
+        last_state[oid] = current[0][1]
+    return out + current
+
+
+def availability(online: bool) -> Message:
+    """Retained availability of every SRS tracker (core says offline as it stops)."""
+    return topics.ha_availability(), ONLINE if online else OFFLINE, True
 
 
 def remove(person_key: str) -> list[Message]:

@@ -24,7 +24,7 @@ from core.messages import Accepted, BatchResult, Incoming, Outgoing
 from core.observation import Locator, NullLocator
 from core.recognition import DIM, Gallery, UnknownClusters
 from core.srs_config import SrsConfig
-from core.status import BurstLog, Counters
+from core.status import CAMERA_DISABLED, STORE_ERROR, BurstLog, Counters
 from core.store.audit import CAMERAS, GALLERY, audit, revisions
 from core.store.db import Database
 from core.store.identities import merge_close_identities
@@ -36,7 +36,6 @@ from srs.wire.payloads import CameraStatus, DetectionBatch
 from srs.wire.signing import Reason, Verifier, WireError
 
 log = logging.getLogger(__name__)
-STORE_ERROR = "store_error"
 
 
 class Ingest:
@@ -139,8 +138,7 @@ class Ingest:
         if cam not in self.keyring.known and time.monotonic() - self._forced > 1.0:
             self._forced = time.monotonic()  # at most once a second, even under a flood
             self.refresh(check_now=True)  # a camera registered a moment ago
-        if cam in self.keyring.known and cam not in self.keyring.enabled:
-            self.reject(Reason.UNKNOWN_SENDER.value, f"camera {cam} is disabled", msg.topic)
+        if self._disabled(cam, msg.topic):
             return None
         try:
             batch = self.verifier.verify(msg.topic, msg.data, DetectionBatch).payload
@@ -169,7 +167,21 @@ class Ingest:
                 audit(s, "security", "core", action, detail)
         self._pending_audit.clear()
 
+    def _disabled(self, camera_id: str, topic: str) -> bool:
+        """Refuse (as ``camera_disabled``, not a security rejection) what a disabled
+        camera sends: its outbox drains after the operator switched it off."""
+        if camera_id not in self.keyring.known or camera_id in self.keyring.enabled:
+            return False
+        self.reject(CAMERA_DISABLED, f"camera {camera_id} is disabled", topic)
+        return True
+
     def camera_status(self, msg: Incoming) -> CameraStatus | None:
+        try:
+            parsed = topics.parse(msg.topic)
+        except topics.TopicError:
+            parsed = None
+        if parsed is not None and self._disabled(parsed.subject or "", msg.topic):
+            return None
         try:
             status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload
         except WireError as exc:

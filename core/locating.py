@@ -13,6 +13,7 @@ from typing import Any
 
 from core.messages import Outgoing
 from core.observation import Locator, LocatorResult, NullLocator
+from core.recent import RecentEvents
 from core.srs_config import SrsConfig
 from srs.wire import topics
 from srs.wire.payloads import CameraStatus, PersonPosition
@@ -53,6 +54,8 @@ class LocatorLink:
         self.homeassistant = homeassistant
         self.include_unknown = include_unknown
         self._announced: set[str] = set()
+        self._ha_state: dict[str, bytes] = {}  # last state sent per HA object id
+        self.recent = RecentEvents()  # zone events and alerts, for a desk signing in
 
     def ha_messages(self, out: Outgoing) -> list[HaMessage]:
         """Home Assistant discovery/state for a position (plain JSON: HA cannot verify)."""
@@ -63,8 +66,20 @@ class LocatorLink:
         plan = getattr(getattr(self.locator, "site", None), "plan", None)
         names = {z.zone_id: z.name for z in plan.zones} if plan is not None else {}
         return ha.messages(
-            out.payload, names, announced=self._announced, include_unknown=self.include_unknown
+            out.payload,
+            names,
+            announced=self._announced,
+            last_state=self._ha_state,
+            include_unknown=self.include_unknown,
         )
+
+    def ha_availability(self, online: bool) -> list[HaMessage]:
+        """Home Assistant's availability topic: online at connect, offline at stop."""
+        if not self.homeassistant:
+            return []
+        from core import homeassistant as ha
+
+        return [ha.availability(online)]
 
     def ha_remove(self, person_key: str) -> list[HaMessage]:
         if not self.homeassistant:
@@ -72,6 +87,7 @@ class LocatorLink:
         from core import homeassistant as ha
 
         self._announced.discard(ha.object_id(person_key))
+        self._ha_state.pop(ha.object_id(person_key), None)
         return ha.remove(person_key)
 
     def site_message(self) -> Outgoing | None:
@@ -89,15 +105,19 @@ class LocatorLink:
             log.exception("locator.%s failed", name)
             return None
 
-    def tick(self, now: float, rejected_total: int) -> list[Outgoing]:
+    def tick(
+        self, now: float, security_rejections: int, disabled: frozenset[str] = frozenset()
+    ) -> list[Outgoing]:
+        """Locator tick and rejection-burst check; ``disabled``: cameras switched off."""
         out: list[Outgoing] = []
+        self._call("cameras_disabled", disabled, now)
         res = self._call("tick", now)
         if isinstance(res, LocatorResult):
             out += outgoing(res)
-        self._rejected.append((now, rejected_total))
+        self._rejected.append((now, security_rejections))
         while self._rejected and now - self._rejected[0][0] > REJECTION_WINDOW_S:
             self._rejected.popleft()
-        in_window = rejected_total - self._rejected[0][1]
+        in_window = security_rejections - self._rejected[0][1]
         alerts = self._call("rejections", in_window, now) or []
         out += [Outgoing(topics.alerts(), a) for a in alerts]
         return out

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 from core import geometry
-from core.alerts import CameraWatch, RejectionWatch, unknown_in_restricted
+from core.alerts import CameraWatch, RejectionWatch, RestrictedStays, unknown_in_restricted
 from core.fusion import fuse, view_weight
 from core.observation import LocatorResult, Observation, Placement, unidentified_key
 from core.site import Site, zone_polygon
@@ -39,6 +40,9 @@ from srs.wire.payloads import (
 log = logging.getLogger(__name__)
 
 MAX_KEY = 64  # a person key is one topic level (srs.wire.topics.check_id)
+# A new track this close to where a camera lost another one a moment ago is taken
+# for the same person (a broken track): it continues their restricted-zone stay.
+HANDOFF_M = 1.5
 
 
 @dataclass(slots=True)
@@ -69,7 +73,6 @@ class _Person:
     last_seen: float = 0.0
     cameras: list[str] = field(default_factory=list)
     views: dict[str, _View] = field(default_factory=dict)
-    alerted: bool = False  # unknown_in_restricted already raised for this stay
     evidence: Evidence | None = None  # of the latest observation
     evidence_age_s: float | None = None
     candidate: str | None = None
@@ -83,6 +86,8 @@ class Locator:
     no smoothing). ``stale_after_s``: a person not seen this long is gone.
     ``zone_margin_m``: zone hysteresis. ``track_ttl_s``: how long a track's stand-in
     is remembered (to retire it when the track is recognised).
+    ``stay_grace_s``: an unknown person back in a restricted zone within this long
+    (or under a new key of the same track) continues the stay: no second alert.
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class Locator:
         rejection_threshold: int = 20,
         rejection_window_s: float = 60.0,
         rejection_cooldown_s: float = 300.0,
+        stay_grace_s: float = 30.0,
     ) -> None:
         if not 0.0 < smoothing <= 1.0:
             raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
@@ -114,6 +120,7 @@ class Locator:
         self._tracks: dict[tuple[str, int], _Track] = {}
         self._people: dict[str, _Person] = {}
         self._cameras = CameraWatch(tuple(c.camera_id for c in site.plan.cameras) if site else ())
+        self._stays = RestrictedStays(stay_grace_s)
         self._rejections = RejectionWatch(
             rejection_threshold, rejection_window_s, rejection_cooldown_s
         )
@@ -160,12 +167,17 @@ class Locator:
     def camera_status(self, status: CameraStatus, now: float) -> list[Alert]:
         return self._cameras.status(status, now)
 
+    def cameras_disabled(self, camera_ids: frozenset[str], now: float) -> None:
+        """The cameras switched off now (no offline alert for them)."""
+        self._cameras.set_disabled(camera_ids, now)
+
     def rejections(self, count_in_window: int, now: float) -> list[Alert]:
         return self._rejections.check(count_in_window, now)
 
     def tick(self, now: float) -> LocatorResult:
         """Camera-offline alerts; people unseen for ``stale_after_s`` become gone."""
         result = LocatorResult(alerts=self._cameras.tick(now))
+        self._stays.tick(now)
         for key, person in list(self._people.items()):
             if now - person.last_seen > self.stale_after_s:
                 self._drop(key, now, result)
@@ -199,6 +211,7 @@ class Locator:
         was seen last. ``identity``: "unknown" when two anonymous identities merge.
         """
         result = LocatorResult()
+        self._stays.carry(old_key, new_key, now)
         for track in self._tracks.values():
             if track.person_key == old_key:
                 track.person_key, track.identity, track.label = new_key, identity, label
@@ -239,6 +252,9 @@ class Locator:
         if prev is not None and obs.seen_at - prev.last_seen > self.track_ttl_s:
             prev = None  # too old: the edge may have reused the track id
         if obs.person_key is not None:
+            if prev is not None and prev.person_key != obs.person_key:
+                # The same track under a new key: the same person's restricted stay.
+                self._stays.carry(prev.person_key, obs.person_key, obs.seen_at)
             if prev is not None and prev.identity == "unidentified":
                 # The track we could not name is now recognised: retire the stand-in.
                 self._drop(prev.person_key, obs.seen_at, result)
@@ -247,6 +263,8 @@ class Locator:
         # Nobody (or nobody any more): the track's own stand-in, never a lent name.
         key = _stand_in_key(obs.camera_id, obs.track_id)
         if prev is None or prev.person_key != key:
+            if prev is not None:
+                self._stays.carry(prev.person_key, key, obs.seen_at)
             prev = self._tracks[tk] = _Track(key, "unidentified", "Unidentified", obs.seen_at)
         prev.last_seen = max(prev.last_seen, obs.seen_at)
         return key, "unidentified", obs.label
@@ -267,17 +285,39 @@ class Locator:
     ) -> None:
         if person.zone is not None:
             result.zone_events.append(self._event(person, person.zone, "leave", at))
-            person.alerted = False
+            self._stays.leave(person.key, person.zone, at)
         person.zone = zone
         if zone is None:
             return
         event = self._event(person, zone, "enter", at)
         result.zone_events.append(event)
-        if event.restricted and person.identity != "known" and not person.alerted:
-            person.alerted = True
+        if event.restricted and person.identity != "known":
+            predecessor = self._broken_track(person, zone, at)
+            if predecessor is not None:
+                self._stays.carry(predecessor, person.key, at)
+        new_stay = self._stays.enter(person.key, zone, at) if event.restricted else False
+        if new_stay and person.identity != "known":
             name = self._zone_info[zone].name
             log.warning("%s (%s) entered restricted zone %s", person.label, person.key, zone)
             result.alerts.append(unknown_in_restricted(person.key, person.label, zone, name, at))
+
+    def _broken_track(self, person: _Person, zone: str, at: float) -> str | None:
+        """Someone not known in ``zone`` whom a camera that now sees ``person`` lost
+        a moment ago (unseen for more than a frame window, less than a track's
+        lifetime), within HANDOFF_M of where they were: the edge's tracker broke one
+        person's track in two, so the new key continues their stay. Two people seen
+        together are two stays."""
+        for other in self._people.values():
+            if (
+                other.key != person.key
+                and other.zone == zone
+                and other.identity != "known"
+                and self.window_s < at - other.last_seen <= self.track_ttl_s
+                and other.views.keys() & person.views.keys()
+                and math.hypot(other.x - person.x, other.y - person.y) <= HANDOFF_M
+            ):
+                return other.key
+        return None
 
     def _event(
         self, person: _Person, zone: str, action: Literal["enter", "leave"], at: float
@@ -299,6 +339,7 @@ class Locator:
             return
         if person.zone is not None:
             result.zone_events.append(self._event(person, person.zone, "leave", at))
+            self._stays.leave(person.key, person.zone, at)
             person.zone = None
         if person.placed:
             result.positions.append(_position(person, gone=True))

@@ -142,6 +142,8 @@ class CoreService:
             self._publish(site.topic, site.payload, retain=True)
         self._heartbeat()
         self.notifier.status("connected to the broker")
+        for topic, data, retain in self.link.ha_availability(True):
+            self.client.publish(topic, data, qos=1, retain=retain)
         log.info(
             "core connected to the broker (session present: %s)",
             getattr(flags, "session_present", "?"),
@@ -194,6 +196,8 @@ class CoreService:
     def _say_offline(self) -> None:
         if self.watcher.connected.is_set():
             status = self.counters.status("offline", self.cfg.core.status_interval_s)
+            for topic, data, retain in self.link.ha_availability(False):
+                self.client.publish(topic, data, qos=1, retain=retain)
             info = self._publish(topics.core_status(), status, retain=True)
             self.pump.flush(info.is_published, 2.0)
         self.client.disconnect()
@@ -274,6 +278,7 @@ class CoreService:
             # the signed "gone" position, then the empty retained payload that clears it,
             # so the retained set stays the people present (not everyone ever seen).
             gone = isinstance(out.payload, PersonPosition) and out.payload.gone
+            self.link.recent.record(out.payload)
             try:
                 self._publish(out.topic, out.payload, retain=out.retain and not gone)
                 if gone and out.retain:
@@ -317,7 +322,9 @@ class CoreService:
         self._publish(topics.core_status(), status, retain=True)
 
     def _tick(self) -> None:
-        self._send(self.link.tick(time.time(), self.counters.rejected_total()))
+        ring = self.ingest.keyring
+        disabled = frozenset(ring.known - ring.enabled)
+        self._send(self.link.tick(time.time(), self.counters.security_rejections(), disabled))
 
     def _sync_users(self) -> None:
         from core.bootstrap import tidy

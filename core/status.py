@@ -15,6 +15,13 @@ from srs.wire.payloads import CoreStatus
 
 log = logging.getLogger(__name__)
 
+# Refusals that say nothing about forgery: a message of a camera the operator
+# disabled (its outbox still drains), a batch the store could not commit. They are
+# counted and shown like any other, but do not feed the rejection-burst alarm.
+CAMERA_DISABLED = "camera_disabled"
+STORE_ERROR = "store_error"
+NOT_SECURITY = frozenset({CAMERA_DISABLED, STORE_ERROR})
+
 
 class Counters:
     """What core has seen since it started (thread-safe; read by the heartbeat)."""
@@ -45,6 +52,11 @@ class Counters:
     def rejected_total(self) -> int:
         with self._lock:
             return sum(self.rejected.values())
+
+    def security_rejections(self) -> int:
+        """Refusals that may mean forged or misconfigured senders (not NOT_SECURITY)."""
+        with self._lock:
+            return sum(n for r, n in self.rejected.items() if r not in NOT_SECURITY)
 
     def latency(self, seconds: float) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ from pydantic import ValidationError
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
-from gui.models import EventRow, event_from, evidence_note
+from gui.timeline import NO_ZONES, EventRow, event_from
+from gui.wording import evidence_note, zone_name
 from srs.wire import commands, payloads
 
 ACTION_NAMES = {
@@ -64,7 +66,7 @@ def enrol_command(name: str, paths: list[Path]) -> commands.EnrolPerson:
     return commands.EnrolPerson(name=name, images_jpeg_b64=[image_b64(p) for p in paths])
 
 
-def history_rows(result: Any) -> list[EventRow]:
+def history_rows(result: Any, zones: Mapping[str, str] = NO_ZONES) -> list[EventRow]:
     """Timeline rows from a query_history result (a list, or a dict holding one).
 
     Each item is read as a Sighting, ZoneEvent or Alert; items of other shapes are
@@ -84,20 +86,20 @@ def history_rows(result: Any) -> list[EventRow]:
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
-        row = _core_sighting(item)
+        row = _core_sighting(item, zones)
         if row is not None:
             rows.append(row)
             continue
         for model in (payloads.Sighting, payloads.ZoneEvent, payloads.Alert):
             try:
-                rows.append(event_from(model.model_validate(item)))
+                rows.append(event_from(model.model_validate(item), zones))
                 break
             except ValidationError:
                 continue
     return rows
 
 
-def _core_sighting(item: dict[str, Any]) -> EventRow | None:
+def _core_sighting(item: dict[str, Any], zones: Mapping[str, str]) -> EventRow | None:
     """A row of core's history answer (store.query_sightings: id, seen_at, camera_id...)."""
     try:
         at, camera, sid = float(item["seen_at"]), str(item["camera_id"]), item.get("id")
@@ -116,7 +118,7 @@ def _core_sighting(item: dict[str, Any]) -> EventRow | None:
         " ".join(
             part
             for part in (
-                f"seen in {zone}" if isinstance(zone, str) and zone else "seen",
+                f"seen in {zone_name(zone, zones)}" if isinstance(zone, str) and zone else "seen",
                 str(item.get("kind") or ""),
                 f"distance {distance:.2f}" if isinstance(distance, int | float) else "",
             )

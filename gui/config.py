@@ -22,6 +22,9 @@ class GuiConfig(BaseModel):
     trail_length: Annotated[int, Field(ge=0, le=100)] = 12
     max_events: Annotated[int, Field(ge=10, le=100_000)] = 2000
     request_timeout_s: Annotated[float, Field(gt=0, le=600)] = 20.0
+    # At sign-in, ask core for the zone events, alerts and sightings of this many
+    # seconds before (0: start with an empty timeline).
+    recent_history_s: Annotated[float, Field(ge=0, le=7 * 86400)] = 3600.0
     # Grab the live window into this PNG once, screenshot_after_s after signing in (for
     # docs: e.g. SRS_GUI__SCREENSHOT_FILE=$PWD/docs/img/dashboard-demo.png srs demo).
     screenshot_file: Path | None = None

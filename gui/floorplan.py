@@ -1,14 +1,12 @@
 """The live floor plan: plan outline, zones, camera cones and moving people markers.
 
-Plan coordinates are metres with y up; the scene uses SCALE units per metre with y
-down, so ``scene(x, y) = (x * SCALE, -y * SCALE)``. Markers glide towards their
-latest position a fraction per frame (the window ticks ``step()`` at ~30 Hz).
+The items are drawn in gui/plan_items.py. Markers glide towards their latest
+position a fraction per frame (the window ticks ``step()`` at ~30 Hz). Until a site
+plan arrives the view says how to add one.
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -18,150 +16,33 @@ from PySide6.QtGui import (
     QFont,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPen,
     QPolygonF,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
-    QGraphicsEllipseItem,
     QGraphicsItem,
-    QGraphicsPathItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
     QGraphicsView,
+    QLabel,
     QWidget,
 )
 
+from gui.plan_items import COLOURS as COLOURS
+from gui.plan_items import MARKER_R, CameraItem, PersonMarker, polygon
+from gui.plan_items import scene as scene
 from srs.wire import payloads, site
 
-SCALE = 40.0
-MARKER_R = 7.0
-GLIDE = 0.3  # fraction of the remaining distance covered per frame
 DECLUTTER_MAX = 150  # beyond this many people, labels may overlap (cost grows as n²)
-COLOURS = {
-    "known": QColor("#1f6fd1"),
-    "unknown": QColor("#e67e22"),
-    "unidentified": QColor("#8a8f98"),
-}
-CONE_ONLINE = QColor(46, 157, 80, 70)
-CONE_OFFLINE = QColor(192, 57, 43, 60)
-
-
-def scene(x: float, y: float) -> QPointF:
-    return QPointF(x * SCALE, -y * SCALE)
-
-
-def polygon(points: Iterable[site.Point]) -> QPolygonF:
-    return QPolygonF([scene(p.x, p.y) for p in points])
-
-
-class CameraItem(QGraphicsPathItem):
-    """A camera's field-of-view cone; green when online, red when offline."""
-
-    def __init__(
-        self, pose: site.CameraPose, reach_m: float, clip: QPolygonF | None = None
-    ) -> None:
-        super().__init__()
-        self.camera_id = pose.camera_id
-        self.online = False
-        centre = scene(pose.x, pose.y)
-        r = reach_m * SCALE
-        path = QPainterPath(centre)
-        # Qt angles: degrees counter-clockwise from +x, like the plan's yaw (y up).
-        path.arcTo(
-            QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r),
-            pose.yaw_deg - pose.hfov_deg / 2,
-            pose.hfov_deg,
-        )
-        path.closeSubpath()
-        if clip is not None:  # a camera does not see through the outer walls
-            walls = QPainterPath()
-            walls.addPolygon(clip)
-            path = path.intersected(walls)
-        self.setPath(path)
-        self.setZValue(2)
-        self.body = QGraphicsEllipseItem(centre.x() - 5, centre.y() - 5, 10, 10, self)
-        self.body.setBrush(QBrush(QColor("#2c3e50")))
-        self.body.setPen(QPen(Qt.PenStyle.NoPen))
-        self.caption = QGraphicsSimpleTextItem(pose.camera_id, self)
-        self.caption.setFont(QFont("Sans", 8))
-        self.caption.setBrush(QBrush(QColor("#2c3e50")))
-        self.caption.setPos(centre.x() + 6, centre.y() + 2)
-        self.set_online(False)
-
-    def set_online(self, online: bool) -> None:
-        self.online = online
-        colour = CONE_ONLINE if online else CONE_OFFLINE
-        self.setBrush(QBrush(colour))
-        edge = QColor(colour)
-        edge.setAlpha(200)
-        self.setPen(QPen(edge, 1.2, Qt.PenStyle.SolidLine if online else Qt.PenStyle.DashLine))
-        self.setToolTip(f"camera {self.camera_id}: {'online' if online else 'offline'}")
-
-
-class PersonMarker(QGraphicsEllipseItem):
-    """One person: a dot with a name that glides to its latest position, with a trail."""
-
-    def __init__(self, pos: payloads.PersonPosition, trail_length: int) -> None:
-        super().__init__(-MARKER_R, -MARKER_R, 2 * MARKER_R, 2 * MARKER_R)
-        self.person_key = pos.person_key
-        self.setZValue(10)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.label = QGraphicsSimpleTextItem(self)
-        self.label.setFont(QFont("Sans", 9, QFont.Weight.Bold))
-        self.label.setPos(MARKER_R + 2, -MARKER_R - 8)
-        self.trail = QGraphicsPathItem()
-        self.trail.setZValue(9)
-        self._points: deque[QPointF] = deque(maxlen=max(trail_length, 1))
-        self._trail_dirty = True
-        self._look: tuple[str, str, str | None] | None = None
-        self.target = scene(pos.x, pos.y)
-        self.setPos(self.target)
-        self.position = pos
-        self.update_from(pos)
-
-    def update_from(self, pos: payloads.PersonPosition) -> None:
-        self.position = pos
-        self.target = scene(pos.x, pos.y)
-        self._points.append(self.target)
-        self._trail_dirty = True
-        look = (pos.identity, pos.label, pos.zone)
-        if look == self._look:
-            return  # only the place changed: restyling 100s of markers per frame is costly
-        self._look = look
-        colour = COLOURS[pos.identity]
-        self.setBrush(QBrush(colour))
-        self.setPen(QPen(QColor("white"), 2))
-        # Unidentified people have no useful name: a grey dot (with a tooltip) is enough
-        # and keeps crowded corridors readable.
-        self.label.setText(pos.label if pos.identity != "unidentified" else "")
-        self.label.setBrush(QBrush(colour.darker(130)))
-        trail_colour = QColor(colour)
-        trail_colour.setAlpha(110)
-        self.trail.setPen(QPen(trail_colour, 2, Qt.PenStyle.DotLine))
-        self.setToolTip(f"{pos.label} ({pos.identity}) — zone {pos.zone or 'none'}")
-
-    def step(self) -> bool:
-        """Move one frame towards the target; True while still moving."""
-        here = self.pos()
-        dx, dy = self.target.x() - here.x(), self.target.y() - here.y()
-        moving = math.hypot(dx, dy) > 0.5
-        if not moving and here == self.target and not self._trail_dirty:
-            return False  # at rest: nothing to redraw
-        self._trail_dirty = False
-        self.setPos(
-            QPointF(here.x() + dx * GLIDE, here.y() + dy * GLIDE) if moving else self.target
-        )
-        path = QPainterPath()
-        points = [*list(self._points)[:-1], self.pos()]
-        if len(points) > 1:
-            path.moveTo(points[0])
-            for p in points[1:]:
-                path.lineTo(p)
-        self.trail.setPath(path)
-        return moving
+NO_PLAN_HINT = (
+    "<b>No site plan yet.</b><br>People and cameras appear on the plan once core "
+    "publishes one.<br><br>To add one: describe the floor, its zones and cameras in a "
+    "site file (see <i>config/demo-site.toml</i> and docs/positions.md), check it with "
+    "<tt>srs site check FILE</tt>, set <tt>[core] site_file</tt> to it and restart "
+    "core.<br><br>Meanwhile the People and Cameras tabs and the timeline work as usual."
+)
 
 
 class FloorPlanView(QGraphicsView):
@@ -179,13 +60,21 @@ class FloorPlanView(QGraphicsView):
         self.cameras: dict[str, CameraItem] = {}
         self.markers: dict[str, PersonMarker] = {}
         self.plan: site.SitePlan | None = None
+        self.zone_names: dict[str, str] = {}
         self._layout_dirty = False
+        self.hint = QGraphicsTextItem()
+        self.hint.setHtml(NO_PLAN_HINT)
+        self.hint.setTextWidth(420)
+        self.hint.setDefaultTextColor(QColor("#34495e"))
+        self._scene.addItem(self.hint)
 
     def set_site(self, plan: site.SitePlan) -> None:
         for item in self._site_items:
             self._scene.removeItem(item)
-        online = {cid: item.online for cid, item in self.cameras.items()}
+        online = {cid: (item.online, item.disabled) for cid, item in self.cameras.items()}
         self._site_items, self.cameras, self.plan = [], {}, plan
+        self.hint.hide()
+        self.zone_names = {z.zone_id: z.name for z in plan.zones}
         outline = (
             polygon(plan.outline)
             if len(plan.outline) >= 3
@@ -200,7 +89,7 @@ class FloorPlanView(QGraphicsView):
         reach = max(2.0, min(8.0, 0.35 * max(plan.width_m, plan.height_m)))
         for pose in plan.cameras:
             cam = CameraItem(pose, reach, outline)
-            cam.set_online(online.get(pose.camera_id, False))
+            cam.set_online(*online.get(pose.camera_id, (False, False)))
             self._scene.addItem(cam)
             self._site_items.append(cam)
             self.cameras[pose.camera_id] = cam
@@ -231,7 +120,13 @@ class FloorPlanView(QGraphicsView):
     def set_camera_online(self, camera_id: str, online: bool) -> None:
         cam = self.cameras.get(camera_id)
         if cam is not None:
-            cam.set_online(online)
+            cam.set_online(online, cam.disabled)
+
+    def set_camera_state(self, camera_id: str, state: str) -> None:
+        """ "online", "offline" or "disabled" (a disabled camera's cone is grey)."""
+        cam = self.cameras.get(camera_id)
+        if cam is not None:
+            cam.set_online(state == "online", state == "disabled")
 
     def apply_positions(self, positions: Iterable[payloads.PersonPosition]) -> None:
         for pos in positions:
@@ -239,12 +134,12 @@ class FloorPlanView(QGraphicsView):
             if pos.gone:
                 self.remove(pos.person_key)
             elif marker is None:
-                marker = PersonMarker(pos, self._trail_length)
+                marker = PersonMarker(pos, self._trail_length, self.zone_names)
                 self._scene.addItem(marker.trail)
                 self._scene.addItem(marker)
                 self.markers[pos.person_key] = marker
             else:
-                marker.update_from(pos)
+                marker.update_from(pos, self.zone_names)
             self._layout_dirty = True
 
     def remove(self, person_key: str) -> None:
@@ -303,3 +198,18 @@ def _cells(rect: QRectF) -> list[tuple[int, int]]:
     x0, x1 = int(rect.left() // CELL), int(rect.right() // CELL)
     y0, y1 = int(rect.top() // CELL), int(rect.bottom() // CELL)
     return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def legend() -> QLabel:
+    """What the plan's colours mean (also in docs/gui.md)."""
+    dot = "<span style='color:{};font-size:15px'>●</span> {}"
+    items = [dot.format(COLOURS[k].name(), k) for k in ("known", "unknown", "unidentified")]
+    items += [
+        dot.format("#2e9d50", "camera online"),
+        dot.format("#c0392b", "camera offline"),
+        dot.format("#8a8f98", "camera disabled"),
+        "<span style='color:#c0392b'>▨</span> restricted zone",
+    ]
+    label = QLabel("&nbsp;&nbsp;&nbsp;".join(items))
+    label.setStyleSheet("color:#34495e; padding:2px 6px;")
+    return label

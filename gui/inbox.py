@@ -173,10 +173,12 @@ class Inbox:
             self.accepted += 1
             self._camera_keys[issuer] = key
             held = self._waiting_status.pop(camera_id, None)
-        return self.accept(*held) if held else []
+        vouched = Message(TopicKind.CAMERA_KEY, announced, camera_id)
+        return [vouched, *(self.accept(*held) if held else [])]
 
     def _forget_camera(self, camera_id: str) -> list[Message]:
-        """Core withdrew the camera (removed or disabled): its status is no longer believed."""
+        """Core withdrew the camera (removed or disabled): its status is no longer
+        believed, and the dashboard is told (a payload-less camera key message)."""
         with self._lock:
             self._camera_keys.pop(topics.camera_issuer(camera_id), None)
-        return []
+        return [Message(TopicKind.CAMERA_KEY, None, camera_id)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import time
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -18,41 +18,24 @@ from PySide6.QtWidgets import (
 )
 
 from gui import mqtt_worker as mw
-from gui.actions import describe, history_rows, outcome
+from gui.actions import describe, outcome
 from gui.alerts import AlertBanner
 from gui.config import GuiConfig
 from gui.face_cache import ICON_PX, FaceCache
 from gui.faces import FacesGallery
-from gui.floorplan import COLOURS, FloorPlanView
-from gui.models import (
-    CameraTableModel,
-    EventRow,
-    EventTableModel,
-    PeopleTableModel,
-    event_from,
-)
+from gui.floorplan import FloorPlanView, legend
+from gui.history import TimelineFeed
+from gui.models import CameraTableModel, PeopleTableModel
+from gui.naming import Naming
 from gui.operator_actions import OperatorActions
 from gui.panels import CamerasPanel, EventsPanel, PeoplePanel
 from gui.person_card import PersonCard
+from gui.timeline import EventTableModel
 from srs.wire import commands, payloads, site, topics
 
 log = logging.getLogger(__name__)
 # Core's answer to a request signed with a key it does not know (core/commands.py).
 KEY_FORGOTTEN = "session key is not registered"
-
-
-def legend() -> QLabel:
-    """What the plan's colours mean (also in docs/gui.md)."""
-    dot = "<span style='color:{};font-size:15px'>●</span> {}"
-    items = [dot.format(COLOURS[k].name(), k) for k in ("known", "unknown", "unidentified")]
-    items += [
-        dot.format("#2e9d50", "camera online"),
-        dot.format("#c0392b", "camera offline"),
-        "<span style='color:#c0392b'>▨</span> restricted zone",
-    ]
-    label = QLabel("&nbsp;&nbsp;&nbsp;".join(items))
-    label.setStyleSheet("color:#34495e; padding:2px 6px;")
-    return label
 
 
 class MainWindow(QMainWindow):
@@ -74,9 +57,6 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.cameras_panel, "Cameras")
         self._build_faces()
         self.cards: list[PersonCard] = []
-        self.live_buffer: list[Any] = []  # live events held while a history search is shown
-        self.history_mode = False
-        self._live_rows: list[Any] = []
         self._core_state = ""
         self._site_wait = 0
         self._build_layout()
@@ -84,11 +64,14 @@ class MainWindow(QMainWindow):
         self.gallery.name_requested.connect(self.actions_.name_person)
         self.gallery.merge_requested.connect(self.actions_.merge)
         self.gallery.command_requested.connect(self.actions_.send)
+        self.feed = TimelineFeed(self.events, self.events_panel, self.people, self.actions_.send)
+        self.naming = Naming(self)
         self._build_status()
-        self.cameras.online_changed.connect(self.plan.set_camera_online)
+        self.cameras.state_changed.connect(self.on_camera_state)
         self.plan.person_clicked.connect(self.show_person)
         self.events_panel.search_requested.connect(self.search_history)
         self.events_panel.live_requested.connect(self.show_live)
+        self.events_panel.resolve = self.key_named
         self._frame = QTimer(self)
         self._frame.setInterval(int(1000 / gui_cfg.frame_hz))
         self._frame.timeout.connect(self.tick)
@@ -163,6 +146,7 @@ class MainWindow(QMainWindow):
         worker.core_status.connect(self.on_core_status)
         worker.response.connect(self.on_response)
         worker.dropped.connect(self.on_dropped)
+        worker.camera_vouched.connect(lambda cam, on: self.cameras.set_disabled(cam, not on))
         self.on_state(
             worker.state,
             f"signed in as {worker.user}" if worker.state == mw.CONNECTED else worker.state,
@@ -173,31 +157,31 @@ class MainWindow(QMainWindow):
     def on_state(self, state: str, sentence: str) -> None:
         colour = "#2e9d50" if state == mw.CONNECTED else "#c0392b"
         self.connection.setText(f"<span style='color:{colour}'>●</span> {state} — {sentence}")
+        if state == mw.CONNECTED and self.worker is not None:
+            self.feed.ask_recent(self.cfg.recent_history_s)  # once per session
 
     def on_site(self, plan: site.SitePlan) -> None:
         log.info(
             "site plan %r: %d zones, %d cameras", plan.name, len(plan.zones), len(plan.cameras)
         )
         self.plan.set_site(plan)
+        self.people.set_zone_names(self.plan.zone_names)
+        self.feed.zone_names = dict(self.plan.zone_names)
         self.cameras.add_cameras(c.camera_id for c in plan.cameras)
         for camera_id in self.cameras.camera_ids():
-            self.plan.set_camera_online(camera_id, self.cameras.is_online(camera_id))
+            self.plan.set_camera_state(camera_id, self.cameras.state(camera_id))
         self.setWindowTitle(f"SRS — {plan.name}")
+
+    def on_camera_state(self, camera_id: str, state: str) -> None:
+        self.plan.set_camera_state(camera_id, state)
+        self.feed.camera(camera_id, state, time.time())
 
     def on_sightings(self, batch: payloads.SightingBatch) -> None:
         for sighting in batch.sightings:
             self.on_event(sighting)
 
     def on_event(self, payload: Any) -> None:
-        if self.history_mode:
-            self.live_buffer.append(payload)
-        else:
-            self.events.add(self._row(payload))
-
-    def _row(self, payload: Any) -> EventRow:
-        row = event_from(payload)
-        person = self.people.get(row.person_key) if row.person_key else None
-        return replace(row, label=person.label) if person and row.kind == "alert" else row
+        self.feed.add(payload)
 
     def on_alert(self, alert: payloads.Alert) -> None:
         self.banner.add(alert)
@@ -219,6 +203,10 @@ class MainWindow(QMainWindow):
     def on_response(self, response: commands.Response, command: Any) -> None:
         if self.faces.on_response(response, command):
             return  # faces arrive quietly; no status line for them
+        if self.feed.is_recent(command):
+            for alert in self.feed.on_recent(response):
+                self.banner.add(alert)
+            return
         what = describe(command) if command is not None else "request"
         if not response.ok:
             error = response.error or "refused by core"
@@ -232,35 +220,35 @@ class MainWindow(QMainWindow):
             self.show_result(f"✖ {what}: {error}", error=True)
             return
         self.show_result(f"✔ {what}: {outcome(command, response.result)}", error=False)
+        result = response.result if isinstance(response.result, dict) else {}
+        new_key = result.get("person_key") if isinstance(result.get("person_key"), str) else None
         if isinstance(command, commands.QueryHistory):
-            if not self.history_mode:
-                self._live_rows = self.events.rows()
-            self.history_mode = True
-            self.events.set_rows(history_rows(response.result))
-            self.events_panel.mode.setText(f"history: {self.events.rowCount()} events")
+            self.feed.show_history(response.result)
         elif isinstance(command, commands.NameIdentity):
-            self.rename(command.person_key, command.name)
-            self._faces_follow(command.person_key, response.result)
+            self.rename(command.person_key, command.name, new_key)
+            self._faces_follow(command.person_key, new_key)
         elif isinstance(command, commands.MergePeople):
             target = self.people.get(command.target_key)
             if target is not None:
-                self.rename(command.source_key, target.label)
-            self._faces_follow(command.source_key, response.result)
+                self.rename(command.source_key, target.label, new_key or command.target_key)
+            self._faces_follow(command.source_key, new_key)
+        elif isinstance(command, commands.SetCameraEnabled):
+            self.cameras.set_disabled(command.camera_id, not command.enabled)
 
-    def _faces_follow(self, old_key: str, result: Any) -> None:
-        new_key = result.get("person_key") if isinstance(result, dict) else None
-        if isinstance(new_key, str):
+    def _faces_follow(self, old_key: str, new_key: str | None) -> None:
+        if new_key is not None:
             self.faces.rename(old_key, new_key)
 
-    def rename(self, person_key: str, name: str) -> None:
-        """Show a name core accepted at once, everywhere; core's next position (possibly
-        under the person's new key) then replaces this row."""
-        pos = self.people.get(person_key)
-        if pos is not None:
-            named = pos.model_copy(update={"label": name, "identity": "known"})
-            self.people.apply([named])
-            self.plan.apply_positions([named])
-        self.events.relabel(person_key, name)
+    def rename(self, person_key: str, name: str, new_key: str | None = None) -> None:
+        """Show a name core accepted at once, everywhere (gui/naming.py)."""
+        self.naming.named(person_key, name, new_key)
+
+    def key_named(self, name: str) -> str | None:
+        """The key of someone on this desk called ``name`` (any case), if any."""
+        wanted = name.casefold()
+        return next(
+            (p.person_key for p in self.people.people() if p.label.casefold() == wanted), None
+        )
 
     def show_result(self, text: str, *, error: bool) -> None:
         self.result_label.setStyleSheet("color:#c0392b" if error else "color:#2e7d32")
@@ -279,6 +267,7 @@ class MainWindow(QMainWindow):
                     self.plan.remove(key)
                 self.people.apply(updates)
                 self.plan.apply_positions(updates)
+                self.naming.follow()
         self.plan.step()
 
     def tick_second(self, now: float | None = None) -> None:
@@ -294,6 +283,8 @@ class MainWindow(QMainWindow):
             for command in self.worker.expire_requests(self.cfg.request_timeout_s):
                 if self.faces.expired(command):
                     continue
+                if self.feed.is_recent(command):
+                    continue  # an older core that cannot answer it: nothing to report
                 self.show_result(
                     f"✖ {describe(command)}: core did not answer within "
                     f"{self.cfg.request_timeout_s:.0f} s (is core running?); "
@@ -308,16 +299,15 @@ class MainWindow(QMainWindow):
         self.actions_.send(query)
 
     def show_live(self) -> None:
-        self.history_mode = False
-        self.events.set_rows(self._live_rows + [self._row(p) for p in self.live_buffer])
-        self._live_rows, self.live_buffer = [], []
-        self.events_panel.mode.setText("live")
+        self.feed.show_live()
 
     def show_person(self, person_key: str) -> PersonCard | None:
         pos = self.people.get(person_key)
         if pos is None:
             return None
-        card = PersonCard(pos, self.events.rows(), self, faces=self.faces)
+        card = PersonCard(
+            pos, self.events.rows(), self, faces=self.faces, zones=self.plan.zone_names
+        )
         card.name_requested.connect(self.actions_.name_person)
         card.merge_requested.connect(self.actions_.merge)
         self.cards = [c for c in self.cards if c.isVisible()] + [card]

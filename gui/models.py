@@ -1,48 +1,26 @@
-"""Table models (one QAbstractTableModel per table): cameras, people, events."""
+"""Table models (one QAbstractTableModel per table): cameras and people.
+
+The timeline's model lives in gui/timeline.py; its names are re-exported here for
+the modules that import them from this one.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QModelIndex, Qt, Signal
 
+from gui.table import OFFLINE_COLOUR, ONLINE_COLOUR, QUIET_COLOUR, Index
+from gui.table import Table as _Table
+from gui.timeline import EventRow as EventRow
+from gui.timeline import EventTableModel as EventTableModel
+from gui.timeline import event_from as event_from
+from gui.wording import age, evidence_text, zone_name
+from gui.wording import clock as clock
+from gui.wording import evidence_note as evidence_note
 from srs.wire import payloads
-
-Index = QModelIndex | QPersistentModelIndex
-ONLINE_COLOUR = QColor("#2e9d50")
-OFFLINE_COLOUR = QColor("#c0392b")
-
-
-def clock(at: float | None) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(at)) if at else "—"
-
-
-def age(at: float | None, now: float) -> str:
-    if not at:
-        return "never"
-    seconds = max(0.0, now - at)
-    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
-
-
-class _Table(QAbstractTableModel):
-    HEADERS: tuple[str, ...] = ()
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def _changed_row(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
 
 
 class CameraTableModel(_Table):
@@ -50,6 +28,7 @@ class CameraTableModel(_Table):
 
     HEADERS = ("Camera", "Status", "FPS", "Last heartbeat", "Outbox")
     online_changed = Signal(str, bool)
+    state_changed = Signal(str, str)  # camera id, "online" / "offline" / "disabled"
 
     def __init__(self, offline_after_heartbeats: float = 3.0) -> None:
         super().__init__()
@@ -57,6 +36,7 @@ class CameraTableModel(_Table):
         self._ids: list[str] = []
         self._status: dict[str, payloads.CameraStatus] = {}
         self._online: dict[str, bool] = {}
+        self._disabled: set[str] = set()  # core withdrew the camera (disabled or removed)
         self._now = time.time()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -67,6 +47,24 @@ class CameraTableModel(_Table):
 
     def is_online(self, camera_id: str) -> bool:
         return self._online.get(camera_id, False)
+
+    def state(self, camera_id: str) -> str:
+        if camera_id in self._disabled:
+            return "disabled"
+        return "online" if self.is_online(camera_id) else "offline"
+
+    def set_disabled(self, camera_id: str, disabled: bool) -> None:
+        """Core withdrew (or vouches again for) the camera: a disabled camera is not
+        online whatever its last status said, and says so."""
+        if (camera_id in self._disabled) == disabled:
+            return
+        row = self._ensure(camera_id)
+        if disabled:
+            self._disabled.add(camera_id)
+        else:
+            self._disabled.discard(camera_id)
+        self.refresh(self._now, changed=camera_id)
+        self._changed_row(row)
 
     def _ensure(self, camera_id: str) -> int:
         if camera_id in self._ids:
@@ -88,19 +86,23 @@ class CameraTableModel(_Table):
         self._changed_row(row)
         self.refresh(now)
 
-    def refresh(self, now: float | None = None) -> None:
-        """Recompute online/offline from heartbeat ages (the window calls this each second)."""
+    def refresh(self, now: float | None = None, changed: str | None = None) -> None:
+        """Recompute online/offline from heartbeat ages (the window calls this each second).
+
+        ``changed``: a camera whose disabled flag just flipped (its state row is due)."""
         self._now = time.time() if now is None else now
         for row, camera_id in enumerate(self._ids):
             status = self._status.get(camera_id)
             online = (
-                status is not None
+                camera_id not in self._disabled
+                and status is not None
                 and status.state == "online"
                 and (self._now - status.sent_at <= self._factor * status.heartbeat_interval_s)
             )
-            if online != self._online.get(camera_id):
+            if online != self._online.get(camera_id) or camera_id == changed:
                 self._online[camera_id] = online
                 self.online_changed.emit(camera_id, online)
+                self.state_changed.emit(camera_id, self.state(camera_id))
             self.dataChanged.emit(self.index(row, 1), self.index(row, 3))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -114,14 +116,18 @@ class CameraTableModel(_Table):
             if col == 0:
                 return camera_id
             if col == 1:
-                return "online" if online else "offline"
+                return self.state(camera_id)
             if status is None:
                 return "—"
             return (f"{status.fps:.1f}", age(status.sent_at, self._now), str(status.outbox_depth))[
                 col - 2
             ]
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+            if camera_id in self._disabled:
+                return QUIET_COLOUR
             return ONLINE_COLOUR if online else OFFLINE_COLOUR
+        if role == Qt.ItemDataRole.ToolTipRole and camera_id in self._disabled:
+            return "core no longer vouches for this camera (disabled or removed): it is refused"
         if role == Qt.ItemDataRole.ToolTipRole and status is not None and status.message:
             return status.message
         return None
@@ -133,6 +139,7 @@ class PeopleTableModel(_Table):
     HEADERS = ("Name", "Identity", "Zone", "Last seen", "Cameras")
     KEY_ROLE = Qt.ItemDataRole.UserRole + 1
     SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+    IDENTITY_ROLE = Qt.ItemDataRole.UserRole + 3
     # Named people first, then strangers, then the unidentified (who can be many).
     RANK: ClassVar[dict[str, int]] = {"known": 0, "unknown": 1, "unidentified": 2}
 
@@ -143,12 +150,18 @@ class PeopleTableModel(_Table):
         self._people: dict[str, payloads.PersonPosition] = {}
         # A small face beside each name (gui/face_cache.py FaceCache.icon), if set.
         self.face_icon: Callable[[str], Any] | None = None
+        self.zone_names: dict[str, str] = {}  # zone id -> name, from the site plan
 
     def face_changed(self, person_key: str) -> None:
         """Repaint ``person_key``'s face (its crops arrived)."""
         row = self._rows.get(person_key)
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
+
+    def set_zone_names(self, names: dict[str, str]) -> None:
+        self.zone_names = dict(names)
+        if self._keys:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._keys) - 1, 4))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._keys)
@@ -204,6 +217,8 @@ class PeopleTableModel(_Table):
         p = self._people[self._keys[index.row()]]
         if role == self.KEY_ROLE:
             return p.person_key
+        if role == self.IDENTITY_ROLE:
+            return p.identity
         if role == self.SORT_ROLE:
             col = index.column()
             if col in (0, 1):
@@ -212,122 +227,19 @@ class PeopleTableModel(_Table):
         if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and self.face_icon:
             return self.face_icon(p.person_key)
         if role == Qt.ItemDataRole.DisplayRole:
-            who = p.identity + evidence_note(p.evidence, p.evidence_age_s, p.candidate)
-            return (p.label, who, p.zone or "—", clock(p.last_seen), ", ".join(p.cameras))[
-                index.column()
-            ]
+            return (
+                p.label,
+                identity_text(p),
+                zone_name(p.zone, self.zone_names),
+                clock(p.last_seen),
+                ", ".join(p.cameras),
+            )[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and p.identity == "unidentified":
+            return QUIET_COLOUR
         return None
 
 
-def evidence_note(evidence: str | None, age_s: float | None, candidate: str | None) -> str:
-    """How sure core is, shown after the identity: " (carried 2s)", " (possibly Ada)".
-
-    Nothing for a fresh match or when core did not say (older cores)."""
-    if evidence == "carried":
-        return f" (carried {age_s:.0f}s)" if age_s is not None else " (carried)"
-    if evidence == "possible":
-        return f" (possibly {candidate})" if candidate else " (possible)"
-    return ""
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    at: float
-    kind: str  # sighting, enter, leave, alert
-    person_key: str | None
-    label: str
-    place: str  # camera id or zone
-    detail: str
-    sighting_id: int | None = None
-    identity: str | None = None  # known / unknown / unidentified; None for alerts
-
-
-def event_from(payload: Any) -> EventRow:
-    if isinstance(payload, payloads.Sighting):
-        where = f" in {payload.zone}" if payload.zone else ""
-        dist = f"distance {payload.distance:.2f}" if payload.distance is not None else ""
-        return EventRow(
-            payload.seen_at,
-            "sighting",
-            payload.person_key,
-            payload.label,
-            payload.camera_id,
-            f"seen{where} {dist}".strip()
-            + evidence_note(payload.evidence, payload.evidence_age_s, payload.candidate),
-            payload.sighting_id,
-            payload.identity,
-        )
-    if isinstance(payload, payloads.ZoneEvent):
-        restricted = " (restricted)" if payload.restricted else ""
-        return EventRow(
-            payload.at,
-            payload.action,
-            payload.person_key,
-            payload.label,
-            payload.zone,
-            f"{payload.action}s {payload.zone}{restricted}",
-            identity=payload.identity,
-        )
-    if isinstance(payload, payloads.Alert):
-        return EventRow(
-            payload.at,
-            "alert",
-            payload.person_key,
-            payload.person_key or "",
-            payload.camera_id or payload.zone or "",
-            payload.message,
-        )
-    raise TypeError(f"not an event: {type(payload).__name__}")
-
-
-class EventTableModel(_Table):
-    """The timeline, newest first, bounded; replaced by a history query's result."""
-
-    HEADERS = ("Time", "Event", "Person", "Camera / zone", "Details")
-    IDENTITY_ROLE = Qt.ItemDataRole.UserRole + 3
-
-    def __init__(self, max_rows: int = 2000) -> None:
-        super().__init__()
-        self._rows: list[EventRow] = []
-        self._max = max_rows
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def row(self, row: int) -> EventRow:
-        return self._rows[row]
-
-    def rows(self) -> list[EventRow]:
-        return list(self._rows)
-
-    def add(self, event: EventRow) -> None:
-        self.beginInsertRows(QModelIndex(), 0, 0)
-        self._rows.insert(0, event)
-        self.endInsertRows()
-        if len(self._rows) > self._max:
-            self.beginRemoveRows(QModelIndex(), self._max, len(self._rows) - 1)
-            del self._rows[self._max :]
-            self.endRemoveRows()
-
-    def set_rows(self, rows: Sequence[EventRow]) -> None:
-        self.beginResetModel()
-        self._rows = sorted(rows, key=lambda r: r.at, reverse=True)[: self._max]
-        self.endResetModel()
-
-    def relabel(self, person_key: str, label: str) -> None:
-        for i, r in enumerate(self._rows):
-            if r.person_key == person_key:
-                self._rows[i] = replace(r, label=label)
-                self._changed_row(i)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        r = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (clock(r.at), r.kind, r.label, r.place, r.detail)[index.column()]
-        if role == self.IDENTITY_ROLE:
-            return r.identity or ""
-        if role == Qt.ItemDataRole.ForegroundRole and r.kind == "alert":
-            return OFFLINE_COLOUR
-        return None
+def identity_text(p: payloads.PersonPosition) -> str:
+    """ "known, matched", "unknown, carried 4 s", "unidentified": who and how sure."""
+    how = evidence_text(p.evidence, p.evidence_age_s, p.candidate, p.identity)
+    return p.identity if how in ("—", p.identity) else f"{p.identity}, {how}"

@@ -57,6 +57,7 @@ class MqttWorker(QObject):
     core_status = Signal(object)
     response = Signal(object, object)  # Response, the command it answers (or None)
     dropped = Signal(int)  # running total of refused messages
+    camera_vouched = Signal(str, bool)  # camera id; False: core withdrew it (disabled)
 
     def __init__(
         self,
@@ -233,6 +234,8 @@ class MqttWorker(QObject):
             elif message.kind is TopicKind.POSITION and message.subject:
                 with self._lock:
                     self._positions[message.subject] = None  # cleared: the person is gone
+            elif message.kind is TopicKind.CAMERA_KEY and message.subject:
+                self.camera_vouched.emit(message.subject, False)
         after = self.inbox.dropped_total
         if after != before:
             self.dropped.emit(after)
@@ -241,6 +244,8 @@ class MqttWorker(QObject):
         if kind is TopicKind.POSITION:
             with self._lock:
                 self._positions[payload.person_key] = payload
+        elif kind is TopicKind.CAMERA_KEY:
+            self.camera_vouched.emit(payload.sender.removeprefix("camera:"), True)
         elif kind is TopicKind.RESPONSE:
             with self._lock:
                 command = self._pending.pop(payload.request_id, (None, 0.0))[0]

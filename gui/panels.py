@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Callable
+
 from PySide6.QtCore import QDateTime, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,8 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.models import CameraTableModel, EventTableModel, PeopleTableModel
+from gui.models import CameraTableModel, PeopleTableModel
+from gui.table import Index, refilter
+from gui.timeline import EventTableModel, TimelineFilter
+from gui.wording import zone_name
 from srs.wire import commands
+
+# A person key as core writes it (p3, u7); anything else typed is a name.
+PERSON_KEY = re.compile(r"^[pu][0-9]{1,18}$")
 
 
 def table(model: object) -> QTableView:
@@ -47,11 +57,37 @@ class CamerasPanel(QWidget):
         return self.model.camera_ids()[rows[0].row()] if rows else None
 
 
+class PeopleFilter(QSortFilterProxyModel):
+    """The filter text (any column) and, unless asked for, no unidentified rows:
+    they are grouped in one line under the table instead."""
+
+    show_unidentified = False
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self.show_unidentified:
+            index = self.sourceModel().index(source_row, 0, source_parent)
+            if self.sourceModel().data(index, PeopleTableModel.IDENTITY_ROLE) == "unidentified":
+                return False
+        return super().filterAcceptsRow(source_row, source_parent)
+
+
+def unidentified_summary(model: PeopleTableModel) -> str:
+    """ "12 unidentified: Corridor 8, Classroom 4" (empty when there are none)."""
+    where: Counter[str] = Counter()
+    for p in model.people():
+        if p.identity == "unidentified":
+            where[zone_name(p.zone, model.zone_names) if p.zone else "no zone"] += 1
+    if not where:
+        return ""
+    places = ", ".join(f"{z} {n}" for z, n in where.most_common())
+    return f"{sum(where.values())} unidentified: {places}"
+
+
 class PeoplePanel(QWidget):
     def __init__(self, model: PeopleTableModel) -> None:
         super().__init__()
         self.model = model
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = PeopleFilter(self)
         self.proxy.setSourceModel(model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)  # any column: name, zone, camera...
@@ -63,9 +99,26 @@ class PeoplePanel(QWidget):
         self.view = table(self.proxy)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.unidentified = QLabel("")
+        self.unidentified.setStyleSheet("color:#8a8f98")
+        self.show_unidentified = QCheckBox("list them")
+        self.show_unidentified.toggled.connect(self._show_unidentified)
+        group = QHBoxLayout()
+        group.addWidget(self.unidentified, 1)
+        group.addWidget(self.show_unidentified)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter)
         layout.addWidget(self.view)
+        layout.addLayout(group)
+        for sig in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
+            sig.connect(self.refresh_summary)
+
+    def _show_unidentified(self, on: bool) -> None:
+        self.proxy.show_unidentified = on
+        refilter(self.proxy)
+
+    def refresh_summary(self, *_: object) -> None:
+        self.unidentified.setText(unidentified_summary(self.model))
 
     def select(self, person_key: str) -> None:
         for row in range(self.proxy.rowCount()):
@@ -91,7 +144,9 @@ class EventsPanel(QWidget):
         super().__init__()
         self.model = model
         self.person = QLineEdit()
-        self.person.setPlaceholderText("person (p3, u7)")
+        self.person.setPlaceholderText("person (name, p3, u7)")
+        # A name shown on this desk -> its key ("Unknown 7" -> u7); set by the window.
+        self.resolve: Callable[[str], str | None] = lambda name: None
         self.camera = QLineEdit()
         self.camera.setPlaceholderText("camera id")
         now = QDateTime.currentDateTime()
@@ -104,16 +159,18 @@ class EventsPanel(QWidget):
         self.search = QPushButton("Search")
         self.live = QPushButton("Live")
         self.search.clicked.connect(self._search)
+        self.person.returnPressed.connect(self._search)
         self.live.clicked.connect(self.live_requested)
         self.hide_unidentified = QCheckBox("hide unidentified")
         self.hide_unidentified.setToolTip("Unidentified profiles can be many; hide their rows")
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(model)
-        self.proxy.setFilterRole(EventTableModel.IDENTITY_ROLE)
-        self.proxy.setFilterKeyColumn(0)
-        self.hide_unidentified.toggled.connect(
-            lambda on: self.proxy.setFilterRegularExpression("^(?!unidentified$)" if on else "")
+        self.show_sightings = QCheckBox("sightings")
+        self.show_sightings.setToolTip(
+            "Also show every raw sighting (many per second); events are always shown"
         )
+        self.proxy = TimelineFilter(self)
+        self.proxy.setSourceModel(model)
+        self.hide_unidentified.toggled.connect(self.proxy.set_hide_unidentified)
+        self.show_sightings.toggled.connect(self.proxy.set_show_sightings)
         self.mode = QLabel("live")
         self.mode.setStyleSheet("font-weight:bold")
         row = QHBoxLayout()
@@ -131,6 +188,7 @@ class EventsPanel(QWidget):
         for w in (self.use_range, self.since, QLabel("to"), self.until):
             row2.addWidget(w)
         row2.addStretch(1)
+        row2.addWidget(self.show_sightings)
         row2.addWidget(self.hide_unidentified)
         self.view = table(self.proxy)
         layout = QVBoxLayout(self)
@@ -142,15 +200,27 @@ class EventsPanel(QWidget):
     def query(self) -> commands.QueryHistory:
         """The history query the form describes (raises ValueError for bad ids)."""
         ranged = self.use_range.isChecked()
+        who = " ".join(self.person.text().split())
+        key = who if PERSON_KEY.match(who) else self.resolve(who) if who else None
         return commands.QueryHistory(
-            person_key=self.person.text().strip() or None,
+            person_key=key,
+            person_name=who if who and key is None else None,
             camera_id=self.camera.text().strip() or None,
             since=self.since.dateTime().toSecsSinceEpoch() if ranged else None,
             until=self.until.dateTime().toSecsSinceEpoch() if ranged else None,
         )
 
     def _search(self) -> None:
-        self.search_requested.emit(self.query())
+        try:
+            query = self.query()
+        except ValueError as exc:  # pydantic's ValidationError is one
+            self.mode.setText(f"cannot search: {str(exc).splitlines()[-1].strip()}")
+            return
+        self.search_requested.emit(query)
+
+    def set_history(self, on: bool) -> None:
+        """A history answer is sightings: show them whatever the live toggle says."""
+        self.proxy.set_show_sightings(on or self.show_sightings.isChecked())
 
     def selected_row(self) -> int | None:
         """The selected event's row in the model (not in the filtered view)."""

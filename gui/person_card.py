@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,6 +18,8 @@ from PySide6.QtWidgets import (
 
 from gui.face_cache import FaceCache
 from gui.models import EventRow, clock
+from gui.timeline import NO_ZONES
+from gui.wording import evidence_text, zone_name
 from srs.wire import payloads
 
 FACE_PX = 84
@@ -32,6 +36,7 @@ class PersonCard(QDialog):
         events: list[EventRow],
         parent: QWidget | None = None,
         faces: FaceCache | None = None,
+        zones: Mapping[str, str] = NO_ZONES,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Person — {pos.label}")
@@ -46,12 +51,11 @@ class PersonCard(QDialog):
         form = QFormLayout()
         form.addRow("Name", QLabel(f"<b>{pos.label}</b>"))
         form.addRow("Identity", QLabel(f"{pos.identity} ({pos.person_key})"))
-        form.addRow("Zone", QLabel(pos.zone or "—"))
+        form.addRow("Zone", QLabel(zone_name(pos.zone, zones)))
         form.addRow("Last seen", QLabel(clock(pos.last_seen)))
-        form.addRow(
-            "Position",
-            QLabel(f"x {pos.x:.1f} m, y {pos.y:.1f} m (confidence {pos.confidence:.0%})"),
-        )
+        how = evidence_text(pos.evidence, pos.evidence_age_s, pos.candidate, pos.identity)
+        form.addRow("Identified", QLabel(how))  # the evidence, not a bare confidence
+        form.addRow("Position", QLabel(f"x {pos.x:.1f} m, y {pos.y:.1f} m"))
         form.addRow("Cameras", QLabel(", ".join(pos.cameras) or "—"))
         self.sightings = QListWidget()
         for row in [e for e in events if e.person_key == pos.person_key][:20]:

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from gui.srs_config import SrsConfig
 from srs.wire import payloads, site
+from srs.wire.payloads import Evidence
 
 DEMO_SITE = Path(__file__).resolve().parent.parent / "config" / "demo-site.toml"
 # (key, identity, label, zone, cameras, path of positions in metres)
+# How each sample person was identified (default "matched").
+EVIDENCE: dict[str, Evidence] = {"p4": "carried", "x3": "unidentified"}
 PEOPLE = [
     (
         "p1",
@@ -157,6 +160,8 @@ def feed(window: object, plan: site.SitePlan, now: float) -> None:
                 confidence=0.8,
                 last_seen=now - 2 * (len(path) - j),
                 cameras=cams_seen,
+                evidence=EVIDENCE.get(key, "matched"),
+                evidence_age_s=3.0 if key == "p4" else None,
             )
             window.people.apply([pos])
             window.plan.apply_positions([pos])
@@ -179,6 +184,20 @@ def feed(window: object, plan: site.SitePlan, now: float) -> None:
             ]
         )
     )
+    restricted = {z.zone_id for z in plan.zones if z.restricted}
+    for i, (key, identity, label, zone, _, _) in enumerate(PEOPLE):
+        if zone in zones and zone not in restricted:
+            window.on_event(
+                payloads.ZoneEvent(
+                    person_key=key,
+                    identity=identity,  # type: ignore[arg-type]
+                    label=label,
+                    zone=zone,
+                    action="enter",
+                    at=now - 160 + 13 * i,
+                    restricted=False,
+                )
+            )
     window.on_event(
         payloads.ZoneEvent(
             person_key="u7",

@@ -90,6 +90,12 @@ class QueryHistory(_Action):
     since: Timestamp | None = None
     until: Timestamp | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 200
+    # Optional (issue 19; older senders stay valid): a person's name when the desk
+    # has no key for them (core looks it up, as `srs sightings --person`), and the
+    # recent zone events and alerts core keeps in memory: the answer is then
+    # {"sightings": [...], "events": [...]} instead of the list of sightings.
+    person_name: Label | None = None
+    recent_events: bool = False
 
 
 class ListPeople(_Action):

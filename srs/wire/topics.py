@@ -333,6 +333,11 @@ def ha_attributes(object_id: str) -> str:
     return f"{HA_PREFIX}/device_tracker/{check_id(object_id, 'object id')}/attributes"
 
 
+def ha_availability() -> str:
+    """Retained ``online``/``offline``: whether core (hence every SRS tracker) is up."""
+    return f"{HA_PREFIX}/srs/availability"
+
+
 # --- broker ACL: Home Assistant (added by broker/) -------------------------------
 # Home Assistant connects as an `integrator`; it reads only the plain-JSON discovery
 # tree core publishes (names and zones, nothing the signed positions do not show).

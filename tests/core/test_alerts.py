@@ -57,3 +57,14 @@ def test_rejection_watch_threshold() -> None:
     assert len(watch.check(3, 1)) == 1
     assert watch.check(3, 60) == []
     assert len(watch.check(3, 61)) == 1
+
+
+def test_a_disabled_camera_going_silent_is_no_incident() -> None:
+    watch = CameraWatch()
+    for cam in ("a", "b"):
+        watch.status(CameraStatus(camera_id=cam, state="online", sent_at=0), now=0)
+    watch.set_disabled(frozenset({"a"}), now=1)  # the operator switched a off
+    assert [a.camera_id for a in watch.tick(40)] == ["b"]
+    watch.set_disabled(frozenset(), now=50)  # enabled again: watched from now
+    assert watch.tick(60) == []
+    assert [a.camera_id for a in watch.tick(81)] == ["a"]

@@ -122,6 +122,9 @@ def test_enrol_merge_reject_and_query(handler):
     hist = ask(h, "alice", key, cmd.QueryHistory(person_key=enrolled.result["person_key"]))
     assert hist is not None and isinstance(hist.result, list) and len(hist.result) == 1
     sighting_id = hist.result[0]["id"]
+    # By name too: a guard types the name, not the key.
+    by_name = ask(h, "alice", key, cmd.QueryHistory(person_name="Barack Obama"))
+    assert by_name is not None and by_name.ok and by_name.result == hist.result
     # "Not this person": the same face no longer names him.
     assert ask(h, "alice", key, cmd.RejectSighting(sighting_id=sighting_id)).ok  # type: ignore
     ingest.process([Incoming(topic, sign(batch("cam1", 3, face), topic, CAM1))])
@@ -189,3 +192,42 @@ def _first_sighting(s):
     row = s.scalars(select(Sighting)).first()
     key = f"p{row.person_id}" if row.person_id is not None else f"u{row.unknown_id}"
     return row.id, key
+
+
+def test_recent_zone_events_and_alerts_are_answered_to_a_desk_signing_in(tmp_path):
+    """Alerts and zone events are live messages; core keeps the recent ones in memory
+    so a dashboard that signs in shows what happened before."""
+    import time
+
+    from core.alerts import unknown_in_restricted
+    from core.locating import LocatorLink
+    from core.observation import NullLocator
+    from srs.wire.payloads import ZoneEvent
+
+    cfg = core_config(tmp_path)
+    fast_user_store(default_path(cfg)).add("alice", "operator")
+    db = store.open_store(cfg)
+    link = LocatorLink(NullLocator())
+    h = CommandHandler(db, cfg, Ingest(db, cfg), link)
+    now = time.time()
+    enter = ZoneEvent(
+        person_key="u3",
+        identity="unknown",
+        label="Unknown 3",
+        zone="server-room",
+        action="enter",
+        at=now - 5,
+        restricted=True,
+    )
+    alert = unknown_in_restricted("u3", "Unknown 3", "server-room", "Server room", now - 5)
+    for payload in (enter, alert, object()):
+        link.recent.record(payload)
+    key = session(h, "alice")
+    answer = ask(h, "alice", key, cmd.QueryHistory(since=now - 3600, recent_events=True))
+    assert answer is not None and answer.ok and isinstance(answer.result, dict)
+    assert answer.result["sightings"] == []
+    assert [e.get("kind", e.get("action")) for e in answer.result["events"]] == [
+        "unknown_in_restricted",
+        "enter",
+    ]
+    db.close()

@@ -90,3 +90,44 @@ def test_remove_clears_retained_messages() -> None:
         (topics.ha_state("srs_p3"), b"", True),
         (topics.ha_attributes("srs_p3"), b"", True),
     ]
+
+
+def test_state_is_sent_on_change_only() -> None:
+    announced: set[str] = set()
+    last: dict[str, bytes] = {}
+    first = ha.messages(position(), ZONES, announced=announced, last_state=last)
+    assert len(first) == 3  # discovery, state, attributes
+    # Walking inside the corridor: nothing for Home Assistant.
+    for x in (2.0, 3.0, 4.0):
+        assert ha.messages(position(x=x), ZONES, announced=announced, last_state=last) == []
+    moved = ha.messages(position(zone="server-room"), ZONES, announced=announced, last_state=last)
+    assert [t for t, _, _ in moved] == [topics.ha_state("srs_p3"), topics.ha_attributes("srs_p3")]
+    gone = ha.messages(position(gone=True), ZONES, announced=announced, last_state=last)
+    assert gone[0][1] == b"not_home"
+
+
+def test_trackers_name_one_availability_topic() -> None:
+    config = json.loads(ha.discovery(position())[1])
+    assert (
+        config["availability_topic"] == topics.ha_availability() == "homeassistant/srs/availability"
+    )
+    assert config["payload_available"] == "online"
+    assert config["payload_not_available"] == "offline"
+    assert ha.availability(True) == (topics.ha_availability(), b"online", True)
+    assert ha.availability(False) == (topics.ha_availability(), b"offline", True)
+    assert topics.may_retain(topics.ha_availability())
+
+
+def test_locator_link_sends_ha_state_on_change_only() -> None:
+    from core.locating import LocatorLink
+    from core.messages import Outgoing
+    from core.observation import NullLocator
+
+    link = LocatorLink(NullLocator(), homeassistant=True)
+    sent = [
+        link.ha_messages(Outgoing(topics.position("p3"), position(x=float(x)), retain=True))
+        for x in range(5)
+    ]
+    assert [len(s) for s in sent] == [3, 0, 0, 0, 0]
+    assert link.ha_availability(True) == [ha.availability(True)]
+    assert LocatorLink(NullLocator()).ha_availability(True) == []

@@ -190,11 +190,37 @@ def test_disabled_camera_is_refused_until_enabled(db, ingest):
         store.set_camera_enabled(s, "cam1", False)
     ingest.refresh(force=True)
     assert ingest.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")]).acks == {}
-    assert ingest.counters.rejected == {"unknown_sender": 1}
+    assert ingest.counters.rejected == {"camera_disabled": 1}
     with db.session() as s:
         store.set_camera_enabled(s, "cam1", True)
     ingest.refresh(force=True)
     assert ingest.process([msg(CAM1, "cam1", 1, "test/obama1.jpg")]).acks == {"cam1": [1]}
+
+
+def test_a_disabled_cameras_queue_is_not_a_forgery_alarm(db, ingest):
+    """Its outbox drains after the operator switched it off: refused, counted under
+    its own reason, and no "someone is sending forged messages" alert."""
+    from core.locating import LocatorLink
+    from core.locator import Locator
+    from srs.wire.payloads import CameraStatus
+
+    with db.session() as s:
+        store.set_camera_enabled(s, "cam1", False)
+    ingest.refresh(force=True)
+    queued = [msg(CAM1, "cam1", seq) for seq in range(1, 41)]
+    status_topic = topics.camera_status("cam1")
+    status = CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
+    ingest.process(queued)
+    assert ingest.camera_status(Incoming(status_topic, sign(status, status_topic, CAM1))) is None
+    assert ingest.counters.rejected == {"camera_disabled": 41}
+    assert ingest.counters.security_rejections() == 0
+    link = LocatorLink(Locator(None, rejection_threshold=20))
+    now = time.time()
+    link.tick(now, 0)
+    assert link.tick(now + 1, ingest.counters.security_rejections()) == []
+    # A forged message still counts.
+    ingest.process([msg(CAM1, "cam2", 1)])  # signed with the wrong camera's key
+    assert ingest.counters.security_rejections() == 1
 
 
 class PlacingLocator:

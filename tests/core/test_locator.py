@@ -157,9 +157,60 @@ def test_unknown_in_restricted_zone_alerts_once_per_stay() -> None:
     (alert,) = alerts
     assert (alert.kind, alert.person_key, alert.zone) == ("unknown_in_restricted", "u5", "vault")
     assert alert.severity == "critical"
-    # Leave and come back: a new stay, a new alert.
+    # Step out and back a moment later: the same stay, no new alert.
     results = walk(loc, [(3, 3), (3, 3), (7, 3), (7, 3)], t0=110, **unknown)
+    assert [e.action for r in results for e in r.zone_events].count("enter") == 2
+    assert sum(len(r.alerts) for r in results) == 0
+    # Leave for longer than the grace and come back: a new stay, a new alert.
+    walk(loc, [(3, 3)], t0=120, **unknown)
+    loc.tick(151)
+    results = walk(loc, [(7, 3), (7, 3)], t0=152, **unknown)
     assert sum(len(r.alerts) for r in results) == 1
+
+
+def test_a_stay_keeps_its_one_alert_across_identity_changes_of_the_track() -> None:
+    """The alert storm of `make demo`: a track seen first unidentified (``t-a-1``),
+    then recognised as an anonymous identity (``u3``), then lost to a profile again,
+    then named by the operator: one person, one stay, one alert."""
+    loc = Locator(SITE, smoothing=1.0)
+    stand_in: dict[str, Any] = {"person": None, "kind": "profile", "label": "Unidentified"}
+    unknown: dict[str, Any] = {"person": 3, "identity": "unknown", "label": "Unknown 3"}
+    results = walk(loc, [(7, 3), (7.1, 3)], **stand_in)
+    results += walk(loc, [(7.2, 3), (7.3, 3)], t0=101, **unknown)
+    results += walk(loc, [(7.3, 3), (7.2, 3)], t0=102, **stand_in)
+    results += walk(loc, [(7.1, 3), (5.5, 3), (7, 3)], t0=103, **unknown)  # a flicker out
+    results.append(loc.rename("u3", "u9", "Unknown 9", 104, identity="unknown"))
+    results += walk(loc, [(7, 3)], t0=105, person=9, identity="unknown", label="Unknown 9")
+    assert [(a.person_key, a.zone) for r in results for a in r.alerts] == [("t-a-1", "vault")]
+    # Another person in the vault meanwhile still raises their own alert.
+    other = walk(loc, [(8, 3)], t0=106, track_id=2, person=4, identity="unknown", label="U4")
+    assert [a.person_key for r in other for a in r.alerts] == ["u4"]
+
+
+def test_a_track_broken_in_two_is_one_stay_two_people_are_two() -> None:
+    """The edge lost one man's profile track in the server room and found him again
+    as a new track a few seconds later: one stay. Two strangers seen together in the
+    room are two stays, two alerts."""
+    profile: dict[str, Any] = {"person": None, "kind": "profile", "label": "Unidentified"}
+    loc = Locator(SITE, smoothing=1.0)
+    results = walk(loc, [(7, 3), (7.1, 3)], track_id=1, **profile)
+    results += walk(loc, [(7.2, 3), (7.3, 3)], t0=104, track_id=2, **profile)
+    assert [a.person_key for r in results for a in r.alerts] == ["t-a-1"]
+    # A new track far from where the lost one was is someone else.
+    results = walk(loc, [(9.5, 5.5)], t0=110, track_id=3, **profile)
+    assert [a.person_key for r in results for a in r.alerts] == ["t-a-3"]
+    two = Locator(SITE, smoothing=1.0)
+    results = [
+        two.observe(
+            [
+                observation(A, 7, 3, 100 + i * 0.2, track_id=1, **profile),
+                observation(A, 8, 4, 100 + i * 0.2, track_id=2, **profile),
+            ],
+            now=100 + i * 0.2,
+        )
+        for i in range(3)
+    ]
+    assert sorted(str(a.person_key) for r in results for a in r.alerts) == ["t-a-1", "t-a-2"]
 
 
 def test_known_people_and_unrestricted_zones_raise_nothing() -> None:

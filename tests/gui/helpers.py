@@ -31,9 +31,14 @@ OPERATOR = "alice-op"
 OPERATOR_PASSWORD = "correct horse"
 
 
-def gui_config(tmp_path: Path, core_key: SigningKey | None, broker: BrokerHandle) -> SrsConfig:
-    """Config whose [gui] pins ``core_key`` (None: nothing pinned, trust on first use)."""
-    gui: dict[str, Any] = {}
+def gui_config(
+    tmp_path: Path, core_key: SigningKey | None, broker: BrokerHandle, **gui: Any
+) -> SrsConfig:
+    """Config whose [gui] pins ``core_key`` (None: nothing pinned, trust on first use).
+
+    The timeline starts empty (``recent_history_s`` 0) unless a test asks otherwise:
+    the stand-in core answers requests only when a test tells it how."""
+    gui = {"recent_history_s": 0, **gui}
     if core_key is not None:
         pub = tmp_path / "pinned-core.key.pub"
         pub.write_text(core_key.public_key_b64 + "\n")

@@ -169,6 +169,8 @@ def test_hiding_unidentified_rows_keeps_the_right_sighting_selected(
             )
         )
     panel = window.events_panel
+    assert panel.proxy.rowCount() == 0  # raw sightings only on request
+    panel.show_sightings.setChecked(True)
     panel.hide_unidentified.setChecked(True)
     assert panel.proxy.rowCount() == 2
     panel.view.selectRow(1)  # the second visible row: Alice (the unidentified one is hidden)

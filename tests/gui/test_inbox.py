@@ -95,7 +95,8 @@ def test_camera_status_must_name_its_own_camera_and_deployment() -> None:
     core = SigningKey.generate("core")
     box = inbox(core)
     cam = SigningKey.generate(topics.camera_issuer("cam1"))
-    assert vouch(box, core, cam, "cam1") == []
+    [vouched] = vouch(box, core, cam, "cam1")
+    assert (vouched.kind, vouched.subject) == (TopicKind.CAMERA_KEY, "cam1")
     topic = topics.camera_status("cam1")
     good = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
     [msg] = box.accept(topic, sign(good, topic, cam))
@@ -129,10 +130,17 @@ def test_camera_status_waits_for_the_key_core_vouches_for() -> None:
     new = payloads.CameraStatus(camera_id="cam1", state="online", sent_at=time.time())
     assert box.accept(topic, sign(old, topic, cam)) == []
     assert box.accept(topic, sign(new, topic, cam)) == []  # only the latest is kept
-    [released] = vouch(box, core, cam, "cam1")
+    [vouched, released] = vouch(box, core, cam, "cam1")
+    assert vouched.kind is TopicKind.CAMERA_KEY
     assert released.payload == new and box.dropped_total == 0
-    # Withdrawn (camera removed or disabled): its statuses wait again.
-    assert box.accept(topics.camera_key("cam1"), b"") == []
+    # Withdrawn (camera removed or disabled): the dashboard is told, and its statuses
+    # wait again.
+    [withdrawn] = box.accept(topics.camera_key("cam1"), b"")
+    assert (withdrawn.kind, withdrawn.payload, withdrawn.subject) == (
+        TopicKind.CAMERA_KEY,
+        None,
+        "cam1",
+    )
     assert box.accept(topic, sign(new, topic, cam)) == []
 
 

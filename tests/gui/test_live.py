@@ -220,6 +220,11 @@ def test_people_list_puts_named_people_first(
             topics.position(key), position(key, 1, 1, identity=identity, label=label), retain=True
         )
     qtbot.waitUntil(lambda: window.people.rowCount() == 3, timeout=5_000)
-    proxy = window.people_panel.proxy
+    panel = window.people_panel
+    proxy = panel.proxy
+    # The unidentified are grouped in one line under the table, listed on request.
+    assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["Zoe", "Unknown 2"]
+    assert panel.unidentified.text() == "1 unidentified: no zone 1"
+    panel.show_unidentified.setChecked(True)
     assert [proxy.index(r, 0).data() for r in range(3)] == ["Zoe", "Unknown 2", "Unidentified"]
     assert "x1" in window.plan.markers and window.plan.markers["x1"].label.text() == ""

@@ -1,0 +1,58 @@
+"""How the dashboard words what core says: times, ages, zones and identity evidence.
+
+Pure text, no widgets: every panel (tables, card, plan tooltips, banner) words a
+thing the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+
+def clock(at: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at)) if at else "—"
+
+
+def age(at: float | None, now: float) -> str:
+    if not at:
+        return "never"
+    seconds = max(0.0, now - at)
+    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+
+
+def zone_name(zone: str | None, names: Mapping[str, str]) -> str:
+    """The zone's name from the site plan ("Server room"), its id when the plan does
+    not list it (or has not arrived yet), "—" for no zone."""
+    if not zone:
+        return "—"
+    return names.get(zone, zone)
+
+
+def evidence_text(
+    evidence: str | None, age_s: float | None, candidate: str | None, identity: str | None
+) -> str:
+    """How core knows who this is, in a guard's words: "matched", "carried 4 s",
+    "possibly Ada Lovelace", "unidentified" (what a bare confidence figure never said).
+
+    An older core sends no evidence: then only the identity kind speaks."""
+    if evidence == "matched":
+        return "matched"
+    if evidence == "carried":
+        return f"carried {age_s:.0f} s" if age_s is not None else "carried"
+    if evidence == "possible":
+        return f"possibly {candidate}" if candidate else "possible match"
+    if evidence == "unidentified" or identity == "unidentified":
+        return "unidentified"
+    return "—"
+
+
+def evidence_note(evidence: str | None, age_s: float | None, candidate: str | None) -> str:
+    """The evidence as a note after other words: " (carried 2s)", " (possibly Ada)".
+
+    Nothing for a fresh match or when core did not say (older cores)."""
+    if evidence == "carried":
+        return f" (carried {age_s:.0f}s)" if age_s is not None else " (carried)"
+    if evidence == "possible":
+        return f" (possibly {candidate})" if candidate else " (possible)"
+    return ""
