@@ -16,7 +16,7 @@ import base64
 import logging
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -24,8 +24,9 @@ import numpy as np
 
 from edge.config import EdgeConfig
 from edge.detect import Box, Detector
-from edge.encode import Encoder, blur_score, crop_for_encoding
+from edge.encode import Encoder, crop_for_encoding
 from edge.motion import MotionGate
+from edge.quality import REASONS, QualityLimits, assess
 from edge.sources import Frame
 from edge.track import Track, TrackedDetection, Tracker
 from srs.wire.payloads import MAX_DETECTIONS, MAX_SNAPSHOT_B64
@@ -52,7 +53,8 @@ class AnalyserStats:
     encodings_failed: int = 0
     encodings_sent: int = 0
     encoder_busy: int = 0  # requests postponed because the pool was full
-    gated: int = 0  # faces too small or blurred to encode
+    gated: int = 0  # faces refused by the quality gate (edge/quality.py)
+    gated_by: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     tracks: int = 0  # tracks started
 
 
@@ -75,6 +77,9 @@ class Analyser:
         self.encoder = encoder if cfg.encode else None
         self.clock = clock or time.monotonic
         self.stats = AnalyserStats()
+        self._limits = QualityLimits(
+            cfg.encode_min_px, cfg.quality_sharpness_min, cfg.quality_frontality_min
+        )
         self.motion = MotionGate(cfg.motion_gating, cfg.complete_scan_every)
         # track id -> (track, future, deadline of the message that asked for it)
         self._inflight: dict[int, tuple[Track, Future[list[float] | None], float]] = {}
@@ -127,14 +132,14 @@ class Analyser:
                 continue
             if not self._wants_encoding(td.track, now):
                 continue
-            if min(box[2], box[3]) < self.cfg.encode_min_px:
-                self.stats.gated += 1
-                continue
             if full_gray is None:
                 full_gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-            if blur_score(full_gray, box) < self.cfg.blur_min:
+            quality = assess(full_gray, box, self._limits)
+            if quality.refused:
                 self.stats.gated += 1
+                self.stats.gated_by[quality.refused] += 1
                 continue
+            td.track.extra["quality_asked"] = quality.quality
             if self._request(td.track, image, box, now + self.cfg.encoding_wait_s):
                 waits.add(td.track.track_id)
         self.stats.detections += len(dets)
@@ -185,6 +190,7 @@ class Analyser:
             else:
                 self.stats.encodings_computed += 1
                 track.encoding, track.encoding_unsent = encoding, True
+                track.extra["quality"] = track.extra.get("quality_asked")
 
     def _snapshot(self, image: np.ndarray) -> str | None:
         h, w = image.shape[:2]
@@ -241,6 +247,8 @@ class Analyser:
             }
             if td.kind == "face" and td.track.encoding_unsent and td.track.encoding:
                 det["encoding"] = td.track.encoding
+                if isinstance(quality := td.track.extra.get("quality"), float):
+                    det["quality"] = quality
                 td.track.encoding_unsent = False
                 self.stats.encodings_sent += 1
             detections.append(det)

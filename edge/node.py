@@ -268,4 +268,5 @@ class EdgeNode:
             "encoder_backlog": self.encoder.backlog if self.encoder else 0,
             "source_ok": self.source_stats.ok,
             "message": self.source_stats.message,
+            "gated": dict(self.analyser.stats.gated_by),
         }

@@ -21,6 +21,7 @@ Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Label = Annotated[str, Field(min_length=1, max_length=128)]
 Timestamp = Annotated[float, Field(allow_inf_nan=False, ge=0, le=4.0e9)]  # epoch seconds
 Count = Annotated[int, Field(ge=0, le=2**53)]
+GateReason = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")]
 Encoding = Annotated[list[FiniteFloat], Field(min_length=ENCODING_SIZE, max_length=ENCODING_SIZE)]
 
 
@@ -48,6 +49,9 @@ class Detection(BaseModel):
     track_id: Annotated[int, Field(ge=0, le=2**31)]
     score: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
     encoding: Encoding | None = None
+    # Quality (0..1: sharpness x frontality x size, edge/quality.py) of the face the
+    # encoding was computed from; sent with the encoding, for weighing it.
+    quality: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _profiles_have_no_encoding(self) -> Detection:
@@ -94,6 +98,9 @@ class CameraStatus(Payload):
     encoder_backlog: Count = 0
     source_ok: bool = True
     message: Annotated[str, Field(max_length=256)] = ""
+    # Faces the quality gate refused to encode since the node started, by reason
+    # ("small", "blur", "pose"; a newer node may add reasons).
+    gated: Annotated[dict[GateReason, Count], Field(max_length=16)] = Field(default_factory=dict)
 
 
 IdentityKind = Literal["known", "unknown", "unidentified"]
