@@ -49,6 +49,12 @@ class EdgeConfig(BaseModel):
     # (plus around tracks); every complete_scan_every-th scan covers everything.
     motion_gating: bool = True
     complete_scan_every: Annotated[int, Field(ge=1, le=1000)] = 3
+    # Where a live track finds no face around it, search its surroundings again for
+    # a tilted head (Haar on the crop rotated by +-recover_rotate_deg; 0 = off), then
+    # with dlib's HOG detector (recover_hog). Costs only while a face is being lost.
+    recover_lost: bool = True
+    recover_rotate_deg: Annotated[float, Field(ge=0, le=45)] = 20.0
+    recover_hog: bool = True
     max_fps: Annotated[float, Field(ge=0, le=240)] = 0.0  # 0 = as fast as analysis goes
 
     # --- tracking --------------------------------------------------------------
