@@ -8,9 +8,12 @@ one encoding per track and refresh interval, encodings in a worker process).
 Frames are resized to 640x360 (the target camera resolution) before either
 pipeline sees them. Per clip and in total it prints analysed frames/s, recall
 (frames with at least one face found, faces found per frame), tracks, encodings
-computed, and the ratios SRS / naive. classroom.gif is the "three faces in view"
-case. Clips: ``--media DIR`` (default: the shared footage if present, else
-tests/data/media/video). Timings on a shared machine are noisy: repeat, quote ranges.
+computed, and the ratios SRS / naive. cpu-ms/frame is the CPU time of the
+analysing process (all its threads; SRS's encoder worker process not included,
+the naive pipeline encodes inline): it varies less than fps on a busy machine.
+classroom.gif is the "three faces in view" case. Clips: ``--media DIR``
+(default: the shared footage if present, else tests/data/media/video).
+Timings on a shared machine are noisy: repeat, quote ranges.
 
     .venv/bin/python bench/edge.py [--repeat N] [--clips a.gif b.gif] [--full-every K]
         [--no-recover]
@@ -57,7 +60,7 @@ def naive(images: list[np.ndarray]) -> dict[str, float]:
     tracker = Tracker()
     detections = encodings = with_face = 0
     tracks: set[int] = set()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for image in images:
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         found = detector.detect(gray)
@@ -69,9 +72,10 @@ def naive(images: list[np.ndarray]) -> dict[str, float]:
             if det.kind == "face":
                 rgb, loc = crop_for_encoding(image, det.box)
                 encodings += compute_encoding(rgb, loc) is not None
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "frames": len(images),
+        "cpu": cpu,
         "with_face": with_face,
         "detections": detections,
         "tracks": len(tracks),
@@ -83,15 +87,16 @@ def naive(images: list[np.ndarray]) -> dict[str, float]:
 def srs(images: list[np.ndarray], cfg: EdgeConfig, pool: EncoderPool) -> dict[str, float]:
     analyser = Analyser(cfg, pool)
     messages = 0  # one per analysed frame with at least one face
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i, image in enumerate(images):
         analyser.analyse(Frame(image, time.time(), i))
         messages += len(analyser.ready())
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     messages += len(analyser.ready(drain=True))
     s = analyser.stats
     return {
         "frames": len(images),
+        "cpu": cpu,
         "with_face": messages,
         "detections": s.detections,
         "tracks": s.tracks,
@@ -102,10 +107,11 @@ def srs(images: list[np.ndarray], cfg: EdgeConfig, pool: EncoderPool) -> dict[st
 
 def line(name: str, r: dict[str, float]) -> str:
     return (
-        f"{name:12s} {r['frames'] / r['seconds']:6.1f} fps  "
-        f"{r['with_face']:4.0f}/{r['frames']:<4.0f} frames with a face  "
-        f"{r['detections'] / r['frames']:5.2f} faces/frame  {r['tracks']:4.0f} tracks  "
-        f"{r['encodings']:5.0f} encodings"
+        f"{name:6s} {r['frames'] / r['seconds']:5.1f} fps "
+        f"{1000 * r['cpu'] / r['frames']:6.1f} cpu-ms/frame "
+        f"{r['with_face']:3.0f}/{r['frames']:<3.0f} frames with a face "
+        f"{r['detections'] / r['frames']:5.2f} faces/frame {r['tracks']:3.0f} tracks "
+        f"{r['encodings']:4.0f} encodings"
     )
 
 

@@ -26,7 +26,7 @@ from edge.config import EdgeConfig
 
 Box = tuple[int, int, int, int]
 Kind = Literal["face", "profile"]
-TRACK_FACE_PX = 80  # a tracked face is searched for at about this size (Haar's window: 24)
+TRACK_FACE_PX = 64  # a tracked face is searched for at about this size (Haar's window: 24)
 RECOVER_MARGIN = 1.0  # of the track's box size on each side, for the recovery search
 HOG_FACE_PX = 90  # dlib's HOG window is 80 px: enlarge crops so the face is about this
 
@@ -85,11 +85,16 @@ class Detector:
         self._profile = cv2.CascadeClassifier(root + "haarcascade_profileface.xml")
         if self._frontal.empty() or self._profile.empty():
             raise RuntimeError(f"OpenCV Haar cascades are missing from {root}")
-        self._hog: Any = None  # dlib's detector, loaded on first use (~30 ms)
+        self._hog: Any = None  # dlib's HOG detector (loading it takes ~0.5-3 s)
+        if cfg.recover_lost and cfg.recover_hog:  # now, not while a face is being lost
+            import dlib
+
+            self._hog = dlib.get_frontal_face_detector()
         self.recovered = 0  # faces found only by the recovery search (for benchmarks)
-        # Boxes the recovery search returned on the previous call: a track that
-        # continues one of them (a head still tilted) is searched that way first.
-        self._recovered_boxes: set[Box] = set()
+        # Boxes the recovery search returned on the previous call, with the way it
+        # found them (rotation angle, 0 = HOG): a track that continues one of them
+        # (a head still tilted) is searched that way first.
+        self._recovered_boxes: dict[Box, float] = {}
 
     def _cascade(
         self,
@@ -195,14 +200,21 @@ class Detector:
         # only those sizes, and accept fewer neighbours (a small window sees fewer
         # overlapping hits than the whole frame does).
         mn = max(1, self.cfg.min_neighbors - 2)
-        recovered_before, self._recovered_boxes = self._recovered_boxes, set()
+        recovered_before, self._recovered_boxes = self._recovered_boxes, {}
         for box in around or ():
-            found += self._near_track(gray, bgr, box, mn, box in recovered_before)
+            found += self._near_track(gray, bgr, box, mn, recovered_before.get(box))
         return merge(found, self.cfg.merge_iou)
 
     def _near_track(
-        self, gray: np.ndarray, bgr: np.ndarray | None, box: Box, mn: int, tilted: bool
+        self,
+        gray: np.ndarray,
+        bgr: np.ndarray | None,
+        box: Box,
+        mn: int,
+        tilted: float | None,
     ) -> list[RawDetection]:
+        """Faces around the track at ``box``; ``tilted``: how the recovery search found
+        it on the previous frame (None: it did not)."""
         height, width = gray.shape[:2]
         side = max(box[2], box[3])
         # Haar's cost grows with the pixels searched and its window is 24 px: a big
@@ -211,12 +223,11 @@ class Detector:
         factor = 1.0 if bgr is not None else min(1.0, TRACK_FACE_PX / side)
         near_side = side * factor
         sizes = (max(self.cfg.min_face_px, int(near_side / 1.6)), int(near_side * 1.6) + 1)
-        recovered = False
+        recovered: float | None = None
         near: list[RawDetection] = []
-        if self.cfg.recover_lost and tilted:  # the head was tilted a frame ago: likely still
+        if self.cfg.recover_lost and tilted is not None:  # tilted a frame ago: likely still
             origin = expand(box, RECOVER_MARGIN, width, height)
-            near = self._recover(_crop(gray, origin), factor, side, sizes)
-            recovered = bool(near)
+            near, recovered = self._recover(_crop(gray, origin), factor, side, sizes, tilted)
         if not near:
             origin = expand(box, 0.6, width, height)
             x, y, w, h = origin
@@ -228,12 +239,11 @@ class Detector:
                 sizes,
                 profiles_if_no_face=True,
             )
-        if not near and self.cfg.recover_lost and not tilted:
+        if not near and self.cfg.recover_lost and tilted is None:
             # A wider crop: the lost box may sit off the head (Haar's last box of a
             # tilting head), and rotating cuts the crop's corners.
             origin = expand(box, RECOVER_MARGIN, width, height)
-            near = self._recover(_crop(gray, origin), factor, side, sizes)
-            recovered = bool(near)
+            near, recovered = self._recover(_crop(gray, origin), factor, side, sizes)
         x, y = origin[0], origin[1]
         out = [
             RawDetection(
@@ -248,41 +258,58 @@ class Detector:
             )
             for d in near
         ]
-        if recovered:
+        if recovered is not None:
             self.recovered += len(out)
-            self._recovered_boxes.update(d.box for d in out)
+            self._recovered_boxes.update((d.box, recovered) for d in out)
         return out
 
     def _recover(
-        self, crop: np.ndarray, factor: float, side: int, sizes: tuple[int, int]
-    ) -> list[RawDetection]:
+        self,
+        crop: np.ndarray,
+        factor: float,
+        side: int,
+        sizes: tuple[int, int],
+        first: float | None = None,
+    ) -> tuple[list[RawDetection], float | None]:
         """A face Haar lost in a track's surroundings ``crop``: a tilted head (Haar on
         the crop shrunk by ``factor`` and rotated both ways), else anything dlib's HOG
-        detector sees. Boxes in the shrunk crop's pixels."""
+        detector sees; the way that worked (``first`` is tried first) goes with it.
+        Boxes in the shrunk crop's pixels."""
+        angle = self.cfg.recover_rotate_deg
+        ways = ([angle, -angle] if angle else []) + ([0.0] if self.cfg.recover_hog else [])
+        if first in ways:
+            ways.remove(first)
+            ways.insert(0, first)
+        for way in ways:
+            if way:
+                found = self._rotated(crop, factor, sizes, way)
+            else:
+                found = self._by_hog(crop, factor, side)
+            if found:
+                return found, way
+        return [], None
+
+    def _rotated(
+        self, crop: np.ndarray, factor: float, sizes: tuple[int, int], angle: float
+    ) -> list[RawDetection]:
         gray = _shrink(crop, factor)
         height, width = gray.shape[:2]
         centre = (width / 2, height / 2)
-        for angle in (self.cfg.recover_rotate_deg, -self.cfg.recover_rotate_deg):
-            if not angle:
-                break
-            turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-            rotated = cv2.warpAffine(gray, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
-            # Full min_neighbors: a retry must not keep a false positive's track alive.
-            hits = self._cascade(
-                self._frontal, rotated, self.cfg.min_neighbors, self.cfg.scale_factor, sizes
-            )
-            if hits:
-                back = cv2.invertAffineTransform(turn)
-                (bx, by, bw, bh), score = max(hits, key=lambda hit: hit[1])
-                cx, cy = back @ np.array([bx + bw / 2, by + bh / 2, 1.0])
-                box = (max(0, int(cx - bw / 2)), max(0, int(cy - bh / 2)), bw, bh)
-                return [RawDetection("face", box, score)]
-        if not self.cfg.recover_hog:
+        turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rotated = cv2.warpAffine(gray, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
+        # Full min_neighbors: a retry must not keep a false positive's track alive.
+        hits = self._cascade(
+            self._frontal, rotated, self.cfg.min_neighbors, self.cfg.scale_factor, sizes
+        )
+        if not hits:
             return []
-        if self._hog is None:
-            import dlib
+        back = cv2.invertAffineTransform(turn)
+        (bx, by, bw, bh), score = max(hits, key=lambda hit: hit[1])
+        cx, cy = back @ np.array([bx + bw / 2, by + bh / 2, 1.0])
+        box = (max(0, int(cx - bw / 2)), max(0, int(cy - bh / 2)), bw, bh)
+        return [RawDetection("face", box, score)]
 
-            self._hog = dlib.get_frontal_face_detector()
+    def _by_hog(self, crop: np.ndarray, factor: float, side: int) -> list[RawDetection]:
         # HOG on the full-resolution crop brought to a ~HOG_FACE_PX face (its window
         # is 80 px), then boxes scaled to the shrunk crop the caller maps back.
         to_hog = HOG_FACE_PX / max(1, side)
