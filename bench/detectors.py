@@ -2,13 +2,14 @@
 
 Every frame is resized to 640x360 (the target camera resolution) and given to each
 detector on its own, on the whole frame (no tracking): frames with at least one
-face, faces found per frame, and milliseconds per frame (wall, and CPU time of all
-threads: OpenCV's default threads, as the node runs). The footage defaults to
-the shared clips (``/work/shared/media/video``, or ``tests/data/media/video``) and
-the stills (each scaled to 640 px wide). Timings on a shared machine are noisy:
-run it twice and quote ranges.
+face, faces found per frame, and milliseconds per frame (wall, and CPU time; with
+the default ``--threads 1`` the CPU time is one core's work, steadier than the wall
+time on a busy machine: OpenCV's idle worker threads inflate CPU time otherwise).
+The footage defaults to the shared clips (``../shared/media``, else
+``tests/data/media``): every clip, and the stills (each scaled to 640 px wide).
+Timings on a shared machine are noisy: run it twice and quote ranges.
 
-    .venv/bin/python bench/detectors.py [--media DIR] [--only haar hog0 ...]
+    .venv/bin/python bench/detectors.py [--media DIR] [--only haar hog0 ...] [--threads N]
 """
 
 from __future__ import annotations
@@ -135,8 +136,12 @@ def measure(detect: Detect, images: list[np.ndarray]) -> tuple[int, float, float
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--media", type=Path, default=SHARED)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="OpenCV threads (1: CPU ms = one core's work)"
+    )
     parser.add_argument("--only", nargs="+", choices=list(DETECTORS), default=list(DETECTORS))
     args = parser.parse_args()
+    cv2.setNumThreads(args.threads)
     media = args.media
     sets = {p.name: clip_frames(p) for p in sorted((media / "video").glob("*.gif"))}
     sets["stills"] = stills(media / "faces")
