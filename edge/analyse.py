@@ -40,8 +40,9 @@ import numpy as np
 from edge.config import EdgeConfig
 from edge.crops import FaceCrops
 from edge.detect import Box, Detector
-from edge.encode import Encoder, blur_score, crop_for_encoding
+from edge.encode import Encoder, crop_for_encoding
 from edge.motion import MotionGate
+from edge.quality import REASONS, QualityLimits, assess
 from edge.scene import SceneCutDetector
 from edge.sources import Frame
 from edge.track import Track, TrackedDetection, Tracker
@@ -70,6 +71,7 @@ class Inflight:
     frame_time: float  # captured_at of the frame it was computed from
     settle_at: float = field(init=False)  # deterministic: frame time it is settled at
     settled: bool = False
+    quality: float | None = None  # of the face it is computed from (edge/quality.py)
 
 
 @dataclass
@@ -81,7 +83,8 @@ class AnalyserStats:
     encodings_failed: int = 0
     encodings_sent: int = 0
     encoder_busy: int = 0  # requests postponed because the pool was full
-    gated: int = 0  # faces too small or blurred to encode
+    gated: int = 0  # faces refused by the quality gate (edge/quality.py)
+    gated_by: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     tracks: int = 0  # tracks started
     scene_cuts: int = 0  # frames that ended every track (stills not counted)
     track_splits: int = 0  # tracks split because a fresh encoding was another person's
@@ -115,6 +118,9 @@ class Analyser:
         self.deterministic = deterministic
         self.stats = AnalyserStats()
         self.crops = FaceCrops(cfg.face_crops)  # the face an encoding carries (edge/crops.py)
+        self._limits = QualityLimits(
+            cfg.encode_min_px, cfg.quality_sharpness_min, cfg.quality_frontality_min
+        )
         self.motion = MotionGate(cfg.motion_gating, cfg.complete_scan_every)
         self.scene = SceneCutDetector(cfg.scene_cuts, cfg.scene_cut_threshold)
         self._inflight: dict[int, Inflight] = {}  # by track id
@@ -181,16 +187,16 @@ class Analyser:
                 continue
             if not self._wants_encoding(td.track, now):
                 continue
-            if min(box[2], box[3]) < self.cfg.encode_min_px:
-                self.stats.gated += 1
-                continue
             if full_gray is None:
                 full_gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-            if blur_score(full_gray, box) < self.cfg.blur_min:
+            quality = assess(full_gray, box, self._limits)
+            if quality.refused:
                 self.stats.gated += 1
+                self.stats.gated_by[quality.refused] += 1
                 continue
             job = self._request(td.track, image, box, now)
             if job is not None:
+                job.quality = quality.quality
                 waits.add(job)
         self.stats.detections += len(dets)
         self._pending.append(
@@ -258,6 +264,7 @@ class Analyser:
         ):
             track = self._split(track, job.frame_time)
         track.encoding, track.encoding_unsent = encoding, True
+        track.extra["quality"] = job.quality
         self.crops.keep(tid, track.track_id)
 
     def _split(self, track: Track, since: float) -> Track:
@@ -336,6 +343,8 @@ class Analyser:
             }
             if td.kind == "face" and td.track.encoding_unsent and td.track.encoding:
                 det["encoding"] = td.track.encoding
+                if isinstance(quality := td.track.extra.get("quality"), float):
+                    det["quality"] = round(quality, 3)
                 td.track.encoding_unsent = False
                 self.stats.encodings_sent += 1
                 if faces < MAX_FACES_PER_BATCH and (face := self.crops.take(td.track.track_id)):

@@ -7,10 +7,13 @@ each ``srs edge --camera-id ID`` picks its own settings with :meth:`for_camera`)
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+log = logging.getLogger(__name__)
 
 CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0, le=86400)]
@@ -46,6 +49,12 @@ class EdgeConfig(BaseModel):
     # (plus around tracks); every complete_scan_every-th scan covers everything.
     motion_gating: bool = True
     complete_scan_every: Annotated[int, Field(ge=1, le=1000)] = 3
+    # Where a live track finds no face around it, search its surroundings again for
+    # a tilted head (Haar on the crop rotated by +-recover_rotate_deg; 0 = off), then
+    # with dlib's HOG detector (recover_hog). Costs only while a face is being lost.
+    recover_lost: bool = True
+    recover_rotate_deg: Annotated[float, Field(ge=0, le=45)] = 20.0
+    recover_hog: bool = True
     max_fps: Annotated[float, Field(ge=0, le=240)] = 0.0  # 0 = as fast as analysis goes
 
     # --- tracking --------------------------------------------------------------
@@ -78,7 +87,12 @@ class EdgeConfig(BaseModel):
     # false positives get no identity, and encodings use the box dlib expects.
     verify_faces: bool = True
     encode_min_px: Annotated[int, Field(ge=8, le=4096)] = 24  # at source resolution
-    blur_min: Annotated[float, Field(ge=0, le=1e6)] = 40.0  # Laplacian variance
+    # Quality gate (edge/quality.py), on the face itself: sharpness is the variance
+    # of the Laplacian of the face shrunk to 64 px (sharp portraits score 287-2030,
+    # the same blurred by 2 px at that size <= 34); frontality is 1 facing the
+    # camera, 0 at ~60 degrees of yaw (from dlib's 5 landmarks).
+    quality_sharpness_min: Annotated[float, Field(ge=0, le=1e6)] = 40.0
+    quality_frontality_min: Annotated[float, Field(ge=0, le=1)] = 0.3
     # How long a frame's message waits for the encodings it asked for; a later
     # encoding rides on the next detection of the same track.
     encoding_wait_s: Annotated[float, Field(ge=0, le=10)] = 0.5
@@ -101,6 +115,28 @@ class EdgeConfig(BaseModel):
     reopen_max_backoff_s: Seconds = 30.0
 
     cameras: dict[CameraId, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_renamed(cls, data: Any) -> Any:
+        # blur_min (Laplacian variance of the raw crop) is gone: its scale meant
+        # nothing for big faces. Old files still load; the new gate uses
+        # quality_sharpness_min, measured differently, so the value is not carried.
+        if not isinstance(data, dict):
+            return data
+        cameras = data.get("cameras")
+        overrides = cameras.values() if isinstance(cameras, dict) else ()
+        old = "blur_min" in data or any(isinstance(o, dict) and "blur_min" in o for o in overrides)
+        if not old:
+            return data
+        log.warning("edge config: blur_min is replaced by quality_sharpness_min (ignored)")
+        data = {k: v for k, v in data.items() if k != "blur_min"}
+        if isinstance(cameras, dict):
+            data["cameras"] = {
+                cam: {k: v for k, v in o.items() if k != "blur_min"} if isinstance(o, dict) else o
+                for cam, o in cameras.items()
+            }
+        return data
 
     @model_validator(mode="after")
     def _check_overrides(self) -> EdgeConfig:

@@ -39,15 +39,6 @@ ORPHAN_CHECK_S = 1.0  # how often a worker checks that its node is still there
 RESTART_MIN_INTERVAL_S = 5.0
 
 
-def blur_score(gray: np.ndarray, box: Box) -> float:
-    """Variance of the Laplacian inside ``box``: low means blurred or flat."""
-    x, y, w, h = box
-    patch = gray[y : y + h, x : x + w]
-    if patch.size == 0:
-        return 0.0
-    return float(cv2.Laplacian(patch, cv2.CV_64F).var())
-
-
 def crop_for_encoding(bgr: np.ndarray, box: Box) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """RGB crop around ``box`` and the face location in it as (top, right, bottom, left)."""
     height, width = bgr.shape[:2]

@@ -283,4 +283,5 @@ class EdgeNode:
             "encoder_restarts": self.encoder.restarts if self.encoder else 0,
             "source_ok": self.source_stats.ok,
             "message": self.source_stats.message,
+            "gated": dict(self.analyser.stats.gated_by),
         }

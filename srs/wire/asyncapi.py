@@ -329,6 +329,17 @@ CHANNELS: tuple[Channel, ...] = (
         "x, y, zone id and last seen of the person's tracker.",
         None,
     ),
+    Channel(
+        "homeAssistantAvailability",
+        topics.ha_availability,
+        {},
+        None,
+        "core (plain text, not signed)",
+        True,
+        "integrator (Home Assistant)",
+        "online while core runs, offline after a clean stop (every tracker names it).",
+        None,
+    ),
 )
 
 

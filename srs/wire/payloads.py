@@ -24,6 +24,7 @@ Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Label = Annotated[str, Field(min_length=1, max_length=128)]
 Timestamp = Annotated[float, Field(allow_inf_nan=False, ge=0, le=4.0e9)]  # epoch seconds
 Count = Annotated[int, Field(ge=0, le=2**53)]
+GateReason = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")]
 Encoding = Annotated[list[FiniteFloat], Field(min_length=ENCODING_SIZE, max_length=ENCODING_SIZE)]
 
 
@@ -51,7 +52,8 @@ class Detection(BaseModel):
     track_id: Annotated[int, Field(ge=0, le=2**31)]
     score: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
     encoding: Encoding | None = None
-    # How usable the face is for recognition (edge's sharpness/pose gate), 0..1; None: unknown.
+    # Quality (0..1: sharpness x frontality x size, edge/quality.py) of the face the
+    # encoding was computed from; sent with the encoding, for weighing it.
     quality: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
     # Optional: the best face of this track so far, a small square JPEG (base64), for
     # operators to recognise the person by; only with an encoding. Core keeps a few
@@ -112,6 +114,9 @@ class CameraStatus(Payload):
     encoder_restarts: Count = 0  # encoder pools replaced because a worker died
     source_ok: bool = True
     message: Annotated[str, Field(max_length=256)] = ""
+    # Faces the quality gate refused to encode since the node started, by reason
+    # ("small", "blur", "pose"; a newer node may add reasons).
+    gated: Annotated[dict[GateReason, Count], Field(max_length=16)] = Field(default_factory=dict)
 
 
 IdentityKind = Literal["known", "unknown", "unidentified"]

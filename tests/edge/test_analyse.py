@@ -103,7 +103,11 @@ def test_head_turn_yields_profiles_on_the_same_track(
     assert all("encoding" not in det for det in profiles)
     tracks = {det["track_id"] for msg in messages for det in msg["detections"]}
     assert len(tracks) == 1  # one head, turning: one track throughout
-    assert analyser.stats.encodings_sent == 1  # once per track (no refresh here)
+    # Once per track, and again only when the face turns frontal after a profile (no
+    # timed refresh in this short clip).
+    seq = [det["kind"] for msg in messages for det in msg["detections"]]
+    turns = sum(1 for a, b in zip(seq, seq[1:], strict=False) if (a, b) == ("profile", "face"))
+    assert 1 <= analyser.stats.encodings_sent <= 1 + turns
 
 
 def test_each_frame_with_faces_is_one_message(
