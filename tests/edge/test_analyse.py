@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import threading
 from pathlib import Path
@@ -106,7 +107,7 @@ def test_head_turn_yields_profiles_on_the_same_track(
     # Once per track, and again only when the face turns frontal after a profile (no
     # timed refresh in this short clip).
     seq = [det["kind"] for msg in messages for det in msg["detections"]]
-    turns = sum(1 for a, b in zip(seq, seq[1:], strict=False) if (a, b) == ("profile", "face"))
+    turns = sum(1 for a, b in itertools.pairwise(seq) if (a, b) == ("profile", "face"))
     assert 1 <= analyser.stats.encodings_sent <= 1 + turns
 
 
