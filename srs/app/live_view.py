@@ -18,19 +18,22 @@ import paho.mqtt.client as paho
 
 from srs.config import MqttConfig, SecurityConfig
 from srs.mqtt import guarded, make_client
-from srs.wire import KeyLookup, Verifier, WireError, topics
+from srs.wire import KeyLookup, Verifier, WireError, registry, topics
 from srs.wire.payloads import Alert, CameraStatus, CoreStatus, PersonPosition, ZoneEvent
 from srs.wire.topics import TopicKind
 
 log = logging.getLogger(__name__)
 
-_MODELS: dict[TopicKind, type] = {
-    TopicKind.POSITION: PersonPosition,
-    TopicKind.CAMERA_STATUS: CameraStatus,
-    TopicKind.CORE_STATUS: CoreStatus,
-    TopicKind.ZONE_EVENTS: ZoneEvent,
-    TopicKind.ALERTS: Alert,
-}
+# The kinds the live view reads; their models come from the contract's registry.
+_READS = frozenset(
+    {
+        TopicKind.POSITION,
+        TopicKind.CAMERA_STATUS,
+        TopicKind.CORE_STATUS,
+        TopicKind.ZONE_EVENTS,
+        TopicKind.ALERTS,
+    }
+)
 
 
 @dataclass
@@ -92,8 +95,10 @@ class LiveView:
         if not msg.payload:  # a cleared retained topic (e.g. an erased person)
             return
         try:
-            kind = topics.parse(msg.topic).kind
-            model = _MODELS[kind]
+            parsed = topics.parse(msg.topic)
+            if parsed.kind not in _READS:
+                raise KeyError(parsed.kind)
+            model = registry.model_of(parsed)
             payload: Any = self._verifier.verify(msg.topic, msg.payload, model).payload
         except (WireError, KeyError, topics.TopicError) as exc:
             reason = exc.reason.value if isinstance(exc, WireError) else "unexpected_topic"
