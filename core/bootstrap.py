@@ -28,7 +28,8 @@ from core.srs_config import SrsConfig
 from core.store.db import Database
 from srs.wire import commands as cmd
 from srs.wire import topics
-from srs.wire.signing import Verifier, WireError, public_key_from_b64
+from srs.wire.reading import verifier_for
+from srs.wire.signing import WireError, public_key_from_b64
 
 if TYPE_CHECKING:
     from core.ingest import Ingest
@@ -52,14 +53,7 @@ class Bootstrap:
         """``users``: a zero-argument callable returning the broker's UserStore."""
         self.db, self.ingest, self._users = db, ingest, users
         self._announced: Ed25519PublicKey | None = None
-        sec = cfg.security
-        self.verifier = Verifier(
-            lambda issuer: self._announced,
-            audience=sec.audience,
-            clock_skew_s=sec.clock_skew_s,
-            max_age_s=sec.max_message_age_s,
-            max_bytes=sec.max_payload_bytes,
-        )
+        self.verifier = verifier_for(cfg.security, lambda issuer: self._announced)
 
     def handle(self, topic: str, data: bytes) -> list[Outgoing]:
         try:

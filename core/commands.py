@@ -29,7 +29,8 @@ from core.store.db import Database
 from core.store.errors import StoreError
 from srs.wire import commands as cmd
 from srs.wire import topics
-from srs.wire.signing import Reason, Verifier, WireError, public_key_from_b64
+from srs.wire.reading import verifier_for
+from srs.wire.signing import Reason, WireError, public_key_from_b64
 
 if TYPE_CHECKING:
     from core.ingest import Ingest
@@ -85,14 +86,7 @@ class CommandHandler:
         self.roles = Roles(cfg)
         self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
         self._announced: Ed25519PublicKey | None = None
-        sec = cfg.security
-        self.verifier = Verifier(
-            self._lookup,
-            audience=sec.audience,
-            clock_skew_s=sec.clock_skew_s,
-            max_age_s=sec.max_message_age_s,
-            max_bytes=sec.max_payload_bytes,
-        )
+        self.verifier = verifier_for(cfg.security, self._lookup)
 
     def _lookup(self, issuer: str) -> Ed25519PublicKey | None:
         return self._announced if self._announced is not None else self.keys.get(issuer)

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from srs.config import MqttConfig, SecurityConfig
 from srs.mqtt import guarded, make_client
 from srs.wire import commands, sign, topics
+from srs.wire.reading import verifier_for
 from srs.wire.signing import SigningKey, Verifier, WireError
 
 MIN_PASSWORD = 12
@@ -76,12 +77,8 @@ def create_first_admin(
         password=password,
     )
     topic = topics.bootstrap_request()
-    verifier = Verifier(
-        lambda issuer: core_key if issuer == topics.CORE_SENDER else None,
-        audience=security.audience,
-        clock_skew_s=security.clock_skew_s,
-        max_age_s=security.max_message_age_s,
-        max_bytes=security.max_payload_bytes,
+    verifier = verifier_for(
+        security, lambda issuer: core_key if issuer == topics.CORE_SENDER else None
     )
     done = threading.Event()
     outcome: dict[str, Any] = {}

@@ -22,13 +22,13 @@ from gui.core_key import CoreKey
 from srs.config import SecurityConfig
 from srs.wire import (
     Reason,
-    Verifier,
     WireError,
     payloads,
     public_key_from_b64,
     registry,
     topics,
 )
+from srs.wire.reading import verifier_for
 from srs.wire.topics import TopicKind
 
 log = logging.getLogger(__name__)
@@ -64,13 +64,7 @@ class Inbox:
         self._security = security
         self._response_topic = topics.response(user)
         self._camera_keys: dict[str, Ed25519PublicKey] = {}  # issuer -> key core vouched for
-        self._verifier = Verifier(
-            self._lookup,
-            audience=security.audience,
-            clock_skew_s=security.clock_skew_s,
-            max_age_s=security.max_message_age_s,
-            max_bytes=security.max_payload_bytes,
-        )
+        self._verifier = verifier_for(security, self._lookup)
         self._lock = threading.Lock()
         self._waiting: deque[tuple[str, bytes]] = deque(maxlen=MAX_WAITING)
         self._waiting_status: dict[str, tuple[str, bytes]] = {}  # camera id -> latest

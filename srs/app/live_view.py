@@ -18,8 +18,9 @@ import paho.mqtt.client as paho
 
 from srs.config import MqttConfig, SecurityConfig
 from srs.mqtt import guarded, make_client
-from srs.wire import KeyLookup, Verifier, WireError, registry, topics
+from srs.wire import KeyLookup, WireError, registry, topics
 from srs.wire.payloads import Alert, CameraStatus, CoreStatus, PersonPosition, ZoneEvent
+from srs.wire.reading import verifier_for
 from srs.wire.topics import TopicKind
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,7 @@ class LiveView:
         self, mqtt: MqttConfig, security: SecurityConfig, keys: KeyLookup, client_id: str
     ) -> None:
         self.state = LiveState()
-        self._verifier = Verifier(
-            keys,
-            audience=security.audience,
-            clock_skew_s=security.clock_skew_s,
-            max_age_s=security.max_message_age_s,
-            max_bytes=security.max_payload_bytes,
-        )
+        self._verifier = verifier_for(security, keys)
         self._mqtt = mqtt
         self._client = make_client(mqtt, client_id)
         self._client.on_connect = guarded(self._on_connect, "connect")
