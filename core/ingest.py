@@ -31,7 +31,7 @@ from core.store.identities import merge_close_identities
 from core.store.models import Person, ProcessedMessage
 from core.track_identity import EvidenceRules, TrackBook
 from core.writer import write_batch
-from srs.wire import topics
+from srs.wire import registry, topics
 from srs.wire.payloads import CameraStatus, DetectionBatch
 from srs.wire.reading import verifier_for
 from srs.wire.signing import Reason, WireError
@@ -163,6 +163,7 @@ class Ingest:
     def camera_status(self, msg: Incoming) -> CameraStatus | None:
         try:
             status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload
+            registry.check_subject(topics.parse(msg.topic), status)  # A may not speak for B
         except WireError as exc:
             self.reject(exc.reason.value, exc.message, msg.topic)
             return None

@@ -54,3 +54,20 @@ def model_for(topic: str) -> type[BaseModel]:
     except topics.TopicError as exc:
         raise WireError(Reason.BAD_TOPIC, str(exc)) from None
     return model_of(parsed)
+
+
+def check_subject(parsed: ParsedTopic, payload: BaseModel) -> None:
+    """Refuse a verified payload that speaks of another camera than its topic's.
+
+    The signature proves who sent a message (the topic's sender), not that its
+    ``camera_id`` is that sender's: camera A's status naming camera B would mark B
+    online or offline. Raises WireError (WRONG_TOPIC).
+    """
+    if not isinstance(payload, payloads.DetectionBatch | payloads.CameraStatus | payloads.Ack):
+        return
+    if payload.camera_id != parsed.subject:
+        raise WireError(
+            Reason.WRONG_TOPIC,
+            f"{type(payload).__name__} of camera {payload.camera_id!r} arrived on the "
+            f"topic of {parsed.subject!r}",
+        )

@@ -33,3 +33,14 @@ def test_a_topic_outside_the_tree_is_refused() -> None:
     with pytest.raises(WireError) as err:
         registry.model_for("srs/v1/elsewhere")
     assert err.value.reason is Reason.BAD_TOPIC
+
+
+def test_a_payload_naming_another_camera_than_its_topic_is_refused() -> None:
+    status = payloads.CameraStatus(camera_id="hall", state="online", sent_at=1.0)
+    registry.check_subject(topics.parse(topics.camera_status("hall")), status)
+    with pytest.raises(WireError) as err:
+        registry.check_subject(topics.parse(topics.camera_status("corridor")), status)
+    assert err.value.reason is Reason.WRONG_TOPIC
+    ack = payloads.Ack(camera_id="hall", seqs=[1])
+    with pytest.raises(WireError):
+        registry.check_subject(topics.parse(topics.ack("corridor")), ack)
