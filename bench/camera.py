@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from srs.config import SecurityConfig
 from srs.mqtt import ConnectionWatcher, make_client
 from srs.wire import public_key_from_b64, topics
 from srs.wire.payloads import Ack
+from srs.wire.reading import verifier_for
 from srs.wire.signing import Verifier
 
 
@@ -85,7 +87,9 @@ def _serve(mqtt: Any, client_id: str, conn: Any) -> None:
     while (cmd := conn.recv()) is not None:
         payloads, core_key, want, rate = cmd
         if core_key is not None and acks.verifier is None:
-            acks.verifier = Verifier({"core": public_key_from_b64(core_key)}.get)
+            acks.verifier = verifier_for(
+                SecurityConfig(), {"core": public_key_from_b64(core_key)}.get
+            )
         acks.want = want
         acks.done.clear()
         started = time.perf_counter()

@@ -68,9 +68,11 @@ from core.store.audit import bump  # noqa: E402
 from core.store.codec import to_blob  # noqa: E402
 from core.store.models import FaceEncoding, Person  # noqa: E402
 from srs.app.config import SrsConfig  # noqa: E402
+from srs.config import SecurityConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import BBox, Detection, DetectionBatch  # noqa: E402
-from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402
+from srs.wire.reading import verifier_for  # noqa: E402
+from srs.wire.signing import SigningKey, sign  # noqa: E402
 from tests.brokers import (  # noqa: E402
     BrokerHandle,
     fast_user_store,
@@ -233,7 +235,7 @@ def core_rate(
 def verify_cost(cam_key: SigningKey, n: int = 500) -> tuple[float, float]:
     """ms per Verifier.verify of one message, and per bare Ed25519 signature check."""
     pub = cam_key.public_key
-    v = Verifier(lambda iss: pub)
+    v = verifier_for(SecurityConfig(), lambda iss: pub)
     payloads = messages(cam_key, n, 50_000_000)
     topic = topics.detections("cam1")
     t0 = time.perf_counter()

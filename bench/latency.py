@@ -78,6 +78,7 @@ from edge.config import EdgeConfig  # noqa: E402
 from srs.app.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import BBox, Detection, DetectionBatch, PersonPosition  # noqa: E402
+from srs.wire.reading import verifier_for  # noqa: E402
 from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402
 from tests.brokers import BrokerHandle  # noqa: E402
 
@@ -362,7 +363,9 @@ def measure(
         with CoreService(cfg) as svc:
             svc.wait_connected(10)
             pub = svc.key.public_key
-            verifier = Verifier(lambda iss: pub if iss == topics.CORE_SENDER else None)
+            verifier = verifier_for(
+                cfg.security, lambda iss: pub if iss == topics.CORE_SENDER else None
+            )
             stages = Stages(svc)
             every = encode_every(args)
             play(

@@ -80,7 +80,8 @@ from core.service import CoreService  # noqa: E402
 from srs.app.config import SrsConfig  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import Alert  # noqa: E402
-from srs.wire.signing import SigningKey, Verifier  # noqa: E402
+from srs.wire.reading import verifier_for  # noqa: E402
+from srs.wire.signing import SigningKey  # noqa: E402
 
 # bench/core.py's broker process and bench/camera.py's client (see bench/latency.py).
 start_broker = importlib.import_module("bench.core").start_broker
@@ -281,7 +282,7 @@ def run(clips: list[gt.Clip], tmp: Path) -> list[rs.ClipScore]:
         with db.session() as s:
             rows = {cam: store.query_sightings(s, camera=cam, limit=10**7) for cam in cameras}
         db.close()
-    verifier = Verifier(lambda iss: pub if iss == topics.CORE_SENDER else None)
+    verifier = verifier_for(cfg.security, lambda iss: pub if iss == topics.CORE_SENDER else None)
     by_zone: dict[str, int] = {}
     for topic, data in alerts.got:
         alert = verifier.verify(topic, data, Alert).payload

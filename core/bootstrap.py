@@ -19,7 +19,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core import store
@@ -28,7 +27,8 @@ from core.srs_config import SrsConfig
 from core.store.db import Database
 from srs.wire import commands as cmd
 from srs.wire import topics
-from srs.wire.signing import Verifier, WireError, public_key_from_b64
+from srs.wire.reading import unverified_data, verifier_for
+from srs.wire.signing import WireError, public_key_from_b64
 
 if TYPE_CHECKING:
     from core.ingest import Ingest
@@ -52,18 +52,11 @@ class Bootstrap:
         """``users``: a zero-argument callable returning the broker's UserStore."""
         self.db, self.ingest, self._users = db, ingest, users
         self._announced: Ed25519PublicKey | None = None
-        sec = cfg.security
-        self.verifier = Verifier(
-            lambda issuer: self._announced,
-            audience=sec.audience,
-            clock_skew_s=sec.clock_skew_s,
-            max_age_s=sec.max_message_age_s,
-            max_bytes=sec.max_payload_bytes,
-        )
+        self.verifier = verifier_for(cfg.security, lambda issuer: self._announced)
 
     def handle(self, topic: str, data: bytes) -> list[Outgoing]:
         try:
-            self._announced = _peek_key(data)
+            self._announced = _peek_key(data, self.verifier.max_bytes)
             req = self.verifier.verify(topic, data, cmd.CreateAdmin).payload
         except WireError as exc:
             self.ingest.reject(exc.reason.value, str(exc), topic[:120])
@@ -140,10 +133,9 @@ def _refusal(users: Any, req: cmd.CreateAdmin) -> str | None:
     return None
 
 
-def _peek_key(data: bytes) -> Ed25519PublicKey | None:
+def _peek_key(data: bytes, max_bytes: int) -> Ed25519PublicKey | None:
     """The key the request announces (trusted only once the token verifies with it)."""
     try:
-        claims = jwt.decode(data, options={"verify_signature": False})
-        return public_key_from_b64(str(claims["data"]["public_key"]))
-    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return public_key_from_b64(str(unverified_data(data, max_bytes=max_bytes)["public_key"]))
+    except (WireError, KeyError, ValueError):
         return None

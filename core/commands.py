@@ -15,7 +15,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,8 @@ from core.store.db import Database
 from core.store.errors import StoreError
 from srs.wire import commands as cmd
 from srs.wire import topics
-from srs.wire.signing import Reason, Verifier, WireError, public_key_from_b64
+from srs.wire.reading import unverified_data, verifier_for
+from srs.wire.signing import Reason, WireError, public_key_from_b64
 
 if TYPE_CHECKING:
     from core.ingest import Ingest
@@ -85,14 +85,7 @@ class CommandHandler:
         self.roles = Roles(cfg)
         self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
         self._announced: Ed25519PublicKey | None = None
-        sec = cfg.security
-        self.verifier = Verifier(
-            self._lookup,
-            audience=sec.audience,
-            clock_skew_s=sec.clock_skew_s,
-            max_age_s=sec.max_message_age_s,
-            max_bytes=sec.max_payload_bytes,
-        )
+        self.verifier = verifier_for(cfg.security, self._lookup)
 
     def _lookup(self, issuer: str) -> Ed25519PublicKey | None:
         return self._announced if self._announced is not None else self.keys.get(issuer)
@@ -100,11 +93,10 @@ class CommandHandler:
     def _peek_announced(self, data: bytes) -> Ed25519PublicKey | None:
         """The key a RegisterKey announces (checked by verifying the token with it)."""
         try:
-            claims = jwt.decode(data, options={"verify_signature": False})
-            command = claims["data"]["command"]
+            command = unverified_data(data, max_bytes=self.verifier.max_bytes)["command"]
             if command.get("action") == "register_key":
                 return public_key_from_b64(str(command["public_key"]))
-        except (jwt.PyJWTError, KeyError, TypeError, AttributeError, ValueError):
+        except (WireError, KeyError, TypeError, AttributeError, ValueError):
             pass
         return None
 
@@ -147,8 +139,8 @@ class CommandHandler:
             return []
         try:
             role = self.roles.role_of(parsed.subject)
-            claims = jwt.decode(data, options={"verify_signature": False})
-            request_id = claims["data"]["request_id"]
+            # Unverified (the key is unknown): only echoed to this user's own topic.
+            request_id = unverified_data(data, max_bytes=self.verifier.max_bytes)["request_id"]
         except Exception:  # unreadable store or token: stay silent, already counted
             return []
         if (

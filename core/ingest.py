@@ -31,9 +31,10 @@ from core.store.identities import merge_close_identities
 from core.store.models import Person, ProcessedMessage
 from core.track_identity import EvidenceRules, TrackBook
 from core.writer import write_batch
-from srs.wire import topics
+from srs.wire import registry, topics
 from srs.wire.payloads import CameraStatus, DetectionBatch
-from srs.wire.signing import Reason, Verifier, WireError
+from srs.wire.reading import verifier_for
+from srs.wire.signing import Reason, WireError
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,7 @@ class Ingest:
         self.counters = counters or Counters()
         self.clock = clock
         self.keyring = CameraKeyring()
-        sec = cfg.security
-        self.verifier = Verifier(
-            self.keyring.lookup,
-            audience=sec.audience,
-            clock_skew_s=sec.clock_skew_s,
-            max_age_s=sec.max_message_age_s,
-            max_bytes=sec.max_payload_bytes,
-            clock=clock,
-        )
+        self.verifier = verifier_for(cfg.security, self.keyring.lookup, clock=clock)
         self._pending_audit: list[tuple[str, str]] = []
         self.burst = BurstLog(lambda a, d: self._pending_audit.append((a, d)))
         self.gallery = Gallery(np.empty(0), np.empty((0, DIM)))
@@ -184,6 +177,7 @@ class Ingest:
             return None
         try:
             status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload
+            registry.check_subject(topics.parse(msg.topic), status)  # A may not speak for B
         except WireError as exc:
             self.reject(exc.reason.value, exc.message, msg.topic)
             return None

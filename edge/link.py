@@ -27,10 +27,10 @@ from srs import __version__
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
 from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
+from srs.wire.reading import verifier_for
 from srs.wire.signing import (
     Reason,
     SigningKey,
-    Verifier,
     WireError,
     public_key_from_b64,
     sign,
@@ -77,13 +77,7 @@ class Link:
         self._topic = topics.detections(self.camera_id)
         self._status_topic = topics.camera_status(self.camera_id)
         core_key = CoreKey(ecfg.core_public_key or cfg.keys_dir / "core.key.pub")
-        self._verifier = Verifier(
-            core_key,
-            audience=cfg.security.audience,
-            clock_skew_s=cfg.security.clock_skew_s,
-            max_age_s=cfg.security.max_message_age_s,
-            max_bytes=cfg.security.max_payload_bytes,
-        )
+        self._verifier = verifier_for(cfg.security, core_key)
         self.watcher = ConnectionWatcher()
         self.wake = threading.Event()
         self._stop = threading.Event()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from srs.wire import Reason, Verifier, WireError, payloads, public_key_from_b64, topics
+from srs.config import SecurityConfig
+from srs.wire import Reason, WireError, payloads, public_key_from_b64, topics
+from srs.wire.reading import unverified_data, verifier_for
 from srs.wire.signing import public_key_to_b64
 
 
@@ -33,15 +34,11 @@ def load_pinned(path: Path) -> Ed25519PublicKey:
 class CoreKey:
     """The core key this session trusts; thread-safe (used from paho's thread)."""
 
-    def __init__(
-        self, pinned: Ed25519PublicKey | None, *, audience: str, clock_skew_s: float, max_bytes: int
-    ) -> None:
+    def __init__(self, pinned: Ed25519PublicKey | None, security: SecurityConfig) -> None:
         self._lock = threading.Lock()
         self.pinned = pinned is not None
         self._key = pinned
-        self._audience = audience
-        self._skew = clock_skew_s
-        self._max_bytes = max_bytes
+        self._security = security
 
     @property
     def key(self) -> Ed25519PublicKey | None:
@@ -57,12 +54,13 @@ class CoreKey:
         Raises WireError when the message is refused.
         """
         current = self.key
-        candidate = current if current is not None else _announced_key(data)
-        verifier = Verifier(
-            lambda issuer: candidate if issuer == topics.CORE_SENDER else None,
-            audience=self._audience,
-            clock_skew_s=self._skew,
-            max_bytes=self._max_bytes,
+        candidate = (
+            current
+            if current is not None
+            else _announced_key(data, self._security.max_payload_bytes)
+        )
+        verifier = verifier_for(
+            self._security, lambda issuer: candidate if issuer == topics.CORE_SENDER else None
         )
         announced = verifier.verify(topic, data, payloads.PublicKey).payload
         if current is not None:
@@ -79,10 +77,9 @@ class CoreKey:
         return True
 
 
-def _announced_key(data: bytes) -> Ed25519PublicKey:
+def _announced_key(data: bytes, max_bytes: int) -> Ed25519PublicKey:
     """The key a PublicKey message claims (checked afterwards by its self-signature)."""
     try:
-        claims = jwt.decode(data, options={"verify_signature": False})
-        return public_key_from_b64(str(claims["data"]["public_key"]))
-    except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
+        return public_key_from_b64(str(unverified_data(data, max_bytes=max_bytes)["public_key"]))
+    except (WireError, KeyError, ValueError) as exc:
         raise WireError(Reason.MALFORMED, f"core key message is not readable: {exc}") from None

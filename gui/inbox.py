@@ -22,29 +22,31 @@ from gui.core_key import CoreKey
 from srs.config import SecurityConfig
 from srs.wire import (
     Reason,
-    Verifier,
     WireError,
-    commands,
     payloads,
     public_key_from_b64,
-    site,
+    registry,
     topics,
 )
+from srs.wire.reading import verifier_for
 from srs.wire.topics import TopicKind
 
 log = logging.getLogger(__name__)
 
-MODELS: dict[TopicKind, type[BaseModel]] = {
-    TopicKind.POSITION: payloads.PersonPosition,
-    TopicKind.SIGHTINGS: payloads.SightingBatch,
-    TopicKind.ZONE_EVENTS: payloads.ZoneEvent,
-    TopicKind.ALERTS: payloads.Alert,
-    TopicKind.CORE_STATUS: payloads.CoreStatus,
-    TopicKind.SITE: site.SitePlan,
-    TopicKind.RESPONSE: commands.Response,
-    TopicKind.CAMERA_STATUS: payloads.CameraStatus,
-    TopicKind.CAMERA_KEY: payloads.PublicKey,
-}
+# The kinds the dashboard reads; their models come from the contract's registry.
+READS = frozenset(
+    {
+        TopicKind.POSITION,
+        TopicKind.SIGHTINGS,
+        TopicKind.ZONE_EVENTS,
+        TopicKind.ALERTS,
+        TopicKind.CORE_STATUS,
+        TopicKind.SITE,
+        TopicKind.RESPONSE,
+        TopicKind.CAMERA_STATUS,
+        TopicKind.CAMERA_KEY,
+    }
+)
 MAX_WAITING = 5000  # core messages held until core's key is known
 MAX_CAMERAS = 1024  # camera statuses held (one per camera) until the camera's key is known
 
@@ -62,13 +64,7 @@ class Inbox:
         self._security = security
         self._response_topic = topics.response(user)
         self._camera_keys: dict[str, Ed25519PublicKey] = {}  # issuer -> key core vouched for
-        self._verifier = Verifier(
-            self._lookup,
-            audience=security.audience,
-            clock_skew_s=security.clock_skew_s,
-            max_age_s=security.max_message_age_s,
-            max_bytes=security.max_payload_bytes,
-        )
+        self._verifier = verifier_for(security, self._lookup)
         self._lock = threading.Lock()
         self._waiting: deque[tuple[str, bytes]] = deque(maxlen=MAX_WAITING)
         self._waiting_status: dict[str, tuple[str, bytes]] = {}  # camera id -> latest
@@ -124,14 +120,15 @@ class Inbox:
             if parsed.kind is TopicKind.CAMERA_KEY:
                 return self._forget_camera(parsed.subject or "")
             return [Message(parsed.kind, None, parsed.subject)]
-        model = MODELS.get(parsed.kind)
-        if model is None or (parsed.kind is TopicKind.RESPONSE and topic != self._response_topic):
+        if parsed.kind not in READS or (
+            parsed.kind is TopicKind.RESPONSE and topic != self._response_topic
+        ):
             raise WireError(Reason.BAD_TOPIC, f"the dashboard does not read {topic!r}")
         if self.core_key.key is None:
             with self._lock:
                 self._waiting.append((topic, data))
             return []
-        verified = self._verifier.verify(topic, data, model)
+        verified = self._verifier.verify(topic, data, registry.model_of(parsed))
         if parsed.kind is TopicKind.CAMERA_KEY:
             return self._learn_camera(parsed.subject or "", verified.payload)
         with self._lock:

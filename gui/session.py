@@ -28,12 +28,7 @@ def build_worker(cfg: SrsConfig, creds: Credentials) -> MqttWorker:
     path = core_key_path(cfg.gui, cfg.keys_dir)
     pinned = load_pinned(path) if path is not None else None
     sec = cfg.security
-    core_key = CoreKey(
-        pinned,
-        audience=sec.audience,
-        clock_skew_s=sec.clock_skew_s,
-        max_bytes=sec.max_payload_bytes,
-    )
+    core_key = CoreKey(pinned, sec)
     inbox = Inbox(core_key, sec, creds.user)
     mqtt_cfg = cfg.mqtt.model_copy(
         update={"host": creds.host, "port": creds.port, "tls": creds.tls}

@@ -18,19 +18,23 @@ import paho.mqtt.client as paho
 
 from srs.config import MqttConfig, SecurityConfig
 from srs.mqtt import guarded, make_client
-from srs.wire import KeyLookup, Verifier, WireError, topics
+from srs.wire import KeyLookup, WireError, registry, topics
 from srs.wire.payloads import Alert, CameraStatus, CoreStatus, PersonPosition, ZoneEvent
+from srs.wire.reading import verifier_for
 from srs.wire.topics import TopicKind
 
 log = logging.getLogger(__name__)
 
-_MODELS: dict[TopicKind, type] = {
-    TopicKind.POSITION: PersonPosition,
-    TopicKind.CAMERA_STATUS: CameraStatus,
-    TopicKind.CORE_STATUS: CoreStatus,
-    TopicKind.ZONE_EVENTS: ZoneEvent,
-    TopicKind.ALERTS: Alert,
-}
+# The kinds the live view reads; their models come from the contract's registry.
+_READS = frozenset(
+    {
+        TopicKind.POSITION,
+        TopicKind.CAMERA_STATUS,
+        TopicKind.CORE_STATUS,
+        TopicKind.ZONE_EVENTS,
+        TopicKind.ALERTS,
+    }
+)
 
 
 @dataclass
@@ -52,13 +56,7 @@ class LiveView:
         self, mqtt: MqttConfig, security: SecurityConfig, keys: KeyLookup, client_id: str
     ) -> None:
         self.state = LiveState()
-        self._verifier = Verifier(
-            keys,
-            audience=security.audience,
-            clock_skew_s=security.clock_skew_s,
-            max_age_s=security.max_message_age_s,
-            max_bytes=security.max_payload_bytes,
-        )
+        self._verifier = verifier_for(security, keys)
         self._mqtt = mqtt
         self._client = make_client(mqtt, client_id)
         self._client.on_connect = guarded(self._on_connect, "connect")
@@ -92,9 +90,12 @@ class LiveView:
         if not msg.payload:  # a cleared retained topic (e.g. an erased person)
             return
         try:
-            kind = topics.parse(msg.topic).kind
-            model = _MODELS[kind]
+            parsed = topics.parse(msg.topic)
+            if parsed.kind not in _READS:
+                raise KeyError(parsed.kind)
+            model = registry.model_of(parsed)
             payload: Any = self._verifier.verify(msg.topic, msg.payload, model).payload
+            registry.check_subject(parsed, payload)  # a camera speaks only for itself
         except (WireError, KeyError, topics.TopicError) as exc:
             reason = exc.reason.value if isinstance(exc, WireError) else "unexpected_topic"
             with self.state.lock:

@@ -26,8 +26,8 @@ The token rules:
   (``b64``, ``crit``, ``jwk``, ``kid``...) is refused — deny by default;
 - the signature is checked before the payload is decoded or parsed.
 
-Tokens stay standard: the tests verify PyJWT's tokens here and ours with PyJWT, which
-the components still use to peek at unverified claims.
+Tokens stay standard: the tests verify PyJWT's tokens here and ours with PyJWT. The one
+unverified read of a token's claims (srs/wire/reading.py) also goes through here.
 """
 
 from __future__ import annotations
@@ -94,17 +94,30 @@ def header_of(token: bytes) -> dict[str, object]:
     return header
 
 
-def verify(token: bytes, key: Ed25519PublicKey, signer: str = "the sender") -> bytes:
-    """The signed payload bytes of ``token`` if ``key`` signed it with EdDSA; else WireError."""
+def _parts(token: bytes) -> list[bytes]:
+    """The three segments of a token whose header SRS accepts; else WireError."""
     parts = token.split(b".")
     if len(parts) != 3:
         raise WireError(
             Reason.MALFORMED,
             f"not a compact JWS (expected three dot-separated parts, got {len(parts)})",
         )
-    head, body, sig = parts
-    if head != _HEADER:  # every SRS token carries the same header: parse only others
+    if parts[0] != _HEADER:  # every SRS token carries the same header: parse only others
         _check_header(header_of(token))
+    return parts
+
+
+def unverified_payload(token: bytes) -> bytes:
+    """The payload bytes of ``token`` WITHOUT checking its signature: not to be believed.
+
+    Only for srs.wire.reading.unverified_data (choosing the key to verify with).
+    """
+    return _segment(_parts(token)[1], "payload", canonical=False)
+
+
+def verify(token: bytes, key: Ed25519PublicKey, signer: str = "the sender") -> bytes:
+    """The signed payload bytes of ``token`` if ``key`` signed it with EdDSA; else WireError."""
+    head, body, sig = _parts(token)
     signature = _segment(sig, "signature")
     if len(signature) != _SIGNATURE_BYTES:
         raise WireError(

@@ -3,6 +3,8 @@
 Rules (deny by default):
 - the only accepted algorithm is EdDSA, whatever the token header says;
 - the key comes from the sender id implied by the *topic*, never from the token;
+- the payload model is the one the registry names for the topic (srs/wire/registry.py):
+  a reader cannot read a topic as something else than what its sender wrote;
 - ``iss`` must equal that sender, ``aud`` the deployment's audience, ``topic`` the
   topic the message arrived on;
 - on fresh streams ``iat`` must lie within the clock skew of now, ``exp`` must not
@@ -29,7 +31,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from srs.wire import jws, topics
+from srs.wire import jws, registry, topics
 from srs.wire.errors import Reason, WireError, describe_validation_error
 from srs.wire.keys import KeyLookup, SigningKey, public_key_from_b64, public_key_to_b64
 
@@ -199,6 +201,12 @@ class Verifier:
             parsed = topics.parse(topic)
         except topics.TopicError as exc:
             raise WireError(Reason.BAD_TOPIC, str(exc)) from None
+        expected = registry.model_of(parsed)
+        if model is not expected:
+            raise WireError(
+                Reason.BAD_TOPIC,
+                f"{topic!r} carries {expected.__name__}, not {model.__name__}",
+            )
         key = self._keys(parsed.issuer)
         if key is None:
             raise WireError(

@@ -16,7 +16,7 @@ from core.messages import Incoming
 from core.observation import LocatorResult, Observation, Placement
 from core.store.models import AuditEntry, ProcessedMessage, Sighting, UnknownIdentity
 from srs.wire import topics
-from srs.wire.payloads import PersonPosition, SightingBatch
+from srs.wire.payloads import CameraStatus, PersonPosition, SightingBatch
 from srs.wire.payloads import Sighting as SightingMsg
 from srs.wire.signing import SigningKey, Verifier, sign
 from tests.core.ingest_helpers import batch, camera_key, core_config, face_data
@@ -370,3 +370,16 @@ def test_the_live_view_goes_out_before_the_commit_and_sightings_after(tmp_path, 
     assert stored_when_live == [0]
     assert [o.topic for o in r.outgoing] == [topics.sightings()]
     assert stored(db) == (len(sightings_out(r)), 1)
+
+
+def test_a_camera_status_naming_another_camera_is_refused(ingest):
+    """cam1's own signature on a status of cam2 must not mark cam2 offline (or online)."""
+    ingest.refresh(force=True)
+    topic = topics.camera_status("cam1")
+    now = time.time()
+    own = CameraStatus(camera_id="cam1", state="online", sent_at=now)
+    assert ingest.camera_status(Incoming(topic, sign(own, topic, CAM1))) == own
+    forged = CameraStatus(camera_id="cam2", state="offline", sent_at=now)
+    assert ingest.camera_status(Incoming(topic, sign(forged, topic, CAM1))) is None
+    assert ingest.counters.rejected == {"wrong_topic": 1}
+    assert "cam2" not in ingest.camera_states

@@ -24,26 +24,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pydantic import BaseModel
 
 from core import store
 from core.service import CoreService
 from srs.app.config import SrsConfig
 from srs.mqtt import ConnectionWatcher, make_client
-from srs.wire import topics
+from srs.wire import registry, topics
 from srs.wire.payloads import (
-    Alert,
     BBox,
-    CoreStatus,
     Detection,
     DetectionBatch,
     PersonPosition,
     PublicKey,
-    SightingBatch,
-    ZoneEvent,
 )
 from srs.wire.signing import SigningKey, Verifier, public_key_from_b64
-from srs.wire.site import SitePlan
 from tests.brokers import BrokerHandle
 from tests.core.ingest_helpers import FakeCamera, core_config
 
@@ -52,15 +46,6 @@ CAMERA = "corridor"  # a camera of config/demo-site.toml (480x270, looking east)
 NAME = "Barack Obama"
 ANY_TOPIC = "#"  # MQTT's root wildcard, not an SRS topic: the widest thing one can ask
 WAIT_S = 20.0  # an upper bound for failures only; nothing asserts on elapsed time
-MODELS: dict[topics.TopicKind, type[BaseModel]] = {
-    topics.TopicKind.POSITION: PersonPosition,
-    topics.TopicKind.SIGHTINGS: SightingBatch,
-    topics.TopicKind.ZONE_EVENTS: ZoneEvent,
-    topics.TopicKind.ALERTS: Alert,
-    topics.TopicKind.CORE_STATUS: CoreStatus,
-    topics.TopicKind.KEY: PublicKey,
-    topics.TopicKind.SITE: SitePlan,
-}
 
 
 @functools.lru_cache(maxsize=4)
@@ -201,7 +186,7 @@ class Checker:
             assert "encoding" not in keys_in(json.loads(data)), topic  # HA: plain JSON
             return
         assert "encoding" not in keys_in(claims_of(data)), topic
-        model = MODELS[topics.parse(topic).kind]
+        model = registry.model_for(topic)
         payload = self.verifier.verify(topic, data, model).payload
         if isinstance(payload, PersonPosition):
             self.positions.append(payload)

@@ -17,12 +17,7 @@ SEC = SecurityConfig()
 
 
 def inbox(pinned: SigningKey | None) -> Inbox:
-    key = CoreKey(
-        pinned.public_key if pinned else None,
-        audience=SEC.audience,
-        clock_skew_s=SEC.clock_skew_s,
-        max_bytes=SEC.max_payload_bytes,
-    )
+    key = CoreKey(pinned.public_key if pinned else None, SEC)
     return Inbox(key, SEC, "alice-op")
 
 
