@@ -44,9 +44,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from srs.config import SecurityConfig  # noqa: E402
 from srs.wire import public_key_from_b64, topics  # noqa: E402
 from srs.wire.payloads import Ack, DetectionBatch  # noqa: E402
-from srs.wire.signing import SigningKey, Verifier, sign  # noqa: E402
+from srs.wire.reading import verifier_for  # noqa: E402
+from srs.wire.signing import SigningKey, sign  # noqa: E402
 from tests.resilience.sim_edge import batch, crowd  # noqa: E402
 from tests.resilience.site import Site, rss_kb  # noqa: E402
 
@@ -58,7 +60,7 @@ def _camera_child(mqtt: Any, cam: str, key_file: str, core_key: str, faces: str,
     import random
 
     key = SigningKey.load_or_create(topics.camera_issuer(cam), Path(key_file))
-    verifier = Verifier({"core": public_key_from_b64(core_key)}.get)
+    verifier = verifier_for(SecurityConfig(), {"core": public_key_from_b64(core_key)}.get)
     acked: dict[int, float] = {}
     lock = threading.Lock()
 
