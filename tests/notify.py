@@ -56,6 +56,19 @@ class NotifySocket:
                 return at
         raise AssertionError(f"no {line} within {timeout} s")
 
+    def next_lines(self, n: int, then_s: float = 0.3, timeout: float = 20.0) -> list[str]:
+        """The next ``n`` lines (waiting up to ``timeout``), plus any arriving within
+        ``then_s`` after them: a test that counts what was sent sees every line."""
+        lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        while len(lines) < n and (left := deadline - time.monotonic()) > 0:
+            try:
+                lines.append(self.received.get(timeout=left)[1])
+            except queue.Empty:
+                break
+        time.sleep(then_s)
+        return lines + self.drain()
+
     def lines_during(self, seconds: float) -> list[str]:
         """Every line that arrives in the next ``seconds`` (after dropping older ones)."""
         self.drain()
