@@ -8,9 +8,11 @@ frames carry none. Core keeps one :class:`Segment` of evidence per (camera, trac
   matrix product per batch, in the writer) and votes for the person it matches
   with weight ``size x quality x strength``: ``size`` = face width / ``vote_face_px``
   (at most 1), ``quality`` = the edge's quality / 0.5 (at most 1; 1 when not sent),
-  ``strength`` = 1 within ``strong_match_distance`` (0.45), 0.5 beyond it (a weak
-  match, still within the match threshold and margin). An encoding that matches
-  nobody counts half its weight *against* every name.
+  ``strength`` = 1 within ``strong_match_distance`` (0.45), then falling linearly
+  to 0.25 at ``match_threshold`` (0.6): 0.5 at 0.55 (a weak match, still within the
+  threshold and margin). A step at 0.45 made a view at 0.453 worth half one at
+  0.443 (measured on the pair clip: the man went unnamed for 50 frames for it).
+  An encoding that matches nobody counts half its weight *against* every name.
 - **Named.** The segment is person X when X's votes reach 1.0 (one strong view of a
   full-size good face, or two weak ones, or several small ones) and are at least
   twice everything else (other people's votes plus the "against" weight).
@@ -18,7 +20,8 @@ frames carry none. Core keeps one :class:`Segment` of evidence per (camera, trac
   ``candidate``.
 - **Carried.** A detection without an encoding keeps the segment's identity only
   while the track is continuous (box centre moves at most ``track_jump`` box sizes
-  from the previous detection, the width changes by at most 2x, the frame size
+  from the previous detection, the width changes by at most 2.5x (as the edge's
+  ``track_max_scale``: Haar's box of one turning head jumps 2.2x), the frame size
   stays the same, no gap longer than ``identity_carry_s``) and for
   ``identity_carry_s`` after the last encoding that supported the identity; after
   that it is "unidentified", not a guess.
@@ -48,10 +51,10 @@ TrackKey = tuple[str, int]  # (camera id, track id)
 
 NAME_VOTES = 1.0  # votes a person needs to name a segment
 DOMINANCE = 2.0  # ... and at least this many times all contrary evidence
-WEAK = 0.5  # strength of a match beyond strong_match_distance
+FAR_STRENGTH = 0.25  # strength of a match at the match threshold (see strength())
 ABSTAIN = 0.5  # an encoding matching nobody counts this share of its weight against
 FULL_QUALITY = 0.5  # edge quality at or above this counts fully
-MAX_SIZE_CHANGE = 2.0  # a box growing or shrinking more than this between detections
+MAX_SIZE_CHANGE = 2.5  # a box growing or shrinking more than this between detections
 CARRY_FLOOR = 0.5  # confidence of a carried identity decays to this share of the match's
 
 
@@ -62,6 +65,7 @@ class EvidenceRules:
     split_distance: float = 0.55
     carry_s: float = 4.0
     jump: float = 1.5
+    match_threshold: float = 0.6
 
     @classmethod
     def from_config(cls, core: CoreConfig) -> EvidenceRules:
@@ -71,6 +75,17 @@ class EvidenceRules:
             core.split_distance,
             core.identity_carry_s,
             core.track_jump,
+            core.match_threshold,
+        )
+
+    def strength(self, distance: float) -> float:
+        """How much a match at ``distance`` counts: 1 up to the strong distance, then
+        down to FAR_STRENGTH at the match threshold."""
+        if distance <= self.strong_distance:
+            return 1.0
+        span = max(self.match_threshold - self.strong_distance, 1e-6)
+        return max(
+            FAR_STRENGTH, 1.0 - (1.0 - FAR_STRENGTH) * (distance - self.strong_distance) / span
         )
 
 
@@ -231,7 +246,7 @@ class TrackBook:
         seg.pool_weight += weight
         pid = match.person_id
         if pid is not None:
-            strength = 1.0 if match.distance <= self.rules.strong_distance else WEAK
+            strength = self.rules.strength(match.distance)
             seg.votes[pid] = seg.votes.get(pid, 0.0) + weight * strength
         else:
             seg.against += weight * ABSTAIN

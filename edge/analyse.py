@@ -50,6 +50,15 @@ from srs.wire.payloads import MAX_DETECTIONS, MAX_FACES_PER_BATCH, MAX_SNAPSHOT_
 
 log = logging.getLogger(__name__)
 
+# A track first encoded from a mediocre view (quality below GOOD_QUALITY, edge/quality.py)
+# is looked at again every encode_retry_s and encoded at once when the face is clearly
+# better (BETTER_BY): a woman first seen turning away is named when she faces the
+# camera, not only at the next timed refresh. Keys of Track.extra:
+GOOD_QUALITY = 0.7
+BETTER_BY = 0.2
+ASKED_QUALITY = "quality_asked"  # quality of the view the last encoding was asked for
+CHECKED_AT = "quality_checked_at"  # when the track's view was last judged
+
 
 @dataclass
 class PendingBatch:
@@ -185,18 +194,26 @@ class Analyser:
             if td.track.track_id in self._inflight:  # asked for by an earlier frame
                 waits.add(self._inflight[td.track.track_id])
                 continue
-            if not self._wants_encoding(td.track, now):
+            due = self._wants_encoding(td.track, now)
+            if not due and not self._may_see_better(td.track, now):
                 continue
             if full_gray is None:
                 full_gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
             quality = assess(full_gray, box, self._limits)
-            if quality.refused:
+            if not due:  # encode ahead of the refresh only for a clearly better view
+                td.track.extra[CHECKED_AT] = now
+                asked = td.track.extra.get(ASKED_QUALITY)
+                better = isinstance(asked, float) and quality.quality >= asked + BETTER_BY
+                if quality.refused or not better:
+                    continue
+            elif quality.refused:
                 self.stats.gated += 1
                 self.stats.gated_by[quality.refused] += 1
                 continue
             job = self._request(td.track, image, box, now)
             if job is not None:
                 job.quality = quality.quality
+                td.track.extra[ASKED_QUALITY] = quality.quality
                 waits.add(job)
         self.stats.detections += len(dets)
         self._pending.append(
@@ -209,6 +226,17 @@ class Analyser:
                 self._snapshot(image) if self.cfg.snapshots else None,
             )
         )
+
+    def _may_see_better(self, track: Track, now: float) -> bool:
+        """Whether to look again at a track whose last encoding came from a mediocre
+        view (a turned or small face matches weakly, so core only calls it "possibly"
+        somebody): at most every ``encode_retry_s``, until a good view was encoded."""
+        asked = track.extra.get(ASKED_QUALITY)
+        if self.encoder is None or not isinstance(asked, float) or asked >= GOOD_QUALITY:
+            return False
+        checked = track.extra.get(CHECKED_AT, track.encode_asked_at)
+        last = checked if isinstance(checked, float) else track.encode_asked_at
+        return now >= max(last, track.encode_asked_at) + self.cfg.encode_retry_s
 
     def _wants_encoding(self, track: Track, now: float) -> bool:
         return (
@@ -228,8 +256,11 @@ class Analyser:
             self.stats.encoder_busy += 1
             return None
         self.stats.encodings_requested += 1
+        first = track.extra.get(ASKED_QUALITY) is None  # no view of this track asked yet
         track.encode_asked_at = now
-        track.encode_due_at = now + self.cfg.encode_refresh_s
+        track.encode_due_at = now + (
+            self.cfg.encode_confirm_s if first else self.cfg.encode_refresh_s
+        )
         job = Inflight(track, fut, self.clock() + self.cfg.encoding_wait_s, now)
         job.settle_at = now + self.cfg.encoding_wait_s
         self._inflight[track.track_id] = job

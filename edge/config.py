@@ -83,6 +83,10 @@ class EdgeConfig(BaseModel):
     # at once (at most every encode_retry_s).
     encode_refresh_s: Seconds = 2.0
     encode_retry_s: Seconds = 0.3  # after a face was refused (blur, HOG check, no face)
+    # A new track's second encoding comes this soon after its first: core names a
+    # person from one weak view only as "possibly" (docs/core.md), two agreeing views
+    # name them; refreshes then follow every encode_refresh_s.
+    encode_confirm_s: Seconds = 0.5
     # dlib HOG must confirm a Haar face before it is encoded (~7 ms, in the worker):
     # false positives get no identity, and encodings use the box dlib expects.
     verify_faces: bool = True

@@ -181,3 +181,16 @@ def test_a_reload_without_a_gallery_change_keeps_the_votes(gallery):
     track.see(100.0, enc("test/obama1.jpg"))
     book.regallery(set(), gallery_changed=False)
     assert track.see(100.5).person_id == OBAMA
+
+
+def test_match_strength_falls_smoothly_from_strong_to_the_threshold() -> None:
+    rules = EvidenceRules(strong_distance=0.45, match_threshold=0.6)
+    assert rules.strength(0.30) == rules.strength(0.45) == 1.0
+    # No cliff just past the strong distance: 0.453 counts about as much as 0.443 ...
+    assert rules.strength(0.453) > 0.95
+    # ... two views at 0.55 still weigh one strong view, and one near the threshold
+    # counts least.
+    assert rules.strength(0.55) == pytest.approx(0.5)
+    assert rules.strength(0.60) == pytest.approx(0.25)
+    values = [rules.strength(0.45 + i / 100) for i in range(16)]
+    assert values == sorted(values, reverse=True)
