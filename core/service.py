@@ -1,9 +1,11 @@
 """``CoreService``: the MQTT side of core around the ingest pipeline.
 
 One worker thread owns the broker connection (driven by ``core.pump``, not by a
-paho thread), the database and the signing key: it reads what has arrived into one
-transaction, publishes the live view, commits, and only then acks each camera
-end-to-end and publishes the sightings.
+paho thread), the database and the signing key. Per batch of what has arrived it
+calls the ingest's two halves: ``locate`` (verify, recognise, locate) returns the
+live view, which it publishes at once; ``store`` writes the sightings in one
+transaction, and only after its commit does it ack each camera end-to-end and
+publish the sightings.
 The session is persistent (client id "core", clean_session False, QoS 1), so a
 restart picks up the backlog the broker kept; cameras re-send what was not acked
 and the (camera, seq) unique key stores nothing twice.
@@ -58,7 +60,6 @@ class CoreService:
             include_unknown=cfg.core.homeassistant_include_unknown,
         )
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
-        self.ingest.on_live = self._send
         self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
         self._pending: list[Incoming] = []  # read from the broker, not yet handled
         self._stop = threading.Event()
@@ -236,7 +237,12 @@ class CoreService:
             else:
                 requests.append(item)
         if detections:
-            result = self.ingest.process(detections)
+            located = self.ingest.locate(detections)
+            # The live view leaves now, before the sightings are written: it needs
+            # nothing the commit creates, and every millisecond shows on a screen.
+            # Should the store fail, the cameras re-send (no ack) and it leaves again.
+            self._send(located.live)
+            result = self.ingest.store(located)
             for cam, seqs in result.acks.items():
                 for i in range(0, len(seqs), 1024):
                     self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i : i + 1024]))
