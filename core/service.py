@@ -42,6 +42,9 @@ from srs.wire.signing import SigningKey, sign
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "core"
+# On stop, how long the worker waits for enrolments still being encoded, to answer
+# and store them (a few photos take seconds; the unit allows 30 s to stop).
+ENROL_DRAIN_S = 15.0
 
 
 class CoreService:
@@ -108,6 +111,7 @@ class CoreService:
         self._started = False
         self._stop.set()
         self._worker.join(30)
+        self.commands.close()  # joins the enrolment process, when one was started
         self.db.close()
         log.info("core stopped")
 
@@ -171,6 +175,8 @@ class CoreService:
                 self._guard(self._handle, batch)
             elif self._stop.is_set():
                 break
+            if self.commands.enrolments.busy:
+                self._guard(self._enrolled)
             now = time.monotonic()
             if now >= next_beat:
                 next_beat = now + self.cfg.core.status_interval_s
@@ -186,6 +192,9 @@ class CoreService:
                 self._guard(self._tick)
                 self._guard(self._sync_users)
                 self._guard(self.ingest.flush_audit)
+        drained = time.monotonic() + ENROL_DRAIN_S
+        while self.commands.enrolments.busy and time.monotonic() < drained:
+            self._guard(self._enrolled, drained - time.monotonic())
         self._guard(self._say_offline)
 
     def _say_offline(self) -> None:
@@ -260,6 +269,12 @@ class CoreService:
             self._guard(self._clear_positions)
         if statuses or requests:
             self.ingest.flush_audit()
+
+    def _enrolled(self, wait_s: float = 0.0) -> None:
+        """Answer the enrolments whose photos are encoded (encodings stored here, on the
+        worker thread, which owns the database); checked after every step, so at most
+        one idle wait (0.2 s) after they are ready."""
+        self._send(self.commands.finished(wait_s))
 
     def _send(self, outgoing: list[Outgoing]) -> None:
         # Each message leaves as soon as it is signed: publish() writes to the socket
