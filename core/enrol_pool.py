@@ -84,8 +84,11 @@ class Enrolments:
         ``wait_s`` for one when none is (tests, and the service draining on stop)."""
         if wait_s > 0 and self._pending and not any(e.future.done() for e in self._pending):
             wait([e.future for e in self._pending], timeout=wait_s, return_when=FIRST_COMPLETED)
-        done = [e for e in self._pending if e.future.done()]
-        self._pending = [e for e in self._pending if not e.future.done()]
+        done: list[Enrolment] = []
+        waiting: list[Enrolment] = []
+        for e in self._pending:  # one look at each: a future may finish meanwhile
+            (done if e.future.done() else waiting).append(e)
+        self._pending = waiting
         out = []
         for e in done:
             error = e.future.exception()
