@@ -60,6 +60,7 @@ bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
 	$(BIN)/python bench/latency.py --encodings edge
 	$(BIN)/python bench/latency.py --encodings every
 	$(BIN)/python bench/wake.py
+	$(BIN)/python bench/enrol.py
 	$(BIN)/python bench/recognition.py
 
 docs: $(STAMP)  ## build the documentation site into site/
