@@ -60,6 +60,7 @@ bench: $(STAMP)  ## run the benchmarks (prints figures, asserts nothing)
 	$(BIN)/python bench/latency.py --encodings edge
 	$(BIN)/python bench/latency.py --encodings every
 	$(BIN)/python bench/wake.py
+	$(BIN)/python bench/enrol.py
 	$(BIN)/python bench/recognition.py
 
 resilience: $(STAMP)  ## run the fault and hostile-input suite, rewrite docs/resilience.md

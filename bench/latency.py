@@ -294,6 +294,8 @@ def play(
     sent_at = dict(zip(planned, sends, strict=True))
     run.sent = n * len(people)
     for arrived, t, data in arrivals:
+        if not data:  # the empty retained payload that clears a gone person's topic
+            continue
         pos = verifier.verify(t, data, PersonPosition).payload
         start = sent_at.get(pos.last_seen)
         if start is not None:

@@ -8,7 +8,7 @@ a real CoreService (connected to a real broker, which receives its positions)
 straight into the worker's handler, without the broker hop in, and times
 
 - **to live**: from the start of the handler to the live view (verified, recognised,
-  located; positions built, none signed yet);
+  located: ``Ingest.locate`` returned; positions built, none signed yet);
 - **1st / 5th / 10th position**: until that position was written to the broker socket;
   the 5th is roughly what the median of bench/latency.py's "published" sees, less the
   broker hop in;
@@ -63,8 +63,7 @@ def core_stages(
     """ms from the handler's start to each stage, per message (warm-up dropped)."""
     marks: list[float] = []
     live_at: list[float] = []
-    publish, on_live = svc._publish, svc.ingest.on_live
-    assert on_live is not None
+    publish, locate = svc._publish, svc.ingest.locate
 
     def stamped(topic: str, payload: Any, retain: bool = False) -> Any:
         info = publish(topic, payload, retain)
@@ -72,12 +71,13 @@ def core_stages(
             marks.append(time.perf_counter())
         return info
 
-    def live(out: Any) -> None:
+    def located(messages: Any) -> Any:
+        out = locate(messages)
         live_at.append(time.perf_counter())
-        on_live(out)
+        return out
 
     svc._publish = stamped  # type: ignore[method-assign]
-    svc.ingest.on_live = live
+    svc.ingest.locate = located  # type: ignore[method-assign]
     topic = topics.detections(_latency.CAMERA)
     start = time.time() + 1.0
     msgs = [
@@ -96,7 +96,7 @@ def core_stages(
             continue
         for stage, at in zip(STAGES, (live_at[0], marks[0], marks[4], marks[-1]), strict=True):
             out[stage].append((at - t0) * 1000)
-    svc._publish, svc.ingest.on_live = publish, on_live  # type: ignore[method-assign]
+    svc._publish, svc.ingest.locate = publish, locate  # type: ignore[method-assign]
     return out
 
 

@@ -14,19 +14,24 @@ it joins the nearest identity whose centroid is within ``unknown_threshold`` unl
 in which case it tries the next nearest, and else becomes a new identity. The
 track keeps its identity afterwards; its later encodings refine the centroid.
 
-Database writes are batched: one UPDATE for the identities seen again and one
-INSERT round for the new ones per batch. New identities get provisional negative
-ids until that flush; a rolled-back batch is forgotten by reloading the clusters.
+No database session here: the batch's writes leave as plain values. New
+identities get provisional negative ids until ``finish`` hands their rows to an
+``Allocate`` function (core's: :func:`insert_identities`, a short transaction of its
+own, like drawing from a sequence: the live view already names them by their real
+keys); the identities seen again become the parameters of one UPDATE
+(:func:`update_identities`), stored with the batch's sightings in one transaction. A
+batch that fails to store is forgotten by reloading the clusters from the database.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import cast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, bindparam, case, update
+from sqlalchemy import Table, bindparam, case, insert, update
 from sqlalchemy.orm import Session
 
 from core.recognition import Place, UnknownClusters
@@ -34,6 +39,17 @@ from core.store.codec import to_blob
 from core.store.models import UnknownIdentity
 
 UNKNOWNS = cast(Table, UnknownIdentity.__table__)
+Row = dict[str, Any]  # column values of one ``unknown_identities`` row
+# Stores new identities' rows; returns their database ids, in order.
+Allocate = Callable[[list[Row]], list[int]]
+
+
+@dataclass(slots=True)
+class Finished:
+    """What a batch did to the anonymous identities, for the store stage."""
+
+    real: dict[int, int] = field(default_factory=dict)  # provisional id -> database id
+    updates: list[Row] = field(default_factory=list)  # UPDATE parameters, seen again
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +70,9 @@ class Travel:
 class Anonymous:
     """One batch's anonymous assignments, written with one flush."""
 
-    def __init__(self, s: Session, clusters: UnknownClusters, travel: Travel) -> None:
-        self.s, self.clusters, self.travel = s, clusters, travel
-        self.new_rows: dict[int, UnknownIdentity] = {}  # provisional (negative) id -> row
+    def __init__(self, clusters: UnknownClusters, travel: Travel) -> None:
+        self.clusters, self.travel = clusters, travel
+        self.new_rows: dict[int, Row] = {}  # provisional (negative) id -> row
         # Stored identities seen again: id -> (faces added). Centroids and places are
         # read from the clusters at the end.
         self.joined: dict[int, int] = {}
@@ -74,11 +90,7 @@ class Anonymous:
             self._join(index, pooled)
             return uid, dist
         uid = -(len(self.new_rows) + 1)
-        row = UnknownIdentity(
-            centroid=to_blob(pooled), count=1, first_seen=here.at, last_seen=here.at
-        )
-        self.s.add(row)
-        self.new_rows[uid] = row
+        self.new_rows[uid] = {"first_seen": here.at, "last_seen": here.at}
         clusters.add(uid, pooled)
         return uid, 0.0
 
@@ -104,55 +116,68 @@ class Anonymous:
         if last is None or here.at >= last.at:
             self.clusters.places[uid] = here
 
-    def finish(self) -> dict[int, int]:
-        """Write the batch's identities; return provisional id -> database id."""
+    def finish(self, allocate: Allocate) -> Finished:
+        """Allocate the batch's new identities; the UPDATE for the ones seen again."""
         clusters = self.clusters
-        if self.joined:
-            t = UNKNOWNS.c
-            params = []
-            for uid, n in self.joined.items():
-                index = clusters.index.get(uid)
-                if index is None:
-                    continue
-                place = clusters.places.get(uid)
-                params.append(
-                    {
-                        "uid": uid,
-                        "c": to_blob(clusters.centroids[index]),
-                        "n": n,
-                        "seen": place.at if place else 0.0,
-                        "cam": place.camera_id if place else None,
-                        "px": place.x if place else None,
-                        "py": place.y if place else None,
-                    }
-                )
-            if params:
-                newer = t.last_seen <= bindparam("seen")
-                self.s.connection().execute(
-                    update(UNKNOWNS)
-                    .where(t.id == bindparam("uid"))
-                    .values(
-                        centroid=bindparam("c"),
-                        count=t.count + bindparam("n"),
-                        # portable "the later of the two" for the time and its place
-                        last_seen=case((newer, bindparam("seen")), else_=t.last_seen),
-                        last_camera=case((newer, bindparam("cam")), else_=t.last_camera),
-                        last_x=case((newer, bindparam("px")), else_=t.last_x),
-                        last_y=case((newer, bindparam("py")), else_=t.last_y),
-                    ),
-                    params,
-                )
+        out = Finished()
+        for uid in self.joined:
+            index = clusters.index.get(uid)
+            if index is None:
+                continue
+            place = clusters.places.get(uid)
+            out.updates.append(
+                {
+                    "uid": uid,
+                    "c": to_blob(clusters.centroids[index]),
+                    "n": self.joined[uid],
+                    "seen": place.at if place else 0.0,
+                    "cam": place.camera_id if place else None,
+                    "px": place.x if place else None,
+                    "py": place.y if place else None,
+                }
+            )
         if not self.new_rows:
-            return {}
+            return out
+        rows = []
         for uid, row in self.new_rows.items():
             index = clusters.index[uid]
-            row.centroid = to_blob(clusters.centroids[index])
-            row.count = clusters.counts[index]
             place = clusters.places.get(uid)
+            row.update(centroid=to_blob(clusters.centroids[index]), count=clusters.counts[index])
             if place is not None:
-                row.last_seen = max(row.last_seen, place.at)
-                row.last_camera, row.last_x, row.last_y = place.camera_id, place.x, place.y
-        self.s.flush()  # one INSERT round for every new identity of the batch
-        real = {tmp: row.id for tmp, row in self.new_rows.items()}
-        clusters.rename(real)
-        return real
+                row["last_seen"] = max(row["last_seen"], place.at)
+                row.update(last_camera=place.camera_id, last_x=place.x, last_y=place.y)
+            rows.append(row)
+        out.real = dict(zip(self.new_rows, allocate(rows), strict=True))
+        clusters.rename(out.real)
+        return out
+
+
+def insert_identities(s: Session, rows: list[Row]) -> list[int]:
+    """New anonymous identities' rows; their ids, in order (a few a batch at most)."""
+    conn = s.connection()
+    return [
+        conn.execute(insert(UNKNOWNS).values(row).returning(UNKNOWNS.c.id)).scalar_one()
+        for row in rows
+    ]
+
+
+def update_identities(s: Session, updates: list[Row]) -> None:
+    """One UPDATE for every identity a batch saw again: centroid, count, last place."""
+    if not updates:
+        return
+    t = UNKNOWNS.c
+    newer = t.last_seen <= bindparam("seen")
+    s.connection().execute(
+        update(UNKNOWNS)
+        .where(t.id == bindparam("uid"))
+        .values(
+            centroid=bindparam("c"),
+            count=t.count + bindparam("n"),
+            # portable "the later of the two" for the time and its place
+            last_seen=case((newer, bindparam("seen")), else_=t.last_seen),
+            last_camera=case((newer, bindparam("cam")), else_=t.last_camera),
+            last_x=case((newer, bindparam("px")), else_=t.last_x),
+            last_y=case((newer, bindparam("py")), else_=t.last_y),
+        ),
+        updates,
+    )

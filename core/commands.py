@@ -8,11 +8,11 @@ from the broker's user store; only operators and admins may act.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import store
 from core.bootstrap import Bootstrap
+from core.enrol_pool import Enrolments, store_enrolment
 from core.messages import Outgoing
 from core.observation import known_key, unknown_key
 from core.srs_config import SrsConfig
@@ -83,6 +84,7 @@ class CommandHandler:
         self._renamed: tuple[str, str, str, str] | None = None
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.roles = Roles(cfg)
+        self.enrolments = Enrolments()  # photos encoded in a worker process (dlib)
         self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
         self._announced: Ed25519PublicKey | None = None
         self.verifier = verifier_for(cfg.security, self._lookup)
@@ -119,6 +121,8 @@ class CommandHandler:
         user = parsed.subject
         self._renamed = None
         response = self._run(user, req)
+        if response is None:  # answered by finished() once its photos are encoded
+            return []
         out = [Outgoing(topics.response(user), response)]
         if response.ok and self._renamed is not None and self.link is not None:
             old, new, name, kind = self._renamed
@@ -156,7 +160,18 @@ class CommandHandler:
             )
         ]
 
-    def _run(self, user: str, req: cmd.Request) -> cmd.Response:
+    def finished(self, wait_s: float = 0.0) -> list[Outgoing]:
+        """Store the enrolments whose photos are encoded; their answers (see Enrolments)."""
+        out = []
+        for done in self.enrolments.finished(wait_s):
+            response = self._answer(done.user, done.request, partial(store_enrolment, done=done))
+            out.append(Outgoing(topics.response(done.user), response))
+        return out
+
+    def close(self) -> None:
+        self.enrolments.close()
+
+    def _run(self, user: str, req: cmd.Request) -> cmd.Response | None:
         action = req.command.action
         try:
             role = self.roles.role_of(user)
@@ -172,9 +187,17 @@ class CommandHandler:
                 error=f"user {user!r} (role {role or 'none'}) may not run "
                 f"{action}: operator or admin role required",
             )
+        if isinstance(req.command, cmd.EnrolPerson):  # dlib, seconds: not on this thread
+            self.enrolments.submit(user, req, req.command.images_jpeg_b64)
+            return None
+        return self._answer(user, req, lambda s: self._dispatch(s, user, req.command))
+
+    def _answer(self, user: str, req: cmd.Request, act: Callable[[Session], Any]) -> cmd.Response:
+        """Run ``act`` and audit it in one transaction; the response that says how it went."""
+        action = req.command.action
         try:
             with self.db.session() as s:
-                result = self._dispatch(s, user, req.command)
+                result = act(s)
                 store.audit(s, "admin", user, action, _summary(req.command))
         except StoreError as exc:
             return cmd.Response(request_id=req.request_id, ok=False, error=str(exc)[:512])
@@ -212,8 +235,6 @@ class CommandHandler:
         if isinstance(c, cmd.RejectSighting):
             store.reject_sighting(s, c.sighting_id, actor=user)
             return {"sighting_id": c.sighting_id}
-        if isinstance(c, cmd.EnrolPerson):
-            return _enrol(s, user, c)
         if isinstance(c, cmd.SetCameraEnabled):
             store.set_camera_enabled(s, c.camera_id, c.enabled, actor=user)
             return {"camera_id": c.camera_id, "enabled": c.enabled}
@@ -250,36 +271,6 @@ def _key_of(s: Session, ref: str) -> str:
     if parsed is not None:
         return unknown_key(parsed[1]) if parsed[0] == "unknown" else known_key(parsed[1])
     return known_key(store.find_person(s, ref).id)
-
-
-def _enrol(s: Session, user: str, c: cmd.EnrolPerson) -> dict[str, Any]:
-    from core.enrol import encode_jpeg_bytes
-
-    encs, problems = [], []
-    for i, b64 in enumerate(c.images_jpeg_b64):
-        try:
-            data = base64.b64decode(b64, validate=True)
-        except (binascii.Error, ValueError):
-            problems.append({"image": i, "problem": "not base64"})
-            continue
-        res = encode_jpeg_bytes(data, f"image {i}")
-        if res.encoding is None:
-            problems.append({"image": i, "problem": res.problem})
-        else:
-            encs.append(res.encoding)
-    if not encs:
-        raise StoreError(
-            "no usable face in the images: "
-            + "; ".join(f"image {p['image']}: {p['problem']}" for p in problems)
-        )
-    person, _ = store.get_or_create_person(s, c.name)
-    store.add_encodings(s, person, encs, [f"enrolled by {user}"] * len(encs), actor=user)
-    return {
-        "person_key": f"p{person.id}",
-        "name": person.name,
-        "encoded": len(encs),
-        "problems": problems,
-    }
 
 
 def _summary(c: Any) -> str:

@@ -6,9 +6,11 @@ wrong face is how strangers later get named as staff.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,6 +83,21 @@ def encode_jpeg_bytes(data: bytes, label: str = "image") -> ImageResult:
         return ImageResult(label, problem=f"cannot read the image ({exc})")
     enc, problem = encode_array(rgb)
     return ImageResult(label, enc, problem)
+
+
+def encode_b64_images(images_b64: Sequence[str]) -> list[ImageResult]:
+    """Each base64 JPEG's one face, labelled "image N" (core's enrolment process runs
+    this for operators' enrol_person, core/enrol_pool.py)."""
+    out = []
+    for i, b64 in enumerate(images_b64):
+        label = f"image {i}"
+        try:
+            data = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError):
+            out.append(ImageResult(label, problem="not base64"))
+            continue
+        out.append(encode_jpeg_bytes(data, label))
+    return out
 
 
 def scan_folder(root: Path) -> dict[str, list[Path]]:

@@ -1,21 +1,23 @@
 """Who each detection of a batch is, and how sure: gallery, track evidence, clusters.
 
-The writer (core/writer.py) calls :func:`recognise` once per batch, inside the
-batch's transaction; new anonymous identities are flushed with it and vanish with
-it on a rollback (the ingest then reloads the clusters and rolls the tracks back).
+The recognise stage of the pipeline: accepted batches in, an :class:`Identity` per
+detection out (``Recognised``), with no database session. It changes core's memory
+(the tracks' evidence, the anonymous clusters) and returns what the store stage
+must write; new anonymous identities get their ids from the ``allocate`` function it
+is given (core/anonymous.py). Should the batch not be stored, the ingest rolls the
+tracks back and reloads the clusters from the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from core import geometry
-from core.anonymous import Anonymous, Travel
+from core.anonymous import Allocate, Anonymous, Row, Travel
 from core.messages import Accepted
 from core.observation import Locator, known_key, unknown_key
 from core.recognition import Gallery, Match, Place, UnknownClusters
@@ -40,6 +42,22 @@ class Identity:
 
 
 UNIDENTIFIED = Identity("unidentified", None, "Unidentified", 0.0)
+Where = tuple[int, int]  # (message index, detection index) in the batch
+
+
+@dataclass(slots=True)
+class Recognised:
+    """The recognise stage's output: who each detection is, and what to store."""
+
+    identities: dict[Where, Identity] = field(default_factory=dict)
+    identity_updates: list[Row] = field(default_factory=list)  # anonymous ones seen again
+
+    def of(self, mi: int, di: int) -> Identity:
+        return self.identities.get((mi, di), UNIDENTIFIED)
+
+    @property
+    def matched(self) -> int:
+        return sum(1 for i in self.identities.values() if i.kind == "known")
 
 
 class Recognising(Protocol):
@@ -63,9 +81,7 @@ def _place(ing: Recognising, camera_id: str, det: Detection, frame_width: int, a
     return Place(camera_id, est.x, est.y, at)
 
 
-def recognise(
-    s: Session, ing: Recognising, new: Sequence[Accepted]
-) -> dict[tuple[int, int], Identity]:
+def recognise(ing: Recognising, new: Sequence[Accepted], allocate: Allocate) -> Recognised:
     """Who every detection of the batch is, and how sure (core/track_identity.py).
 
     One matrix product matches every encoding of the batch against the gallery; the
@@ -88,8 +104,8 @@ def recognise(
     matched = ing.gallery.match(queries, np.asarray(limits), core.match_margin) if where else []
     encoded = {w: (vec, m) for w, vec, m in zip(where, queries, matched, strict=True)}
     book = ing.tracks
-    anonymous = Anonymous(s, ing.clusters, Travel(core.walking_speed_mps, core.travel_slack_m))
-    verdicts: dict[tuple[int, int], tuple[Verdict, float | None]] = {}
+    anonymous = Anonymous(ing.clusters, Travel(core.walking_speed_mps, core.travel_slack_m))
+    verdicts: dict[Where, tuple[Verdict, float | None]] = {}
     for mi, acc in enumerate(new):
         b = acc.batch
         in_message: set[int] = set()  # two faces of one frame are never one identity
@@ -120,9 +136,12 @@ def recognise(
                     here = _place(ing, b.camera_id, det, b.frame_width, b.captured_at)
                 anonymous.seen(verdict.unknown_id, here)
             verdicts[(mi, di)] = (verdict, _distance(verdict, match, dist))
-    real = anonymous.finish()
-    book.remap_unknown(real)
-    return {w: _identity(ing, v, real, distance) for w, (v, distance) in verdicts.items()}
+    done = anonymous.finish(allocate)
+    book.remap_unknown(done.real)
+    return Recognised(
+        {w: _identity(ing, v, done.real, distance) for w, (v, distance) in verdicts.items()},
+        done.updates,
+    )
 
 
 def _distance(v: Verdict, match: Match | None, to_centroid: float | None) -> float | None:

@@ -1,12 +1,20 @@
-"""The ingest pipeline: bytes in, committed sightings and messages to publish out.
+"""The ingest pipeline: bytes in, the live view, committed sightings and acks out.
 
-Pure: no MQTT here, so it is tested without a broker. Per batch of messages:
-verify (signature, topic, freshness, payload) -> de-duplicate by (camera, seq) ->
-recognise every face of the batch in one matrix product -> weigh the evidence of
-each track (core/track_identity.py) -> group the unnamed tracks into anonymous
-identities (core/anonymous.py) -> locate -> store -> commit. Only then does the
-caller ack. A batch that fails to commit leaves no trace in memory: the tracks'
-evidence is rolled back and the anonymous identities reloaded from the database.
+Pure: no MQTT here, so it is tested without a broker. A batch of messages goes
+through the stages in two calls, so that the live view leaves before the store:
+
+- :meth:`Ingest.locate`: verify (signature, topic, freshness, payload) ->
+  de-duplicate by (camera, seq) (core/dedupe.py) -> recognise (core/identify.py:
+  one matrix product for every face, each track's evidence, anonymous identities)
+  -> locate (core/place.py). Returns a :class:`Located` whose ``live`` (positions,
+  zone events, alerts) the caller publishes at once.
+- :meth:`Ingest.store`: store (core/writer.py) -> commit, in one transaction.
+  Returns the acks and the sightings messages, for after the commit.
+
+:meth:`Ingest.process` runs both (tests, tools). A batch that fails to store leaves
+no trace in memory: the tracks' evidence is rolled back, the anonymous identities
+are reloaded from the database (new ones were allocated there in a transaction of
+their own, so the keys the live view showed stay theirs), and the cameras re-send.
 """
 
 from __future__ import annotations
@@ -14,29 +22,52 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
+from core import writer
+from core.anonymous import Row, insert_identities
+from core.dedupe import Dedupe
+from core.identify import Recognised, recognise
 from core.keyring import CameraKeyring
+from core.merging import merge_identities
 from core.messages import Accepted, BatchResult, Incoming, Outgoing
 from core.observation import Locator, NullLocator
+from core.place import Placed, place
 from core.recognition import DIM, Gallery, UnknownClusters
 from core.srs_config import SrsConfig
 from core.status import CAMERA_DISABLED, STORE_ERROR, BurstLog, Counters
 from core.store.audit import CAMERAS, GALLERY, audit, revisions
 from core.store.db import Database
-from core.store.identities import merge_close_identities
-from core.store.models import Person, ProcessedMessage
+from core.store.models import Person
 from core.track_identity import EvidenceRules, TrackBook
-from core.writer import write_batch
 from srs.wire import registry, topics
 from srs.wire.payloads import CameraStatus, DetectionBatch
 from srs.wire.reading import verifier_for
 from srs.wire.signing import Reason, WireError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Located:
+    """A batch verified, de-duplicated, recognised and located, not yet stored."""
+
+    new: list[Accepted] = field(default_factory=list)
+    recognised: Recognised = field(default_factory=Recognised)
+    placed: Placed = field(default_factory=Placed)
+    acks: dict[str, list[int]] = field(default_factory=dict)  # duplicates are acked again
+    received_at: list[float] = field(default_factory=list)  # of the messages to ack
+    verified: int = 0  # messages that passed verification
+    now: float = 0.0
+    failed: bool = False  # recognising failed: nothing to store, nothing to ack
+
+    @property
+    def live(self) -> list[Outgoing]:
+        """Positions, zone events, alerts: for the caller to publish now."""
+        return self.placed.live
 
 
 class Ingest:
@@ -68,13 +99,9 @@ class Ingest:
         self._checked = 0.0
         self._forced = 0.0
         self.camera_states: dict[str, CameraStatus] = {}
-        # Publishes the live view (positions, zone events, alerts) of a batch before
-        # its commit; None: they are returned in BatchResult.outgoing with the rest.
-        self.on_live: Callable[[list[Outgoing]], None] | None = None
         # Sees every verified detection batch (core.flood watches capture rates).
         self.on_verified: Callable[[DetectionBatch], None] | None = None
-        # Highest sequence number stored per camera (single writer: this service).
-        self._top_seq: dict[str, int] = {}
+        self.dedupe = Dedupe(db)
         self.refresh(force=True)
 
     # --- state from the database ------------------------------------------------
@@ -187,28 +214,72 @@ class Ingest:
     # --- the pipeline --------------------------------------------------------------
 
     def process(self, messages: list[Incoming]) -> BatchResult:
-        result = BatchResult()
-        fresh: list[tuple[Incoming, DetectionBatch]] = []
-        for msg in messages:
-            batch = self._verify(msg)
-            if batch is not None:
-                fresh.append((msg, batch))
-                if self.on_verified is not None:
-                    self.on_verified(batch)
+        """Every stage in one call; the live view comes first in ``outgoing``."""
+        located = self.locate(messages)
+        result = self.store(located)
+        if result.acks:  # stored: the live view first, as the service publishes it
+            result.outgoing[:0] = located.live
+        return result
+
+    def locate(self, messages: list[Incoming]) -> Located:
+        """Verify, de-duplicate, recognise and locate; nothing is stored yet."""
+        out = Located()
+        fresh = [(m, b) for m in messages if (b := self._verify(m)) is not None]
+        out.verified = len(fresh)
+        if self.on_verified is not None:
+            for _, batch in fresh:
+                self.on_verified(batch)
+        if not fresh:
+            return out
         try:
-            self._store(fresh, result)
+            seen = self.dedupe.stored({(b.camera_id, b.seq) for _, b in fresh})
+            for msg, batch in fresh:
+                key = (batch.camera_id, batch.seq)
+                out.acks.setdefault(batch.camera_id, []).append(batch.seq)
+                out.received_at.append(msg.received_at)
+                if key in seen:
+                    self.counters.add(duplicates=1)
+                    continue
+                seen.add(key)
+                out.new.append(Accepted(batch, msg.received_at))
+            out.recognised = recognise(self, out.new, self._allocate)
+            out.now = self.clock()
+            out.placed = place(out.new, out.recognised, self.locator, out.now)
         except Exception:
-            self.tracks.rollback()
-            log.exception(
-                "could not store a batch of %d message(s); they are not acked "
-                "and the cameras will send them again",
-                len(fresh),
-            )
-            for _ in fresh:
-                self.counters.reject(STORE_ERROR)
-            self.refresh(force=True)  # anonymous identities may be ahead of the database
-            self._top_seq.clear()
+            self._forget(out.verified)
+            return Located(failed=True)
+        return out
+
+    def store(self, located: Located) -> BatchResult:
+        """Store a located batch in one transaction; the acks and sightings to publish."""
+        if located.failed:
             return BatchResult()
+        sec, broker = self.cfg.security, self.cfg.broker
+        try:
+            with self.db.session() as s:
+                stored = writer.store(
+                    s,
+                    located.new,
+                    located.recognised,
+                    located.placed,
+                    located.now,
+                    min(sec.max_payload_bytes, broker.max_payload_bytes),
+                )
+                for action, detail in self._pending_audit:
+                    audit(s, "security", "core", action, detail)
+                self._pending_audit.clear()
+        except Exception:
+            self._forget(located.verified)
+            return BatchResult()
+        self.tracks.commit()
+        if time.monotonic() - self._expired_at >= 1.0:  # a scan of every track: not per batch
+            self._expired_at = time.monotonic()
+            self.tracks.expire()
+        self.dedupe.committed((a.batch.camera_id, a.batch.seq) for a in located.new)
+        matched = located.recognised.matched
+        unknown = len(located.recognised.identities) - matched
+        self.counters.add(accepted=len(located.new), matched=matched, unknown=unknown)
+        result = BatchResult(located.acks, stored.outgoing, located.received_at)
         self.burst.flush()
         # After the batch, not before it: a change counter check is a query and a
         # commit (~1.5 ms, every 0.5 s), and before the batch it delayed every live
@@ -218,97 +289,30 @@ class Ingest:
         self._merge_identities(result)
         return result
 
+    def _allocate(self, rows: list[Row]) -> list[int]:
+        """New anonymous identities, committed at once: the live view names them."""
+        with self.db.session() as s:
+            return insert_identities(s, rows)
+
+    def _forget(self, verified: int) -> None:
+        """A batch was not stored: memory goes back to what the database holds."""
+        self.tracks.rollback()
+        log.exception(
+            "could not store a batch of %d message(s); they are not acked "
+            "and the cameras will send them again",
+            verified,
+        )
+        for _ in range(verified):
+            self.counters.reject(STORE_ERROR)
+        self.refresh(force=True)  # anonymous identities may be ahead of the database
+        self.dedupe.forget()
+
     def _merge_identities(self, result: BatchResult) -> None:
-        """Every ``merge_interval_s``: anonymous identities that turned out to be one
-        person (core.store.identities.merge_close_identities) become one, and the live
-        view republishes the merged key at once."""
+        """Every ``merge_interval_s`` (core/merging.py); the renamed live view goes out
+        with the batch's sightings."""
         core = self.cfg.core
         now = time.monotonic()
         if core.merge_interval_s <= 0 or now - self._merged_at < core.merge_interval_s:
             return
         self._merged_at = now
-        try:
-            with self.db.session() as s:
-                merged = merge_close_identities(
-                    s,
-                    core.merge_distance,
-                    core.walking_speed_mps,
-                    core.travel_slack_m,
-                    # identities seen lately: only their centroids can have moved
-                    seen_since=self.clock() - 2 * core.merge_interval_s - 60.0,
-                )
-        except Exception:
-            log.exception("merging close anonymous identities failed; next time, then")
-            return
-        if not merged:
-            return
-        log.info(
-            "merged anonymous identities: %s",
-            ", ".join(f"{m.old_key} into {m.new_key}" for m in merged),
-        )
-        # Tracks holding a merged identity continue as the identity it merged into.
-        self.tracks.remap_unknown({int(m.old_key[1:]): int(m.new_key[1:]) for m in merged})
-        self.refresh(force=True, keep_votes=True)
-        rename = getattr(self.locator, "rename", None)
-        if rename is None:
-            return
-        from core.locating import outgoing
-
-        for m in merged:
-            try:  # the batch is committed: nothing here may cost it its acks
-                res = rename(m.old_key, m.new_key, m.label, self.clock(), m.identity)
-            except Exception:
-                log.exception(
-                    "the locator could not rename %s; it shows on the next sighting", m.old_key
-                )
-                continue
-            result.outgoing.extend(outgoing(res))
-
-    def _store(self, fresh: list[tuple[Incoming, DetectionBatch]], result: BatchResult) -> None:
-        with self.db.session() as s:
-            seen = self._already_stored(s, {(b.camera_id, b.seq) for _, b in fresh})
-            new: list[Accepted] = []
-            for msg, batch in fresh:
-                key = (batch.camera_id, batch.seq)
-                result.acks.setdefault(batch.camera_id, []).append(batch.seq)
-                result.received_at.append(msg.received_at)
-                if key in seen:
-                    self.counters.add(duplicates=1)
-                    continue
-                seen.add(key)
-                new.append(Accepted(batch, msg.received_at))
-            stats = write_batch(s, self, new, result.outgoing)
-            for action, detail in self._pending_audit:
-                audit(s, "security", "core", action, detail)
-            self._pending_audit.clear()
-        self.tracks.commit()
-        if time.monotonic() - self._expired_at >= 1.0:  # a scan of every track: not per batch
-            self._expired_at = time.monotonic()
-            self.tracks.expire()
-        for acc in new:  # committed: these sequence numbers are now stored
-            cam = acc.batch.camera_id
-            self._top_seq[cam] = max(self._top_seq[cam], acc.batch.seq)
-        self.counters.add(accepted=len(new), **stats)
-
-    def _already_stored(self, s: Session, keys: set[tuple[str, int]]) -> set[tuple[str, int]]:
-        """Which (camera, seq) keys the store already holds.
-
-        Cameras number their messages upwards, so nearly every message is above the
-        highest sequence stored for its camera and needs no query; only re-sends and
-        out-of-order messages are looked up (by the unique key).
-        """
-        for cam in {c for c, _ in keys} - self._top_seq.keys():
-            top = s.scalar(
-                select(func.max(ProcessedMessage.seq)).where(ProcessedMessage.camera_id == cam)
-            )
-            self._top_seq[cam] = -1 if top is None else top
-        doubtful = {(c, n) for c, n in keys if n <= self._top_seq[c]}
-        if not doubtful:
-            return set()
-        pair = tuple_(ProcessedMessage.camera_id, ProcessedMessage.seq)
-        return {
-            (c, n)
-            for c, n in s.execute(
-                select(ProcessedMessage.camera_id, ProcessedMessage.seq).where(pair.in_(doubtful))
-            )
-        }
+        result.outgoing.extend(merge_identities(self))

@@ -1,9 +1,11 @@
 """``CoreService``: the MQTT side of core around the ingest pipeline.
 
 One worker thread owns the broker connection (driven by ``core.pump``, not by a
-paho thread), the database and the signing key: it reads what has arrived into one
-transaction, publishes the live view, commits, and only then acks each camera
-end-to-end and publishes the sightings.
+paho thread), the database and the signing key. Per batch of what has arrived it
+calls the ingest's two halves: ``locate`` (verify, recognise, locate) returns the
+live view, which it publishes at once; ``store`` writes the sightings in one
+transaction, and only after its commit does it ack each camera end-to-end and
+publish the sightings.
 The session is persistent (client id "core", clean_session False, QoS 1), so a
 restart picks up the backlog the broker kept; cameras re-send what was not acked
 and the (camera, seq) unique key stores nothing twice.
@@ -41,6 +43,9 @@ from srs.wire.signing import SigningKey, sign
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "core"
+# On stop, how long the worker waits for enrolments still being encoded, to answer
+# and store them (a few photos take seconds; the unit allows 30 s to stop).
+ENROL_DRAIN_S = 15.0
 
 
 class CoreService:
@@ -59,7 +64,6 @@ class CoreService:
             include_unknown=cfg.core.homeassistant_include_unknown,
         )
         self.ingest = Ingest(self.db, cfg, self.link.locator, counters=self.counters)
-        self.ingest.on_live = self._send
         self.flood = FloodWatch(cfg.core.camera_max_rate)
         self._flood_alerts: list[Outgoing] = []
         self.ingest.on_verified = self._watch_flood
@@ -111,6 +115,7 @@ class CoreService:
         self._started = False
         self._stop.set()
         self._worker.join(30)
+        self.commands.close()  # joins the enrolment process, when one was started
         self.db.close()
         log.info("core stopped")
 
@@ -176,6 +181,8 @@ class CoreService:
                 self._guard(self._handle, batch)
             elif self._stop.is_set():
                 break
+            if self.commands.enrolments.busy:
+                self._guard(self._enrolled)
             now = time.monotonic()
             if now >= next_beat:
                 next_beat = now + self.cfg.core.status_interval_s
@@ -191,6 +198,9 @@ class CoreService:
                 self._guard(self._tick)
                 self._guard(self._sync_users)
                 self._guard(self.ingest.flush_audit)
+        drained = time.monotonic() + ENROL_DRAIN_S
+        while self.commands.enrolments.busy and time.monotonic() < drained:
+            self._guard(self._enrolled, drained - time.monotonic())
         self._guard(self._say_offline)
 
     def _say_offline(self) -> None:
@@ -244,7 +254,12 @@ class CoreService:
             else:
                 requests.append(item)
         if detections:
-            result = self.ingest.process(detections)
+            located = self.ingest.locate(detections)
+            # The live view leaves now, before the sightings are written: it needs
+            # nothing the commit creates, and every millisecond shows on a screen.
+            # Should the store fail, the cameras re-send (no ack) and it leaves again.
+            self._send(located.live)
+            result = self.ingest.store(located)
             for cam, seqs in result.acks.items():
                 for i in range(0, len(seqs), 1024):
                     self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i : i + 1024]))
@@ -268,6 +283,12 @@ class CoreService:
     def _watch_flood(self, batch: DetectionBatch) -> None:
         for alert in self.flood.observe(batch.camera_id, batch.seq, batch.captured_at, time.time()):
             self._flood_alerts.append(Outgoing(topics.alerts(), alert))
+
+    def _enrolled(self, wait_s: float = 0.0) -> None:
+        """Answer the enrolments whose photos are encoded (encodings stored here, on the
+        worker thread, which owns the database); checked after every step, so at most
+        one idle wait (0.2 s) after they are ready."""
+        self._send(self.commands.finished(wait_s))
 
     def _send(self, outgoing: list[Outgoing]) -> None:
         # Each message leaves as soon as it is signed: publish() writes to the socket

@@ -1,18 +1,27 @@
-"""Turn accepted detection batches into identities, placements and stored sightings."""
+"""The store stage: recognised, placed detections in, stored rows and sightings out.
+
+Called with an open session: it writes the batch's ``processed_messages`` rows, its
+sightings (with their places and how each identity was established) and the
+anonymous identities it saw again, all in the caller's one transaction, and returns
+the ``SightingBatch`` messages (which carry the stored ids) for after the commit.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, cast
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from core.anonymous import update_identities
 from core.faces import store_crops
-from core.identify import UNIDENTIFIED, Identity, Recognising, recognise
+from core.identify import Identity, Recognised
 from core.messages import Accepted, Outgoing
-from core.observation import LocatorResult, Observation, Placement, unidentified_key
+from core.observation import Placement
+from core.place import Placed
 from core.store.codec import to_blob
 from core.store.models import ProcessedMessage, Sighting
 from srs.wire import topics
@@ -24,39 +33,12 @@ PROCESSED = cast(Table, ProcessedMessage.__table__)
 SIGHTINGS = cast(Table, Sighting.__table__)
 
 
-class Writing(Recognising, Protocol):
-    """What storing a batch reads of core's state (core.ingest.Ingest holds it)."""
+@dataclass(slots=True)
+class Stored:
+    """The store stage's output: the sightings messages to publish after the commit."""
 
-    clock: Callable[[], float]
-    # Publishes a batch's live view before its commit; None: it goes with the rest.
-    on_live: Callable[[list[Outgoing]], None] | None
-
-
-def _locate(ing: Writing, obs: list[Observation], now: float) -> LocatorResult:
-    try:
-        res = ing.locator.observe(obs, now)
-        if len(res.placements) == len(obs):
-            return res
-        log.error(
-            "locator returned %d placements for %d observations; ignoring them",
-            len(res.placements),
-            len(obs),
-        )
-    except Exception:
-        log.exception("locator failed; sightings are stored without a position")
-    return LocatorResult(
-        placements=[
-            Placement(
-                o.person_key or unidentified_key(o.camera_id, o.track_id),
-                o.identity,
-                o.label,
-                None,
-                None,
-                None,
-            )
-            for o in obs
-        ]
-    )
+    outgoing: list[Outgoing] = field(default_factory=list)
+    sightings: int = 0
 
 
 TOKEN_ROOM = 512  # bytes of a signed message that are not the sightings: header, claims, signature
@@ -87,66 +69,31 @@ def sighting_batches(items: Sequence[SightingMsg], max_bytes: int) -> list[Sight
     return out
 
 
-def write_batch(
-    s: Session, ing: Writing, new: Sequence[Accepted], outgoing: list[Outgoing]
-) -> dict[str, int]:
-    idents = recognise(s, ing, new)
-    now = ing.clock()
-    placed: list[list[Placement]] = []
-    live: list[Outgoing] = []
-    for mi, acc in enumerate(new):
-        b = acc.batch
-        obs = []
-        for di, det in enumerate(b.detections):
-            who = idents.get((mi, di), UNIDENTIFIED)
-            obs.append(
-                Observation(
-                    b.camera_id,
-                    det.track_id,
-                    det.kind,
-                    det.bbox,
-                    b.frame_width,
-                    b.frame_height,
-                    b.captured_at,
-                    who.kind,
-                    who.key,
-                    who.label,
-                    who.confidence,
-                    evidence=who.evidence,
-                    evidence_age_s=who.evidence_age_s,
-                    candidate=who.candidate,
-                )
-            )
-        res = _locate(ing, obs, now)
-        placed.append(res.placements)
-        live.extend(Outgoing(topics.position(p.person_key), p, retain=True) for p in res.positions)
-        live.extend(Outgoing(topics.zone_events(), z) for z in res.zone_events)
-        live.extend(Outgoing(topics.alerts(), a) for a in res.alerts)
-    # Positions, zone events and alerts are the live view: they go out now, before the
-    # store rows are even built, because they need nothing the commit creates and every
-    # millisecond shows on a screen. Should the commit fail, the camera re-sends (no
-    # ack) and they are published again. Acks and sightings (with their stored ids)
-    # wait for it.
-    if ing.on_live is not None:
-        ing.on_live(live)
-    else:
-        outgoing.extend(live)
+def store(
+    s: Session,
+    new: Sequence[Accepted],
+    recognised: Recognised,
+    placed: Placed,
+    now: float,
+    max_bytes: int,
+) -> Stored:
+    """Write the batch in ``s`` (not committed here); ``max_bytes``: the payload limit
+    each sightings message must fit."""
     rows: list[dict[str, Any]] = []
     places: list[Placement] = []
     whos: list[Identity] = []
     crops: list[tuple[int, str, float | None]] = []  # (row, face crop, edge quality)
-    for mi, (acc, placements) in enumerate(zip(new, placed, strict=True)):
+    for mi, (acc, placements) in enumerate(zip(new, placed.placements, strict=True)):
         b = acc.batch
         for di, (det, place) in enumerate(zip(b.detections, placements, strict=True)):
-            who = idents.get((mi, di), UNIDENTIFIED)
-            pid, uid = who.person_id, who.unknown_id
+            who = recognised.of(mi, di)
             rows.append(
                 {
                     "camera_id": b.camera_id,
                     "seq": b.seq,
                     "det_index": di,
-                    "person_id": pid,
-                    "unknown_id": uid,
+                    "person_id": who.person_id,
+                    "unknown_id": who.unknown_id,
                     "seen_at": b.captured_at,
                     "kind": det.kind,
                     "track_id": det.track_id,
@@ -167,12 +114,12 @@ def write_batch(
             )
             places.append(place)
             whos.append(who)
-            if det.face_jpeg_b64 and (pid is not None or uid is not None):
+            if det.face_jpeg_b64 and (who.person_id is not None or who.unknown_id is not None):
                 crops.append((len(rows) - 1, det.face_jpeg_b64, det.quality))
     # The hot path of the whole service: Core statements on the session's connection,
     # not ORM objects or ORM bulk inserts (that layer cost more than SQLite itself).
-    s.flush()
     conn = s.connection()
+    update_identities(s, recognised.identity_updates)
     if new:
         conn.execute(
             insert(PROCESSED),
@@ -192,8 +139,7 @@ def write_batch(
         ids = [got[(r["camera_id"], r["seq"], r["det_index"])] for r in rows]
     if crops:  # rare (a track's first or better face): the ORM is cheap enough here
         store_crops(s, [(ids[i], b64, quality) for i, b64, quality in crops])
-    # Last, after the positions (the latency-critical output); one message per commit
-    # unless they do not fit in one.
+    # One message per commit unless they do not fit in one.
     items = [
         SightingMsg(
             person_key=place.person_key,
@@ -213,7 +159,5 @@ def write_batch(
         )
         for row, place, who, sid in zip(rows, places, whos, ids, strict=True)
     ]
-    max_bytes = min(ing.cfg.security.max_payload_bytes, ing.cfg.broker.max_payload_bytes)
-    outgoing.extend(Outgoing(topics.sightings(), b) for b in sighting_batches(items, max_bytes))
-    known = sum(1 for i in idents.values() if i.kind == "known")
-    return {"matched": known, "unknown": len(idents) - known}
+    out = [Outgoing(topics.sightings(), b) for b in sighting_batches(items, max_bytes)]
+    return Stored(out, len(items))

@@ -20,7 +20,7 @@ from core.messages import Incoming
 from core.site import parse_site
 from core.store.models import Sighting, UnknownIdentity
 from srs.wire import topics
-from srs.wire.payloads import BBox, Detection, DetectionBatch, SightingBatch
+from srs.wire.payloads import BBox, Detection, DetectionBatch, PersonPosition, SightingBatch
 from srs.wire.payloads import Sighting as SightingMsg
 from srs.wire.signing import sign
 from tests.core.ingest_helpers import camera_key, clip_faces, core_config, face_data
@@ -158,7 +158,12 @@ def test_where_an_identity_was_last_seen_survives_a_restart(tmp_path, db):
     assert other != key
 
 
-def test_a_rolled_back_batch_leaves_no_anonymous_identity_in_memory(tmp_path, db, monkeypatch):
+def test_a_batch_that_fails_to_store_leaves_nothing_ahead_of_the_database(
+    tmp_path, db, monkeypatch
+):
+    """A new stranger's identity is allocated in a transaction of its own (the live
+    view names it before the sightings are stored); when the store then fails, memory
+    holds what the database holds: that identity, not the batch's track evidence."""
     ing = make_ingest(tmp_path, db)
     obama = face_data()["test/obama1.jpg"][0][1]
     (named,) = keys_of(ing.process([message("near2", 1, T0 - 1, [face(obama, 2)])]))
@@ -171,14 +176,21 @@ def test_a_rolled_back_batch_leaves_no_anonymous_identity_in_memory(tmp_path, db
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("core.writer.sighting_batches", fail)
-    assert ing.process([msg()]).acks == {}  # not stored, not acked
-    assert ing.clusters.ids == [] and ing.clusters.places == {}
-    assert len(ing.tracks) == 1  # only Obama's committed track
+    located = ing.locate([msg()])
+    (shown,) = [
+        o.payload.person_key
+        for o in located.live
+        if isinstance(o.payload, PersonPosition) and o.payload.identity == "unknown"
+    ]
+    assert ing.store(located).acks == {}  # not stored, not acked
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(UnknownIdentity)) == 0
+        assert [f"u{i}" for i in s.scalars(select(UnknownIdentity.id))] == [shown]
+        assert s.scalar(select(func.count()).select_from(Sighting)) == 1  # Obama's only
+    assert ing.clusters.ids == [int(shown[1:])]  # reloaded: what the database holds
+    assert len(ing.tracks) == 1  # only Obama's committed track
     monkeypatch.undo()
-    (key,) = keys_of(ing.process([msg()]))  # the camera re-sends: a real identity now
-    assert key.startswith("u") and int(key[1:]) > 0
+    (key,) = keys_of(ing.process([msg()]))  # the camera re-sends: the key shown live
+    assert key == shown
     assert ing.clusters.ids == [int(key[1:])]
     # The failure did not cost Obama's track its name.
     (still,) = keys_of(ing.process([message("near2", 2, T0, [profile(2)])]))

@@ -354,20 +354,13 @@ def test_small_faces_need_a_closer_match(db, ingest):
     ]
 
 
-def test_the_live_view_goes_out_before_the_commit_and_sightings_after(tmp_path, db):
+def test_the_live_view_is_located_before_anything_is_stored_and_sightings_after(tmp_path, db):
     ing = Ingest(db, core_config(tmp_path), PlacingLocator())
-    stored_when_live: list[int] = []
-    live: list = []
-
-    def on_live(out: list) -> None:
-        live.extend(out)
-        with db.session() as s:  # another connection: sees only what is committed
-            stored_when_live.append(s.scalar(select(func.count()).select_from(Sighting)) or 0)
-
-    ing.on_live = on_live
-    r = ing.process([msg(CAM1, "cam1", 1, "test/obama_and_biden.jpg")])
-    assert live and all(isinstance(o.payload, PersonPosition) for o in live)
-    assert stored_when_live == [0]
+    located = ing.locate([msg(CAM1, "cam1", 1, "test/obama_and_biden.jpg")])
+    assert located.live and all(isinstance(o.payload, PersonPosition) for o in located.live)
+    assert stored(db) == (0, 0)  # the live view is out before any sighting is written
+    r = ing.store(located)
+    assert r.acks == {"cam1": [1]}
     assert [o.topic for o in r.outgoing] == [topics.sightings()]
     assert stored(db) == (len(sightings_out(r)), 1)
 
@@ -383,3 +376,45 @@ def test_a_camera_status_naming_another_camera_is_refused(ingest):
     assert ingest.camera_status(Incoming(topic, sign(forged, topic, CAM1))) is None
     assert ingest.counters.rejected == {"wrong_topic": 1}
     assert "cam2" not in ingest.camera_states
+
+
+class FailingSession:
+    """A database whose next transaction fails at its commit."""
+
+    def __init__(self, db) -> None:
+        self.db, self.armed = db, True
+
+    def session(self):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def failing():
+            with self.db.session() as s:
+                yield s
+                if self.armed:
+                    self.armed = False
+                    raise RuntimeError("disk full")
+
+        return failing()
+
+
+def test_a_failed_store_leaves_nothing_ahead_of_the_database(tmp_path, db):
+    """The live view already named a new stranger; the store fails. The identity was
+    allocated in a transaction of its own, so its key stays his; the tracks forget
+    the batch, nothing is acked, and the re-sent message is stored as if first seen."""
+    ing = Ingest(db, core_config(tmp_path), PlacingLocator())
+    stranger = msg(CAM1, "cam1", 1, "test/kit_with_rose.jpg")
+    located = ing.locate([stranger])
+    live_keys = {
+        o.payload.person_key for o in located.live if isinstance(o.payload, PersonPosition)
+    }
+    ing.db = FailingSession(db)  # type: ignore[assignment]
+    assert ing.store(located).acks == {}
+    ing.db = db
+    assert stored(db) == (0, 0) and ing.counters.rejected == {"store_error": 1}
+    with db.session() as s:
+        allocated = {f"u{i}" for i in s.scalars(select(UnknownIdentity.id))}
+    assert len(live_keys) == 2 and live_keys == allocated  # two strangers, both allocated
+    again = ing.process([msg(CAM1, "cam1", 1, "test/kit_with_rose.jpg")])
+    assert again.acks == {"cam1": [1]} and stored(db) == (2, 1)
+    assert {s.person_key for s in sightings_out(again)} == live_keys  # the keys shown live

@@ -66,3 +66,53 @@ def test_every_message_fits_the_payload_limit(label: str, max_bytes: int) -> Non
     assert_readable(batches, max_bytes)
     if max_bytes == 64 * 1024 and label.isascii():
         assert len(batches) <= 3  # not one message per sighting: only as many as needed
+
+
+def test_the_store_stage_writes_what_it_is_given_and_returns_the_stored_ids(tmp_path):
+    """Plain values in (no recognition, no locator): rows, dedupe keys, one message."""
+    from sqlalchemy import select
+
+    from core import store as core_store
+    from core.identify import Identity, Recognised
+    from core.messages import Accepted
+    from core.observation import Placement
+    from core.place import Placed
+    from core.store.models import ProcessedMessage
+    from core.store.models import Sighting as SightingRow
+    from core.writer import store
+    from srs.wire.payloads import BBox
+    from tests.core.ingest_helpers import batch, core_config
+
+    db = core_store.open_store(core_config(tmp_path))
+    with db.session() as s:
+        core_store.add_camera(s, "cam1", SigningKey.generate("camera:cam1").public_key_b64)
+        person, _ = core_store.get_or_create_person(s, "Ada Lovelace")
+        pid = person.id
+    face = (BBox(x=10, y=10, w=60, h=60), [0.1] * 128)
+    new = [Accepted(batch("cam1", 7, [face], profiles=1), 0.0)]
+    ada = Identity("known", f"p{pid}", "Ada Lovelace", 0.8, person_id=pid, distance=0.4)
+    placed = Placed(
+        placements=[
+            [
+                Placement(f"p{pid}", "known", "Ada Lovelace", 1.0, 2.0, "lab"),
+                Placement("t-cam1-100", "unidentified", "Unidentified", None, None, None),
+            ]
+        ]
+    )
+    with db.session() as s:
+        out = store(s, new, Recognised({(0, 0): ada}), placed, 123.0, 64 * 1024)
+    ((topic, message),) = [(o.topic, o.payload) for o in out.outgoing]
+    assert topic == topics.sightings() and isinstance(message, SightingBatch)
+    assert [(m.label, m.zone) for m in message.sightings] == [
+        ("Ada Lovelace", "lab"),
+        ("Unidentified", None),
+    ]
+    with db.session() as s:
+        rows = {r.id: r for r in s.scalars(select(SightingRow))}
+        assert [m.sighting_id for m in message.sightings] == sorted(rows)
+        assert [(r.person_id, r.x, r.encoding is not None) for r in rows.values()] == [
+            (pid, 1.0, True),
+            (None, None, False),
+        ]
+        assert s.scalars(select(ProcessedMessage.seq)).all() == [7]
+    db.close()
