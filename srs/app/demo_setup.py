@@ -7,6 +7,7 @@ Everything goes through the same commands and APIs a real installation uses
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -54,6 +55,12 @@ def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _camera_table(camera_id: str, settings: dict[str, object]) -> str:
+    """One camera's own [edge] settings (docs/edge.md), as a TOML table."""
+    lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    return f'\n[edge.cameras."{camera_id}"]\n{lines}'
 
 
 def write_badge(clip: Path, frame: int, dst: Path) -> Path:
@@ -119,9 +126,9 @@ class DemoSetup:
             f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n\n'
             f'[broker]\nbind = "127.0.0.1"\nport = {port}\n\n'
             f'[core]\nsite_file = "{self.site_file.resolve()}"\n\n'
-            # The nodes share a laptop's cores: capped below the clips' 12.5 fps (each
-            # camera's own cap, if it has one, comes through its environment).
+            # The nodes share a laptop's cores: capped below the clips' 12.5 fps.
             "[edge]\nmax_fps = 8.0\n"
+            + "".join(_camera_table(cam, s) for cam, s in self.camera_settings.items())
         )
         self.cfg = load_config(self.config_path, environ={})
         self._users()
@@ -188,14 +195,9 @@ class DemoSetup:
             self.supervisor.start(
                 f"edge-{camera_id}",
                 ["edge", "--camera-id", camera_id, "--source", str(clip), "--loop"],
-                env=self._env(camera_id) | self._edge_env(camera_id),
+                env=self._env(camera_id),
             )
         print(f"broker, core and {len(self.cameras)} camera nodes running", flush=True)
-
-    def _edge_env(self, camera_id: str) -> dict[str, str]:
-        """This camera's own [edge] settings, as the node's environment overrides."""
-        settings = self.camera_settings.get(camera_id, {})
-        return {f"SRS_EDGE__{key.upper()}": str(value) for key, value in settings.items()}
 
     def _died(self, child: Child, what: str) -> str:
         return f"{what}; last lines of {child.log_path}:\n{child.tail()}"
