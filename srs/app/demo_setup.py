@@ -33,6 +33,7 @@ from srs.app.supervise import Child, Supervisor, wait_for
 from srs.wire import SigningKey, topics
 
 READY_TIMEOUT_S = 60.0
+GUARD_USER = "guard"  # the broker user `srs demo --script` names the stranger as
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,9 @@ class DemoSetup:
         for camera_id in self.cameras:
             self.passwords[camera_id] = store.add(camera_id, "camera")
         self.passwords[self.operator] = store.add(self.operator, "operator")
+        # The scripted guard signs in as its own operator: core keeps one session key
+        # per user, so sharing the dashboard's account would void the dashboard's key.
+        self.passwords[GUARD_USER] = store.add(GUARD_USER, "operator")
 
     def _srs(self, *args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "srs.app", *args, "--config", str(self.config_path)]
@@ -202,7 +206,7 @@ class DemoSetup:
     def _died(self, child: Child, what: str) -> str:
         return f"{what}; last lines of {child.log_path}:\n{child.tail()}"
 
-    def _operator_access(self) -> tuple[Any, Any, Any]:
+    def _operator_access(self, user: str | None = None) -> tuple[Any, Any, Any]:
         """The operator's MQTT settings, the security settings and the pinned keys."""
         assert self.cfg is not None
         from srs.wire import public_key_from_b64
@@ -211,8 +215,9 @@ class DemoSetup:
         for camera_id in self.cameras:
             keys[topics.camera_issuer(camera_id)] = self._public_key(f"camera-{camera_id}.key.pub")
         ring = {k: public_key_from_b64(v) for k, v in keys.items()}
+        user = user or self.operator
         mqtt = self.cfg.mqtt.model_copy(
-            update={"username": self.operator, "password": SecretStr(self.passwords[self.operator])}
+            update={"username": user, "password": SecretStr(self.passwords[user])}
         )
         return mqtt, self.cfg.security, ring.get
 
@@ -221,7 +226,7 @@ class DemoSetup:
 
     def operator_client(self) -> OperatorClient:
         """A headless operator session (what ``--script`` names the stranger with)."""
-        return OperatorClient(*self._operator_access(), f"{self.operator}:demo-guard")
+        return OperatorClient(*self._operator_access(GUARD_USER), f"{GUARD_USER}:demo")
 
     def _public_key(self, name: str) -> str:
         assert self.cfg is not None
