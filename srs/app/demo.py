@@ -134,7 +134,8 @@ class _StopFlag:
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from srs.app.demo_guard import Guard  # heavy imports only when it runs
-    from srs.app.demo_setup import DemoError, DemoSetup, ScreenshotPlan
+    from srs.app.demo_gui import ScreenshotPlan
+    from srs.app.demo_setup import DemoError, DemoSetup
 
     stop = _StopFlag()
     signal.signal(signal.SIGTERM, stop)

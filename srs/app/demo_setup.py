@@ -8,14 +8,12 @@ Everything goes through the same commands and APIs a real installation uses
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,22 +22,16 @@ from pydantic import SecretStr
 
 from srs.app.config import SrsConfig, load_config
 from srs.app.demo_guard import Guard
+from srs.app.demo_gui import ScreenshotPlan, gui_env, gui_failure, why_no_dashboard
 from srs.app.demo_report import read_store
 from srs.app.live_table import render
 from srs.app.live_view import LiveView
 from srs.app.operator_client import OperatorClient
-from srs.app.qt_libs import advice, missing_libraries
 from srs.app.supervise import Child, Supervisor, wait_for
 from srs.wire import SigningKey, topics
 
 READY_TIMEOUT_S = 60.0
 GUARD_USER = "guard"  # the broker user `srs demo --script` names the stranger as
-
-
-@dataclass(frozen=True)
-class ScreenshotPlan:
-    path: Path
-    after_s: float  # after the dashboard signed in
 
 
 class DemoError(Exception):
@@ -241,19 +233,12 @@ class DemoSetup:
 
     def start_gui(self, screenshot: ScreenshotPlan | None = None) -> Child | None:
         """The dashboard, signed in; None (having said why) when Qt cannot start here."""
-        env = self._env(self.operator)
-        if screenshot is not None:
-            # Rendered off screen: works with or without a display, never covers one.
-            env |= {
-                "QT_QPA_PLATFORM": "offscreen",
-                "SRS_GUI__SCREENSHOT_FILE": str(screenshot.path.resolve()),
-                "SRS_GUI__SCREENSHOT_AFTER_S": str(screenshot.after_s),
-            }
-        elif os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb":
-            missing = missing_libraries()
-            if missing:
-                print(f"srs demo: no dashboard: {advice(missing)}; continuing headless", flush=True)
+        if screenshot is None:
+            why = why_no_dashboard()
+            if why is not None:
+                print(f"srs demo: no dashboard: {why}; continuing headless", flush=True)
                 return None
+        env = self._env(self.operator) | gui_env(screenshot)
         return self.supervisor.start("gui", ["gui", "--config", str(self.config_path)], env=env)
 
     def watch(
@@ -332,17 +317,3 @@ class DemoSetup:
 
     def processes_left(self) -> int:
         return sum(1 for c in self.supervisor.children if c.running)
-
-
-def gui_failure(gui: Child) -> str:
-    """Why the dashboard stopped, in the GUI's (or Qt's) own words from its log."""
-    lines = gui.log_path.read_text(errors="replace").splitlines() if gui.log_path.exists() else []
-    # Qt's reasons ("qt.qpa.plugin: Could not load...") and tracebacks, not routine logging.
-    own = [ln for ln in lines if " INFO " not in ln and " DEBUG " not in ln and ln.strip()]
-    why = "\n  ".join(own[-8:]) or "(nothing in its log)"
-    missing = missing_libraries()
-    hint = f"\n  {advice(missing)}" if missing else ""
-    return (
-        f"srs demo: the dashboard stopped (exit code {gui.process.returncode}); it said:\n"
-        f"  {why}{hint}\n(full log: {gui.log_path}); continuing headless"
-    )

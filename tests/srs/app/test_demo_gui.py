@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from srs.app import demo_setup
-from srs.app.demo_setup import DemoSetup, gui_failure
+from srs.app import demo_gui
+from srs.app.demo_gui import gui_failure
+from srs.app.demo_setup import DemoSetup
 from srs.app.supervise import Supervisor, wait_for
 
 
@@ -35,7 +36,7 @@ def test_the_dashboard_s_own_error_is_quoted(tmp_path: Path) -> None:
 def test_missing_qt_libraries_are_named_before_the_dashboard_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(demo_setup, "missing_libraries", lambda: ["libxcb-cursor.so.0"])
+    monkeypatch.setattr(demo_gui, "missing_libraries", lambda: ["libxcb-cursor.so.0"])
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     demo = DemoSetup(tmp_path, {}, Path("site.toml"), tmp_path, operator="operator")
     demo.passwords["operator"] = "secret"
