@@ -60,6 +60,12 @@ OPERATOR = "operator"
 # The stranger: seen alone by the first camera, with the enrolled woman by the second.
 STRANGER_CAMERAS = ("corridor", "server-room")
 STRANGER_NAME = "Bruno Keller"  # what the scripted guard calls him
+# He waits at the door before he goes in: the server-room camera starts once the
+# corridor camera has made him an anonymous identity. His first views are then
+# frontal ones, and the tilted views inside join that identity; started together,
+# a tilted first view could found a second identity for him that the frontal ones
+# do not come close enough to join (measured: 0.42 between the two centroids).
+START_AFTER = {"server-room": "corridor"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -158,6 +164,7 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
             operator=OPERATOR,
             badges=BADGES,
             camera_settings=CAMERA_SETTINGS,
+            start_after=START_AFTER,
         ) as demo:
             demo.prepare()
             demo.start_services()

@@ -50,6 +50,11 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _wait_until_seen(view: LiveView, camera_id: str) -> None:
+    """Until ``camera_id`` has placed an anonymous identity (or the ready timeout)."""
+    wait_for(lambda: bool(view.state.seen_by(camera_id)), READY_TIMEOUT_S)
+
+
 def _camera_table(camera_id: str, settings: dict[str, object]) -> str:
     """One camera's own [edge] settings (docs/edge.md), as a TOML table."""
     lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
@@ -84,6 +89,7 @@ class DemoSetup:
         operator: str,
         badges: dict[str, tuple[Path, int]] | None = None,
         camera_settings: dict[str, dict[str, object]] | None = None,
+        start_after: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.cameras = cameras
@@ -91,6 +97,8 @@ class DemoSetup:
         self.faces_dir = faces_dir
         self.badges = badges or {}
         self.camera_settings = camera_settings or {}
+        # camera -> the camera that must first have seen an anonymous someone
+        self.start_after = start_after or {}
         self.operator = operator
         self.config_path = self.data_dir / "srs.toml"
         self.passwords: dict[str, str] = {}
@@ -187,13 +195,23 @@ class DemoSetup:
                 or not core.running
             ):
                 raise DemoError(self._died(core, "core did not come online"))
-        for camera_id, clip in self.cameras.items():
-            self.supervisor.start(
-                f"edge-{camera_id}",
-                ["edge", "--camera-id", camera_id, "--source", str(clip), "--loop"],
-                env=self._env(camera_id),
-            )
+            later = {c: after for c, after in self.start_after.items() if c in self.cameras}
+            for camera_id in self.cameras:
+                if camera_id not in later:
+                    self._start_edge(camera_id)
+            for camera_id, after in later.items():
+                print(f"waiting for {after} to see someone before {camera_id} starts", flush=True)
+                self._check_children(set())
+                _wait_until_seen(view, after)
+                self._start_edge(camera_id)
         print(f"broker, core and {len(self.cameras)} camera nodes running", flush=True)
+
+    def _start_edge(self, camera_id: str) -> None:
+        self.supervisor.start(
+            f"edge-{camera_id}",
+            ["edge", "--camera-id", camera_id, "--source", str(self.cameras[camera_id]), "--loop"],
+            env=self._env(camera_id),
+        )
 
     def _died(self, child: Child, what: str) -> str:
         return f"{what}; last lines of {child.log_path}:\n{child.tail()}"
