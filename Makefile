@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: help install demo test check lint format typecheck bench resilience docs clean
+.PHONY: help install qt-libs demo screenshot test check lint format typecheck bench resilience docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,8 +31,18 @@ $(STAMP): setup.cfg pyproject.toml
 		*) echo "the install check failed: see the lines above"; exit 1;; esac
 	@touch $@
 
+# PySide6 brings Qt but not the X11/xcb libraries its xcb plugin loads (a fresh Debian
+# desktop lacks libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1): ldd names the missing
+# ones; as root they are apt-get installed, otherwise the command to do it is printed.
+qt-libs: $(STAMP)  ## install (as root) or name the system libraries the dashboard needs
+	$(BIN)/python -m srs.app.qt_libs --install
+
 demo: $(STAMP)  ## run the whole system on the bundled footage
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then $(BIN)/python -m srs.app.qt_libs --install || true; fi
 	$(BIN)/srs demo $(ARGS)
+
+screenshot: $(STAMP)  ## take the README screenshot during the demo (no display needed)
+	$(BIN)/srs demo --screenshot docs/img/dashboard-demo.png $(ARGS)
 
 test: $(STAMP)  ## run the whole test suite (and build the docs strictly)
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(ARGS)

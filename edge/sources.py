@@ -77,6 +77,11 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+# How far a replayed file's frame times may fall behind the clock before they are
+# moved on to now (a replay lagging on a busy machine would look like latency).
+MAX_REPLAY_LAG_S = 0.2
+
+
 class CaptureSource:
     """Anything cv2.VideoCapture reads: V4L2 index, URL, video file (GIF included)."""
 
@@ -126,7 +131,7 @@ class CaptureSource:
     def read(self) -> np.ndarray | None:
         if self._cap is None:
             return None
-        if self.realtime:
+        if self.realtime and not self.is_file:
             delay = self._next_at - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
@@ -145,7 +150,25 @@ class CaptureSource:
                 ok, image = self._cap.read() if self._cap is not None else (False, None)
         if ok and self.is_file and self._cap is not None:
             self._advance_media_time()
+            if self.realtime:
+                self._keep_pace()
         return image if ok else None
+
+    def _keep_pace(self) -> None:
+        """A replayed frame is captured when its media time comes, never before.
+
+        Paced by the frames' own times, not by CAP_PROP_FPS: a GIF's frame delays vary
+        (70, 60, 70 ms...) and pacing by the nominal rate ran the stamps up to 6 s a
+        minute ahead of the clock, so latency from capture read negative. A reader
+        that falls behind (a busy machine) moves the origin on: stamps stay "now".
+        """
+        assert self._stamp is not None and self._origin is not None
+        delay = self._stamp - time.time()
+        if delay > 0:
+            time.sleep(min(delay, 1.0))
+        elif delay < -MAX_REPLAY_LAG_S:
+            self._origin -= delay
+            self._stamp -= delay
 
     def close(self) -> None:
         if self._cap is not None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,11 +21,17 @@ from typing import Any
 from pydantic import SecretStr
 
 from srs.app.config import SrsConfig, load_config
-from srs.app.live_view import LiveView, render
+from srs.app.demo_guard import Guard
+from srs.app.demo_gui import ScreenshotPlan, gui_env, gui_failure, why_no_dashboard
+from srs.app.demo_report import read_store
+from srs.app.live_table import render
+from srs.app.live_view import LiveView
+from srs.app.operator_client import OperatorClient
 from srs.app.supervise import Child, Supervisor, wait_for
 from srs.wire import SigningKey, topics
 
 READY_TIMEOUT_S = 60.0
+GUARD_USER = "guard"  # the broker user `srs demo --script` names the stranger as
 
 
 class DemoError(Exception):
@@ -43,6 +50,35 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _wait_until_seen(view: LiveView, camera_id: str) -> None:
+    """Until ``camera_id`` has placed an anonymous identity (or the ready timeout)."""
+    wait_for(lambda: bool(view.state.seen_by(camera_id)), READY_TIMEOUT_S)
+
+
+def _camera_table(camera_id: str, settings: dict[str, object]) -> str:
+    """One camera's own [edge] settings (docs/edge.md), as a TOML table."""
+    lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    return f'\n[edge.cameras."{camera_id}"]\n{lines}'
+
+
+def write_badge(clip: Path, frame: int, dst: Path) -> Path:
+    """Save frame ``frame`` of ``clip`` as a badge photo (decoded as the edge decodes)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(clip))
+    try:
+        for _ in range(frame + 1):
+            ok, image = cap.read()
+            if not ok:
+                raise DemoError(f"{clip} has no frame {frame} for a badge photo")
+    finally:
+        cap.release()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(dst), image):
+        raise DemoError(f"cannot write the badge photo {dst}")
+    return dst
+
+
 class DemoSetup:
     def __init__(
         self,
@@ -51,11 +87,18 @@ class DemoSetup:
         site_file: Path,
         faces_dir: Path,
         operator: str,
+        badges: dict[str, tuple[Path, int]] | None = None,
+        camera_settings: dict[str, dict[str, object]] | None = None,
+        start_after: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.cameras = cameras
         self.site_file = site_file
         self.faces_dir = faces_dir
+        self.badges = badges or {}
+        self.camera_settings = camera_settings or {}
+        # camera -> the camera that must first have seen an anonymous someone
+        self.start_after = start_after or {}
         self.operator = operator
         self.config_path = self.data_dir / "srs.toml"
         self.passwords: dict[str, str] = {}
@@ -84,9 +127,9 @@ class DemoSetup:
             f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n\n'
             f'[broker]\nbind = "127.0.0.1"\nport = {port}\n\n'
             f'[core]\nsite_file = "{self.site_file.resolve()}"\n\n'
-            # Three nodes, broker, core and the dashboard share a laptop's cores: cap
-            # each node below the clips' 12.5 fps so nothing starves.
+            # The nodes share a laptop's cores: capped below the clips' 12.5 fps.
             "[edge]\nmax_fps = 8.0\n"
+            + "".join(_camera_table(cam, s) for cam, s in self.camera_settings.items())
         )
         self.cfg = load_config(self.config_path, environ={})
         self._users()
@@ -99,6 +142,10 @@ class DemoSetup:
         result = self._srs("person", "import", str(self.faces_dir), capture=False)
         if result.returncode != 0:
             raise DemoError("enrolling the demo people failed (see the output above)")
+        for name, (clip, frame) in self.badges.items():
+            badge = write_badge(clip, frame, self.data_dir / "badges" / f"{name}.png")
+            print(f"enrolling {name} from a badge photo (frame {frame} of {clip.name})", flush=True)
+            self._srs("person", "add", name, str(badge))
 
     def _users(self) -> None:
         from broker.users import UserStore, default_path
@@ -109,6 +156,9 @@ class DemoSetup:
         for camera_id in self.cameras:
             self.passwords[camera_id] = store.add(camera_id, "camera")
         self.passwords[self.operator] = store.add(self.operator, "operator")
+        # The scripted guard signs in as its own operator: core keeps one session key
+        # per user, so sharing the dashboard's account would void the dashboard's key.
+        self.passwords[GUARD_USER] = store.add(GUARD_USER, "operator")
 
     def _srs(self, *args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "srs.app", *args, "--config", str(self.config_path)]
@@ -145,18 +195,29 @@ class DemoSetup:
                 or not core.running
             ):
                 raise DemoError(self._died(core, "core did not come online"))
-        for camera_id, clip in self.cameras.items():
-            self.supervisor.start(
-                f"edge-{camera_id}",
-                ["edge", "--camera-id", camera_id, "--source", str(clip), "--loop"],
-                env=self._env(camera_id),
-            )
-        print("broker, core and 3 camera nodes running", flush=True)
+            later = {c: after for c, after in self.start_after.items() if c in self.cameras}
+            for camera_id in self.cameras:
+                if camera_id not in later:
+                    self._start_edge(camera_id)
+            for camera_id, after in later.items():
+                print(f"waiting for {after} to see someone before {camera_id} starts", flush=True)
+                self._check_children(set())
+                _wait_until_seen(view, after)
+                self._start_edge(camera_id)
+        print(f"broker, core and {len(self.cameras)} camera nodes running", flush=True)
+
+    def _start_edge(self, camera_id: str) -> None:
+        self.supervisor.start(
+            f"edge-{camera_id}",
+            ["edge", "--camera-id", camera_id, "--source", str(self.cameras[camera_id]), "--loop"],
+            env=self._env(camera_id),
+        )
 
     def _died(self, child: Child, what: str) -> str:
         return f"{what}; last lines of {child.log_path}:\n{child.tail()}"
 
-    def live_view(self, suffix: str) -> LiveView:
+    def _operator_access(self, user: str | None = None) -> tuple[Any, Any, Any]:
+        """The operator's MQTT settings, the security settings and the pinned keys."""
         assert self.cfg is not None
         from srs.wire import public_key_from_b64
 
@@ -164,55 +225,85 @@ class DemoSetup:
         for camera_id in self.cameras:
             keys[topics.camera_issuer(camera_id)] = self._public_key(f"camera-{camera_id}.key.pub")
         ring = {k: public_key_from_b64(v) for k, v in keys.items()}
+        user = user or self.operator
         mqtt = self.cfg.mqtt.model_copy(
-            update={"username": self.operator, "password": SecretStr(self.passwords[self.operator])}
+            update={"username": user, "password": SecretStr(self.passwords[user])}
         )
-        return LiveView(mqtt, self.cfg.security, ring.get, f"{self.operator}:{suffix}")
+        return mqtt, self.cfg.security, ring.get
+
+    def live_view(self, suffix: str) -> LiveView:
+        return LiveView(*self._operator_access(), f"{self.operator}:{suffix}")
+
+    def operator_client(self) -> OperatorClient:
+        """A headless operator session (what ``--script`` names the stranger with)."""
+        return OperatorClient(*self._operator_access(GUARD_USER), f"{GUARD_USER}:demo")
 
     def _public_key(self, name: str) -> str:
         assert self.cfg is not None
         return (self.cfg.keys_dir / name).read_text().strip()
 
     # --- watching -------------------------------------------------------------
-    def _check_children(self, allowed_to_exit: Child | None = None) -> None:
-        """Raise if a service stopped on its own (closing the dashboard is allowed)."""
+    def _check_children(self, allowed_to_exit: set[str]) -> None:
+        """Raise if a service stopped on its own (the dashboard may: it is optional)."""
         for child in self.supervisor.failed():
-            if child is not allowed_to_exit:
+            if child.name not in allowed_to_exit:
                 raise DemoError(self._died(child, f"{child.name} stopped unexpectedly"))
 
-    def watch_headless(self, stop: threading.Event, duration: float | None) -> dict[str, Any]:
+    def start_gui(self, screenshot: ScreenshotPlan | None = None) -> Child | None:
+        """The dashboard, signed in; None (having said why) when Qt cannot start here."""
+        if screenshot is None:
+            why = why_no_dashboard()
+            if why is not None:
+                print(f"srs demo: no dashboard: {why}; continuing headless", flush=True)
+                return None
+        env = self._env(self.operator) | gui_env(screenshot)
+        return self.supervisor.start("gui", ["gui", "--config", str(self.config_path)], env=env)
+
+    def watch(
+        self,
+        stop: threading.Event,
+        duration: float | None,
+        guard: Guard,
+        gui: Child | None = None,
+        table: bool = False,
+    ) -> dict[str, Any]:
+        """Run until stopped (or ``duration``); print the live table when ``table`` or
+        there is no dashboard (any more); let the guard act; return the live figures."""
         start = time.monotonic()
         tty = sys.stdout.isatty()
+        allowed = {"gui"}
+        next_table = 0.0
         with self.live_view("demo-view") as view:
             while not stop.is_set():
-                if duration is not None and time.monotonic() - start >= duration:
+                now = time.monotonic()
+                if duration is not None and now - start >= duration:
                     break
-                self._check_children()
-                table = render(view.state, time.time(), title="SRS demo (Ctrl-C to stop)")
-                if tty:
-                    sys.stdout.write("\x1b[H\x1b[2J" + table + "\n")
-                else:
-                    sys.stdout.write(table + "\n\n")
-                sys.stdout.flush()
-                stop.wait(1.0 if tty else 10.0)
-            summary = self._live_summary(view, time.monotonic() - start)
-        return summary
-
-    def watch_gui(self, stop: threading.Event, duration: float | None) -> dict[str, Any]:
-        start = time.monotonic()
-        gui = self.supervisor.start(
-            "gui", ["gui", "--config", str(self.config_path)], env=self._env(self.operator)
-        )
-        with self.live_view("demo-view") as view:
-            while not stop.is_set() and gui.running:
-                if duration is not None and time.monotonic() - start >= duration:
-                    break
-                self._check_children(allowed_to_exit=gui)
+                self._check_children(allowed)
+                guard.step(view.state)
+                if gui is not None and not gui.running:
+                    if gui.process.returncode == 0:
+                        break  # the operator closed the dashboard: the demo ends
+                    print(gui_failure(gui), flush=True)
+                    gui = None
+                if (table or gui is None) and now >= next_table:
+                    text = render(view.state, time.time(), title="SRS demo (Ctrl-C to stop)")
+                    sys.stdout.write(("\x1b[H\x1b[2J" if tty else "") + text + "\n\n")
+                    sys.stdout.flush()
+                    next_table = now + (1.0 if tty else 10.0)
                 stop.wait(0.5)
             return self._live_summary(view, time.monotonic() - start)
 
     def _live_summary(self, view: LiveView, seconds: float) -> dict[str, Any]:
-        core = view.state.core
+        state = view.state
+        core = state.core
+        latency = state.latency_percentiles()
+        with state.lock:
+            alerts = Counter(a.person_key for a in state.alerts if a.person_key is not None)
+            stays: Counter[str] = Counter()
+            for (key, _zone), n in state.stays.items():
+                stays[key] += n
+            refused = sum(state.refused.values())
+            placed = len(state.positions)
         return {
             "seconds": seconds,
             "received": core.received if core else 0,
@@ -220,34 +311,27 @@ class DemoSetup:
             "duplicates": core.duplicates if core else 0,
             "rejected": sum(core.rejected.values()) if core else 0,
             "rejected_by_reason": dict(core.rejected) if core else {},
-            "latency_p50_ms": core.latency_p50_ms if core else None,
-            "latency_p99_ms": core.latency_p99_ms if core else None,
-            "positions": len(view.state.positions),
-            "view_refused": sum(view.state.refused.values()),
+            "core_ingest_p50_ms": core.latency_p50_ms if core else None,
+            "latency_p50_ms": latency[0] if latency else None,
+            "latency_p99_ms": latency[1] if latency else None,
+            "alerts": len(state.alerts),
+            "alerts_by_person": dict(alerts),
+            "stays_by_person": dict(stays),
+            "positions": placed,
+            "view_refused": refused,
         }
 
     # --- after the stop -------------------------------------------------------
     def store_summary(self) -> dict[str, Any]:
-        out = self._srs("sightings", "--json")
-        rows = json.loads(out.stdout or "[]")
-        by_camera: dict[str, int] = {}
-        by_zone: dict[str, set[str]] = {}
-        for row in rows:
-            by_camera[row["camera_id"]] = by_camera.get(row["camera_id"], 0) + 1
-            if row.get("zone"):
-                by_zone.setdefault(row["zone"], set()).add(row.get("label") or "?")
-        missing = [c for c in self.cameras if not by_camera.get(c)]
+        assert self.cfg is not None
+        out = read_store(self.cfg)
+        missing = [c for c in self.cameras if not out["sightings_by_camera"].get(c)]
         problem = None
         if missing:
             problem = f"no sightings stored from {', '.join(missing)}"
-        elif not by_zone:
+        elif not out["people_by_zone"]:
             problem = "nobody was placed in a zone"
-        return {
-            "sightings_by_camera": by_camera,
-            "people_by_zone": {z: sorted(p) for z, p in by_zone.items()},
-            "ok": problem is None,
-            "problem": problem,
-        }
+        return {**out, "ok": problem is None, "problem": problem}
 
     def processes_left(self) -> int:
         return sum(1 for c in self.supervisor.children if c.running)

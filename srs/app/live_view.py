@@ -2,7 +2,12 @@
 
 Used by ``srs demo --headless`` (and anywhere without a display). Subscribes with
 operator rights, verifies every message with the senders' pinned keys, and keeps
-the latest state; :func:`render` turns it into a table.
+the latest state; :func:`srs.app.live_table.render` turns it into a table.
+
+Latency here is camera to screen: from a position's ``last_seen`` (the capture
+time of the frame that placed the person, stamped by the camera node) to the moment
+this view receives it, for live positions only (a retained one, replayed when the
+view subscribes, is old news, not latency).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +29,9 @@ from srs.wire.reading import verifier_for
 from srs.wire.topics import TopicKind
 
 log = logging.getLogger(__name__)
+
+LATENCY_SAMPLES = 5000  # the latest positions' latencies kept for the percentiles
+MAX_ALERTS = 1000
 
 # The kinds the live view reads; their models come from the contract's registry.
 _READS = frozenset(
@@ -44,9 +52,33 @@ class LiveState:
     camera_seen: dict[str, float] = field(default_factory=dict)
     core: CoreStatus | None = None
     zone_events: int = 0
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)  # every alert (bounded), in order
+    # restricted-zone stays begun, per (person key, zone): what "one alert per stay" counts
+    stays: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # the cameras that have placed each person (key) during this view, and their label
+    cameras_of: dict[str, set[str]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
     refused: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def latency_percentiles(self) -> tuple[float, float] | None:
+        """Camera-to-screen latency p50 and p99 (ms), or None before any position."""
+        with self.lock:
+            samples = sorted(self.latency_ms)
+        if not samples:
+            return None
+        n = len(samples)
+        return samples[(n - 1) // 2], samples[min(n - 1, round(0.99 * (n - 1)))]
+
+    def seen_by(self, *cameras: str) -> list[str]:
+        """Keys of the anonymous identities placed by all these cameras."""
+        with self.lock:
+            return sorted(
+                k
+                for k, cams in self.cameras_of.items()
+                if k.startswith("u") and set(cameras) <= cams
+            )
 
 
 class LiveView:
@@ -101,13 +133,20 @@ class LiveView:
             with self.state.lock:
                 self.state.refused[reason] += 1
             return
+        received = time.time()
         with self.state.lock:
             s = self.state
             if isinstance(payload, PersonPosition):
                 if payload.gone:
                     s.positions.pop(payload.person_key, None)
-                else:
-                    s.positions[payload.person_key] = payload
+                    return
+                previous = s.positions.get(payload.person_key)
+                s.positions[payload.person_key] = payload
+                s.labels[payload.person_key] = payload.label
+                s.cameras_of.setdefault(payload.person_key, set()).update(payload.cameras)
+                fresh = previous is None or payload.last_seen > previous.last_seen
+                if fresh and not msg.retain:
+                    s.latency_ms.append(max(0.0, received - payload.last_seen) * 1000)
             elif isinstance(payload, CameraStatus):
                 s.cameras[payload.camera_id] = payload
                 s.camera_seen[payload.camera_id] = time.time()
@@ -115,57 +154,7 @@ class LiveView:
                 s.core = payload
             elif isinstance(payload, ZoneEvent):
                 s.zone_events += 1
+                if payload.restricted and payload.action == "enter":
+                    s.stays[(payload.person_key, payload.zone)] += 1
             elif isinstance(payload, Alert):
-                s.alerts = [*s.alerts[-4:], payload]
-
-
-def _ago(t: float, now: float) -> str:
-    d = max(0.0, now - t)
-    return f"{d:.0f} s ago" if d < 120 else f"{d / 60:.0f} min ago"
-
-
-def render(state: LiveState, now: float, title: str = "SRS") -> str:
-    """The table of who is where, cameras and core counters, as plain text."""
-    with state.lock:
-        positions = sorted(state.positions.values(), key=lambda p: (p.identity, p.label))
-        cameras = dict(state.cameras)
-        seen = dict(state.camera_seen)
-        core = state.core
-        alerts = list(state.alerts)
-        refused = sum(state.refused.values())
-    lines = [
-        f"{title} - {time.strftime('%H:%M:%S', time.localtime(now))}",
-        "",
-        f"{'WHO':<22} {'IDENTITY':<13} {'ZONE':<16} {'X,Y (m)':<13} {'CAMERAS':<20} LAST SEEN",
-    ]
-    for p in positions:
-        where = f"{p.x:5.1f},{p.y:5.1f}"
-        lines.append(
-            f"{p.label[:22]:<22} {p.identity:<13} {(p.zone or '-')[:16]:<16} "
-            f"{where:<13} {','.join(p.cameras)[:20]:<20} {_ago(p.last_seen, now)}"
-        )
-    if not positions:
-        lines.append("(nobody placed yet)")
-    lines += ["", f"{'CAMERA':<14} {'STATE':<8} {'FPS':>5} {'ANALYSED':>9} {'OUTBOX':>7}"]
-    for cam_id, c in sorted(cameras.items()):
-        silent = now - seen.get(cam_id, 0) > 3 * c.heartbeat_interval_s
-        state_text = "offline" if c.state == "offline" or silent else "online"
-        lines.append(
-            f"{cam_id:<14} {state_text:<8} {c.fps:5.1f} {c.frames_analysed:>9} {c.outbox_depth:>7}"
-        )
-    if core is not None:
-        rejected = sum(core.rejected.values())
-        p50 = f"{core.latency_p50_ms:.1f}" if core.latency_p50_ms is not None else "-"
-        p99 = f"{core.latency_p99_ms:.1f}" if core.latency_p99_ms is not None else "-"
-        lines += [
-            "",
-            f"core: received {core.received}  accepted {core.accepted}  "
-            f"duplicates {core.duplicates}  rejected {rejected}  matched "
-            f"{core.matched}  unknown {core.unknown}  latency p50 {p50} ms "
-            f"p99 {p99} ms",
-        ]
-    if refused:
-        lines.append(f"view: {refused} message(s) failed verification and were ignored")
-    for a in alerts:
-        lines.append(f"ALERT {time.strftime('%H:%M:%S', time.localtime(a.at))} {a.message}")
-    return "\n".join(lines)
+                s.alerts = [*s.alerts[-(MAX_ALERTS - 1) :], payload]

@@ -38,7 +38,7 @@ def problems(data: dict[str, Any]) -> list[str]:
 
 def test_shipped_site_files_validate() -> None:
     demo = load_site(DEMO)
-    assert {c.camera_id for c in demo.plan.cameras} == {"corridor", "classroom", "office"}
+    assert {c.camera_id for c in demo.plan.cameras} == {"corridor", "classroom", "server-room"}
     server = demo.zone("server-room")
     assert server is not None and server.restricted
     assert load_site(EXAMPLE).plan.cameras
@@ -120,7 +120,7 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--data-dir", str(tmp_path)]
     assert main(["site", "check", str(DEMO), *args]) == 0
     out = capsys.readouterr().out
-    assert "server-room" in out and "RESTRICTED" in out and "office" in out
+    assert "server-room" in out and "RESTRICTED" in out and "corridor" in out
     broken = tmp_path / "broken.toml"
     broken.write_text(
         'name = "x"\nwidth_m = 5\nheight_m = 5\n[[cameras]]\nid = "c"\nx = 9\ny = 1\nyaw_deg = 0\n'
@@ -147,9 +147,9 @@ def test_cli_uses_the_configured_site_file(
 # Each demo camera replays one sample clip; faces found in it must land in the zone
 # that camera watches (the demo's geometry is plausible, not just valid).
 CLIPS = [
-    ("corridor", "face-demographics-walking.gif", "corridor", (20, 25, 30)),
+    ("corridor", "head-pose-face-detection-male.gif", "corridor", (0, 20, 40, 60)),
     ("classroom", "classroom.gif", "classroom", (0, 25, 40)),
-    ("office", "head-pose-face-detection-female.gif", "server-room", (0, 5, 10, 15, 20)),
+    ("server-room", "head-pose-face-detection-female-and-male.gif", "server-room", (0, 20, 40)),
 ]
 
 

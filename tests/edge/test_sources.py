@@ -148,3 +148,19 @@ def test_a_looped_file_goes_on_in_time(media: Path) -> None:
             stop.set()
     assert all(b > a for a, b in itertools.pairwise(got))
     assert abs(got[0] - time.time()) < 3600  # a replay happens now, not at the file's mtime
+
+
+def test_a_replayed_gif_is_stamped_when_read_never_ahead_of_the_clock(media: Path) -> None:
+    """The classroom GIF says 16.7 fps but its frames last 60-70 ms: pacing by the
+    nominal rate stamped frames ahead of the clock (negative latency downstream)."""
+    source = open_source(str(media / "video" / "classroom.gif"), loop=True)
+    stop = threading.Event()
+    ahead, behind = [], []
+    for frame in frames(source, stop, SourceStats()):
+        now = time.time()
+        ahead.append(frame.captured_at - now)
+        behind.append(now - frame.captured_at)
+        if len(ahead) == 25:
+            stop.set()
+    assert max(ahead) <= 0.01  # never in the future (rounding aside)
+    assert max(behind) < 1.0  # and not lagging either: a replay happens now

@@ -20,7 +20,7 @@ def view() -> LiveView:
 
 
 def deliver(live: LiveView, topic: str, data: bytes) -> None:
-    live._on_message(None, None, SimpleNamespace(topic=topic, payload=data))  # type: ignore[arg-type]
+    live._on_message(None, None, SimpleNamespace(topic=topic, payload=data, retain=False))  # type: ignore[arg-type]
 
 
 def status(camera_id: str, state: str = "online") -> CameraStatus:

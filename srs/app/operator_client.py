@@ -1,0 +1,105 @@
+"""A headless operator: signed commands to core, as the dashboard sends them.
+
+Used by ``srs demo --script`` to do what a guard does at the desk (name the
+stranger) without a display. Same protocol as the dashboard (docs/mqtt.md,
+"Operator commands"): a fresh session key, announced with a RegisterKey signed
+with it; every request signed with that key; core answers on the user's own
+response topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+import paho.mqtt.client as paho
+
+from srs.config import MqttConfig, SecurityConfig
+from srs.mqtt import guarded, make_client
+from srs.wire import KeyLookup, SigningKey, WireError, commands, sign, topics
+from srs.wire.reading import verifier_for
+
+log = logging.getLogger(__name__)
+
+
+class OperatorError(Exception):
+    """Core refused a command, or did not answer in time."""
+
+
+class OperatorClient:
+    """Context manager: connect, register a session key, then :meth:`run` commands."""
+
+    def __init__(
+        self, mqtt: MqttConfig, security: SecurityConfig, keys: KeyLookup, client_id: str
+    ) -> None:
+        if mqtt.username is None:
+            raise ValueError("an operator client needs the operator's user name")
+        self.user = topics.check_id(mqtt.username, "user name")
+        self._mqtt, self._security = mqtt, security
+        self._key = SigningKey.generate(topics.operator_issuer(self.user))
+        self._verifier = verifier_for(security, keys)
+        self._answers: dict[str, commands.Response] = {}
+        self._answered = threading.Condition()
+        self._subscribed = threading.Event()
+        self._client = make_client(mqtt, client_id)
+        self._client.on_connect = guarded(self._on_connect, "connect")
+        self._client.on_subscribe = guarded(self._on_subscribe, "subscribe")
+        self._client.on_message = guarded(self._on_message, "message")
+
+    def __enter__(self) -> OperatorClient:
+        self._client.connect_async(self._mqtt.host, self._mqtt.port, self._mqtt.keepalive_s)
+        self._client.loop_start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def run(self, command: Any, timeout_s: float = 15.0) -> Any:
+        """Send ``command`` (registering the session key first); return core's result."""
+        if not self._subscribed.wait(timeout_s):
+            raise OperatorError("could not subscribe to the response topic in time")
+        self._call(commands.RegisterKey(public_key=self._key.public_key_b64), timeout_s)
+        return self._call(command, timeout_s)
+
+    def _call(self, command: Any, timeout_s: float) -> Any:
+        rid = uuid.uuid4().hex
+        topic = topics.request(self.user)
+        data = sign(
+            commands.Request(request_id=rid, command=command),
+            topic,
+            self._key,
+            audience=self._security.audience,
+            max_age_s=self._security.max_message_age_s,
+        )
+        self._client.publish(topic, data, qos=1)
+        with self._answered:
+            if not self._answered.wait_for(lambda: rid in self._answers, timeout_s):
+                raise OperatorError(f"core did not answer {command.action} in {timeout_s:.0f} s")
+            answer = self._answers.pop(rid)
+        if not answer.ok:
+            raise OperatorError(f"core refused {command.action}: {answer.error}")
+        return answer.result
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
+    ) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("operator client could not connect: %s", reason)
+            return
+        client.subscribe(topics.response(self.user), qos=1)
+
+    def _on_subscribe(self, *args: Any) -> None:
+        self._subscribed.set()
+
+    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        try:
+            answer = self._verifier.verify(msg.topic, msg.payload, commands.Response).payload
+        except WireError as exc:
+            log.warning("operator client ignored a response: %s", exc)
+            return
+        with self._answered:
+            self._answers[answer.request_id] = answer
+            self._answered.notify_all()

@@ -1,0 +1,29 @@
+"""The demo's set-up pieces that need no running system."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from srs.app.config import load_config
+from srs.app.demo import BADGES, CAMERA_SETTINGS, CAMERAS
+from srs.app.demo_setup import _camera_table, write_badge
+
+
+def test_each_camera_gets_its_own_edge_table(tmp_path: Path) -> None:
+    path = tmp_path / "srs.toml"
+    tables = "".join(_camera_table(c, s) for c, s in CAMERA_SETTINGS.items())
+    path.write_text("[edge]\nmax_fps = 8.0\n" + tables)
+    edge = load_config(path, environ={}).edge
+    assert set(CAMERA_SETTINGS) <= set(CAMERAS)
+    for camera_id, settings in CAMERA_SETTINGS.items():
+        mine = edge.for_camera(camera_id)
+        assert {k: getattr(mine, k) for k in settings} == settings
+
+
+def test_the_badge_photo_is_one_frame_of_her_clip_with_one_face(tmp_path: Path) -> None:
+    from core.enrol import encode_image
+
+    ((clip, frame),) = BADGES.values()
+    badge = write_badge(clip, frame, tmp_path / "badges" / "alice.png")
+    result = encode_image(badge)
+    assert result.encoding is not None, result.problem
