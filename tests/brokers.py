@@ -127,19 +127,22 @@ def _can_connect(mqtt: MqttConfig, client_id: str) -> bool:
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> bool:
     """True once mosquitto listens on ``port``; False if it exited (port taken)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while proc.poll() is None:
+
+    def listening_or_gone() -> bool:
+        if proc.poll() is not None:
+            return True
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            if proc.poll() is None:
-                return True
         except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"mosquitto did not open port {port}: {log_path.read_text()[-2000:]}"
-                ) from None
-            time.sleep(0.05)
-    return False
+            return False
+        return True
+
+    wait_until(
+        listening_or_gone,
+        timeout=START_TIMEOUT_S,
+        message=lambda: f"mosquitto did not open port {port}: {log_path.read_text()[-2000:]}",
+    )
+    return proc.poll() is None
 
 
 @contextmanager
