@@ -30,6 +30,7 @@ from broker.users import UserStore, default_path
 from srs.app.config import SrsConfig
 from srs.config import MqttConfig
 from srs.mqtt import make_client
+from tests.waiting import wait_until
 
 # Cheap hashes keep tests fast; the parameters live in each hash, so the broker
 # verifies them as it would production-cost ones.
@@ -126,19 +127,22 @@ def _can_connect(mqtt: MqttConfig, client_id: str) -> bool:
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> bool:
     """True once mosquitto listens on ``port``; False if it exited (port taken)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while proc.poll() is None:
+
+    def listening_or_gone() -> bool:
+        if proc.poll() is not None:
+            return True
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            if proc.poll() is None:
-                return True
         except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"mosquitto did not open port {port}: {log_path.read_text()[-2000:]}"
-                ) from None
-            time.sleep(0.05)
-    return False
+            return False
+        return True
+
+    wait_until(
+        listening_or_gone,
+        timeout=START_TIMEOUT_S,
+        message=lambda: f"mosquitto did not open port {port}: {log_path.read_text()[-2000:]}",
+    )
+    return proc.poll() is None
 
 
 @contextmanager
@@ -186,13 +190,13 @@ def mosquitto_broker(
             probe = MqttConfig(
                 host="127.0.0.1", port=port, username=user, password=SecretStr(password)
             )
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not _can_connect(probe, user):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"mosquitto did not load user {user!r}: {log_path.read_text()[-2000:]}"
-                    )
-                time.sleep(0.05)
+            wait_until(
+                lambda: _can_connect(probe, user),
+                timeout=START_TIMEOUT_S,
+                message=lambda: (
+                    f"mosquitto did not load user {user!r}: {log_path.read_text()[-2000:]}"
+                ),
+            )
 
     handle.on_users_changed = reload
     try:

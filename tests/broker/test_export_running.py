@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from srs.config import MqttConfig
 from tests.broker.probe import Probe
 from tests.brokers import _wait_listening, fast_user_store, free_port, mosquitto_binary
 from tests.site_helpers import server_config
+from tests.waiting import wait_until
 
 
 def test_mosquitto_runs_the_export_as_its_own_user_over_tls() -> None:
@@ -72,10 +72,12 @@ def test_mosquitto_runs_the_export_as_its_own_user_over_tls() -> None:
             ha = tls.model_copy(
                 update={"username": "ha", "password": SecretStr("integrator-password")}
             )
-            deadline = time.monotonic() + 10
-            while not Probe(ha, "ha").connect():
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+            wait_until(
+                lambda: Probe(ha, "ha").connect(),
+                timeout=10,
+                interval=0.2,
+                message=log_path.read_text,
+            )
             assert Probe(tls, "core").connect(), "the reload locked core out"
         finally:
             proc.terminate()

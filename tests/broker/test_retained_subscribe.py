@@ -26,6 +26,7 @@ from srs.config import MqttConfig
 from srs.wire import topics
 from tests.broker.probe import WAIT_S, Probe
 from tests.brokers import BrokerHandle, fast_user_store
+from tests.waiting import wait_until
 
 # What gui/mqtt_worker.py subscribes to, in one SUBSCRIBE packet.
 FILTERS = [
@@ -146,8 +147,6 @@ def test_every_subscriber_gets_every_retained_message_promptly(
 
 
 def test_a_clean_session_leaves_nothing_behind(tmp_path: Path) -> None:
-    from tests.broker.test_server import _wait
-
     cfg = SrsConfig(data_dir=tmp_path, broker=BrokerConfig(bind="127.0.0.1", port=0))
     password = fast_user_store(default_path(cfg)).add("alice", "operator")
     with EmbeddedBroker(cfg) as server:
@@ -159,13 +158,15 @@ def test_a_clean_session_leaves_nothing_behind(tmp_path: Path) -> None:
             assert probe.connect() and probe.subscribe(topics.ALL_POSITIONS)
             probe.close()
         broker = server.broker
-        assert _wait(
+        wait_until(
             lambda: (
                 not any(
                     (s.client_id or "").startswith("alice:gone")
                     for subs in broker._subscriptions.values()
                     for s, _ in subs
                 )
-            )
+            ),
+            timeout=WAIT_S,
+            message="closed clean sessions kept their subscriptions",
         )
         assert not [c for c in broker._sessions if c.startswith("alice:gone")]

@@ -24,6 +24,7 @@ from srs.wire import topics
 from tests.broker.probe import WAIT_S, Probe
 from tests.broker.tls_cert import self_signed
 from tests.brokers import BrokerHandle, fast_user_store, free_port
+from tests.waiting import wait_until
 
 
 def _cfg(data_dir: Path, **broker: Any) -> SrsConfig:
@@ -78,8 +79,11 @@ def test_huge_packet_closes_the_connection_and_the_broker_keeps_serving(
     assert cam.connect()
     cam.client.publish(topics.detections("cam1"), b"z" * (1024 * 1024), qos=0)
     cam.client.reconnect_delay_set(60, 60)  # keep it down so the disconnect is observable
-    deadline_hit = not _wait(lambda: cam.disconnects > 0)
-    assert not deadline_hit, "the broker did not close a 1 MiB publish"
+    wait_until(
+        lambda: cam.disconnects > 0,
+        timeout=WAIT_S,
+        message="the broker did not close a 1 MiB publish",
+    )
     other = Probe(srs_broker.client_config("cam2", "camera"), "cam2")
     assert other.connect()
     other.publish(topics.detections("cam2"), b"fine")
@@ -87,15 +91,6 @@ def test_huge_packet_closes_the_connection_and_the_broker_keeps_serving(
     assert topics.detections("cam1") not in core.topics()
     for p in (core, cam, other):
         p.close()
-
-
-def _wait(predicate: object) -> bool:
-    event = threading.Event()
-    for _ in range(int(WAIT_S / 0.05)):
-        if predicate():  # type: ignore[operator]
-            return True
-        event.wait(0.05)
-    return False
 
 
 def test_retained_messages_survive_a_restart(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from srs.wire.payloads import CoreStatus
 from tests.brokers import BrokerHandle, Relay, free_port
 from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config
 from tests.core.test_service import Listener
+from tests.waiting import wait_until
 
 CAM = camera_key("cam1")
 
@@ -129,15 +130,6 @@ def _through(relay: Relay, mqtt: MqttConfig) -> MqttConfig:
     return mqtt.model_copy(update={"port": relay.port})
 
 
-def _wait(cond, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_core_waits_for_an_unreachable_broker_then_connects(
     tmp_path, srs_broker: BrokerHandle, caplog
 ) -> None:
@@ -146,7 +138,7 @@ def test_core_waits_for_an_unreachable_broker_then_connects(
         tmp_path, srs_broker.client_config("core", "core").model_copy(update={"port": port})
     )
     with caplog.at_level(logging.WARNING, logger="core.service"), CoreService(cfg) as svc:
-        assert _wait(lambda: "cannot reach the broker" in caplog.text, 5)
+        wait_until(lambda: "cannot reach the broker" in caplog.text, timeout=5)
         assert not svc.watcher.connected.is_set()
         relay = Relay((srs_broker.host, srs_broker.port), port)  # the broker comes up
         try:
@@ -176,8 +168,10 @@ def test_core_reconnects_after_a_cut_link_and_acks_again(
                 assert cam.wait_acked({1})
                 with caplog.at_level(logging.WARNING, logger="core.pump"):
                     relay.cut()
-                    assert _wait(lambda: not svc.watcher.connected.is_set(), 10)
-                    assert _wait(lambda: "lost the connection to the broker" in caplog.text)
+                    wait_until(lambda: not svc.watcher.connected.is_set(), timeout=10)
+                    wait_until(
+                        lambda: "lost the connection to the broker" in caplog.text, timeout=15
+                    )
                 relay.restore()
                 assert svc.wait_connected(15)
                 # The session and its subscriptions are back: what the camera sends now,

@@ -22,6 +22,7 @@ from srs.wire.signing import SigningKey, Verifier, public_key_from_b64, sign
 from srs.wire.site import SitePlan
 from tests.brokers import fast_user_store
 from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config, face_data
+from tests.waiting import wait_until
 
 CAM1 = camera_key("cam1")
 
@@ -43,9 +44,7 @@ class Listener:
         done = []
         self.client.on_subscribe = lambda *a: done.append(1)
         self.client.subscribe([(f, 1) for f in filters])
-        deadline = time.monotonic() + 10
-        while not done and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: done, timeout=10, interval=0.02, message=f"no SUBACK for {filters}")
 
     def next(self, model, *, topic_filter: str, timeout: float = 15.0, where=lambda p: True):
         deadline = time.monotonic() + timeout
@@ -321,13 +320,19 @@ def test_the_running_service_purges_expired_sightings(tmp_path, srs_broker):
                     bbox_h=5,
                 )
             )
+
+    def kept() -> list[int]:
+        with db.session() as s:
+            return [r["seq"] for r in store.query_sightings(s)]
+
     with CoreService(cfg):
-        deadline = time.monotonic() + 15
-        left = [1, 2]
-        while 1 in left and time.monotonic() < deadline:
-            time.sleep(0.1)
-            with db.session() as s:
-                left = [r["seq"] for r in store.query_sightings(s)]
+        wait_until(
+            lambda: 1 not in kept(),
+            timeout=15,
+            interval=0.1,
+            message="the expired sighting was not purged",
+        )
+        left = kept()
     db.close()
     assert left == [2]
 

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from srs.wire import topics
 from srs.wire.signing import SigningKey
 from tests.brokers import BrokerHandle
 from tests.edge.acker import Acker
+from tests.waiting import wait_until
 
 CAM = "cam9"
 
@@ -75,15 +75,6 @@ def start_node(srs_broker: BrokerHandle, tmp_path: Path, media: Path) -> subproc
     )
 
 
-def wait_for(predicate: object, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("how", ["sigterm", "kill9"])
 def test_process_says_offline(
     srs_broker: BrokerHandle, tmp_path: Path, media: Path, how: str
@@ -95,14 +86,16 @@ def test_process_says_offline(
     acker.start(srs_broker.host, srs_broker.port)
     proc = start_node(srs_broker, tmp_path, media)
     try:
-        assert wait_for(
-            lambda: any(s.state == "online" and s.frames_analysed > 0 for s in acker.statuses)
-        ), proc.stdout
-        assert wait_for(lambda: len(acker.stored) >= 2)
+        wait_until(
+            lambda: any(s.state == "online" and s.frames_analysed > 0 for s in acker.statuses),
+            timeout=30,
+            message="the node never said it was online and analysing",
+        )
+        wait_until(lambda: len(acker.stored) >= 2, timeout=30)
         proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
         code = proc.wait(60)
         assert code == (0 if how == "sigterm" else -signal.SIGKILL)
-        assert wait_for(lambda: acker.statuses[-1].state == "offline", 15)
+        wait_until(lambda: acker.statuses[-1].state == "offline", timeout=15)
         message = acker.statuses[-1].message
         assert message == ("stopped" if how == "sigterm" else "connection lost")
     finally:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from edge import encode
 from edge.detect import Box
 from edge.encode import EncoderPool, InlineEncoder, crop_for_encoding
+from tests.waiting import wait_until
 
 PORTRAIT = "faces/train/obama/obama.jpg"
 
@@ -101,10 +101,13 @@ def test_workers_of_a_killed_node_exit() -> None:
     finally:
         node.kill()  # like kill -9: no clean-up runs in the node
         node.wait()
-    deadline = time.monotonic() + 60  # the worker checks on the node every second
-    while alive(worker) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    survived = alive(worker)
-    if survived:  # leave no orphan behind, even when failing
-        os.kill(worker, signal.SIGKILL)
-    assert not survived
+    try:  # the worker checks on the node every second
+        wait_until(
+            lambda: not alive(worker),
+            timeout=60,
+            interval=0.2,
+            message="the encode worker outlived its node",
+        )
+    finally:
+        if alive(worker):  # leave no orphan behind, even when failing
+            os.kill(worker, signal.SIGKILL)

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from srs.app.cli import main
+from tests.waiting import wait_until
 
 
 def test_srs_gui_screenshot_writes_the_png(
@@ -64,9 +65,12 @@ screenshot_after_s = 0.0
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not shot.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(
+            lambda: shot.exists() or proc.poll() is not None,
+            timeout=30,
+            interval=0.1,
+            message=lambda: proc.communicate(timeout=5)[0].decode()[-2000:],
+        )
         assert shot.exists(), proc.communicate(timeout=5)[0].decode()[-2000:]
         time.sleep(0.3)  # let the PNG be written completely
         proc.send_signal(signal.SIGTERM)
