@@ -80,8 +80,16 @@ class Anonymous:
     def known(self, uid: int) -> bool:
         return uid in self.clusters.index
 
-    def assign(self, pooled: np.ndarray, here: Place, exclude: set[int]) -> tuple[int, float]:
-        """The identity of a track first seen unmatched (pooled encoding ``pooled``)."""
+    def assign(
+        self,
+        pooled: np.ndarray,
+        here: Place,
+        exclude: set[int],
+        may_create: Callable[[], bool] = lambda: True,
+    ) -> tuple[int, float] | None:
+        """The identity of a track first seen unmatched (pooled encoding ``pooled``);
+        None when it would be a new identity and ``may_create`` says no (the camera's
+        rate of new identities, core/identity_limit.py)."""
         clusters = self.clusters
         for index, dist in clusters.within(pooled):
             uid = clusters.ids[index]
@@ -89,6 +97,8 @@ class Anonymous:
                 continue
             self._join(index, pooled)
             return uid, dist
+        if not may_create():
+            return None
         uid = -(len(self.new_rows) + 1)
         self.new_rows[uid] = {"first_seen": here.at, "last_seen": here.at}
         clusters.add(uid, pooled)

@@ -8,6 +8,12 @@ from pathlib import Path
 from core.cli_util import with_store
 from core.srs_config import SrsConfig
 
+# Keys and names cannot be confused: a name may not look like a key or an id.
+NAME_RULE = (
+    "1 to 128 characters, no control characters, not shaped like a key or an id (p3, u7, t-..., 12)"
+)
+PERSON_REF = "a key (p3), an id (3) or an exact name; key-shaped text is always a key"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this component's commands to the `srs` parser."""
@@ -25,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub, "person", help="enrolled people: add, import, list, rename, merge, split, delete"
     )
     p = add_command(people, "add", person_add, help="enrol a person from photos")
-    p.add_argument("name")
+    p.add_argument("name", help=NAME_RULE)
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.add_argument("--json", action="store_true")
     p = add_command(
@@ -39,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(people, "list", person_list, help="list enrolled people")
     p.add_argument("--json", action="store_true")
     p = add_command(people, "rename", person_rename, help="rename a person")
-    p.add_argument("person", help="name, id or key (p3)")
-    p.add_argument("new_name")
+    p.add_argument("person", help=PERSON_REF)
+    p.add_argument("new_name", help=NAME_RULE)
     p.add_argument("--json", action="store_true")
     p = add_command(
         people,
@@ -49,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="merge SOURCE into TARGET (SOURCE disappears); people (p3) or "
         "anonymous identities (u7): u7 into u3, u7 into a person names it",
     )
-    p.add_argument("source")
-    p.add_argument("target")
+    p.add_argument("source", help="a key (p3, u7), an id or a person's name")
+    p.add_argument("target", help="a key (p3, u7), an id or a person's name")
     p.add_argument("--json", action="store_true")
     p = add_command(
         people,
@@ -75,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         person_delete,
         help="erase a person: encodings, sightings, live position (audited)",
     )
-    p.add_argument("person")
+    p.add_argument("person", help=PERSON_REF)
     p.add_argument("--json", action="store_true")
 
     from core.cli_cameras import register_cameras
@@ -104,10 +110,15 @@ def run_core(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
 
 def person_add(args: argparse.Namespace, cfg: SrsConfig) -> int:
-    from core.cli_util import emit_json
+    from core.cli_util import emit_json, fail
     from core.enrol import PersonImport, encode_image, enrol
     from core.store import open_store
+    from srs.wire.names import check_person_name
 
+    try:  # before the photos are encoded: a refused name costs nothing
+        args.name = check_person_name(args.name)
+    except ValueError as exc:
+        return fail(str(exc))
     imp = PersonImport(args.name, [encode_image(p) for p in args.images])
     db = open_store(cfg)
     try:

@@ -37,7 +37,10 @@ def register_cameras(sub: argparse._SubParsersAction) -> None:
     register_provisioning(cams)
 
     p = add_command(sub, "sightings", sightings, help="who was seen where and when")
-    p.add_argument("--person", help="name, id, p3 or u7")
+    p.add_argument(
+        "--person",
+        help="a key (p3, u7), an id (3) or an exact name; key-shaped text is always a key",
+    )
     p.add_argument("--camera")
     p.add_argument("--since", help="ISO time or an age: 30m, 1h, 2d")
     p.add_argument("--limit", type=int, default=100)

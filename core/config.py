@@ -61,6 +61,11 @@ class CoreConfig(BaseModel):
     # A camera whose messages are captured faster than this (per second, over its last
     # 500 new messages) is flooding: one alert names it (core/flood.py). 0: no alert.
     camera_max_rate: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 100.0
+    # One camera creates at most this many new anonymous identities a minute (a token
+    # bucket, bursts up to the same number); beyond it a new face stays unidentified
+    # and is counted (status "identities_limited"). A flood of random faces made 9,600
+    # identities from 300 messages. 0: no limit.
+    max_new_identities_per_min: Annotated[int, Field(ge=0, le=100_000)] = 60
     site_file: Path | None = None
     # Home Assistant MQTT discovery (unsigned, known people only unless told otherwise).
     homeassistant: bool = False

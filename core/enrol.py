@@ -131,6 +131,7 @@ def enrol(
 ) -> list[dict[str, object]]:
     """Store the encodings of each import; returns one summary per person."""
     from core.store.people import add_encodings, get_or_create_person
+    from srs.wire.names import check_person_name
 
     summary = []
     with db.session() as s:
@@ -141,6 +142,12 @@ def enrol(
                 "encoded": len(encs),
                 "problems": [{"image": r.path, "problem": r.problem} for r in imp.problems],
             }
+            try:
+                check_person_name(imp.name)
+            except ValueError as exc:
+                # One badly named folder must not stop the import of everyone else.
+                entry.update(encoded=0, problems=[{"image": imp.name, "problem": str(exc)}])
+                encs = []
             if encs:
                 person, created = get_or_create_person(s, imp.name)
                 add_encodings(

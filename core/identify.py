@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 import numpy as np
 
 from core import geometry
 from core.anonymous import Allocate, Anonymous, Row, Travel
+from core.identity_limit import NewIdentityLimit
 from core.messages import Accepted
 from core.observation import Locator, known_key, unknown_key
 from core.recognition import Gallery, Match, Place, UnknownClusters
@@ -51,6 +53,7 @@ class Recognised:
 
     identities: dict[Where, Identity] = field(default_factory=dict)
     identity_updates: list[Row] = field(default_factory=list)  # anonymous ones seen again
+    limited: int = 0  # faces left unidentified: their camera made new identities too fast
 
     def of(self, mi: int, di: int) -> Identity:
         return self.identities.get((mi, di), UNIDENTIFIED)
@@ -69,6 +72,7 @@ class Recognising(Protocol):
     names: dict[int, str]
     clusters: UnknownClusters
     tracks: TrackBook
+    new_identities: NewIdentityLimit
 
 
 def _place(ing: Recognising, camera_id: str, det: Detection, frame_width: int, at: float) -> Place:
@@ -106,6 +110,7 @@ def recognise(ing: Recognising, new: Sequence[Accepted], allocate: Allocate) -> 
     book = ing.tracks
     anonymous = Anonymous(ing.clusters, Travel(core.walking_speed_mps, core.travel_slack_m))
     verdicts: dict[Where, tuple[Verdict, float | None]] = {}
+    limited = 0  # faces refused a new identity by their camera's rate
     for mi, acc in enumerate(new):
         b = acc.batch
         in_message: set[int] = set()  # two faces of one frame are never one identity
@@ -127,8 +132,15 @@ def recognise(ing: Recognising, new: Sequence[Accepted], allocate: Allocate) -> 
                         assert pooled is not None  # wants_anonymous: it has encodings
                         exclude = in_message | book.co_present(seg)
                         here = _place(ing, b.camera_id, det, b.frame_width, b.captured_at)
-                        seg.unknown_id, dist = anonymous.assign(pooled, here, exclude)
-                    book.support(seg, b.captured_at, dist)
+                        may_create = partial(ing.new_identities.allow, b.camera_id)
+                        got = anonymous.assign(pooled, here, exclude, may_create)
+                        if got is None:  # over the camera's rate: the face stays unidentified
+                            seg.unknown_id = None
+                            limited += 1
+                        else:
+                            seg.unknown_id, dist = got
+                    if dist is not None:
+                        book.support(seg, b.captured_at, dist)
             verdict = book.verdict(seg, b.captured_at, match)
             if verdict.unknown_id is not None:
                 in_message.add(verdict.unknown_id)
@@ -141,6 +153,7 @@ def recognise(ing: Recognising, new: Sequence[Accepted], allocate: Allocate) -> 
     return Recognised(
         {w: _identity(ing, v, done.real, distance) for w, (v, distance) in verdicts.items()},
         done.updates,
+        limited,
     )
 
 

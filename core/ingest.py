@@ -31,6 +31,7 @@ from core import writer
 from core.anonymous import Row, insert_identities
 from core.dedupe import Dedupe
 from core.identify import Recognised, recognise
+from core.identity_limit import NewIdentityLimit
 from core.keyring import CameraKeyring
 from core.merging import merge_identities
 from core.messages import Accepted, BatchResult, Incoming, Outgoing
@@ -93,6 +94,7 @@ class Ingest:
         self.names: dict[int, str] = {}
         self.clusters = UnknownClusters(cfg.core.unknown_threshold)
         self.tracks = TrackBook(EvidenceRules.from_config(cfg.core))
+        self.new_identities = NewIdentityLimit(cfg.core.max_new_identities_per_min)
         self._merged_at = time.monotonic()  # first merge one interval after start
         self._expired_at = time.monotonic()
         self._revs: dict[str, int] | None = None
@@ -278,7 +280,12 @@ class Ingest:
         self.dedupe.committed((a.batch.camera_id, a.batch.seq) for a in located.new)
         matched = located.recognised.matched
         unknown = len(located.recognised.identities) - matched
-        self.counters.add(accepted=len(located.new), matched=matched, unknown=unknown)
+        self.counters.add(
+            accepted=len(located.new),
+            matched=matched,
+            unknown=unknown,
+            identities_limited=located.recognised.limited,
+        )
         result = BatchResult(located.acks, stored.outgoing, located.received_at)
         self.burst.flush()
         # After the batch, not before it: a change counter check is a query and a

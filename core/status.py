@@ -33,6 +33,7 @@ class Counters:
         self.duplicates = 0
         self.matched = 0
         self.unknown = 0
+        self.identities_limited = 0  # new faces left unidentified (core/identity_limit.py)
         self.rejected: Counter[str] = Counter()
         self._latency_ms: deque[float] = deque(maxlen=latency_window)
 
@@ -84,6 +85,7 @@ class Counters:
                 rejected=dict(self.rejected.most_common(32)),
                 matched=self.matched,
                 unknown=self.unknown,
+                identities_limited=self.identities_limited,
                 latency_p50_ms=p50,
                 latency_p99_ms=p99,
             )

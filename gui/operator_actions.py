@@ -150,7 +150,10 @@ class OperatorActions(QObject):
                 return None
         try:
             command = enrol_command(name.strip(), paths)
-        except (ValueError, ValidationError) as exc:
+        except ValidationError as exc:  # a refused name: one sentence, not pydantic's dump
+            self.host.show_result(f"✖ enrol: {describe_validation_error(exc)}", error=True)
+            return None
+        except ValueError as exc:
             self.host.show_result(f"✖ enrol: {exc}", error=True)
             return None
         return self.send(command)

@@ -22,6 +22,7 @@ from core.store.models import (
     Sighting,
     UnknownIdentity,
 )
+from srs.wire.names import check_person_name
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class PersonInfo:
 
 
 def find_person(s: Session, ref: str | int) -> Person:
-    """A person by id, key (``p3``) or exact name."""
+    """A person by key (``p3``), id (``3``) or exact name. Key-shaped text is always a
+    key: no name may have that shape (srs.wire.names), so the two cannot be confused."""
     if isinstance(ref, int):
         person = s.get(Person, ref)
     else:
@@ -66,10 +68,16 @@ def find_person(s: Session, ref: str | int) -> Person:
     return person
 
 
+def _valid_name(name: str) -> str:
+    """The shared name rule (srs.wire.names), refused as a StoreError the CLI prints."""
+    try:
+        return check_person_name(name)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+
+
 def get_or_create_person(s: Session, name: str) -> tuple[Person, bool]:
-    name = name.strip()
-    if not name or len(name) > 128:
-        raise StoreError("a person's name must have 1 to 128 characters")
+    name = _valid_name(name)
     person = s.scalar(select(Person).where(Person.name == name))
     if person is not None:
         return person, False
@@ -128,9 +136,7 @@ def list_people(s: Session) -> list[PersonInfo]:
 
 def rename_person(s: Session, ref: str, new_name: str, *, actor: str = "cli") -> Person:
     person = find_person(s, ref)
-    new_name = new_name.strip()
-    if not new_name or len(new_name) > 128:
-        raise StoreError("a person's name must have 1 to 128 characters")
+    new_name = _valid_name(new_name)
     if s.scalar(select(Person).where(Person.name == new_name, Person.id != person.id)):
         raise StoreError(
             f"another person is already called {new_name!r} "

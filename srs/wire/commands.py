@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from srs.wire.names import PersonName
 from srs.wire.payloads import Id, Label, Payload, Timestamp
 
 MAX_ENROL_IMAGES = 8
@@ -37,7 +38,7 @@ class NameIdentity(_Action):
 
     action: Literal["name_identity"] = "name_identity"
     person_key: Id
-    name: Label
+    name: PersonName
 
 
 class MergePeople(_Action):
@@ -70,7 +71,7 @@ class RejectSighting(_Action):
 
 class EnrolPerson(_Action):
     action: Literal["enrol_person"] = "enrol_person"
-    name: Label
+    name: PersonName
     images_jpeg_b64: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_B64)]],
         Field(min_length=1, max_length=MAX_ENROL_IMAGES),

@@ -207,6 +207,9 @@ class CoreStatus(Payload):
     rejected: Annotated[dict[str, Count], Field(max_length=32)] = Field(default_factory=dict)
     matched: Count = 0
     unknown: Count = 0
+    # Optional (issue 17; absent from older cores): new faces core left unidentified
+    # because their camera created new anonymous identities faster than allowed.
+    identities_limited: Count = 0
     latency_p50_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     latency_p99_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 

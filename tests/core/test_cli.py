@@ -138,3 +138,58 @@ def test_person_delete_clears_the_retained_position(tmp_path, capsys, srs_broker
     finally:
         watch.close()
     assert bob.label == "Bob" and retained == []
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("a" * 10_000, "1 to 128 characters"),
+        ("a" * 129, "1 to 128 characters"),
+        ("   ", "1 to 128 characters"),
+        ("Eve\nroot", "control characters"),
+        ("\x1b[2J", "control characters"),
+        ("p1", "look like a key"),
+        ("2", "look like a key"),
+    ],
+)
+def test_person_add_refuses_a_bad_name_in_one_line(tmp_path, capsys, media, name, rule):
+    image = str(media / "faces/train/obama/obama.jpg")
+    rc, out, err = run(capsys, "person", "add", name, image, "--data-dir", str(tmp_path))
+    assert rc == 1 and out == ""
+    assert err.count("\n") == 1 and rule in err and "Traceback" not in err
+
+
+def test_a_key_on_the_command_line_is_always_a_key(tmp_path, capsys, media):
+    """Names cannot look like keys, so `rename p1` can only mean the person p1."""
+    d = str(tmp_path)
+    train = media / "faces/train"
+    assert (
+        run(capsys, "person", "add", "Obama", str(train / "obama/obama.jpg"), "--data-dir", d)[0]
+        == 0
+    )
+    assert (
+        run(capsys, "person", "add", "Biden", str(train / "biden/biden.jpg"), "--data-dir", d)[0]
+        == 0
+    )
+    rc, _, err = run(capsys, "person", "rename", "Biden", "p1", "--data-dir", d)
+    assert rc == 1 and "look like a key" in err
+    rc, _, err = run(capsys, "person", "rename", "p2", "Joe\x1b[31m", "--data-dir", d)
+    assert rc == 1 and "control characters" in err
+    assert run(capsys, "person", "rename", "p1", "Barack", "--data-dir", d)[0] == 0
+    rc, out, _ = run(capsys, "person", "list", "--json", "--data-dir", d)
+    assert {p["key"]: p["name"] for p in json.loads(out)} == {"p1": "Barack", "p2": "Biden"}
+
+
+def test_import_skips_a_badly_named_folder_and_enrols_the_rest(tmp_path, capsys, media):
+    root = tmp_path / "faces"
+    for folder, src in (("p7", "obama/obama.jpg"), ("Joe", "biden/biden.jpg")):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "a.jpg").write_bytes((media / "faces/train" / src).read_bytes())
+    rc, out, _ = run(
+        capsys, "person", "import", str(root), "--json", "--data-dir", str(tmp_path / "d")
+    )
+    entries = {e["name"]: e for e in json.loads(out)}
+    assert rc == 1  # not everyone was enrolled
+    assert entries["Joe"]["encoded"] == 1 and entries["Joe"]["key"] == "p1"
+    assert entries["p7"]["encoded"] == 0 and "key" not in entries["p7"]
+    assert "look like a key" in entries["p7"]["problems"][0]["problem"]

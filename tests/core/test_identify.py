@@ -8,6 +8,7 @@ import numpy as np
 
 from core.config import CoreConfig
 from core.identify import recognise
+from core.identity_limit import NewIdentityLimit
 from core.messages import Accepted
 from core.observation import Locator, NullLocator
 from core.recognition import Gallery, UnknownClusters
@@ -26,6 +27,7 @@ class State:
     names: dict[int, str]
     clusters: UnknownClusters
     tracks: TrackBook
+    new_identities: NewIdentityLimit = field(default_factory=lambda: NewIdentityLimit(60))
     allocated: list[dict] = field(default_factory=list)
 
     def allocate(self, rows: list[dict]) -> list[int]:

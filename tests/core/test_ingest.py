@@ -418,3 +418,20 @@ def test_a_failed_store_leaves_nothing_ahead_of_the_database(tmp_path, db):
     again = ing.process([msg(CAM1, "cam1", 1, "test/kit_with_rose.jpg")])
     assert again.acks == {"cam1": [1]} and stored(db) == (2, 1)
     assert {s.person_key for s in sightings_out(again)} == live_keys  # the keys shown live
+
+
+def test_new_identities_over_a_cameras_rate_stay_unidentified_and_are_counted(tmp_path, db):
+    """Real strangers (kit, rose) from one camera with a budget of one a minute."""
+    ing = Ingest(db, core_config(tmp_path, max_new_identities_per_min=1))
+    r = ing.process([msg(CAM1, "cam1", 1, "test/kit_with_rose.jpg")])
+    assert sorted(s.identity for s in sightings_out(r)) == ["unidentified", "unknown"]
+    assert ing.counters.identities_limited == 1
+    assert ing.counters.status("online", 10.0).identities_limited == 1
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(UnknownIdentity)) == 1
+    # Another camera has its own budget: the same two, one joins, one is new.
+    r2 = ing.process([msg(CAM2, "cam2", 1, "test/kit_with_rose.jpg")])
+    assert [s.identity for s in sightings_out(r2)] == ["unknown", "unknown"]
+    assert ing.counters.identities_limited == 1
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(UnknownIdentity)) == 2

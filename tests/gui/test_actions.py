@@ -195,3 +195,15 @@ def test_a_forgotten_session_key_is_sent_again(
     window.actions_.disable_camera("cam1")
     qtbot.waitUntil(lambda: "sent again" in window.result_label.text(), timeout=5_000)
     qtbot.waitUntil(lambda: bool(fake_core.operator_keys), timeout=5_000)  # re-announced
+
+
+def test_a_refused_name_is_one_sentence_and_nothing_is_sent(
+    window: MainWindow, media: Path
+) -> None:
+    assert window.actions_.name_person("u7", "p1") is None
+    text = window.result_label.text()
+    assert "must not look like a key" in text and "\n" not in text
+    photo = media / "faces/train/obama/obama.jpg"
+    assert window.actions_.enrol("Eve\x1b[31m", [photo]) is None
+    text = window.result_label.text()
+    assert "must not hold control characters" in text and "\n" not in text
