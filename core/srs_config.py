@@ -8,28 +8,15 @@ configuration provides every part.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
 
 from broker.config import BrokerConfig
 from core.config import CoreConfig
-from srs.config import MqttConfig, SecurityConfig
+from srs.config import ClientConfig
 
 
-class SrsConfig(Protocol):
+class SrsConfig(ClientConfig, Protocol):
     """Read-only (loaded once): data_dir, keys_dir, [mqtt], [security], [core], [broker]."""
-
-    @property
-    def data_dir(self) -> Path: ...
-
-    @property
-    def keys_dir(self) -> Path: ...
-
-    @property
-    def mqtt(self) -> MqttConfig: ...
-
-    @property
-    def security(self) -> SecurityConfig: ...
 
     @property
     def core(self) -> CoreConfig: ...

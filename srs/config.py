@@ -10,7 +10,7 @@ whole (``srs.app.config.SrsConfig``), loads it once and passes it down
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -42,3 +42,20 @@ class SecurityConfig(Section):
 
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class ClientConfig(Protocol):
+    """What every broker client (core, edge, dashboard) reads of the whole
+    configuration; each extends it with its own section in ``<component>/srs_config.py``."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def keys_dir(self) -> Path: ...
+
+    @property
+    def mqtt(self) -> MqttConfig: ...
+
+    @property
+    def security(self) -> SecurityConfig: ...
