@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from core.identify import Recognised
 from core.locating import outgoing
 from core.messages import Accepted, Outgoing
-from core.observation import Locator, LocatorResult, Observation, Placement, unidentified_key
+from core.observation import (
+    Locator,
+    LocatorResult,
+    NullLocator,
+    Observation,
+    Placement,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +85,4 @@ def locate(locator: Locator, obs: list[Observation], now: float) -> LocatorResul
         )
     except Exception:
         log.exception("locator failed; sightings are stored without a position")
-    return LocatorResult(
-        placements=[
-            Placement(
-                o.person_key or unidentified_key(o.camera_id, o.track_id),
-                o.identity,
-                o.label,
-                None,
-                None,
-                None,
-            )
-            for o in obs
-        ]
-    )
+    return NullLocator().observe(obs, now)
