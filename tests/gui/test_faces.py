@@ -20,11 +20,9 @@ from gui.main_window import MainWindow
 from gui.session import Credentials, build_worker
 from srs.app.config import SrsConfig
 from srs.wire import commands
-from srs.wire.payloads import BBox, Detection, DetectionBatch
 from tests.brokers import BrokerHandle
-from tests.core.ingest_helpers import FakeCamera
 from tests.gui.helpers import OPERATOR, operator_password
-from tests.gui.test_with_core import CAM_KEY, CAMERA, ROOT, core, kit_encoding
+from tests.gui.test_with_core import ROOT, core, send_face
 
 __all__ = ["core"]  # the fixture, shared with test_with_core
 KIT = ROOT / "tests/data/media/faces/train/kit_harington/john1.jpeg"
@@ -45,37 +43,6 @@ def kit_crop(path: Path = KIT) -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
-def send_face_with_crop(broker: BrokerHandle, core: SrsConfig, seq: int) -> None:
-    cam = FakeCamera(
-        broker.client_config(CAMERA, "camera"),
-        CAM_KEY,
-        CAMERA,
-        core_key_b64=(core.keys_dir / "core.key.pub").read_text().strip(),
-    )
-    try:
-        face = Detection(
-            kind="face",
-            bbox=BBox(x=226, y=110, w=28, h=28),
-            track_id=seq,
-            score=1.0,
-            encoding=kit_encoding(),
-            face_jpeg_b64=kit_crop(),
-        )
-        cam.send(
-            DetectionBatch(
-                camera_id=CAMERA,
-                seq=seq,
-                captured_at=time.time(),
-                frame_width=480,
-                frame_height=270,
-                detections=[face],
-            )
-        )
-        assert cam.wait_acked({seq}, resend_s=5)
-    finally:
-        cam.close()
-
-
 def test_a_stranger_is_named_from_his_face_in_the_gallery(
     qtbot, monkeypatch, core: SrsConfig, srs_broker: BrokerHandle
 ) -> None:
@@ -91,7 +58,7 @@ def test_a_stranger_is_named_from_his_face_in_the_gallery(
     worker.start()
     qtbot.waitUntil(lambda: worker.state == mw.CONNECTED, timeout=10_000)
 
-    send_face_with_crop(srs_broker, core, seq=1)
+    send_face(srs_broker, core, seq=1, face_jpeg_b64=kit_crop())
     gallery = window.gallery
     qtbot.waitUntil(lambda: len(gallery.keys()) == 1, timeout=15_000)
     (key,) = gallery.keys()

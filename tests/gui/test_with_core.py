@@ -60,8 +60,11 @@ def core(tmp_path: Path, srs_broker: BrokerHandle) -> Iterator[SrsConfig]:
         yield cfg
 
 
-def send_face(broker: BrokerHandle, core: SrsConfig, seq: int) -> None:
-    """The corridor camera sees Kit's face (a real encoding), ~3 m away."""
+def send_face(
+    broker: BrokerHandle, core: SrsConfig, seq: int, face_jpeg_b64: str | None = None
+) -> None:
+    """The corridor camera sees Kit's face (a real encoding), ~3 m away; with
+    ``face_jpeg_b64`` the edge's crop of it rides along."""
     cam = FakeCamera(
         broker.client_config(CAMERA, "camera"),
         CAM_KEY,
@@ -75,6 +78,7 @@ def send_face(broker: BrokerHandle, core: SrsConfig, seq: int) -> None:
             track_id=seq,
             score=1.0,
             encoding=kit_encoding(),
+            face_jpeg_b64=face_jpeg_b64,
         )
         cam.send(
             DetectionBatch(
