@@ -87,13 +87,33 @@ class DetectionBatch(Payload):
         return self
 
 
+# Why core did not store a camera's messages (issue 21): the camera's clock is too far
+# from core's, or core cannot write its database. Neither is a security event.
+RefusalReason = Literal["clock_behind", "clock_ahead", "store_error"]
+
+
+class Refusal(BaseModel):
+    """Why the seqs of an Ack were *not* stored, so the node can say so and act."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    reason: RefusalReason
+    message: Annotated[str, Field(min_length=1, max_length=256)]
+    # The camera's clock minus core's, in seconds, when core could measure it.
+    clock_offset_s: Annotated[float, Field(ge=-4.0e9, le=4.0e9, allow_inf_nan=False)] | None = None
+
+
 class Ack(Payload):
-    """End-to-end acknowledgement from core after the database commit."""
+    """End-to-end acknowledgement from core after the database commit.
+
+    With ``refused`` set, the same message says the opposite: these seqs were not
+    stored, and why (optional, issue 21; absent from older cores).
+    """
 
     camera_id: Id
     seqs: Annotated[
         list[Annotated[int, Field(ge=0, le=2**53)]], Field(min_length=1, max_length=1024)
     ]
+    refused: Refusal | None = None
 
 
 class CameraStatus(Payload):
