@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from srs import __version__
 from srs.app.config import ConfigError, SrsConfig, load_config
+from srs.app.extras import command_words, missing_module_sentence
 
 # Modules that contribute sub-commands, in the order --help lists them.
 COMPONENTS = (
@@ -84,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, cfg)
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        sentence = missing_module_sentence(exc, command_words(argv or sys.argv[1:]))
+        if sentence is None:
+            raise
+        print(f"srs: {sentence}", file=sys.stderr)
+        return 2
     finally:
         # Run as root (an administrator's `srs user add`, `srs init`...): what it created
         # in a data dir the services own is handed to them, or they could not read it.
