@@ -108,12 +108,27 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
 
 def init(cfg: SrsConfig, camera_id: str) -> int:
-    from edge.node import key_path
+    from edge.node import key_path, other_cameras
     from srs.wire import topics
     from srs.wire.signing import SigningKey
 
+    if not cfg.data_dir_chosen:
+        # The default ./var would put the key under whatever directory this runs in,
+        # where srs-edge@.service never looks.
+        print(
+            "srs edge init: say where the key goes: --data-dir /var/lib/srs (what "
+            "srs-edge@.service uses), SRS_DATA_DIR, or data_dir in the config file",
+            file=sys.stderr,
+        )
+        return 2
     path = key_path(cfg, camera_id)
     existed = path.exists()
+    if not existed and (others := other_cameras(cfg, camera_id)):
+        print(
+            f"note: this data dir also holds keys for {', '.join(others)}; "
+            f"creating a new one for {camera_id}",
+            file=sys.stderr,
+        )
     try:
         key = SigningKey.load_or_create(topics.camera_issuer(camera_id), path)
     except (OSError, ValueError) as exc:

@@ -38,6 +38,10 @@ from srs.wire.signing import (
 
 log = logging.getLogger(__name__)
 
+# CONNACK reason codes (MQTT 5 numbering; paho maps 3.1.1's return codes onto them) that
+# retrying cannot cure: client id not valid, bad user name or password, not authorized.
+REFUSED_FOR_GOOD = frozenset({133, 134, 135})
+
 
 class CoreKey:
     """Core's public key, read from its file when first needed (core may come later)."""
@@ -79,6 +83,7 @@ class Link:
         core_key = CoreKey(ecfg.core_public_key or cfg.keys_dir / "core.key.pub")
         self._verifier = verifier_for(cfg.security, core_key)
         self.watcher = ConnectionWatcher()
+        self.refused = False  # the broker refused this node's credentials or client id
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._reconnected = threading.Event()
@@ -127,8 +132,11 @@ class Link:
     ) -> None:
         self.watcher.on_connect(client, userdata, flags, reason, properties)
         if not self.watcher.connected.is_set():
+            # Bad credentials or client id do not heal by retrying: `--once` stops on them.
+            self.refused = getattr(reason, "value", None) in REFUSED_FOR_GOOD
             log.error("camera %s: %s", self.camera_id, self.watcher.last_error)
             return
+        self.refused = False
         log.info(
             "camera %s connected to %s:%d", self.camera_id, self.cfg.mqtt.host, self.cfg.mqtt.port
         )

@@ -40,6 +40,30 @@ def key_path(cfg: SrsConfig, camera_id: str) -> Any:
     return cfg.keys_dir / f"camera-{camera_id}.key"
 
 
+def other_cameras(cfg: SrsConfig, camera_id: str) -> list[str]:
+    """The cameras other than ``camera_id`` that have a key in this data dir."""
+    keys = sorted(cfg.keys_dir.glob("camera-*.key")) if cfg.keys_dir.is_dir() else []
+    return [k.stem.removeprefix("camera-") for k in keys if k != key_path(cfg, camera_id)]
+
+
+def checked_key_path(cfg: SrsConfig, camera_id: str) -> Any:
+    """The key path of ``camera_id``, refusing to make a key for a mistyped id.
+
+    A node makes its key on first start; but a data dir that already holds another
+    camera's key and none for this id most likely got a typo, and a fresh key would
+    only be rejected by core as an unknown camera.
+    """
+    path = key_path(cfg, camera_id)
+    others = [] if path.exists() else other_cameras(cfg, camera_id)
+    if others:
+        raise ValueError(
+            f"no key for camera {camera_id!r} in {cfg.keys_dir}, which holds keys for "
+            f"{', '.join(others)}: check the camera id, or create its key with "
+            f"`srs edge init --camera-id {camera_id}` and register it on the core host"
+        )
+    return path
+
+
 def outbox_path(cfg: SrsConfig, camera_id: str) -> Any:
     return cfg.data_dir / "edge" / f"outbox-{camera_id}.db"
 
@@ -115,7 +139,7 @@ class EdgeNode:
         self.encoder: EncoderPool | None = None
         try:
             self.key = SigningKey.load_or_create(
-                topics.camera_issuer(self.camera_id), key_path(self.cfg, self.camera_id)
+                topics.camera_issuer(self.camera_id), checked_key_path(self.cfg, self.camera_id)
             )
             self.outbox = Outbox(
                 outbox_path(self.cfg, self.camera_id),
@@ -244,6 +268,16 @@ class EdgeNode:
             if self.outbox.depth == 0:
                 log.info("camera %s: every message was acknowledged", self.camera_id)
                 return 0
+            if self.link.refused:
+                log.error(
+                    "camera %s: %s, so nothing can be sent; %d message(s) stay in %s for "
+                    "the next run (check [mqtt] username and SRS_MQTT__PASSWORD)",
+                    self.camera_id,
+                    self.link.watcher.last_error,
+                    self.outbox.depth,
+                    self.outbox.path,
+                )
+                return 1
             self.link.wake.set()
             time.sleep(0.1)
         depth = self.outbox.depth

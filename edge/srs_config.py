@@ -19,3 +19,6 @@ class SrsConfig(ClientConfig, Protocol):
 
     @property
     def edge(self) -> EdgeConfig: ...
+
+    @property
+    def data_dir_chosen(self) -> bool: ...

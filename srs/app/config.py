@@ -46,6 +46,12 @@ class SrsConfig(Section):
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
 
+    @property
+    def data_dir_chosen(self) -> bool:
+        """True when a flag, the environment or the config file named the data dir
+        (rather than the default ./var, relative to wherever the command runs)."""
+        return "data_dir" in self.model_fields_set
+
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """``SRS_MQTT__PASSWORD=x`` -> ``{"mqtt": {"password": "x"}}`` (nested by ``__``)."""

@@ -113,3 +113,56 @@ def test_unreadable_key_is_a_clear_error(
     path.write_text("not a key")
     assert main(["edge", "--camera-id", CAM, "--once", "--data-dir", str(tmp_path)]) == 1
     assert "not a PEM private key" in capsys.readouterr().err
+
+
+def test_init_without_a_data_dir_says_where_to_put_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SRS_DATA_DIR", raising=False)
+    monkeypatch.delenv("SRS_CONFIG", raising=False)
+    assert main(["edge", "init", "--camera-id", CAM]) == 2
+    assert "--data-dir /var/lib/srs" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written into the current directory
+
+
+def test_a_mistyped_camera_id_gets_no_new_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["edge", "init", "--camera-id", CAM, "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    typo = CAM + "x"
+    assert main(["edge", "--camera-id", typo, "--once", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"no key for camera '{typo}'" in err and CAM in err
+    assert not key_path(SrsConfig(data_dir=tmp_path), typo).exists()
+
+
+def test_once_with_a_wrong_password_exits_with_a_sentence(
+    srs_broker: BrokerHandle, tmp_path: Path, media: Path
+) -> None:
+    mqtt = srs_broker.client_config(CAM, "camera")
+    env = dict(
+        os.environ,
+        SRS_MQTT__HOST=mqtt.host,
+        SRS_MQTT__PORT=str(mqtt.port),
+        SRS_MQTT__USERNAME=CAM,
+        SRS_MQTT__PASSWORD="not-the-password",
+        SRS_EDGE__ENCODE="false",
+        SRS_EDGE__ONCE_TIMEOUT_S="600",  # it must not wait this out
+    )
+    env.pop("SRS_CONFIG", None)
+    still = media / "faces" / "test"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "srs.app", "edge", "--camera-id", CAM),
+            *("--source", str(still), "--once", "--data-dir", str(tmp_path)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "refused the user name or password" in result.stderr
+    assert "stay in" in result.stderr
