@@ -1,4 +1,5 @@
-"""Real brokers for tests: the hardened embedded SRS broker, and Mosquitto from the export.
+"""Real brokers for tests: the hardened embedded SRS broker, and Mosquitto and NATS (the
+clustered engine) from the export.
 
 Fixtures (conftest.py) yield a :class:`BrokerHandle`; tests get credentials for a
 role with ``handle.client_config(user, role)``, which creates the user on first use.
@@ -36,6 +37,7 @@ from tests.waiting import wait_until
 # verifies them as it would production-cost ones.
 FAST_ARGON2 = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 FAST_PBKDF2_ITERATIONS = 1_000
+FAST_BCRYPT_ROUNDS = 4  # bcrypt's minimum
 START_TIMEOUT_S = 15.0
 
 
@@ -46,7 +48,12 @@ def free_port() -> int:
 
 
 def fast_user_store(path: Path) -> UserStore:
-    return UserStore(path, hasher=FAST_ARGON2, pbkdf2_iterations=FAST_PBKDF2_ITERATIONS)
+    return UserStore(
+        path,
+        hasher=FAST_ARGON2,
+        pbkdf2_iterations=FAST_PBKDF2_ITERATIONS,
+        bcrypt_rounds=FAST_BCRYPT_ROUNDS,
+    )
 
 
 @dataclass
@@ -57,7 +64,7 @@ class BrokerHandle:
     kind: str = "amqtt"
     passwords: dict[str, str] = field(default_factory=dict)
     on_users_changed: Callable[[str, str], None] | None = field(default=None, repr=False)
-    # The embedded broker's refusal counters (EmbeddedBroker.stats); None for Mosquitto.
+    # The embedded broker's refusal counters (EmbeddedBroker.stats); None for the others.
     stats: Callable[[], dict[str, int]] | None = field(default=None, repr=False)
 
     def client_config(self, user: str, role: str = "core") -> MqttConfig:
@@ -126,7 +133,8 @@ def _can_connect(mqtt: MqttConfig, client_id: str) -> bool:
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> bool:
-    """True once mosquitto listens on ``port``; False if it exited (port taken)."""
+    """True once the broker (mosquitto, nats-server) listens on ``port``; False if it
+    exited (port taken)."""
 
     def listening_or_gone() -> bool:
         if proc.poll() is not None:
@@ -140,7 +148,7 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) ->
     wait_until(
         listening_or_gone,
         timeout=START_TIMEOUT_S,
-        message=lambda: f"mosquitto did not open port {port}: {log_path.read_text()[-2000:]}",
+        message=lambda: f"the broker did not open port {port}: {log_path.read_text()[-2000:]}",
     )
     return proc.poll() is None
 
@@ -196,6 +204,74 @@ def mosquitto_broker(
                 message=lambda: (
                     f"mosquitto did not load user {user!r}: {log_path.read_text()[-2000:]}"
                 ),
+            )
+
+    handle.on_users_changed = reload
+    try:
+        yield handle
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def nats_binary() -> str | None:
+    return shutil.which("nats-server") or next(
+        (p for p in ("/usr/sbin/nats-server", "/usr/local/bin/nats-server") if Path(p).exists()),
+        None,
+    )
+
+
+@contextmanager
+def nats_broker(
+    workdir: Path, nats: str, max_payload_bytes: int = 64 * 1024
+) -> Iterator[BrokerHandle]:
+    """A real ``nats-server -c`` (NATS's MQTT gateway) running the exported SRS config
+    on a free port: the clustered engine of docs/broker.md, as one node."""
+    from broker.export_nats import export_nats
+
+    store = fast_user_store(default_path(SrsConfig(data_dir=workdir / "var")))
+    out = workdir / "nats"
+    log_path = workdir / "nats.log"
+    lock = threading.Lock()
+    cfg = SrsConfig(data_dir=workdir / "var")
+    nats_port = free_port()
+
+    def export() -> Path:
+        paths, skipped = export_nats(cfg, store, out, nats_port=nats_port)
+        assert not skipped, f"users without a bcrypt hash: {skipped}"
+        return paths[-1]
+
+    for _attempt in range(3):  # free_port() can race with another process
+        port = free_port()
+        cfg = SrsConfig(
+            data_dir=workdir / "var",
+            broker=BrokerConfig(bind="127.0.0.1", port=port, max_payload_bytes=max_payload_bytes),
+        )
+        conf = export()
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen([nats, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+        if _wait_listening(proc, port, log_path):
+            break
+    else:
+        raise RuntimeError(f"nats-server would not start: {log_path.read_text()[-2000:]}")
+    handle = BrokerHandle("127.0.0.1", port, store=store, kind="nats")
+
+    def reload(user: str, password: str) -> None:
+        # New users reach NATS by re-export + SIGHUP; wait until it accepts them.
+        with lock:
+            export()
+            proc.send_signal(signal.SIGHUP)
+            probe = MqttConfig(
+                host="127.0.0.1", port=port, username=user, password=SecretStr(password)
+            )
+            wait_until(
+                lambda: _can_connect(probe, user),
+                timeout=START_TIMEOUT_S,
+                message=lambda: f"nats did not load user {user!r}: {log_path.read_text()[-2000:]}",
             )
 
     handle.on_users_changed = reload

@@ -40,3 +40,14 @@ def mosquitto_broker(
         pytest.skip("the mosquitto binary is not installed (apt-get install mosquitto)")
     with brokers.mosquitto_broker(tmp_path_factory.mktemp("mosquitto"), binary) as handle:
         yield handle
+
+
+@pytest.fixture
+def nats_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandle]:
+    """A real NATS MQTT gateway (the clustered engine) running the `srs broker export
+    --format nats` file, terminated after the test."""
+    binary = brokers.nats_binary()
+    if binary is None:
+        pytest.skip("the nats-server binary is not installed (apt-get install nats-server)")
+    with brokers.nats_broker(tmp_path_factory.mktemp("nats"), binary) as handle:
+        yield handle
