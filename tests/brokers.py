@@ -31,6 +31,7 @@ from broker.users import UserStore, default_path
 from srs.app.config import SrsConfig
 from srs.config import MqttConfig
 from srs.mqtt import make_client
+from srs.wire import topics
 from tests.waiting import wait_until
 
 # Cheap hashes keep tests fast; the parameters live in each hash, so the broker
@@ -218,6 +219,33 @@ def mosquitto_broker(
             proc.wait(5)
 
 
+NATS_RELOADED = "Reloaded server configuration"  # nats-server's log line
+
+
+def _make_mqtt_streams(mqtt: MqttConfig, log_path: Path) -> None:
+    """One QoS 1 subscription, granted: NATS has made its MQTT streams for the account."""
+    client = make_client(mqtt, mqtt.username or "")
+    granted = threading.Event()
+    client.on_subscribe = lambda c, u, mid, codes, p=None: granted.set()
+    client.connect(mqtt.host, mqtt.port, keepalive=5)
+    client.loop_start()
+    try:
+        wait_until(
+            lambda: client.is_connected(),
+            timeout=START_TIMEOUT_S,
+            message=lambda: f"nats refused the warm-up client: {log_path.read_text()[-2000:]}",
+        )
+        client.subscribe(topics.SIGHTINGS, qos=1)
+        wait_until(
+            granted.is_set,
+            timeout=START_TIMEOUT_S,
+            message=lambda: f"nats did not answer a SUBSCRIBE: {log_path.read_text()[-2000:]}",
+        )
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 def nats_binary() -> str | None:
     return shutil.which("nats-server") or next(
         (p for p in ("/usr/sbin/nats-server", "/usr/local/bin/nats-server") if Path(p).exists()),
@@ -234,6 +262,10 @@ def nats_broker(
     from broker.export_nats import export_nats
 
     store = fast_user_store(default_path(SrsConfig(data_dir=workdir / "var")))
+    # NATS 2.9.10 loses its MQTT state for good (every later CONNECT and QoS 1 SUBSCRIBE
+    # times out after 4 s) when a reload lands while the first MQTT client's JetStream
+    # streams are still being made: a client of our own makes them before any reload.
+    warmup_password = store.add("nats-warmup", "integrator")
     out = workdir / "nats"
     log_path = workdir / "nats.log"
     lock = threading.Lock()
@@ -258,13 +290,25 @@ def nats_broker(
             break
     else:
         raise RuntimeError(f"nats-server would not start: {log_path.read_text()[-2000:]}")
+    _make_mqtt_streams(
+        MqttConfig(
+            host="127.0.0.1", port=port, username="nats-warmup", password=SecretStr(warmup_password)
+        ),
+        log_path,
+    )
     handle = BrokerHandle("127.0.0.1", port, store=store, kind="nats")
 
     def reload(user: str, password: str) -> None:
         # New users reach NATS by re-export + SIGHUP; wait until it accepts them.
         with lock:
+            done = log_path.read_text().count(NATS_RELOADED)
             export()
             proc.send_signal(signal.SIGHUP)
+            wait_until(
+                lambda: log_path.read_text().count(NATS_RELOADED) > done,
+                timeout=START_TIMEOUT_S,
+                message=lambda: f"nats did not reload: {log_path.read_text()[-2000:]}",
+            )
             probe = MqttConfig(
                 host="127.0.0.1", port=port, username=user, password=SecretStr(password)
             )
