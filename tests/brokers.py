@@ -111,6 +111,28 @@ def embedded_broker(
         yield BrokerHandle("127.0.0.1", broker.port, store=store, kind="amqtt", stats=broker.stats)
 
 
+@contextmanager
+def retained_only_to_exact_filters() -> Iterator[None]:
+    """RabbitMQ 3.10's rule, on the embedded broker: a retained message reaches a new
+    subscription only when its filter has no wildcard (RabbitMQ is not installed here;
+    SRS must work under that rule, docs/broker.md)."""
+    from broker.amqtt_broker import SrsBroker
+
+    name = "_publish_retained_messages_for_subscription"
+    original = getattr(SrsBroker, name)
+
+    async def exact_only(self: Any, subscription: tuple[str, int], session: Any) -> None:
+        if "+" in subscription[0] or "#" in subscription[0]:
+            return
+        await original(self, subscription, session)
+
+    setattr(SrsBroker, name, exact_only)
+    try:
+        yield
+    finally:
+        setattr(SrsBroker, name, original)
+
+
 def mosquitto_binary() -> str | None:
     return shutil.which("mosquitto") or next(
         (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None

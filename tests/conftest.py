@@ -31,6 +31,17 @@ def srs_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandl
 
 
 @pytest.fixture
+def exact_retained_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHandle]:
+    """The SRS broker under RabbitMQ 3.10's rule: retained messages reach only
+    subscriptions without wildcards."""
+    with (
+        brokers.retained_only_to_exact_filters(),
+        brokers.embedded_broker(tmp_path_factory.mktemp("exact-retained")) as handle,
+    ):
+        yield handle
+
+
+@pytest.fixture
 def mosquitto_broker(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[BrokerHandle]:
