@@ -97,7 +97,7 @@ def test_edge_core_and_integrator_on_nats(
             wanted = [topics.ALL_POSITIONS, topics.key(topics.CORE_SENDER)]
             forbidden = ["#", topics.EVERYTHING, topics.ALL_DETECTIONS, topics.ALL_CAMERA_STATUS]
             _, mid = client.subscribe([(f, 1) for f in wanted + forbidden])
-            assert subacked.wait(WAIT_S)
+            assert mid is not None and subacked.wait(WAIT_S)
             # NATS, with the exported permissions, grants exactly the integrator's rules.
             assert codes[mid] == [True] * len(wanted) + [False] * len(forbidden)
 
