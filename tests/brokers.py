@@ -1,5 +1,5 @@
-"""Real brokers for tests: the hardened embedded SRS broker, and Mosquitto and NATS (the
-clustered engine) from the export.
+"""Real brokers for tests: the hardened embedded SRS broker, and Mosquitto from the export
+(NATS, the clustered engine: tests/nats_brokers.py).
 
 Fixtures (conftest.py) yield a :class:`BrokerHandle`; tests get credentials for a
 role with ``handle.client_config(user, role)``, which creates the user on first use.
@@ -31,7 +31,6 @@ from broker.users import UserStore, default_path
 from srs.app.config import SrsConfig
 from srs.config import MqttConfig
 from srs.mqtt import make_client
-from srs.wire import topics
 from tests.waiting import wait_until
 
 # Cheap hashes keep tests fast; the parameters live in each hash, so the broker
@@ -227,117 +226,6 @@ def mosquitto_broker(
                 message=lambda: (
                     f"mosquitto did not load user {user!r}: {log_path.read_text()[-2000:]}"
                 ),
-            )
-
-    handle.on_users_changed = reload
-    try:
-        yield handle
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-NATS_RELOADED = "Reloaded server configuration"  # nats-server's log line
-
-
-def _make_mqtt_streams(mqtt: MqttConfig, log_path: Path) -> None:
-    """One QoS 1 subscription, granted: NATS has made its MQTT streams for the account."""
-    client = make_client(mqtt, mqtt.username or "")
-    granted = threading.Event()
-    client.on_subscribe = lambda c, u, mid, codes, p=None: granted.set()
-    client.connect(mqtt.host, mqtt.port, keepalive=5)
-    client.loop_start()
-    try:
-        wait_until(
-            lambda: client.is_connected(),
-            timeout=START_TIMEOUT_S,
-            message=lambda: f"nats refused the warm-up client: {log_path.read_text()[-2000:]}",
-        )
-        client.subscribe(topics.SIGHTINGS, qos=1)
-        wait_until(
-            granted.is_set,
-            timeout=START_TIMEOUT_S,
-            message=lambda: f"nats did not answer a SUBSCRIBE: {log_path.read_text()[-2000:]}",
-        )
-    finally:
-        client.disconnect()
-        client.loop_stop()
-
-
-def nats_binary() -> str | None:
-    return shutil.which("nats-server") or next(
-        (p for p in ("/usr/sbin/nats-server", "/usr/local/bin/nats-server") if Path(p).exists()),
-        None,
-    )
-
-
-@contextmanager
-def nats_broker(
-    workdir: Path, nats: str, max_payload_bytes: int = 64 * 1024
-) -> Iterator[BrokerHandle]:
-    """A real ``nats-server -c`` (NATS's MQTT gateway) running the exported SRS config
-    on a free port: the clustered engine of docs/broker.md, as one node."""
-    from broker.export_nats import export_nats
-
-    store = fast_user_store(default_path(SrsConfig(data_dir=workdir / "var")))
-    # NATS 2.9.10 loses its MQTT state for good (every later CONNECT and QoS 1 SUBSCRIBE
-    # times out after 4 s) when a reload lands while the first MQTT client's JetStream
-    # streams are still being made: a client of our own makes them before any reload.
-    warmup_password = store.add("nats-warmup", "integrator")
-    out = workdir / "nats"
-    log_path = workdir / "nats.log"
-    lock = threading.Lock()
-    cfg = SrsConfig(data_dir=workdir / "var")
-    nats_port = free_port()
-
-    def export() -> Path:
-        paths, skipped = export_nats(cfg, store, out, nats_port=nats_port)
-        assert not skipped, f"users without a bcrypt hash: {skipped}"
-        return paths[-1]
-
-    for _attempt in range(3):  # free_port() can race with another process
-        port = free_port()
-        cfg = SrsConfig(
-            data_dir=workdir / "var",
-            broker=BrokerConfig(bind="127.0.0.1", port=port, max_payload_bytes=max_payload_bytes),
-        )
-        conf = export()
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen([nats, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-        if _wait_listening(proc, port, log_path):
-            break
-    else:
-        raise RuntimeError(f"nats-server would not start: {log_path.read_text()[-2000:]}")
-    _make_mqtt_streams(
-        MqttConfig(
-            host="127.0.0.1", port=port, username="nats-warmup", password=SecretStr(warmup_password)
-        ),
-        log_path,
-    )
-    handle = BrokerHandle("127.0.0.1", port, store=store, kind="nats")
-
-    def reload(user: str, password: str) -> None:
-        # New users reach NATS by re-export + SIGHUP; wait until it accepts them.
-        with lock:
-            done = log_path.read_text().count(NATS_RELOADED)
-            export()
-            proc.send_signal(signal.SIGHUP)
-            wait_until(
-                lambda: log_path.read_text().count(NATS_RELOADED) > done,
-                timeout=START_TIMEOUT_S,
-                message=lambda: f"nats did not reload: {log_path.read_text()[-2000:]}",
-            )
-            probe = MqttConfig(
-                host="127.0.0.1", port=port, username=user, password=SecretStr(password)
-            )
-            wait_until(
-                lambda: _can_connect(probe, user),
-                timeout=START_TIMEOUT_S,
-                message=lambda: f"nats did not load user {user!r}: {log_path.read_text()[-2000:]}",
             )
 
     handle.on_users_changed = reload

@@ -1,7 +1,8 @@
-"""SRS end to end on the clustered broker (NATS's MQTT gateway, from `srs broker export
---format nats`): a real edge node detects and encodes real faces in photos and publishes
-signed detections; core stores them and publishes positions; an integrator verifies
-them; and NATS, running SRS's rules, refuses what each role may not do."""
+"""SRS end to end on a clustered broker: three NATS nodes (its MQTT gateway, from `srs
+broker export --format nats`). A real edge node on one node detects and encodes a real
+face in a photo and publishes signed detections; core on another stores them and
+publishes positions; an integrator on the third verifies them; and NATS, running SRS's
+rules, refuses what each role may not do."""
 
 from __future__ import annotations
 
@@ -44,20 +45,21 @@ def _sightings(cfg: SrsConfig) -> list[dict[str, object]]:
         db.close()
 
 
-def test_edge_core_and_integrator_on_nats(
-    tmp_path: Path, media: Path, nats_broker: BrokerHandle
+def test_edge_core_and_integrator_on_three_nats_nodes(
+    tmp_path: Path, media: Path, nats_cluster: list[BrokerHandle]
 ) -> None:
+    core_node, edge_node, integrator_node = nats_cluster
     frames = tmp_path / "frames"
     frames.mkdir()
     shutil.copy(media / "faces" / "test" / "obama1.jpg", frames / "obama1.jpg")
     server = core_config(
         tmp_path / "server",
-        nats_broker.client_config("core", "core"),
+        core_node.client_config("core", "core"),
         site_file=ROOT / "config" / "demo-site.toml",
     )
     pi = SrsConfig(
         data_dir=tmp_path / "pi",
-        mqtt=nats_broker.client_config(CAM, "camera"),
+        mqtt=edge_node.client_config(CAM, "camera"),
         edge=EdgeConfig(camera_id=CAM, source=str(frames), once_timeout_s=WAIT_S),
     )
     cam_key = SigningKey.load_or_create(topics.camera_issuer(CAM), key_path(pi, CAM))
@@ -68,7 +70,7 @@ def test_edge_core_and_integrator_on_nats(
         enc = encoding_of(media / "faces" / "train" / "obama" / "obama.jpg")
         store.add_encodings(s, person, [np.array(enc)])
     db.close()
-    ha = nats_broker.client_config("ha", "integrator")
+    ha = integrator_node.client_config("ha", "integrator")
 
     with CoreService(server) as core:
         assert core.wait_connected(10)
@@ -122,7 +124,7 @@ def test_edge_core_and_integrator_on_nats(
         assert checker.published_key == core.key.public_key_b64
 
         # A camera may not speak for another camera, nor read what is not its own.
-        intruder = Probe(nats_broker.client_config("lobby", "camera"), "lobby")
+        intruder = Probe(edge_node.client_config("lobby", "camera"), "lobby")
         assert intruder.connect()
         try:
             assert not intruder.subscribe(topics.ALL_DETECTIONS)

@@ -25,7 +25,8 @@ from broker.users import default_path
 from srs.app.config import SrsConfig
 from srs.config import MqttConfig
 from tests.broker.probe import Probe
-from tests.brokers import _wait_listening, fast_user_store, free_port, nats_binary
+from tests.brokers import _wait_listening, fast_user_store, free_port
+from tests.nats_brokers import nats_binary
 from tests.site_helpers import CORE_PASSWORD, server_config
 from tests.waiting import wait_until
 
