@@ -42,17 +42,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         verbs,
         "export",
         _export,
-        help="write Mosquitto config, passwords and ACL",
-        description="Write mosquitto.conf, passwd and acl enforcing the same users "
-        "and rules as the embedded broker (see docs/broker.md).",
+        help="write Mosquitto's or NATS's config, passwords and ACL",
+        description="Write mosquitto.conf, passwd and acl (--format mosquitto) or "
+        "nats-server.conf (--format nats) enforcing the same users and rules as the "
+        "embedded broker (see docs/broker.md).",
     )
-    p.add_argument("--format", choices=["mosquitto"], default="mosquitto")
+    p.add_argument("--format", choices=["mosquitto", "nats"], default="mosquitto")
     p.add_argument("--out", type=Path, required=True, metavar="DIR")
     p.add_argument(
         "--owner",
         metavar="USER",
-        help="the user Mosquitto runs as, who must read the files "
-        "(default: mosquitto when run as root and that user exists)",
+        help="the user the broker runs as, who must read the files (default: "
+        "mosquitto or nats when run as root and that user exists)",
     )
 
     users = add_group(
@@ -117,17 +118,27 @@ def _run(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
 
 def _export(args: argparse.Namespace, cfg: SrsConfig) -> int:
-    from broker.export import RELOAD_HINT, default_owner, export_mosquitto
+    from broker import export, export_nats
 
-    owner = args.owner or default_owner()
+    nats = args.format == "nats"
+    owner = args.owner or export.default_owner(
+        export_nats.NATS_USER if nats else export.MOSQUITTO_USER
+    )
+    skipped: list[str] = []
     try:
-        paths = export_mosquitto(cfg, _store(cfg), args.out, owner)
+        if nats:
+            paths, skipped = export_nats.export_nats(cfg, _store(cfg), args.out, owner)
+        else:
+            paths = export.export_mosquitto(cfg, _store(cfg), args.out, owner)
     except (OSError, ValueError) as exc:  # UserError is a ValueError
         return _fail(str(exc))
     for path in paths:
         print(f"wrote {path}" + (f" (owner {owner})" if owner else ""))
-    print(f"run: mosquitto -c {paths[-1]}")
-    print(f"after `srs user` changes: export again, then {RELOAD_HINT}")
+    for name in skipped:
+        print(f"left out user {name}: set its password again (`srs user passwd {name}`)")
+    print(f"run: {'nats-server' if nats else 'mosquitto'} -c {paths[-1]}")
+    hint = export_nats.RELOAD_HINT if nats else export.RELOAD_HINT
+    print(f"after `srs user` changes: export again, then {hint}")
     return 0
 
 

@@ -33,7 +33,7 @@ from broker.srs_config import SrsConfig
 from broker.tls import server_cert
 from broker.users import BOOTSTRAP_ROLE, UserStore
 
-FORMATS = ("mosquitto",)
+FORMATS = ("mosquitto", "nats")  # nats: broker/export_nats.py
 MOSQUITTO_USER = "mosquitto"
 RELOAD_HINT = (
     "reload a running Mosquitto with `systemctl reload mosquitto` (or "
@@ -42,15 +42,16 @@ RELOAD_HINT = (
 )
 
 
-def default_owner() -> str | None:
-    """``mosquitto`` when we are root and that user exists; else None (keep ours)."""
+def default_owner(broker_user: str = MOSQUITTO_USER) -> str | None:
+    """The broker's user (``mosquitto``, ``nats``) when we are root and it exists;
+    else None (keep ours)."""
     if os.geteuid() != 0:
         return None
     try:
-        pwd.getpwnam(MOSQUITTO_USER)
+        pwd.getpwnam(broker_user)
     except KeyError:
         return None
-    return MOSQUITTO_USER
+    return broker_user
 
 
 def _write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:

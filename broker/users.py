@@ -7,7 +7,10 @@ Each user carries two hashes of the same password:
   moment so ``srs broker export --format mosquitto`` can produce a password file
   without ever storing a plaintext. Mosquitto cannot read argon2, and asking every
   site to re-enter every camera's password on migration is worse than a second,
-  well-iterated standard KDF in a file that is 0600 anyway.
+  well-iterated standard KDF in a file that is 0600 anyway;
+* ``bcrypt`` - for ``srs broker export --format nats``: NATS reads only bcrypt (or
+  plaintext). A password longer than bcrypt's 72 bytes gets none (that user is left
+  out of a NATS export, with a sentence saying so).
 
 The file is rewritten atomically (temp file + rename, mode 0600, the directory's
 owner when written by root: srs/files.py) under a lock file beside it, so two
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+import bcrypt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from filelock import FileLock, Timeout
@@ -56,6 +60,9 @@ BOOTSTRAP_USER = BOOTSTRAP_ROLE
 FILE_VERSION = 1
 # OWASP 2023 suggests 210k for PBKDF2-SHA512; 100k keeps a Pi connect under ~0.3 s.
 PBKDF2_ITERATIONS = 100_000
+# nats-server's own `nats server passwd` default; NATS checks it on each CONNECT.
+BCRYPT_ROUNDS = 11
+BCRYPT_MAX_BYTES = 72  # bcrypt reads no further (the library refuses longer input)
 # The broker checks topic rights on every publish, subscribe and delivery; a stat() of
 # the users file on each of them was ~11 % of its CPU under load. So acl_role_of() looks
 # at the file at most once per this many seconds: a user removed by another process
@@ -113,6 +120,14 @@ def mosquitto_hash(
     return f"$7${iterations}${b64(salt).decode()}${b64(digest).decode()}"
 
 
+def bcrypt_hash(password: str, rounds: int = BCRYPT_ROUNDS) -> str | None:
+    """``$2b$`` hash for NATS, or None for a password bcrypt cannot take whole."""
+    raw = password.encode()
+    if len(raw) > BCRYPT_MAX_BYTES:
+        return None
+    return bcrypt.hashpw(raw, bcrypt.gensalt(rounds)).decode()
+
+
 def mosquitto_verify(password: str, stored: str) -> bool:
     try:
         _, seven, iterations, salt, digest = stored.split("$")
@@ -135,6 +150,7 @@ class UserStore:
         *,
         hasher: PasswordHasher | None = None,
         pbkdf2_iterations: int = PBKDF2_ITERATIONS,
+        bcrypt_rounds: int = BCRYPT_ROUNDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = Path(path)
@@ -142,6 +158,7 @@ class UserStore:
         # always uses whatever cost the hash was created with.
         self._hasher = hasher or PasswordHasher()
         self._iterations = pbkdf2_iterations
+        self._bcrypt_rounds = bcrypt_rounds
         self._lock = threading.RLock()
         self._stamp: tuple[int, int, int] | None = None
         self._users: dict[str, dict[str, Any]] = {}
@@ -224,6 +241,15 @@ class UserStore:
             n: e["mosquitto"]
             for n, e in sorted(self._refresh().items())
             if e.get("mosquitto") and e["role"] != BOOTSTRAP_ROLE
+        }
+
+    def nats_hashes(self) -> dict[str, str | None]:
+        """name -> bcrypt hash (None: made before SRS kept one, or too long a password)
+        for the NATS export; never the one-time bootstrap user (as for Mosquitto)."""
+        return {
+            n: e.get("bcrypt")
+            for n, e in sorted(self._refresh().items())
+            if e["role"] != BOOTSTRAP_ROLE
         }
 
     def expires_at(self, name: str) -> float | None:
@@ -330,12 +356,13 @@ class UserStore:
                     "try again (or remove the file if no srs command is running)"
                 ) from None
 
-    def _hashes(self, password: str) -> dict[str, str]:
+    def _hashes(self, password: str) -> dict[str, str | None]:
         if len(password) < 8:
             raise UserError("a password needs at least 8 characters")
         return {
             "argon2": self._hasher.hash(password),
             "mosquitto": mosquitto_hash(password, self._iterations),
+            "bcrypt": bcrypt_hash(password, self._bcrypt_rounds),
         }
 
     def _write(self, users: dict[str, dict[str, Any]]) -> None:

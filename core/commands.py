@@ -127,6 +127,8 @@ class CommandHandler:
         if response.ok and self._renamed is not None and self.link is not None:
             old, new, name, kind = self._renamed
             out += self.link.rename(old, new, name, time.time(), kind)
+        if response.ok and isinstance(req.command, cmd.RegisterKey) and self.link is not None:
+            out += self.link.positions()  # a dashboard just subscribed (see positions())
         return out
 
     def _unknown_key_answer(self, exc: Exception, topic: str, data: bytes) -> list[Outgoing]:

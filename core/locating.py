@@ -133,6 +133,16 @@ class LocatorLink:
         res = self._call("rename", old_key, new_key, label, now, *extra)
         return outgoing(res) if isinstance(res, LocatorResult) else []
 
+    def positions(self) -> list[Outgoing]:
+        """Everyone placed now, published retained again.
+
+        RabbitMQ 3.10 sends retained messages only to subscriptions without wildcards:
+        a dashboard subscribed to every position would see nobody until they moved.
+        Core sends them again when an operator's dashboard announces its key (on each
+        connection, once subscribed); other readers get a copy of the same state."""
+        people = self._call("people") or []
+        return [Outgoing(topics.position(p.person_key), p, retain=True) for p in people]
+
     def forget(self, person_key: str, now: float) -> list[Outgoing]:
         res = self._call("forget", person_key, now)
         return outgoing(res) if isinstance(res, LocatorResult) else []

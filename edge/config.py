@@ -13,9 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from srs.wire.payloads import Id
+
 log = logging.getLogger(__name__)
 
-CameraId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+CameraId = Id  # one topic level: no '.', which clustered brokers split on
 Seconds = Annotated[float, Field(gt=0, le=86400)]
 
 

@@ -82,6 +82,8 @@ class MqttWorker(QObject):
         self._pending: dict[str, tuple[Any, float]] = {}
         self._client: paho.Client | None = None
         self._sub_mid: int | None = -1
+        # Exact status/key topics of the site's cameras, subscribed on this connection.
+        self._camera_topics: set[str] = set()
         self.client_id = f"{self.user}:gui-{secrets.token_hex(4)}"
 
     # --- lifecycle (GUI thread) -------------------------------------------------
@@ -183,6 +185,7 @@ class MqttWorker(QObject):
             self._set_state(state, sentence[0].upper() + sentence[1:] + ".")
             client.disconnect()  # retrying the same password would only be refused again
             return
+        self._camera_topics = set()  # a new connection (clean session) has none
         # Key topic first so core's key is known before the state it signs arrives.
         _, self._sub_mid = client.subscribe(
             [(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)]
@@ -253,6 +256,8 @@ class MqttWorker(QObject):
             if (command is not None or not payload.ok) and not quiet:
                 self.response.emit(payload, command)
         else:
+            if kind is TopicKind.SITE:
+                self._subscribe_cameras(payload)
             signal = {
                 TopicKind.SITE: self.site_received,
                 TopicKind.SIGHTINGS: self.sightings,
@@ -262,6 +267,24 @@ class MqttWorker(QObject):
                 TopicKind.CORE_STATUS: self.core_status,
             }[kind]
             signal.emit(payload)
+
+    def _subscribe_cameras(self, plan: Any) -> None:
+        """Subscribe each site camera's key and status topics by name too.
+
+        RabbitMQ 3.10 sends retained messages only to subscriptions without wildcards,
+        so on it the wildcard subscriptions above would show every camera "unknown"
+        until its next heartbeat. A broker that does send them there may deliver both
+        copies: each is the same state, applied twice."""
+        client = self._client
+        wanted = {
+            t
+            for cam in plan.cameras
+            for t in (topics.camera_key(cam.camera_id), topics.camera_status(cam.camera_id))
+        }
+        new = sorted(wanted - self._camera_topics)
+        if client is not None and new:
+            self._camera_topics |= set(new)
+            client.subscribe([(t, 1) for t in new])
 
     def _set_state(self, state: str, sentence: str) -> None:
         self.state = state

@@ -1,4 +1,5 @@
-"""Real brokers for tests: the hardened embedded SRS broker, and Mosquitto from the export.
+"""Real brokers for tests: the hardened embedded SRS broker, and Mosquitto from the export
+(NATS, the clustered engine: tests/nats_brokers.py).
 
 Fixtures (conftest.py) yield a :class:`BrokerHandle`; tests get credentials for a
 role with ``handle.client_config(user, role)``, which creates the user on first use.
@@ -36,6 +37,7 @@ from tests.waiting import wait_until
 # verifies them as it would production-cost ones.
 FAST_ARGON2 = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 FAST_PBKDF2_ITERATIONS = 1_000
+FAST_BCRYPT_ROUNDS = 4  # bcrypt's minimum
 START_TIMEOUT_S = 15.0
 
 
@@ -46,7 +48,12 @@ def free_port() -> int:
 
 
 def fast_user_store(path: Path) -> UserStore:
-    return UserStore(path, hasher=FAST_ARGON2, pbkdf2_iterations=FAST_PBKDF2_ITERATIONS)
+    return UserStore(
+        path,
+        hasher=FAST_ARGON2,
+        pbkdf2_iterations=FAST_PBKDF2_ITERATIONS,
+        bcrypt_rounds=FAST_BCRYPT_ROUNDS,
+    )
 
 
 @dataclass
@@ -57,7 +64,7 @@ class BrokerHandle:
     kind: str = "amqtt"
     passwords: dict[str, str] = field(default_factory=dict)
     on_users_changed: Callable[[str, str], None] | None = field(default=None, repr=False)
-    # The embedded broker's refusal counters (EmbeddedBroker.stats); None for Mosquitto.
+    # The embedded broker's refusal counters (EmbeddedBroker.stats); None for the others.
     stats: Callable[[], dict[str, int]] | None = field(default=None, repr=False)
 
     def client_config(self, user: str, role: str = "core") -> MqttConfig:
@@ -103,6 +110,28 @@ def embedded_broker(
         yield BrokerHandle("127.0.0.1", broker.port, store=store, kind="amqtt", stats=broker.stats)
 
 
+@contextmanager
+def retained_only_to_exact_filters() -> Iterator[None]:
+    """RabbitMQ 3.10's rule, on the embedded broker: a retained message reaches a new
+    subscription only when its filter has no wildcard (RabbitMQ is not installed here;
+    SRS must work under that rule, docs/broker.md)."""
+    from broker.amqtt_broker import SrsBroker
+
+    name = "_publish_retained_messages_for_subscription"
+    original = getattr(SrsBroker, name)
+
+    async def exact_only(self: Any, subscription: tuple[str, int], session: Any) -> None:
+        if "+" in subscription[0] or "#" in subscription[0]:
+            return
+        await original(self, subscription, session)
+
+    setattr(SrsBroker, name, exact_only)
+    try:
+        yield
+    finally:
+        setattr(SrsBroker, name, original)
+
+
 def mosquitto_binary() -> str | None:
     return shutil.which("mosquitto") or next(
         (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None
@@ -126,7 +155,8 @@ def _can_connect(mqtt: MqttConfig, client_id: str) -> bool:
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> bool:
-    """True once mosquitto listens on ``port``; False if it exited (port taken)."""
+    """True once the broker (mosquitto, nats-server) listens on ``port``; False if it
+    exited (port taken)."""
 
     def listening_or_gone() -> bool:
         if proc.poll() is not None:
@@ -140,7 +170,7 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, log_path: Path) ->
     wait_until(
         listening_or_gone,
         timeout=START_TIMEOUT_S,
-        message=lambda: f"mosquitto did not open port {port}: {log_path.read_text()[-2000:]}",
+        message=lambda: f"the broker did not open port {port}: {log_path.read_text()[-2000:]}",
     )
     return proc.poll() is None
 

@@ -66,7 +66,7 @@ def _sighting(**extra: Any) -> dict[str, Any]:
     }
 
 
-CAM = {"camera_id": "camera id (1-64 letters, digits, '_', '.', '-'); the camera's user name"}
+CAM = {"camera_id": "camera id (1-64 letters, digits, '_', '-'); the camera's user name"}
 USER = {"user": "the operator's broker user name"}
 
 CHANNELS: tuple[Channel, ...] = (

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from srs.wire.topics import ID_PATTERN
 
 SCHEMA_VERSION: Literal[1] = 1
 ENCODING_SIZE = 128
@@ -20,7 +22,20 @@ MAX_FACE_B64 = 6 * 1024
 MAX_FACES_PER_BATCH = 4  # keeps a batch with crops well under the 64 KiB payload limit
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+def _no_dot(value: object) -> object:
+    """A sentence for the one mistake the pattern's message would not explain."""
+    if isinstance(value, str) and "." in value:
+        raise ValueError(
+            "'.' is not allowed in an id: clustered MQTT brokers (RabbitMQ, NATS) read it "
+            "as a topic separator; use '-' or '_'"
+        )
+    return value
+
+
+# One topic level (srs.wire.topics.ID_PATTERN: no '.', which clustered brokers split on).
+Id = Annotated[str, Field(pattern=ID_PATTERN), BeforeValidator(_no_dot)]
 Label = Annotated[str, Field(min_length=1, max_length=128)]
 Timestamp = Annotated[float, Field(allow_inf_nan=False, ge=0, le=4.0e9)]  # epoch seconds
 Count = Annotated[int, Field(ge=0, le=2**53)]

@@ -33,8 +33,11 @@ from functools import lru_cache
 PREFIX = "srs/v1"
 CORE_SENDER = "core"
 
-# Ids that appear as one topic level: no wildcards, no separators, bounded.
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Ids that appear as one topic level: no wildcards, no separators, bounded. No '.'
+# either: RabbitMQ and NATS map MQTT topics onto their own subjects, where '.' is the
+# level separator, so `cam.1` would become two levels there (docs/broker.md).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN)
 
 
 class TopicError(ValueError):
@@ -44,8 +47,14 @@ class TopicError(ValueError):
 def check_id(value: str, what: str = "id") -> str:
     """Return ``value`` if it can be one topic level, else raise TopicError."""
     if not isinstance(value, str) or not _ID_RE.match(value):
+        if isinstance(value, str) and "." in value:
+            raise TopicError(
+                f"{what} {value!r} contains '.', which clustered MQTT brokers (RabbitMQ, "
+                f"NATS) read as a topic separator: use '-' or '_' instead, e.g. "
+                f"{value.replace('.', '-')!r}"
+            )
         raise TopicError(
-            f"{what} {value!r} is not valid: use 1-64 letters, digits, '_', '.' or '-', "
+            f"{what} {value!r} is not valid: use 1-64 letters, digits, '_' or '-', "
             "starting with a letter or digit"
         )
     return value

@@ -16,7 +16,12 @@ class CountingStore(UserStore):
 
     def __init__(self, path: Path) -> None:
         base = fast_user_store(path)
-        super().__init__(path, hasher=base._hasher, pbkdf2_iterations=base._iterations)
+        super().__init__(
+            path,
+            hasher=base._hasher,
+            pbkdf2_iterations=base._iterations,
+            bcrypt_rounds=base._bcrypt_rounds,
+        )
         self.checks: list[str] = []
         self.hold = threading.Event()
         self.hold.set()

@@ -57,3 +57,16 @@ def test_user_lifecycle(
 
     code, out, _ = run(capsys, tmp_path, "broker", "export", "--out", str(tmp_path / "mq"))
     assert code == 0 and (tmp_path / "mq" / "mosquitto.conf").exists()
+
+
+def test_export_for_nats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SRS_CONFIG", raising=False)
+    assert run(capsys, tmp_path, "user", "add", "cam1", "--role", "camera")[0] == 0
+    out_dir = tmp_path / "nats"
+    code, out, _ = run(
+        capsys, tmp_path, "broker", "export", "--format", "nats", "--out", str(out_dir)
+    )
+    assert code == 0 and '"cam1"' in (out_dir / "nats-server.conf").read_text()
+    assert "run: nats-server -c" in out and "nats-server" in out.rsplit("then ", 1)[1]

@@ -1,9 +1,9 @@
-"""MQTT 3.1.1 normative statements, spoken with raw sockets, on both brokers.
+"""MQTT 3.1.1 normative statements, spoken with raw sockets, on every broker tested.
 
 Each test is named by the statement it checks (``MQTT-x.y.z-n`` of the OASIS
 standard, or the section for message ordering, which §4.6 states in prose). The
-same test runs against the embedded broker and a real Mosquitto; a difference
-between them is listed in docs/broker.md.
+same test runs against the embedded broker, a real Mosquitto and NATS's MQTT gateway;
+a difference between them is listed in docs/broker.md.
 """
 
 from __future__ import annotations
@@ -35,6 +35,18 @@ def connect(any_broker: BrokerHandle) -> Iterator[Connect]:
     yield _connect
     for client in clients:
         client.close()
+
+
+# NATS 2.9 does not check MQTT topic strings for NUL or invalid UTF-8: it neither
+# closes the connection nor loses the packet boundary (no PINGRESP), and SRS's readers
+# refuse such topics themselves (docs/broker.md, "NATS").
+NATS_LAX_SUBSCRIBE = {"MQTT-4.7.3-2 NUL in filter"}
+NATS_LAX_PUBLISH = {"MQTT-1.5.3-1 invalid UTF-8", "MQTT-4.7.3-2 NUL"}
+
+
+def _lax_on_nats(broker: BrokerHandle, statement: str, lax: set[str]) -> None:
+    if broker.kind == "nats" and statement in lax:
+        pytest.xfail(f"NATS 2.9 does not enforce {statement} (docs/broker.md)")
 
 
 def _accepted(client: RawClient) -> RawClient:
@@ -128,8 +140,12 @@ def test_mqtt_3_1_2_14_a_will_qos_of_3_is_refused(connect: Connect) -> None:
     ],
 )
 def test_a_malformed_subscribe_closes_the_connection(
-    connect: Connect, statement: str, filters: list[tuple[str | bytes, int]]
+    connect: Connect,
+    any_broker: BrokerHandle,
+    statement: str,
+    filters: list[tuple[str | bytes, int]],
 ) -> None:
+    _lax_on_nats(any_broker, statement, NATS_LAX_SUBSCRIBE)
     core = _accepted(connect("core", "core"))
     core.send(raw.subscribe(1, filters))
     assert core.closed_by_broker(), statement
@@ -151,8 +167,9 @@ def test_mqtt_3_10_3_2_an_empty_unsubscribe_closes_the_connection(connect: Conne
     ],
 )
 def test_a_malformed_publish_topic_closes_and_nothing_after_it_is_read(
-    connect: Connect, statement: str, topic: str | bytes
+    connect: Connect, any_broker: BrokerHandle, statement: str, topic: str | bytes
 ) -> None:
+    _lax_on_nats(any_broker, statement, NATS_LAX_PUBLISH)
     core = _accepted(connect("core", "core"))
     # A PINGREQ hidden in the payload must stay payload: answering it would mean the
     # broker lost the packet boundary.

@@ -1,4 +1,4 @@
-"""The broker's promises, against the embedded broker AND Mosquitto from the export.
+"""The broker's promises, against the embedded broker AND Mosquitto and NATS from the export.
 
 Negative checks never sleep: a *witness* that may receive the forbidden message
 must first receive a later, allowed one, so anything forbidden that got through
@@ -131,6 +131,8 @@ def test_only_core_ever_receives_detections(
 
 
 def test_client_id_takeover_is_refused(connect: Connect, any_broker: BrokerHandle) -> None:
+    if any_broker.kind == "nats":
+        pytest.xfail("NATS 2.9 cannot bind a client id to its user (docs/broker.md)")
     core = connect("core", "core")
     assert core.subscribe(topics.ALL_DETECTIONS)
     cam_cfg = any_broker.client_config("cam1", "camera")
@@ -148,7 +150,11 @@ def test_client_id_takeover_is_refused(connect: Connect, any_broker: BrokerHandl
     assert core.disconnects == 0
 
 
-def test_oversize_payload_never_reaches_a_subscriber(connect: Connect) -> None:
+def test_oversize_payload_never_reaches_a_subscriber(
+    connect: Connect, any_broker: BrokerHandle
+) -> None:
+    if any_broker.kind == "nats":  # SRS's readers refuse it (srs.wire.signing.Verifier)
+        pytest.xfail("NATS 2.9 applies no size limit to MQTT publishes (docs/broker.md)")
     limit = 64 * 1024  # both fixtures use the default max_payload_bytes
     core = connect("core", "core")
     assert core.subscribe(topics.ALL_DETECTIONS)

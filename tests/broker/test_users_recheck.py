@@ -20,7 +20,7 @@ from amqtt.session import Session
 from broker.plugins import SrsTopicPlugin
 from broker.users import ACL_RECHECK_S, UserStore
 from srs.wire import topics
-from tests.brokers import FAST_ARGON2, FAST_PBKDF2_ITERATIONS, fast_user_store
+from tests.brokers import FAST_ARGON2, FAST_BCRYPT_ROUNDS, FAST_PBKDF2_ITERATIONS, fast_user_store
 
 
 class FakeClock:
@@ -54,7 +54,11 @@ def plugin(path: Path, clock: FakeClock) -> SrsTopicPlugin:
     context.config = SrsTopicPlugin.Config(users_file=str(path))
     topic_plugin = SrsTopicPlugin(context)
     topic_plugin.store = UserStore(
-        path, hasher=FAST_ARGON2, pbkdf2_iterations=FAST_PBKDF2_ITERATIONS, clock=clock
+        path,
+        hasher=FAST_ARGON2,
+        pbkdf2_iterations=FAST_PBKDF2_ITERATIONS,
+        bcrypt_rounds=FAST_BCRYPT_ROUNDS,
+        clock=clock,
     )
     return topic_plugin
 

@@ -62,10 +62,16 @@ def encoding_of(path: Path) -> list[float]:
     return [float(v) for v in enc]
 
 
-@pytest.fixture(params=["amqtt", pytest.param("mosquitto", marks=pytest.mark.mosquitto)])
+@pytest.fixture(
+    params=[
+        "amqtt",
+        pytest.param("mosquitto", marks=pytest.mark.mosquitto),
+        pytest.param("nats", marks=pytest.mark.nats),
+    ]
+)
 def any_broker(request: pytest.FixtureRequest) -> BrokerHandle:
-    name = "srs_broker" if request.param == "amqtt" else "mosquitto_broker"
-    handle: BrokerHandle = request.getfixturevalue(name)
+    name = {"amqtt": "srs_broker", "mosquitto": "mosquitto_broker", "nats": "nats_broker"}
+    handle: BrokerHandle = request.getfixturevalue(name[request.param])
     return handle
 
 

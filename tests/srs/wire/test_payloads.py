@@ -14,6 +14,7 @@ from srs.wire.payloads import (
     MAX_FACE_B64,
     MAX_FACES_PER_BATCH,
     MAX_SIGHTINGS,
+    CameraStatus,
     DetectionBatch,
     SightingBatch,
 )
@@ -148,3 +149,8 @@ def test_commands_are_a_tagged_union() -> None:
     assert req.command.action == "name_identity"
     with pytest.raises(ValidationError, match="action"):
         Request.model_validate({"request_id": "r1", "command": {"action": "drop_tables"}})
+
+
+def test_a_payload_id_with_a_dot_says_why() -> None:
+    with pytest.raises(ValidationError, match="read it as a topic separator"):
+        CameraStatus.model_validate({"camera_id": "hall.door", "state": "online", "sent_at": 1.0e9})

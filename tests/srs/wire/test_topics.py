@@ -79,6 +79,13 @@ def test_ids_that_could_escape_a_level_are_refused(bad: str) -> None:
         topics.detections(bad)
 
 
+def test_an_id_with_a_dot_is_refused_with_the_reason() -> None:
+    """RabbitMQ and NATS turn '.' into a topic level: `cam.1` would be two levels there."""
+    with pytest.raises(topics.TopicError, match=r"topic separator.*'cam-1'"):
+        topics.detections("cam.1")
+    assert topics.detections("cam_1-b") == "srs/v1/cameras/cam_1-b/detections"
+
+
 @pytest.mark.parametrize(
     "topic",
     [
