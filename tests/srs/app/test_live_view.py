@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from srs.app.live_view import LiveView
 from srs.config import MqttConfig, SecurityConfig
 from srs.wire import SigningKey, sign, topics
-from srs.wire.payloads import CameraStatus, PersonPosition
+from srs.wire.payloads import CameraStatus, Evidence, PersonPosition
 
 CORE = SigningKey.generate(topics.CORE_SENDER)
 HALL = SigningKey.generate(topics.camera_issuer("hall"))
@@ -55,7 +55,8 @@ def test_fresh_encodings_are_counted_per_anonymous_identity_and_camera() -> None
     live = view()
     where = topics.position("u1")
     start = time.time()
-    for i, evidence in enumerate(("matched", "carried", "matched", "matched")):
+    views: tuple[Evidence, ...] = ("matched", "carried", "matched", "matched")
+    for i, evidence in enumerate(views):
         pos = PersonPosition(
             person_key="u1", identity="unknown", label="Unknown 1", x=1, y=2, zone="hall",
             confidence=0.6, last_seen=start + i, cameras=["hall"], evidence=evidence,
