@@ -3,7 +3,7 @@ the stranger, and the order the cameras start in.
 
 The story (README.md, "What the demo shows"), and why each choice tells it every
 time rather than sometimes (distances are dlib encoding distances, measured on
-these clips; core names a person from a match within 0.45 on a good view and
+the labelled face boxes of bench/labels; core names a person from a match within 0.45 on a good view and
 joins a stranger's track to an anonymous identity within 0.5):
 
 - Alice Martin is enrolled from a badge photo cut from the server-room footage
