@@ -1,15 +1,17 @@
 """``srs demo``: the whole system on the bundled footage, in one command.
 
 A throwaway data dir, the embedded broker, core with the demo site, the demo people
-enrolled (five from the bundled photos, and a woman from a badge photo taken from
-her own clip), and three edge nodes looping the bundled clips. Then the dashboard
+enrolled (five from the bundled photos, and a woman from a badge photo cut from the
+server-room footage), and four edge nodes looping the bundled clips
+(srs/app/demo_cast.py says who plays where, and why). Then the dashboard
 (signed in), or with ``--headless`` / no display a refreshing table of who is
 where. Ctrl-C, SIGTERM or ``--duration`` stop everything cleanly.
 
 The story (README.md, "What the demo shows"): the woman is named by recognition on
-the server-room camera; a man nobody enrolled is one "Unknown" on the corridor and
-server-room cameras and raises one alert; a guard names him (``--script`` does it
-without a display). The summary says whether each happened.
+the entrance camera, from other footage than her badge photo's; a man nobody
+enrolled is one "Unknown" on the corridor and server-room cameras and raises one
+alert; a guard names him (``--script`` does it without a display). The summary says
+whether each happened.
 """
 
 from __future__ import annotations
@@ -26,46 +28,20 @@ from pathlib import Path
 from types import FrameType
 
 from srs.app.config import SrsConfig
+from srs.app.demo_cast import (
+    BADGES,
+    CAMERA_SETTINGS,
+    CAMERAS,
+    MEDIA,
+    START_AFTER,
+    STRANGER_CAMERAS,
+    STRANGER_NAME,
+)
 from srs.app.demo_report import format_story, story
 
-# The sample media stay in the srs package (srs/data/media), shared with the tests.
-MEDIA = Path(__file__).parents[1] / "data" / "media"
 # The demo floor plan lives with the other site files (run from a clone: `make demo`).
 DEMO_SITE = Path(__file__).parents[2] / "config" / "demo-site.toml"
-# camera id -> bundled clip (see srs/data/media/ATTRIBUTION.md). The story: the man
-# of the male clip waits at the server-room door (corridor), then is in the server
-# room with the woman of the pair clip; the classroom's seated strangers stay unnamed.
-CAMERAS = {
-    "corridor": MEDIA / "video" / "head-pose-face-detection-male.gif",
-    "classroom": MEDIA / "video" / "classroom.gif",
-    "server-room": MEDIA / "video" / "head-pose-face-detection-female-and-male.gif",
-}
-# Each camera's own [edge] settings (docs/edge.md), as an installer would set them;
-# written into the demo's srs.toml. Three nodes, broker, core (and the dashboard)
-# share a laptop's cores. The pair clip's heads tilt and turn: frames frontal
-# enough to encode are few and its tracks are short, so its camera gets the most
-# frames, and its messages wait a little longer for an encoding on a busy machine
-# (one that misses the wait rides on the track's next detection, often none).
-# The door cameras' faces are 80-95 px: analysed at the clips' own 480 px, not
-# enlarged to 640 (half the pixels). The classroom has no one to name.
-CAMERA_SETTINGS: dict[str, dict[str, object]] = {
-    "server-room": {"max_fps": 8.0, "analysis_width": 480, "encoding_wait_s": 1.5},
-    "corridor": {"max_fps": 4.0, "analysis_width": 480},
-    "classroom": {"max_fps": 2.5},
-}
-# Enrolled from one frame of her own clip, as a badge photo would be (the frame
-# bench/ground_truth.py enrols too); written into the data dir at set-up time.
-BADGES = {"Alice Martin": (MEDIA / "video" / "head-pose-face-detection-female.gif", 19)}
 OPERATOR = "operator"
-# The stranger: seen alone by the first camera, with the enrolled woman by the second.
-STRANGER_CAMERAS = ("corridor", "server-room")
-STRANGER_NAME = "Bruno Keller"  # what the scripted guard calls him
-# He waits at the door before he goes in: the server-room camera starts once the
-# corridor camera has made him an anonymous identity. His first views are then
-# frontal ones, and the tilted views inside join that identity; started together,
-# a tilted first view could found a second identity for him that the frontal ones
-# do not come close enough to join (measured: 0.42 between the two centroids).
-START_AFTER = {"server-room": "corridor"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

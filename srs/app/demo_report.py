@@ -128,6 +128,8 @@ def story(
     extra = {k: n - stays.get(k, 0) for k, n in alerts.items() if n > stays.get(k, 0)}
     return {
         "named_by_recognition": [i["label"] for i in recognised],
+        # label -> the cameras whose sightings of that person were stored by name
+        "recognised_on": {i["label"]: i["cameras"] for i in recognised},
         "stranger_identities": stranger,
         "stranger_one_identity_on_both": one_stranger,
         "named_by_guard": named_by_guard,
@@ -140,8 +142,10 @@ def format_story(st: dict[str, Any], stranger_cameras: Iterable[str]) -> list[st
     cams = " and ".join(stranger_cameras)
     lines = []
     named = st["named_by_recognition"]
+    where = st.get("recognised_on", {})
     lines.append(
-        f"named by recognition: {', '.join(named)}"
+        "named by recognition: "
+        + "; ".join(f"{n} (on {', '.join(where[n])})" if where.get(n) else n for n in named)
         if named
         else "named by recognition: nobody (the badge-enrolled woman was not named)"
     )

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from srs.app.config import SrsConfig, load_config
+from srs.app.demo_cast import Badge
 from srs.app.demo_guard import Guard
 from srs.app.demo_gui import ScreenshotPlan, gui_env, gui_failure, why_no_dashboard
 from srs.app.demo_report import read_store
@@ -50,9 +51,10 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _wait_until_seen(view: LiveView, camera_id: str) -> None:
-    """Until ``camera_id`` has placed an anonymous identity (or the ready timeout)."""
-    wait_for(lambda: bool(view.state.seen_by(camera_id)), READY_TIMEOUT_S)
+def _wait_until_encoded(view: LiveView, camera_id: str, encodings: int) -> None:
+    """Until ``camera_id`` has placed an anonymous identity from ``encodings`` fresh
+    encodings (or the ready timeout)."""
+    wait_for(lambda: bool(view.state.encoded_by(camera_id, encodings)), READY_TIMEOUT_S)
 
 
 def _camera_table(camera_id: str, settings: dict[str, object]) -> str:
@@ -61,18 +63,21 @@ def _camera_table(camera_id: str, settings: dict[str, object]) -> str:
     return f'\n[edge.cameras."{camera_id}"]\n{lines}'
 
 
-def write_badge(clip: Path, frame: int, dst: Path) -> Path:
-    """Save frame ``frame`` of ``clip`` as a badge photo (decoded as the edge decodes)."""
+def write_badge(badge: Badge, dst: Path) -> Path:
+    """Save the badge photo into ``dst`` (the frame decoded as the edge decodes it)."""
     import cv2
 
-    cap = cv2.VideoCapture(str(clip))
+    cap = cv2.VideoCapture(str(badge.clip))
     try:
-        for _ in range(frame + 1):
+        for _ in range(badge.frame + 1):
             ok, image = cap.read()
             if not ok:
-                raise DemoError(f"{clip} has no frame {frame} for a badge photo")
+                raise DemoError(f"{badge.clip} has no frame {badge.frame} for a badge photo")
     finally:
         cap.release()
+    if badge.crop is not None:
+        x0, y0, x1, y1 = badge.crop
+        image = image[y0:y1, x0:x1]
     dst.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(dst), image):
         raise DemoError(f"cannot write the badge photo {dst}")
@@ -87,9 +92,9 @@ class DemoSetup:
         site_file: Path,
         faces_dir: Path,
         operator: str,
-        badges: dict[str, tuple[Path, int]] | None = None,
+        badges: dict[str, Badge] | None = None,
         camera_settings: dict[str, dict[str, object]] | None = None,
-        start_after: dict[str, str] | None = None,
+        start_after: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.cameras = cameras
@@ -97,7 +102,8 @@ class DemoSetup:
         self.faces_dir = faces_dir
         self.badges = badges or {}
         self.camera_settings = camera_settings or {}
-        # camera -> the camera that must first have seen an anonymous someone
+        # camera -> (the camera that must first have seen an anonymous someone, from
+        # how many encodings)
         self.start_after = start_after or {}
         self.operator = operator
         self.config_path = self.data_dir / "srs.toml"
@@ -142,10 +148,13 @@ class DemoSetup:
         result = self._srs("person", "import", str(self.faces_dir), capture=False)
         if result.returncode != 0:
             raise DemoError("enrolling the demo people failed (see the output above)")
-        for name, (clip, frame) in self.badges.items():
-            badge = write_badge(clip, frame, self.data_dir / "badges" / f"{name}.png")
-            print(f"enrolling {name} from a badge photo (frame {frame} of {clip.name})", flush=True)
-            self._srs("person", "add", name, str(badge))
+        for name, badge in self.badges.items():
+            photo = write_badge(badge, self.data_dir / "badges" / f"{name}.png")
+            print(
+                f"enrolling {name} from a badge photo (frame {badge.frame} of {badge.clip.name})",
+                flush=True,
+            )
+            self._srs("person", "add", name, str(photo))
 
     def _users(self) -> None:
         from broker.users import UserStore, default_path
@@ -199,10 +208,10 @@ class DemoSetup:
             for camera_id in self.cameras:
                 if camera_id not in later:
                     self._start_edge(camera_id)
-            for camera_id, after in later.items():
+            for camera_id, (after, encodings) in later.items():
                 print(f"waiting for {after} to see someone before {camera_id} starts", flush=True)
                 self._check_children(set())
-                _wait_until_seen(view, after)
+                _wait_until_encoded(view, after, encodings)
                 self._start_edge(camera_id)
         print(f"broker, core and {len(self.cameras)} camera nodes running", flush=True)
 

@@ -58,6 +58,9 @@ class LiveState:
     # the cameras that have placed each person (key) during this view, and their label
     cameras_of: dict[str, set[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    # (person key, camera) -> positions that camera placed from a fresh encoding
+    # (evidence "matched"): how much of the identity's evidence comes from there
+    encoded: Counter[tuple[str, str]] = field(default_factory=Counter)
     latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
     refused: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -70,6 +73,16 @@ class LiveState:
             return None
         n = len(samples)
         return samples[(n - 1) // 2], samples[min(n - 1, round(0.99 * (n - 1)))]
+
+    def encoded_by(self, camera: str, at_least: int = 1) -> list[str]:
+        """Keys of the anonymous identities ``camera`` placed from at least
+        ``at_least`` fresh encodings."""
+        with self.lock:
+            return sorted(
+                k
+                for (k, c), n in self.encoded.items()
+                if k.startswith("u") and c == camera and n >= at_least
+            )
 
     def seen_by(self, *cameras: str) -> list[str]:
         """Keys of the anonymous identities placed by all these cameras."""
@@ -145,6 +158,9 @@ class LiveView:
                 s.labels[payload.person_key] = payload.label
                 s.cameras_of.setdefault(payload.person_key, set()).update(payload.cameras)
                 fresh = previous is None or payload.last_seen > previous.last_seen
+                if fresh and payload.evidence == "matched":
+                    for camera in payload.cameras:
+                        s.encoded[(payload.person_key, camera)] += 1
                 if fresh and not msg.retain:
                     s.latency_ms.append(max(0.0, received - payload.last_seen) * 1000)
             elif isinstance(payload, CameraStatus):

@@ -38,7 +38,12 @@ def problems(data: dict[str, Any]) -> list[str]:
 
 def test_shipped_site_files_validate() -> None:
     demo = load_site(DEMO)
-    assert {c.camera_id for c in demo.plan.cameras} == {"corridor", "classroom", "server-room"}
+    assert {c.camera_id for c in demo.plan.cameras} == {
+        "entrance",
+        "corridor",
+        "classroom",
+        "server-room",
+    }
     server = demo.zone("server-room")
     assert server is not None and server.restricted
     assert load_site(EXAMPLE).plan.cameras
@@ -147,6 +152,7 @@ def test_cli_uses_the_configured_site_file(
 # Each demo camera replays one sample clip; faces found in it must land in the zone
 # that camera watches (the demo's geometry is plausible, not just valid).
 CLIPS = [
+    ("entrance", "head-pose-face-detection-female.gif", "corridor", (0, 10, 20)),
     ("corridor", "head-pose-face-detection-male.gif", "corridor", (0, 20, 40, 60)),
     ("classroom", "classroom.gif", "classroom", (0, 25, 40)),
     ("server-room", "head-pose-face-detection-female-and-male.gif", "server-room", (0, 20, 40)),

@@ -75,6 +75,8 @@ def test_counts_cover_every_stored_sighting_not_a_page(tmp_path: Path) -> None:
     assert out["people_by_zone"]["classroom"] == ["Unidentified"]
     st = story(out, {}, CAMERAS, {})
     assert st["named_by_recognition"] == ["Alice Martin"]
+    assert st["recognised_on"] == {"Alice Martin": ["server-room"]}
+    assert "named by recognition: Alice Martin (on server-room)" in format_story(st, CAMERAS)
     assert st["stranger_one_identity_on_both"] and st["complete"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from srs.app.config import load_config
-from srs.app.demo import BADGES, CAMERA_SETTINGS, CAMERAS
+from srs.app.demo_cast import BADGES, CAMERA_SETTINGS, CAMERAS
 from srs.app.demo_setup import _camera_table, write_badge
 
 
@@ -20,10 +20,16 @@ def test_each_camera_gets_its_own_edge_table(tmp_path: Path) -> None:
         assert {k: getattr(mine, k) for k in settings} == settings
 
 
-def test_the_badge_photo_is_one_frame_of_her_clip_with_one_face(tmp_path: Path) -> None:
+def test_the_badge_photo_shows_one_face_and_is_not_what_names_her(tmp_path: Path) -> None:
     from core.enrol import encode_image
 
-    ((clip, frame),) = BADGES.values()
-    badge = write_badge(clip, frame, tmp_path / "badges" / "alice.png")
-    result = encode_image(badge)
+    ((badge),) = BADGES.values()
+    photo = write_badge(badge, tmp_path / "badges" / "alice.png")
+    result = encode_image(photo)
     assert result.encoding is not None, result.problem
+    # She is to be named by the entrance camera, from other footage than the badge's.
+    assert CAMERAS["entrance"] != badge.clip
+
+
+def test_every_camera_plays_a_bundled_clip() -> None:
+    assert all(clip.is_file() for clip in CAMERAS.values())

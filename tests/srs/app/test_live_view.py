@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from srs.app.live_view import LiveView
 from srs.config import MqttConfig, SecurityConfig
 from srs.wire import SigningKey, sign, topics
-from srs.wire.payloads import CameraStatus, PersonPosition
+from srs.wire.payloads import CameraStatus, Evidence, PersonPosition
 
 CORE = SigningKey.generate(topics.CORE_SENDER)
 HALL = SigningKey.generate(topics.camera_issuer("hall"))
@@ -49,3 +49,21 @@ def test_forged_messages_are_refused() -> None:
     deliver(live, topic, sign(status("corridor", "offline"), topic, HALL))  # hall for another
     assert live.state.cameras == {}
     assert live.state.refused == {"bad_signature": 1, "wrong_topic": 1}
+
+
+def test_fresh_encodings_are_counted_per_anonymous_identity_and_camera() -> None:
+    live = view()
+    where = topics.position("u1")
+    start = time.time()
+    views: tuple[Evidence, ...] = ("matched", "carried", "matched", "matched")
+    for i, evidence in enumerate(views):
+        pos = PersonPosition(
+            person_key="u1", identity="unknown", label="Unknown 1", x=1, y=2, zone="hall",
+            confidence=0.6, last_seen=start + i, cameras=["hall"], evidence=evidence,
+        )  # fmt: skip
+        deliver(live, where, sign(pos, where, CORE))
+    # the same position again (a retained copy, a resend) is not a new encoding
+    deliver(live, where, sign(pos, where, CORE))
+    assert live.state.encoded_by("hall", 3) == ["u1"]
+    assert live.state.encoded_by("hall", 4) == []
+    assert live.state.encoded_by("corridor") == []
