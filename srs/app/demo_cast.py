@@ -3,8 +3,9 @@ the stranger, and the order the cameras start in.
 
 The story (README.md, "What the demo shows"), and why each choice tells it every
 time rather than sometimes (distances are dlib encoding distances, measured on
-the labelled face boxes of bench/labels; core names a person from a match within 0.45 on a good view and
-joins a stranger's track to an anonymous identity within 0.5):
+the labelled face boxes of bench/labels; core names a person from a match within
+0.45 on a good view and joins a stranger's track to an anonymous identity within
+0.5):
 
 - Alice Martin is enrolled from a badge photo cut from the server-room footage
   (frame 0 of the pair clip, her half of it). The entrance camera plays her own
