@@ -1,0 +1,95 @@
+"""srs.mqtt.session: protocol choice, checked subscriptions and the stop path, on real brokers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from srs.config import MqttConfig
+from srs.mqtt import Session, SubscriptionRefused
+from srs.wire import topics
+from tests.brokers import BrokerHandle
+from tests.waiting import wait_until
+
+# A camera may read its own acks only: another camera's are refused by the ACL.
+OWN_ACKS = (topics.ack("cam1"), 1)
+FOREIGN = (topics.ALL_DETECTIONS, 1)
+
+
+def _camera(broker: BrokerHandle, protocol: str = "auto") -> MqttConfig:
+    return broker.client_config("cam1", "camera").model_copy(update={"protocol": protocol})
+
+
+def _paho_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(("paho-", "mqtt-probe-"))]
+
+
+def test_auto_falls_back_to_3_1_1_on_amqtt(srs_broker: BrokerHandle) -> None:
+    with Session(_camera(srs_broker), "cam1", subscriptions=[OWN_ACKS]) as s:
+        assert s.wait_connected(15)
+        assert s.protocol == "3.1.1"
+        assert s.wait_subscribed(5)
+
+
+def test_auto_speaks_5_on_mosquitto(mosquitto_broker: BrokerHandle) -> None:
+    with Session(_camera(mosquitto_broker), "cam1", subscriptions=[OWN_ACKS]) as s:
+        assert s.wait_connected(10)
+        assert s.protocol == "5"
+        assert s.wait_subscribed(5)
+
+
+def test_a_refused_subscription_names_the_filter_on_amqtt(srs_broker: BrokerHandle) -> None:
+    refused: list[SubscriptionRefused] = []
+    with Session(
+        _camera(srs_broker, "3.1.1"),
+        "cam1",
+        subscriptions=[OWN_ACKS, FOREIGN],
+        on_refused=refused.append,
+    ) as s:
+        assert s.wait_connected(10)
+        with pytest.raises(SubscriptionRefused) as caught:
+            s.wait_subscribed(5)
+    sentence = str(caught.value)
+    assert topics.ALL_DETECTIONS in sentence and topics.ack("cam1") not in sentence
+    assert "0x80" in sentence
+    assert refused == [caught.value]
+    assert caught.value.refused == [(topics.ALL_DETECTIONS, 0x80)]
+
+
+def test_stop_leaves_no_thread(srs_broker: BrokerHandle) -> None:
+    before = set(_paho_threads())
+    s = Session(_camera(srs_broker, "auto"), "cam1", subscriptions=[OWN_ACKS]).start()
+    assert s.wait_connected(15)  # after a fall-back: two clients were started
+    s.stop()
+    assert set(_paho_threads()) <= before
+    assert not s.connected.is_set()
+
+
+def test_stop_before_the_broker_answers_leaves_no_thread() -> None:
+    from tests.brokers import free_port
+
+    before = set(_paho_threads())
+    s = Session(MqttConfig(port=free_port()), "nobody").start()
+    s.stop()
+    s.stop()  # once is enough; twice is harmless
+    assert set(_paho_threads()) <= before
+
+
+def test_publish_and_receive_over_mqtt_5(mosquitto_broker: BrokerHandle) -> None:
+    got: list[bytes] = []
+    core = mosquitto_broker.client_config("core", "core")
+    with (
+        Session(
+            core,
+            "core",
+            subscriptions=[(topics.ALL_DETECTIONS, 1)],
+            on_message=lambda c, u, msg: got.append(bytes(msg.payload)),
+        ) as sub,
+        Session(_camera(mosquitto_broker), "cam1") as cam,
+    ):
+        assert sub.wait_connected(10) and sub.wait_subscribed(5)
+        assert cam.wait_connected(10)
+        info = cam.publish(topics.detections("cam1"), b"x")
+        info.wait_for_publish(5)
+        wait_until(lambda: got == [b"x"], timeout=5)
