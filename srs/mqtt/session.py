@@ -266,12 +266,14 @@ class Session:
         else:
             self.last_error = None
             self.connected.set()
-            with self._lock:
+            with self._lock:  # held across: a waiter never sees "subscribed" in between
                 self._pending_subs.clear()
                 self._publishing.clear()
-                self.subscribed.set()
-            if self.subscriptions:
-                self.subscribe(self.subscriptions)
+                if self.subscriptions:
+                    self.subscribed.clear()
+                    self.subscribe(self.subscriptions)
+                else:
+                    self.subscribed.set()
         callback = self._user["connect"]
         if callback is not None:
             callback(client, userdata, flags, reason, properties)
