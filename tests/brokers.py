@@ -83,7 +83,7 @@ class BrokerHandle:
             username=user,
             password=SecretStr(self.passwords[user]),
             # amqtt speaks 3.1.1 only and takes PROBE_S to say so: tests that are not
-            # about the protocol skip the probe (tests/srs/test_mqtt_session.py is).
+            # about the protocol skip the probe (tests/srs/mqtt/test_session.py is).
             protocol="3.1.1" if self.kind == "amqtt" else "auto",
         )
 

@@ -93,3 +93,52 @@ def test_publish_and_receive_over_mqtt_5(mosquitto_broker: BrokerHandle) -> None
         info = cam.publish(topics.detections("cam1"), b"x")
         info.wait_for_publish(5)
         wait_until(lambda: got == [b"x"], timeout=5)
+
+
+def test_a_persistent_mqtt_5_session_keeps_the_backlog(mosquitto_broker: BrokerHandle) -> None:
+    core = mosquitto_broker.client_config("core", "core")
+    got: list[bytes] = []
+
+    def core_session() -> Session:
+        return Session(
+            core,
+            "core",
+            clean_session=False,
+            subscriptions=[(topics.ALL_DETECTIONS, 1)],
+            on_message=lambda c, u, msg: got.append(bytes(msg.payload)),
+        )
+
+    with core_session() as s:
+        assert s.wait_connected(10) and s.wait_subscribed(5) and s.protocol == "5"
+    with Session(_camera(mosquitto_broker), "cam1") as cam:  # core is away meanwhile
+        assert cam.wait_connected(10)
+        cam.publish(topics.detections("cam1"), b"while away").wait_for_publish(5)
+    with core_session() as s:
+        assert s.wait_connected(10)
+        wait_until(lambda: got == [b"while away"], timeout=5)
+
+
+def test_a_shared_subscription_gives_each_message_to_one_member(
+    mosquitto_broker: BrokerHandle,
+) -> None:
+    got: dict[str, list[bytes]] = {"core": [], "core2": []}
+    shared = (topics.shared("core", topics.ALL_DETECTIONS), 1)
+    members = [
+        Session(
+            mosquitto_broker.client_config(user, "core"),
+            user,
+            subscriptions=[shared],
+            on_message=lambda c, u, msg, user=user: got[user].append(bytes(msg.payload)),
+        )
+        for user in got
+    ]
+    with members[0] as a, members[1] as b, Session(_camera(mosquitto_broker), "cam1") as cam:
+        for s in (a, b):
+            assert s.wait_connected(10) and s.wait_subscribed(5)
+        assert cam.wait_connected(10)
+        sent = [str(i).encode() for i in range(20)]
+        for data in sent:
+            cam.publish(topics.detections("cam1"), data)
+        wait_until(lambda: len(got["core"]) + len(got["core2"]) >= 20, timeout=10)
+    assert sorted(got["core"] + got["core2"]) == sorted(sent)  # each once, none twice
+    assert got["core"] and got["core2"]
