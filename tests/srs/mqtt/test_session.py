@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import os
+import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from srs.config import MqttConfig
 from srs.mqtt import Session, SubscriptionRefused
 from srs.wire import topics
+from tests import brokers
 from tests.brokers import BrokerHandle
 from tests.waiting import wait_until
 
@@ -142,3 +151,77 @@ def test_a_shared_subscription_gives_each_message_to_one_member(
         wait_until(lambda: len(got["core"]) + len(got["core2"]) >= 20, timeout=10)
     assert sorted(got["core"] + got["core2"]) == sorted(sent)  # each once, none twice
     assert got["core"] and got["core2"]
+
+
+DYNSEC = Path("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so")
+
+
+@contextmanager
+def _mosquitto_checking_subscriptions(workdir: Path, binary: str) -> Iterator[BrokerHandle]:
+    """Mosquitto with its dynamic-security plugin: one camera user, cam1, that may read
+    its own acks only. The file ACL of `srs broker export` never refuses a SUBSCRIBE
+    (Mosquitto 2.0 grants it and delivers nothing); this plugin refuses with 0x87."""
+    salt = os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", b"pw-cam1", salt, 101, 64)
+    camera = {
+        "rolename": "camera",
+        "acls": [
+            {"acltype": "subscribePattern", "topic": topics.ack("cam1"), "allow": True},
+            {"acltype": "publishClientSend", "topic": topics.detections("cam1"), "allow": True},
+        ],
+    }
+    state = {
+        "defaultACLAccess": {
+            "publishClientSend": False,
+            "publishClientReceive": True,
+            "subscribe": False,
+            "unsubscribe": True,
+        },
+        "clients": [
+            {
+                "username": "cam1",
+                "password": base64.b64encode(digest).decode(),
+                "salt": base64.b64encode(salt).decode(),
+                "iterations": 101,
+                "roles": [{"rolename": "camera"}],
+            }
+        ],
+        "groups": [],
+        "roles": [camera],
+    }
+    (workdir / "dynsec.json").write_text(json.dumps(state))
+    port = brokers.free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous false\nplugin {DYNSEC}\n"
+        f"plugin_opt_config_file {workdir / 'dynsec.json'}\n"
+        + ("user root\n" if os.geteuid() == 0 else "")
+    )
+    log_path = workdir / "mosquitto.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert brokers._wait_listening(proc, port, log_path), log_path.read_text()
+        yield BrokerHandle("127.0.0.1", port, kind="mosquitto")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_a_refused_subscription_names_the_filter_on_mosquitto(
+    tmp_path: Path, protocol: str
+) -> None:
+    binary = brokers.mosquitto_binary()
+    if binary is None or not DYNSEC.exists():
+        pytest.skip("mosquitto and its dynamic-security plugin are not installed")
+    with _mosquitto_checking_subscriptions(tmp_path, binary) as broker:
+        cfg = broker.client_config("cam1").model_copy(update={"protocol": protocol})
+        with Session(cfg, "cam1", subscriptions=[OWN_ACKS, FOREIGN]) as s:
+            assert s.wait_connected(10), s.last_error
+            with pytest.raises(SubscriptionRefused) as caught:
+                s.wait_subscribed(5)
+    reason = "Not authorized, 0x87" if protocol == "5" else "0x80: MQTT 3.1.1 gives no reason"
+    assert str(caught.value).startswith(
+        f"the broker refused the subscription to '{topics.ALL_DETECTIONS}' ({reason}"
+    )
