@@ -72,7 +72,9 @@ class Session:
         on_disconnect: Callback | None = None,
         on_connect_fail: Callback | None = None,
         on_refused: Callable[[SubscriptionRefused], None] | None = None,
+        on_subscribed: Callable[[], None] | None = None,
         by_hand: bool = False,
+        reconnect_max_s: int = 5,
     ) -> None:
         self.cfg, self.client_id = cfg, client_id
         self._clean_session, self._will = clean_session, will
@@ -85,7 +87,12 @@ class Session:
             "connect_fail": on_connect_fail,
         }
         self._on_refused = on_refused
+        # Called once the broker granted every filter of ``subscriptions`` on a
+        # connection: from then on nothing published on them is missed.
+        self._on_subscribed = on_subscribed
+        self._connection_mid: int | None = None
         self._by_hand = by_hand
+        self._reconnect_max_s = reconnect_max_s
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # every SUBACK of this connection answered
         self.last_error: str | None = None
@@ -226,6 +233,7 @@ class Session:
             password=self._password,
             protocol=self.protocol,
         )
+        client.reconnect_delay_set(min_delay=1, max_delay=self._reconnect_max_s)
         client.on_socket_open = self._on_socket_open
         client.on_connect = guarded(self._on_connect, "connect")
         client.on_disconnect = guarded(self._on_disconnect, "disconnect")
@@ -271,7 +279,7 @@ class Session:
                 self._publishing.clear()
                 if self.subscriptions:
                     self.subscribed.clear()
-                    self.subscribe(self.subscriptions)
+                    self._connection_mid = self.subscribe(self.subscriptions)
                 else:
                     self.subscribed.set()
         callback = self._user["connect"]
@@ -302,6 +310,8 @@ class Session:
                 self.refused = SubscriptionRefused(refused, self.protocol)
             elif not self._pending_subs:
                 self.subscribed.set()
+        if not refused and mid == self._connection_mid and self._on_subscribed is not None:
+            self._on_subscribed()
         if refused and self.refused is not None:
             log.error("%s: %s", self.client_id, self.refused)
             self.subscribed.set()  # answered: wait_subscribed raises it
