@@ -255,7 +255,9 @@ class Session:
 
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         nodelay(client, userdata, sock)
-        if client is self.client and not self._settled:
+        # Armed once, from the first socket: a broker that closes each MQTT 5 CONNECT
+        # unanswered must not re-arm it on every reconnect and keep 3.1.1 away forever.
+        if client is self.client and not self._settled and self._probe_deadline is None:
             self._arm(PROBE_S)
 
     def _on_connect(
@@ -292,7 +294,9 @@ class Session:
         if client is not self.client:
             return
         self.connected.clear()
-        if self.protocol == "5" and is_failure(reason) and not self._stopped:
+        # paho reports a lost socket as 0x80 too: only a DISCONNECT packet is the broker's.
+        said = getattr(flags, "is_disconnect_packet_from_server", False)
+        if said and self.protocol == "5" and is_failure(reason) and not self._stopped:
             log.warning("%s: %s", self.client_id, disconnect_sentence(reason, self.protocol))
         callback = self._user["disconnect"]
         if callback is not None:

@@ -225,3 +225,20 @@ def test_a_refused_subscription_names_the_filter_on_mosquitto(
     assert str(caught.value).startswith(
         f"the broker refused the subscription to '{topics.ALL_DETECTIONS}' ({reason}"
     )
+
+
+def test_a_refused_publish_is_logged_with_the_brokers_reason(
+    mosquitto_broker: BrokerHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level("WARNING", logger="srs.mqtt.session"),
+        Session(_camera(mosquitto_broker), "cam1") as cam,
+    ):
+        assert cam.wait_connected(10) and cam.protocol == "5"
+        # A topic the camera may not write: an MQTT 5 PUBACK says so (3.1.1 cannot).
+        cam.publish(topics.core_status(), b"x").wait_for_publish(5)
+        wait_until(lambda: "refused a publish" in caplog.text, timeout=5)
+    assert (
+        f"cam1: the broker refused a publish on {topics.core_status()} (Not authorized, 0x87)"
+        in caplog.text
+    )
