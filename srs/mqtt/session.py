@@ -171,12 +171,14 @@ class Session:
         client = self.client
         if self.protocol != "5" or qos == 0:  # 3.1.1 PUBACKs carry no reason to report
             return client.publish(topic, payload, qos=qos, retain=retain)
-        with self._lock:
-            info = client.publish(topic, payload, qos=qos, retain=retain)
-            if len(self._publishing) >= _MAX_TRACKED_PUBLISHES:
-                self._publishing.clear()  # acks lost with a connection: forget, not leak
-            self._publishing[info.mid] = topic
-            return info
+        # No lock of ours around paho's publish: paho calls on_publish holding its own
+        # message lock, so taking ours there and paho's here would deadlock. Single
+        # dict operations are atomic; a PUBACK faster than this line is named by mid.
+        info = client.publish(topic, payload, qos=qos, retain=retain)
+        if len(self._publishing) >= _MAX_TRACKED_PUBLISHES:
+            self._publishing.clear()  # acks lost with a connection: forget, not leak
+        self._publishing[info.mid] = topic
+        return info
 
     # --- protocol negotiation ----------------------------------------------------
 
@@ -276,9 +278,9 @@ class Session:
         else:
             self.last_error = None
             self.connected.set()
+            self._publishing.clear()
             with self._lock:  # held across: a waiter never sees "subscribed" in between
                 self._pending_subs.clear()
-                self._publishing.clear()
                 if self.subscriptions:
                     self.subscribed.clear()
                     self._connection_mid = self.subscribe(self.subscriptions)
@@ -327,8 +329,7 @@ class Session:
     ) -> None:
         if self.protocol != "5":
             return
-        with self._lock:
-            topic = self._publishing.pop(mid, None)
+        topic = self._publishing.pop(mid, None)
         if is_failure(reason):
             log.warning(
                 "%s: the broker refused a publish on %s (%s)",
