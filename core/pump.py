@@ -12,6 +12,10 @@ to ``timeout`` for the broker, read at most ``max_reads`` packets, write what is
 pending, keep the connection alive, and reconnect with a growing pause when it is
 lost. Reading only as much as the worker can take is also the back-pressure: what
 core has not read stays with the broker (and in its persistent session).
+
+Given a :class:`srs.mqtt.Session` (``by_hand``), the pump drives the session's current
+client and lets it ``tend()`` its protocol choice each step (an "auto" session swaps
+its client for a 3.1.1 one when the broker does not speak MQTT 5).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import paho.mqtt.client as paho
 
 from srs.backoff import Backoff
+from srs.mqtt import Session
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +38,26 @@ log = logging.getLogger(__name__)
 class Pump:
     def __init__(
         self,
-        client: paho.Client,
+        client: paho.Client | Session,
         on_connect_fail: Callable[[], None],
         *,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.client = client
+        self._session = client if isinstance(client, Session) else None
+        self._client = client if not isinstance(client, Session) else None
         self._clock, self._sleep = clock, sleep
         self._on_connect_fail = on_connect_fail
         self._backoff = backoff or Backoff()
         self._next_attempt = 0.0  # connect at once the first time
+
+    @property
+    def client(self) -> paho.Client:
+        if self._session is not None:
+            return self._session.client  # a fall-back to 3.1.1 replaces it
+        assert self._client is not None
+        return self._client
 
     def step(self, timeout: float, max_reads: int) -> None:
         """Wait up to ``timeout`` s for traffic; read up to ``max_reads`` packets.
@@ -66,6 +79,8 @@ class Pump:
             self._sleep(timeout)  # no hot loop should it fail again at once
 
     def _step(self, timeout: float, max_reads: int) -> None:
+        if self._session is not None:
+            self._session.tend()
         client = self.client
         sock = client.socket()
         if sock is None:

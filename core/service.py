@@ -6,9 +6,11 @@ calls the ingest's two halves: ``locate`` (verify, recognise, locate) returns th
 live view, which it publishes at once; ``store`` writes the sightings in one
 transaction, and only after its commit does it ack each camera end-to-end and
 publish the sightings.
-The session is persistent (client id "core", clean_session False, QoS 1), so a
-restart picks up the backlog the broker kept; cameras re-send what was not acked
-and the (camera, seq) unique key stores nothing twice.
+The session is persistent (client id "core", QoS 1; MQTT 3.1.1 clean_session False,
+MQTT 5 clean_start False with ``[mqtt] session_expiry_s``), so a restart picks up the
+backlog the broker kept; cameras re-send what was not acked and the (camera, seq)
+unique key stores nothing twice. A subscription the broker refuses stops core with
+the broker's sentence (exit status 1): a core that hears no camera is no core.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from core.store import open_store
 from core.store.db import Database
 from core.store.people import done_clears, pending_clears
 from core.store.users import sync_users
-from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
+from srs.mqtt import ConnectionWatcher, Session, SubscriptionRefused, Will
 from srs.sdnotify import Notifier
 from srs.wire import topics
 from srs.wire.payloads import Ack, DetectionBatch, PersonPosition, PublicKey
@@ -46,6 +48,11 @@ CLIENT_ID = "core"
 # On stop, how long the worker waits for enrolments still being encoded, to answer
 # and store them (a few photos take seconds; the unit allows 30 s to stop).
 ENROL_DRAIN_S = 15.0
+SUBSCRIPTIONS = (
+    (topics.ALL_DETECTIONS, 1),
+    (topics.ALL_CAMERA_STATUS, 1),
+    (topics.ALL_REQUESTS, 1),
+)
 
 
 class CoreService:
@@ -73,26 +80,34 @@ class CoreService:
         self._worker = threading.Thread(target=self._run, name="core-ingest", daemon=True)
         self.watcher = ConnectionWatcher()
         offline = self.counters.status("offline", cfg.core.status_interval_s)
-        self.client = make_client(
+        # Why core stopped by itself (a refused subscription), else None.
+        self.failure: str | None = None
+        self.session = Session(
             cfg.mqtt,
             CLIENT_ID,
             clean_session=False,
             will=Will(topics.core_status(), self._sign(offline, topics.core_status())),
+            subscriptions=SUBSCRIPTIONS,
+            on_connect=self._on_connect,
+            on_disconnect=self.watcher.on_disconnect,
+            on_message=self._on_message,
+            on_refused=self._on_refused,
+            by_hand=True,  # driven by the pump, on the worker thread
         )
-        self.client.on_connect = guarded(self._on_connect, "connect")
-        self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
-        self.client.on_message = guarded(self._on_message, "message")
         # paho calls on_connect_fail only from its own loops; the pump reports instead.
-        self.pump = Pump(self.client, self._on_connect_fail)
+        self.pump = Pump(self.session, self._on_connect_fail)
         self._started = False
         self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
 
     # --- lifecycle ---------------------------------------------------------------
 
+    @property
+    def client(self) -> paho.Client:
+        """The session's client of the moment (a fall-back to MQTT 3.1.1 replaces it)."""
+        return self.session.client
+
     def start(self) -> CoreService:
-        self.client.connect_async(
-            self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive_s
-        )
+        self.session.start()
         self._worker.start()
         self._started = True
         log.info(
@@ -115,6 +130,7 @@ class CoreService:
         self._started = False
         self._stop.set()
         self._worker.join(30)
+        self.session.stop()
         self.commands.close()  # joins the enrolment process, when one was started
         self.db.close()
         log.info("core stopped")
@@ -135,9 +151,6 @@ class CoreService:
             log.error("core could not connect: %s", self.watcher.last_error)
             self.notifier.status(f"not connected: {self.watcher.last_error}")
             return
-        client.subscribe(
-            [(topics.ALL_DETECTIONS, 1), (topics.ALL_CAMERA_STATUS, 1), (topics.ALL_REQUESTS, 1)]
-        )
         pub = PublicKey(sender=topics.CORE_SENDER, public_key=self.key.public_key_b64)
         self._publish(topics.key(topics.CORE_SENDER), pub, retain=True)
         self._vouched = {}  # (re)publish every camera key on each connection
@@ -150,9 +163,17 @@ class CoreService:
         for topic, data, retain in self.link.ha_availability(True):
             self.client.publish(topic, data, qos=1, retain=retain)
         log.info(
-            "core connected to the broker (session present: %s)",
+            "core connected to the broker over MQTT %s (session present: %s)",
+            self.session.protocol,
             getattr(flags, "session_present", "?"),
         )
+
+    def _on_refused(self, refused: SubscriptionRefused) -> None:
+        # Running on would look healthy and hear nothing: stop, and say why.
+        self.failure = f"core stops: {refused}"
+        log.error("%s", self.failure)
+        self.notifier.status(self.failure)
+        self._stop.set()
 
     def _on_connect_fail(self) -> None:
         log.warning(
@@ -321,7 +342,7 @@ class CoreService:
     def _publish(
         self, topic: str, payload: BaseModel, retain: bool = False
     ) -> paho.MQTTMessageInfo:
-        return self.client.publish(topic, self._sign(payload, topic), qos=1, retain=retain)
+        return self.session.publish(topic, self._sign(payload, topic), qos=1, retain=retain)
 
     def _vouch_for_cameras(self) -> None:
         """Publish (retained, signed by core) the key of each enabled camera, and clear
@@ -383,6 +404,6 @@ class CoreService:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         with self:
-            while not stop.wait(1.0):
+            while not stop.wait(1.0) and self.failure is None:
                 pass
-        return 0
+        return 0 if self.failure is None else 1  # the sentence was logged

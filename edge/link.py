@@ -4,7 +4,9 @@ One sender thread drains the outbox in sequence order, signing each payload at
 send time; core's signed Ack (verified with core's public key) removes messages;
 a reconnect or an ack timeout sends the unacknowledged ones again. The retained
 status carries the heartbeat; a signed "offline" status made at connect time is
-the last will.
+the last will. The ack subscription is checked: a broker that refuses it leaves
+``failure`` set (the node stops with that sentence), since without acks the outbox
+would only grow.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from edge.config import EdgeConfig
 from edge.outbox import Outbox
 from edge.srs_config import SrsConfig
 from srs import __version__
-from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
+from srs.mqtt import ConnectionWatcher, Session, SubscriptionRefused, Will
 from srs.wire import topics
 from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
 from srs.wire.reading import verifier_for
@@ -93,21 +95,32 @@ class Link:
         self.sign_errors = 0
         user = cfg.mqtt.username or self.camera_id
         will = Will(self._status_topic, self._signed_status("offline", "connection lost"))
-        self.client = make_client(cfg.mqtt, self.camera_id, will=will, username=user)
-        self.client.on_connect = guarded(self._on_connect, "connect")
-        self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
-        self.client.on_message = guarded(self._on_message, "message")
+        # Why the link cannot work (a refused ack subscription), else None.
+        self.failure: str | None = None
+        self.session = Session(
+            cfg.mqtt,
+            self.camera_id,
+            will=will,
+            username=user,
+            subscriptions=[(topics.ack(self.camera_id), 1)],
+            on_connect=self._on_connect,
+            on_disconnect=self.watcher.on_disconnect,
+            on_message=self._on_message,
+            on_refused=self._on_refused,
+        )
         self._thread = threading.Thread(
             target=self._run, name=f"edge-send-{self.camera_id}", daemon=True
         )
 
     # --- lifecycle -------------------------------------------------------------
 
+    @property
+    def client(self) -> paho.Client:
+        """The session's client of the moment (a fall-back to MQTT 3.1.1 replaces it)."""
+        return self.session.client
+
     def start(self) -> None:
-        self.client.connect_async(
-            self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive_s
-        )
-        self.client.loop_start()
+        self.session.start()
         self._thread.start()
 
     def stop(self) -> None:
@@ -117,13 +130,12 @@ class Link:
         if self._thread.is_alive():
             self._thread.join(10)
         if self.watcher.connected.is_set():
-            info = self.client.publish(
+            info = self.session.publish(
                 self._status_topic, self._signed_status("offline", "stopped"), qos=1, retain=True
             )
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.session.stop()
 
     # --- paho callbacks (network thread) -----------------------------------------
 
@@ -140,8 +152,11 @@ class Link:
         log.info(
             "camera %s connected to %s:%d", self.camera_id, self.cfg.mqtt.host, self.cfg.mqtt.port
         )
-        client.subscribe(topics.ack(self.camera_id), qos=1)
         self._reconnected.set()
+        self.wake.set()
+
+    def _on_refused(self, refused: SubscriptionRefused) -> None:
+        self.failure = f"camera {self.camera_id} stops: {refused}"
         self.wake.set()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
@@ -199,7 +214,7 @@ class Link:
                 log.error("outbox message %d cannot be signed (%s); dropping it", seq, exc)
                 self.outbox.ack([seq])
                 continue
-            info = self.client.publish(self._topic, data, qos=1)
+            info = self.session.publish(self._topic, data, qos=1)
             if info.rc != paho.MQTT_ERR_SUCCESS:
                 break  # disconnected meanwhile: the reconnect resends from here
             sent.append(seq)
@@ -228,6 +243,6 @@ class Link:
         message = str(extra.pop("message", ""))
         if self.acks_rejected:  # forged acks, or core's public key missing/wrong here
             message = f"{self.acks_rejected} ack(s) failed verification; {message}".strip("; ")
-        self.client.publish(
+        self.session.publish(
             self._status_topic, self._signed_status("online", message, **extra), qos=1, retain=True
         )

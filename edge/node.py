@@ -207,7 +207,7 @@ class EdgeNode:
         capture.start()
         self.notifier.ready(f"camera {self.camera_id} analysing {self.ecfg.source}")
         try:
-            while not self._stop.is_set():
+            while not self._stop.is_set() and self.link.failure is None:
                 # Fed from the analysis loop: an analysis or an outbox write that hangs
                 # stops the keep-alives, and systemd restarts the node.
                 self.notifier.alive()
@@ -221,6 +221,9 @@ class EdgeNode:
             self._stop_capture(capture)
             self._emit(self.analyser.ready(drain=True))
             self.link.wake.set()
+        if self.link.failure is not None:  # a broker that refuses the acks: no point going on
+            log.error("%s", self.link.failure)
+            return 1
         if (
             not self.source_stats.ok
             and self.source_stats.frames_read == 0
@@ -265,6 +268,9 @@ class EdgeNode:
     def _wait_acked(self) -> int:
         deadline = time.monotonic() + self.ecfg.once_timeout_s
         while time.monotonic() < deadline and not self._stop.is_set():
+            if self.link.failure is not None:
+                log.error("%s", self.link.failure)
+                return 1
             if self.outbox.depth == 0:
                 log.info("camera %s: every message was acknowledged", self.camera_id)
                 return 0

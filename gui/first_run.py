@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -18,7 +19,7 @@ import paho.mqtt.client as paho
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from srs.config import MqttConfig, SecurityConfig
-from srs.mqtt import guarded, make_client
+from srs.mqtt import Session, SubscriptionRefused
 from srs.wire import commands, sign, topics
 from srs.wire.reading import unverified_data, verifier_for
 from srs.wire.signing import SigningKey, Verifier, WireError
@@ -91,50 +92,51 @@ def create_first_admin(
     ) -> None:
         if reason.is_failure:
             finish(error=REFUSED)
-            return
-        client.subscribe(topics.bootstrap_response(), qos=1)
 
-    def on_subscribe(client: paho.Client, *args: Any) -> None:
-        client.publish(
-            topic,
-            sign(
-                request,
-                topic,
-                key,
-                audience=security.audience,
-                max_age_s=security.max_message_age_s,
-            ),
-            qos=1,
-        )
+    def on_refused(refused: SubscriptionRefused) -> None:
+        finish(error=f"{refused}: core's answer could not be read")
 
     def on_message(client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         response = _read(verifier, core_key, msg.topic, bytes(msg.payload))
         if response is not None and response.request_id == request.request_id:
             finish(response=response)
 
-    client = make_client(
+    session = Session(
         mqtt,
         f"{topics.BOOTSTRAP_USER}:{secrets.token_hex(4)}",
         username=topics.BOOTSTRAP_USER,
         password=code,
+        subscriptions=[(topics.bootstrap_response(), 1)],
+        on_connect=on_connect,
+        on_message=on_message,
+        on_refused=on_refused,
+        on_connect_fail=lambda *a: finish(
+            error=f"the broker at {mqtt.host}:{mqtt.port} cannot be reached"
+        ),
     )
-    client.on_connect = guarded(on_connect, "connect")
-    client.on_subscribe = guarded(on_subscribe, "subscribe")
-    client.on_message = guarded(on_message, "message")
-    client.on_connect_fail = guarded(
-        lambda *a: finish(error=f"the broker at {mqtt.host}:{mqtt.port} cannot be reached"),
-        "connect failure",
-    )
-    client.connect_async(mqtt.host, mqtt.port, keepalive=mqtt.keepalive_s)
-    client.loop_start()
-    try:
-        if not done.wait(timeout_s):
+    deadline = time.monotonic() + timeout_s
+    with session:
+        # Publish once subscribed (granted), so core's answer cannot go unheard.
+        while not done.is_set() and not session.subscribed.is_set():
+            if time.monotonic() >= deadline:
+                break
+            session.subscribed.wait(0.05)
+        if not done.is_set() and session.connected.is_set() and session.refused is None:
+            session.publish(
+                topic,
+                sign(
+                    request,
+                    topic,
+                    key,
+                    audience=security.audience,
+                    max_age_s=security.max_message_age_s,
+                ),
+                qos=1,
+            )
+        if not done.wait(max(0.0, deadline - time.monotonic())):
             raise FirstRunError(
                 f"core did not answer within {timeout_s:.0f} s (is core running?); try again"
             )
-    finally:
-        client.disconnect()
-        client.loop_stop()
     if "error" in outcome:
         raise FirstRunError(outcome["error"])
     response = outcome["response"]

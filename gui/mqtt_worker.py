@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from gui.inbox import Inbox
 from srs.config import MqttConfig, SecurityConfig
-from srs.mqtt import connack_sentence, guarded, make_client
+from srs.mqtt import Session, SubscriptionRefused, connack_sentence
 from srs.wire import SigningKey, commands, payloads, sign, topics
 from srs.wire.topics import TopicKind
 
@@ -80,8 +80,7 @@ class MqttWorker(QObject):
         self._lock = threading.Lock()
         self._positions: dict[str, payloads.PersonPosition | None] = {}
         self._pending: dict[str, tuple[Any, float]] = {}
-        self._client: paho.Client | None = None
-        self._sub_mid: int | None = -1
+        self._session: Session | None = None
         # Exact status/key topics of the site's cameras, subscribed on this connection.
         self._camera_topics: set[str] = set()
         self.client_id = f"{self.user}:gui-{secrets.token_hex(4)}"
@@ -89,29 +88,31 @@ class MqttWorker(QObject):
     # --- lifecycle (GUI thread) -------------------------------------------------
 
     def start(self) -> None:
-        client = make_client(
-            self._mqtt_cfg, self.client_id, username=self.user, password=self._password
+        # Key topic first so core's key is known before the state it signs arrives.
+        session = Session(
+            self._mqtt_cfg,
+            self.client_id,
+            username=self.user,
+            password=self._password,
+            subscriptions=[(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)],
+            on_connect=self._on_connect,
+            on_connect_fail=self._on_connect_fail,
+            on_disconnect=self._on_disconnect,
+            on_message=self._on_message,
+            on_subscribed=self._on_subscribed,
+            on_refused=self._on_refused,
+            # One dashboard per desk, not a fleet: retry often so "reconnecting…" stays short.
+            reconnect_max_s=RECONNECT_MAX_DELAY_S,
         )
-        client.on_connect = guarded(self._on_connect, "connect")
-        client.on_connect_fail = guarded(self._on_connect_fail, "connect failure")
-        client.on_disconnect = guarded(self._on_disconnect, "disconnect")
-        client.on_subscribe = guarded(self._on_subscribe, "subscribe")
-        client.on_message = guarded(self._on_message, "message")
-        # One dashboard per desk, not a fleet: retry often so "reconnecting…" stays short.
-        client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_DELAY_S)
-        self._client = client
+        self._session = session
         self._set_state(CONNECTING, f"connecting to {self._mqtt_cfg.host}:{self._mqtt_cfg.port}…")
-        client.connect_async(
-            self._mqtt_cfg.host, self._mqtt_cfg.port, keepalive=self._mqtt_cfg.keepalive_s
-        )
-        client.loop_start()
+        session.start()
 
     def stop(self) -> None:
-        client, self._client = self._client, None
-        if client is None:
+        session, self._session = self._session, None
+        if session is None:
             return
-        client.disconnect()
-        client.loop_stop()
+        session.stop()
         self._set_state(STOPPED, "signed out")
 
     # --- operator requests ------------------------------------------------------
@@ -142,9 +143,9 @@ class MqttWorker(QObject):
     def resubscribe(self, topic_filter: str) -> None:
         """Subscribe again: the broker then re-sends that filter's retained messages
         (used when the retained site plan has not arrived)."""
-        client = self._client
-        if client is not None and self.state == CONNECTED:
-            client.subscribe(topic_filter, qos=1)
+        session = self._session
+        if session is not None and self.state == CONNECTED:
+            session.subscribe([(topic_filter, 1)])
 
     def expire_requests(self, timeout_s: float, now: float | None = None) -> list[Any]:
         """Forget and return the commands that got no answer within ``timeout_s``."""
@@ -161,8 +162,8 @@ class MqttWorker(QObject):
         return out
 
     def _publish_request(self, request: commands.Request) -> None:
-        client = self._client
-        if client is None:
+        session = self._session
+        if session is None:
             raise RuntimeError("not signed in")
         topic = topics.request(self.user)
         data = sign(
@@ -172,7 +173,7 @@ class MqttWorker(QObject):
             audience=self._security.audience,
             max_age_s=self._security.max_message_age_s,
         )
-        client.publish(topic, data, qos=1)
+        session.publish(topic, data, qos=1)
 
     # --- paho callbacks (network thread) ---------------------------------------
 
@@ -186,29 +187,16 @@ class MqttWorker(QObject):
             client.disconnect()  # retrying the same password would only be refused again
             return
         self._camera_topics = set()  # a new connection (clean session) has none
-        # Key topic first so core's key is known before the state it signs arrives.
-        _, self._sub_mid = client.subscribe(
-            [(t, 1) for t in SUBSCRIPTIONS] + [(topics.response(self.user), 1)]
+
+    def _on_refused(self, refused: SubscriptionRefused) -> None:
+        # The broker ACL denied some topics: this user is not an operator.
+        self._set_state(
+            REFUSED,
+            f"The broker refused {len(refused.refused)} of the dashboard's "
+            f"subscriptions ({refused}): is this user an operator?",
         )
 
-    def _on_subscribe(
-        self,
-        client: paho.Client,
-        userdata: Any,
-        mid: int,
-        reason_codes: Any,
-        properties: Any = None,
-    ) -> None:
-        if mid != self._sub_mid:
-            return
-        refused = [rc for rc in reason_codes if getattr(rc, "is_failure", False)]
-        if refused:  # the broker ACL denied some topics: this user is not an operator
-            self._set_state(
-                REFUSED,
-                f"The broker refused {len(refused)} of the dashboard's "
-                "subscriptions: is this user an operator?",
-            )
-            return
+    def _on_subscribed(self) -> None:
         # "Connected" only once subscribed: from now on nothing published is missed.
         self.register_key()
         self._set_state(
@@ -225,7 +213,7 @@ class MqttWorker(QObject):
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
     ) -> None:
-        if self._client is None or self.state in (WRONG_PASSWORD, REFUSED):
+        if self._session is None or self.state in (WRONG_PASSWORD, REFUSED):
             return
         self._set_state(RECONNECTING, "Lost the connection to the broker; reconnecting…")
 
@@ -275,16 +263,16 @@ class MqttWorker(QObject):
         so on it the wildcard subscriptions above would show every camera "unknown"
         until its next heartbeat. A broker that does send them there may deliver both
         copies: each is the same state, applied twice."""
-        client = self._client
+        session = self._session
         wanted = {
             t
             for cam in plan.cameras
             for t in (topics.camera_key(cam.camera_id), topics.camera_status(cam.camera_id))
         }
         new = sorted(wanted - self._camera_topics)
-        if client is not None and new:
+        if session is not None and new:
             self._camera_topics |= set(new)
-            client.subscribe([(t, 1) for t in new])
+            session.subscribe([(t, 1) for t in new])
 
     def _set_state(self, state: str, sentence: str) -> None:
         self.state = state

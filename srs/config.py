@@ -29,6 +29,11 @@ class MqttConfig(Section):
     tls: bool = False
     ca_file: Path | None = None
     keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
+    # "auto": MQTT 5 where the broker speaks it (Mosquitto 2), else 3.1.1 (amqtt).
+    protocol: Literal["auto", "5", "3.1.1"] = "auto"
+    # MQTT 5 only: how long the broker keeps a persistent session (core's, a camera's)
+    # after its client went away; 3.1.1 sessions last until the broker forgets them.
+    session_expiry_s: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] = 86400
 
 
 class SecurityConfig(Section):

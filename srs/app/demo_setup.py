@@ -130,7 +130,8 @@ class DemoSetup:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             f'data_dir = "{self.data_dir}"\n\n'
-            f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n\n'
+            # The embedded broker speaks 3.1.1 only: no MQTT 5 probe at each start.
+            f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\nprotocol = "3.1.1"\n\n'
             f'[broker]\nbind = "127.0.0.1"\nport = {port}\n\n'
             f'[core]\nsite_file = "{self.site_file.resolve()}"\n\n'
             # The nodes share a laptop's cores: capped below the clips' 12.5 fps.

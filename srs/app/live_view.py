@@ -22,7 +22,7 @@ from typing import Any
 import paho.mqtt.client as paho
 
 from srs.config import MqttConfig, SecurityConfig
-from srs.mqtt import guarded, make_client
+from srs.mqtt import Session
 from srs.wire import KeyLookup, WireError, registry, topics
 from srs.wire.payloads import Alert, CameraStatus, CoreStatus, PersonPosition, ZoneEvent
 from srs.wire.reading import verifier_for
@@ -94,6 +94,15 @@ class LiveState:
             )
 
 
+SUBSCRIPTIONS = (
+    topics.ALL_POSITIONS,
+    topics.ALL_CAMERA_STATUS,
+    topics.CORE_STATUS,
+    topics.ZONE_EVENTS,
+    topics.ALERTS,
+)
+
+
 class LiveView:
     """Context manager: a verifying subscriber that fills a :class:`LiveState`."""
 
@@ -102,34 +111,26 @@ class LiveView:
     ) -> None:
         self.state = LiveState()
         self._verifier = verifier_for(security, keys)
-        self._mqtt = mqtt
-        self._client = make_client(mqtt, client_id)
-        self._client.on_connect = guarded(self._on_connect, "connect")
-        self._client.on_message = guarded(self._on_message, "message")
+        self.session = Session(
+            mqtt,
+            client_id,
+            subscriptions=[(flt, 1) for flt in SUBSCRIPTIONS],
+            on_connect=self._on_connect,
+            on_message=self._on_message,
+        )
 
     def __enter__(self) -> LiveView:
-        self._client.connect_async(self._mqtt.host, self._mqtt.port, self._mqtt.keepalive_s)
-        self._client.loop_start()
+        self.session.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        self.session.stop()
 
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
     ) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error("live view could not connect: %s", reason)
-            return
-        for flt in (
-            topics.ALL_POSITIONS,
-            topics.ALL_CAMERA_STATUS,
-            topics.CORE_STATUS,
-            topics.ZONE_EVENTS,
-            topics.ALERTS,
-        ):
-            client.subscribe(flt, qos=1)
+        if self.session.last_error is not None:
+            log.error("live view could not connect: %s", self.session.last_error)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if not msg.payload:  # a cleared retained topic (e.g. an erased person)

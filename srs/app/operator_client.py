@@ -17,7 +17,7 @@ from typing import Any
 import paho.mqtt.client as paho
 
 from srs.config import MqttConfig, SecurityConfig
-from srs.mqtt import guarded, make_client
+from srs.mqtt import Session, SubscriptionRefused
 from srs.wire import KeyLookup, SigningKey, WireError, commands, sign, topics
 from srs.wire.reading import verifier_for
 
@@ -42,25 +42,30 @@ class OperatorClient:
         self._verifier = verifier_for(security, keys)
         self._answers: dict[str, commands.Response] = {}
         self._answered = threading.Condition()
-        self._subscribed = threading.Event()
-        self._client = make_client(mqtt, client_id)
-        self._client.on_connect = guarded(self._on_connect, "connect")
-        self._client.on_subscribe = guarded(self._on_subscribe, "subscribe")
-        self._client.on_message = guarded(self._on_message, "message")
+        self.session = Session(
+            mqtt,
+            client_id,
+            subscriptions=[(topics.response(self.user), 1)],
+            on_connect=self._on_connect,
+            on_message=self._on_message,
+        )
 
     def __enter__(self) -> OperatorClient:
-        self._client.connect_async(self._mqtt.host, self._mqtt.port, self._mqtt.keepalive_s)
-        self._client.loop_start()
+        self.session.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        self.session.stop()
 
     def run(self, command: Any, timeout_s: float = 15.0) -> Any:
         """Send ``command`` (registering the session key first); return core's result."""
-        if not self._subscribed.wait(timeout_s):
-            raise OperatorError("could not subscribe to the response topic in time")
+        try:
+            if not (
+                self.session.wait_connected(timeout_s) and self.session.wait_subscribed(timeout_s)
+            ):
+                raise OperatorError("could not subscribe to the response topic in time")
+        except SubscriptionRefused as exc:
+            raise OperatorError(str(exc)) from exc
         self._call(commands.RegisterKey(public_key=self._key.public_key_b64), timeout_s)
         return self._call(command, timeout_s)
 
@@ -74,7 +79,7 @@ class OperatorClient:
             audience=self._security.audience,
             max_age_s=self._security.max_message_age_s,
         )
-        self._client.publish(topic, data, qos=1)
+        self.session.publish(topic, data, qos=1)
         with self._answered:
             if not self._answered.wait_for(lambda: rid in self._answers, timeout_s):
                 raise OperatorError(f"core did not answer {command.action} in {timeout_s:.0f} s")
@@ -86,13 +91,8 @@ class OperatorClient:
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any = None
     ) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error("operator client could not connect: %s", reason)
-            return
-        client.subscribe(topics.response(self.user), qos=1)
-
-    def _on_subscribe(self, *args: Any) -> None:
-        self._subscribed.set()
+        if self.session.last_error is not None:
+            log.error("operator client could not connect: %s", self.session.last_error)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         try:

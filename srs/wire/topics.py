@@ -183,6 +183,34 @@ ALL_RESPONSES = f"{PREFIX}/operators/+/response"
 EVERYTHING = f"{PREFIX}/#"
 
 
+# --- shared subscriptions (MQTT 5) ---------------------------------------------
+# ``$share/<group>/<filter>``: the broker hands each matching message to one member
+# of the group, not to all (how several core instances can split one stream).
+# MQTT 5 only (Mosquitto 2, and many 3.1.1 brokers as an extension; not amqtt 0.12).
+
+SHARE_PREFIX = "$share"
+
+
+def shared(group: str, topic_filter: str) -> str:
+    """The shared form of one of the tree's filters; ``group`` is checked like an id."""
+    check_id(group, "share group")
+    if topic_filter.startswith(SHARE_PREFIX + "/"):
+        raise TopicError(f"filter {topic_filter!r} is shared already")
+    if not (topic_filter.startswith(PREFIX + "/") or topic_filter.startswith(HA_PREFIX + "/")):
+        raise TopicError(f"filter {topic_filter!r} is not part of the SRS {PREFIX} tree")
+    return f"{SHARE_PREFIX}/{group}/{topic_filter}"
+
+
+def unshared(topic_filter: str) -> str:
+    """The filter a shared subscription matches topics with (itself when not shared)."""
+    if topic_filter.startswith(SHARE_PREFIX + "/"):
+        parts = topic_filter.split("/", 2)
+        if len(parts) == 3 and parts[1] and parts[2]:
+            return parts[2]
+        raise TopicError(f"shared filter {topic_filter!r} needs a group and a filter")
+    return topic_filter
+
+
 # --- parsing -----------------------------------------------------------------
 
 
@@ -250,8 +278,9 @@ def parse(topic: str) -> ParsedTopic:
 
 
 def matches(topic_filter: str, topic: str) -> bool:
-    """MQTT filter semantics (``+`` one level, ``#`` the rest), for tests and routing."""
-    f_parts = topic_filter.split("/")
+    """MQTT filter semantics (``+`` one level, ``#`` the rest), for tests and routing;
+    a shared filter (``$share/<group>/...``) matches what its inner filter matches."""
+    f_parts = unshared(topic_filter).split("/")
     t_parts = topic.split("/")
     for i, part in enumerate(f_parts):
         if part == "#":

@@ -401,3 +401,25 @@ def test_a_person_who_is_gone_leaves_no_retained_position(tmp_path, srs_broker):
         finally:
             cam.close()
             watch.close()
+
+
+def test_a_refused_subscription_stops_core_with_the_broker_sentence(
+    tmp_path, srs_broker, monkeypatch, caplog
+):
+    # The broker's ACL lets core read what it needs; one filter more (the sightings
+    # core itself publishes, which its role may not read) stands for a broker that
+    # refuses a subscription (NATS refused every one of core's). Core must not run on
+    # deaf: it stops, says why, and exits 1.
+    import core.service
+
+    monkeypatch.setattr(
+        core.service, "SUBSCRIPTIONS", (*core.service.SUBSCRIPTIONS, (topics.SIGHTINGS, 1))
+    )
+    cfg = core_config(tmp_path, srs_broker.client_config("core", "core"))
+    svc = CoreService(cfg)
+    with caplog.at_level("ERROR", logger="core.service"):
+        assert svc.run_forever() == 1
+    sentence = f"core stops: the broker refused the subscription to '{topics.SIGHTINGS}'"
+    assert svc.failure is not None and svc.failure.startswith(sentence)
+    assert sentence in caplog.text
+    assert not svc._worker.is_alive()

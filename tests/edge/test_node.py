@@ -218,3 +218,20 @@ def test_two_once_runs_of_one_file_give_the_same_messages(
     assert runs[0] == runs[1]
     encodings = [d for b in runs[0] for d in b["detections"] if d.get("encoding")]
     assert len(encodings) >= 3  # refreshed every 2 s of the clip, not of the wall
+
+
+def test_a_refused_ack_subscription_stops_the_node_with_the_brokers_sentence(
+    srs_broker: BrokerHandle,
+    tmp_path: Path,
+    frames_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Another camera's acks stand for a broker that refuses this one's: the ACL says no.
+    ack = topics.ack
+    monkeypatch.setattr(topics, "ack", lambda camera_id: ack("cam8"))
+    cfg = make_cfg(tmp_path, srs_broker.client_config(CAM, "camera"), frames_dir, encode=False)
+    with caplog.at_level("ERROR", logger="edge.node"), EdgeNode(cfg) as node:
+        assert node.run(loop=True) == 1  # a looping source: only the refusal ends it
+    sentence = f"camera {CAM} stops: the broker refused the subscription to '{ack('cam8')}'"
+    assert sentence in caplog.text

@@ -111,10 +111,16 @@ class Site:
     def _config(self, name: str, data_dir: Path, user: str, port: int, **extra: Any) -> Path:
         data_dir.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{name}.toml"
-        self.handle.client_config(user, "core" if user == "core" else "camera")
+        mqtt = self.handle.client_config(user, "core" if user == "core" else "camera")
         sections: dict[str, Any] = {
             "data_dir": str(data_dir),
-            "mqtt": {"host": "127.0.0.1", "port": port, "username": user},
+            "mqtt": {
+                "host": "127.0.0.1",
+                "port": port,
+                "username": user,
+                # as client_config: no MQTT 5 probe at each start on amqtt (3.1.1 only)
+                "protocol": mqtt.protocol,
+            },
             "logging": {"level": self.log_level},
             **extra,
         }

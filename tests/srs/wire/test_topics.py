@@ -131,3 +131,32 @@ def test_acl_patterns_are_in_the_tree() -> None:
     assert not any(
         topics.matches(f, topics.detections("cam1")) for f in topics.acl_operator_subscribe()
     )
+
+
+@pytest.mark.parametrize("kind", list(TopicKind), ids=lambda k: k.value)
+def test_a_shared_filter_matches_what_its_builders_topics_match(kind: TopicKind) -> None:
+    flt = topics.shared("core", FILTERS[kind])
+    assert flt == f"$share/core/{FILTERS[kind]}"
+    assert topics.unshared(flt) == FILTERS[kind]
+    for topic, sample_kind, _ in SAMPLES:
+        assert topics.matches(flt, topic) == (sample_kind is kind), (kind, topic)
+
+
+@pytest.mark.parametrize("group", ["", "a/b", "+", "#", "-x", "x" * 65])
+def test_a_share_group_is_checked_like_an_id(group: str) -> None:
+    with pytest.raises(topics.TopicError):
+        topics.shared(group, topics.ALL_DETECTIONS)
+
+
+@pytest.mark.parametrize(
+    "flt", ["other/#", f"$share/g/{topics.ALL_DETECTIONS}", "$SYS/#", "#"], ids=str
+)
+def test_only_the_trees_filters_are_shared_and_only_once(flt: str) -> None:
+    with pytest.raises(topics.TopicError):
+        topics.shared("core", flt)
+
+
+def test_a_shared_filter_without_a_group_or_filter_is_refused() -> None:
+    for bad in ("$share/core", "$share//srs/v1/sightings", "$share/core/"):
+        with pytest.raises(topics.TopicError):
+            topics.unshared(bad)

@@ -4,6 +4,9 @@ Sets what each SRS client needs and paho does not do by default: TCP_NODELAY (th
 Nagle delay alone adds ~17 ms to a small publish), TLS from config, credentials,
 a last will, automatic reconnect with bounded backoff, and callbacks guarded so an
 exception logs instead of killing paho's network thread.
+
+This builds one client for one protocol; :class:`srs.mqtt.session.Session` chooses
+the protocol (``[mqtt] protocol``), checks subscriptions and owns the stop path.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from srs.config import MqttConfig
+from srs.mqtt.reasons import connack_sentence
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ def guarded(fn: Callable[..., Any], what: str) -> Callable[..., Any]:
     return wrapper
 
 
-def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
+def nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
     with contextlib.suppress(OSError, AttributeError):  # TLS-wrapped or non-TCP sockets
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -59,14 +65,24 @@ def make_client(
     will: Will | None = None,
     username: str | None = None,
     password: str | None = None,
+    protocol: str | None = None,
 ) -> paho.Client:
-    """A configured, not yet connected paho client (MQTT 3.1.1)."""
-    client = paho.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        clean_session=clean_session,
-        protocol=paho.MQTTv311,
-    )
+    """A configured, not yet connected paho client.
+
+    ``protocol`` "5" or "3.1.1"; None takes ``cfg.protocol``, where "auto" means 3.1.1
+    here (a lone client cannot fall back; a Session can). Under MQTT 5 a persistent
+    session is asked for at connect time: see :func:`connect_options`.
+    """
+    version = protocol or ("5" if cfg.protocol == "5" else "3.1.1")
+    if version == "5":
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+    else:
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean_session,
+            protocol=paho.MQTTv311,
+        )
     user = username if username is not None else cfg.username
     secret = (
         password
@@ -80,7 +96,7 @@ def make_client(
         client.tls_set_context(ctx)
     if will is not None:
         client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
-    client.on_socket_open = _nodelay
+    client.on_socket_open = nodelay
     # paho doubles from 1 s: capped at 5 s a client is back within seconds of its
     # broker (srs.backoff says why; paho adds no jitter of its own).
     client.reconnect_delay_set(min_delay=1, max_delay=5)
@@ -112,13 +128,24 @@ class ConnectionWatcher:
         self.connected.clear()
 
 
-def connack_sentence(reason: Any) -> str:
-    """A sentence for a refused CONNACK, for logs and the GUI."""
-    text = str(reason).lower()
-    if "not authorized" in text or "bad user name or password" in text:
-        return "the broker refused the user name or password"
-    if "identifier" in text:
-        return "the broker refused this client id"
-    if "unavailable" in text:
-        return "the broker is unavailable"
-    return f"the broker refused the connection ({reason})"
+def connect_options(cfg: MqttConfig, protocol: str, clean_session: bool) -> dict[str, Any]:
+    """``connect_async`` arguments for a session's persistence. MQTT 5: a persistent
+    session starts clean never (a restart finds its backlog) and expires
+    ``session_expiry_s`` after its client left; 3.1.1 says it in the client itself."""
+    if protocol != "5":
+        return {}
+    props = Properties(PacketTypes.CONNECT)
+    if not clean_session:
+        props.SessionExpiryInterval = cfg.session_expiry_s
+    return {"clean_start": clean_session, "properties": props}
+
+
+__all__ = [
+    "ConnectionWatcher",
+    "Will",
+    "connack_sentence",
+    "connect_options",
+    "guarded",
+    "make_client",
+    "nodelay",
+]
