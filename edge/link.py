@@ -1,32 +1,47 @@
 """The node's MQTT side: send the outbox, take core's acks, publish status.
 
 One sender thread drains the outbox in sequence order, signing each payload at
-send time; core's signed Ack (verified with core's public key) removes messages;
-a reconnect or an ack timeout sends the unacknowledged ones again. The retained
-status carries the heartbeat; a signed "offline" status made at connect time is
-the last will.
+send time; core's signed Ack (verified with core's public key) removes messages.
+The unacknowledged ones go again after our own reconnect, as soon as core's signed
+status says it is (back) online, and after ``ack_timeout_s`` as a last resort.
+
+An Ack with ``refused`` set removes nothing (issue 21): a store error is tried again
+after a short back-off (seconds); a clock refusal while this node's clock is off
+holds the backlog (one probe, the newest message, at a growing back-off) until the
+clock is fixed (a step seen locally, core's heartbeat, or an accepted probe), so the
+node does not loop on the same window; a clock refusal of a message made while the
+clock was fine, which no re-send can fix, is given up and counted (``outbox_refused``).
+edge.hearing keeps what the status says about it; docs/edge.md has the rules.
+
+The retained status carries the heartbeat; a signed "offline" status made at connect
+time is the last will.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from edge.clock import StepWatch
 from edge.config import EdgeConfig
-from edge.outbox import Outbox
+from edge.hearing import Hearing
+from edge.outbox import Due, Outbox
 from edge.srs_config import SrsConfig
 from srs import __version__
+from srs.backoff import Backoff
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
-from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
+from srs.wire.payloads import Ack, CameraStatus, CoreStatus, DetectionBatch
 from srs.wire.reading import verifier_for
 from srs.wire.signing import (
     Reason,
@@ -62,6 +77,18 @@ class CoreKey:
         return self._key
 
 
+@dataclass(frozen=True)
+class _AnyClock:
+    """The deployment's security policy, but any clock offset allowed: core's status is
+    read to *measure* this node's offset, so a node 3 h off must still read it (only the
+    retained kind's "not from the future" check depends on it; the signature does not)."""
+
+    audience: str
+    max_message_age_s: float
+    max_payload_bytes: int
+    clock_skew_s: float = 100 * 365 * 86400.0
+
+
 class Link:
     def __init__(
         self,
@@ -76,25 +103,50 @@ class Link:
         self._status = status
         self._topic = topics.detections(self.camera_id)
         self._status_topic = topics.camera_status(self.camera_id)
+        self.hearing = Hearing(
+            allowed_skew_s=cfg.security.clock_skew_s, not_heard_after_s=ecfg.not_heard_after_s
+        )
         core_key = CoreKey(ecfg.core_public_key or cfg.keys_dir / "core.key.pub")
-        self._verifier = verifier_for(cfg.security, core_key)
+        # Acks are checked against core's time as this node knows it (its clock plus the
+        # offset measured from core's heartbeat): a node whose clock is off can still
+        # read core's answers, refusals included; replays stay refused.
+        self._verifier = verifier_for(cfg.security, core_key, clock=self._core_time)
+        sec = cfg.security
+        self._status_verifier = verifier_for(
+            _AnyClock(sec.audience, sec.max_message_age_s, sec.max_payload_bytes), core_key
+        )
         self.watcher = ConnectionWatcher()
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._reconnected = threading.Event()
+        self._resend = threading.Event()  # core came back: everything unacked goes again
+        self._steps = StepWatch()
+        self._store_backoff = Backoff(first_s=0.5, max_s=ecfg.store_retry_max_s)
+        self._clock_backoff = Backoff(first_s=2.0, max_s=ecfg.clock_retry_max_s)
+        self._holding = False  # our clock is off: only a probe goes, at _probe_at
+        self._probe_at = 0.0
+        self._publish_now = False
         self.sent = 0
         self.acked = 0
+        self.refusals = 0
         self.acks_rejected = 0
+        self.status_rejected = 0
         self.sign_errors = 0
         user = cfg.mqtt.username or self.camera_id
         will = Will(self._status_topic, self._signed_status("offline", "connection lost"))
         self.client = make_client(cfg.mqtt, self.camera_id, will=will, username=user)
+        # Back within ~2 s of the broker (srs.mqtt caps at 5 s): a node's reconnect is
+        # cheap, and each node's own cap (1.5-2.5 s) keeps a site's nodes apart.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=random.uniform(1.5, 2.5))  # type: ignore[arg-type]
         self.client.on_connect = guarded(self._on_connect, "connect")
         self.client.on_disconnect = guarded(self.watcher.on_disconnect, "disconnect")
         self.client.on_message = guarded(self._on_message, "message")
         self._thread = threading.Thread(
             target=self._run, name=f"edge-send-{self.camera_id}", daemon=True
         )
+
+    def _core_time(self) -> float:
+        return time.time() - (self.hearing.skew_s or 0.0)
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -132,11 +184,15 @@ class Link:
         log.info(
             "camera %s connected to %s:%d", self.camera_id, self.cfg.mqtt.host, self.cfg.mqtt.port
         )
-        client.subscribe(topics.ack(self.camera_id), qos=1)
+        client.subscribe([(topics.ack(self.camera_id), 1), (topics.core_status(), 1)])
+        self.hearing.reconnected()
         self._reconnected.set()
         self.wake.set()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        if msg.topic == topics.core_status():
+            self._on_core_status(msg)
+            return
         try:
             ack = self._verifier.verify(msg.topic, msg.payload, Ack).payload
         except WireError as exc:
@@ -149,8 +205,106 @@ class Link:
             self.acks_rejected += 1
             log.warning("ignored an ack for camera %s on %s's topic", ack.camera_id, self.camera_id)
             return
-        self.acked += self.outbox.ack(ack.seqs)
+        if ack.refused is not None:
+            self._on_refused(ack)
+        else:
+            self.acked += self.outbox.ack(ack.seqs)
+            self.hearing.heard()
+            self._store_backoff.reset()
+            if self._holding:  # the probe went through: the clock is fine again
+                self._release("core accepted a message again")
         self.wake.set()
+
+    def _on_core_status(self, msg: paho.MQTTMessage) -> None:
+        if not msg.payload:
+            return  # a retained status cleared
+        try:
+            status = self._status_verifier.verify(msg.topic, msg.payload, CoreStatus).payload
+        except WireError as exc:
+            self.status_rejected += 1
+            if self.status_rejected == 1:
+                log.warning("ignored core's status on %s: %s", msg.topic, exc)
+            return
+        was_off = self.hearing.clock_off
+        back = self.hearing.core_status(
+            status.state,
+            status.sent_at,
+            status.heartbeat_interval_s,
+            time.time(),
+            live=not msg.retain,
+        )
+        if self.hearing.clock_off != was_off:
+            self._publish_now = True
+            if self.hearing.clock_off:
+                log.warning(
+                    "camera %s: %s; core refuses its messages",
+                    self.camera_id,
+                    self.hearing.clock_sentence(),
+                )
+        if self._holding and not msg.retain and not self.hearing.clock_off:
+            self._release("the clock agrees with core's again")
+        if back:
+            log.info(
+                "camera %s: core is online; sending what it has not acknowledged", self.camera_id
+            )
+            self._resend.set()
+            self.wake.set()
+
+    def _on_refused(self, ack: Ack) -> None:
+        refusal = ack.refused
+        assert refusal is not None
+        self.refusals += len(ack.seqs)
+        self.hearing.refused(refusal)
+        if refusal.reason == "store_error":
+            self.outbox.retry_later(ack.seqs, self._store_backoff.next_delay())
+            return
+        offset = refusal.clock_offset_s
+        signed_off = offset is None or abs(offset) > self.cfg.security.clock_skew_s
+        if self.hearing.clock_off or (offset is None and self.hearing.skew_s is None):
+            self._hold(ack.seqs, refusal.message)
+        elif signed_off:  # signed before our clock was fixed (or core cannot say): again
+            self.outbox.retry_later(ack.seqs, self._clock_backoff.next_delay())
+        else:  # our clock was and is fine: the message itself is out of time for good
+            n = self.outbox.give_up(ack.seqs)
+            log.warning(
+                "camera %s: gave up %d message(s) core refuses for good: %s",
+                self.camera_id,
+                n,
+                refusal.message,
+            )
+
+    # --- clock hold --------------------------------------------------------------------
+
+    def _hold(self, seqs: list[int], why: str) -> None:
+        if not self._holding:
+            self._holding = True
+            self._publish_now = True
+            self._probe_at = time.monotonic() + self._clock_backoff.next_delay()
+            log.warning(
+                "camera %s: core refuses messages for the clock (%s); holding the backlog, "
+                "probing with the newest message",
+                self.camera_id,
+                why,
+            )
+        self.outbox.retry_later(seqs, 0.0)  # not in flight any more; sent once released
+
+    def _release(self, why: str) -> None:
+        """Our clock is fine (again): everything unacknowledged goes now."""
+        if self._holding:
+            log.info("camera %s: %s; sending the held backlog", self.camera_id, why)
+        self._holding = False
+        self._clock_backoff.reset()
+        self._resend.set()
+        self._publish_now = True
+        self.wake.set()
+
+    def _probe(self) -> None:
+        if time.monotonic() < self._probe_at:
+            return
+        self._probe_at = time.monotonic() + self._clock_backoff.next_delay()
+        newest = self.outbox.newest()
+        if newest is not None:
+            self._publish([newest])
 
     # --- sender thread ---------------------------------------------------------------
 
@@ -159,28 +313,52 @@ class Link:
         while not self._stop.is_set():
             self.wake.wait(0.5)
             self.wake.clear()
+            step = self._steps.step()
+            if step:
+                log.warning("camera %s: the clock was stepped by %+.1f s", self.camera_id, step)
+                self.hearing.stepped(step)
+                self._release("the clock was stepped")
             if not self.watcher.connected.is_set():
                 continue
             try:
-                if self._reconnected.is_set():
+                if self._reconnected.is_set() or self._resend.is_set():
                     self._reconnected.clear()
+                    self._resend.clear()
                     self.outbox.reset_sent()
                     next_status = 0.0
-                if time.monotonic() >= next_status:
+                if self.hearing.clock_off and not self._holding:
+                    self._hold([], self.hearing.clock_sentence())
+                if self._publish_now or time.monotonic() >= next_status:
+                    self._publish_now = False
                     self._publish_status()
                     next_status = time.monotonic() + self.ecfg.heartbeat_interval_s
-                self._send_due()
+                if self._holding:
+                    self._probe()
+                else:
+                    self._send_due()
             except Exception:  # a bad row or a closed socket must not end the sender
                 log.exception("camera %s: sending failed; retrying", self.camera_id)
                 self._stop.wait(1.0)
 
     def _send_due(self) -> None:
         due = self.outbox.due(ack_timeout_s=self.ecfg.ack_timeout_s, limit=self.ecfg.max_inflight)
+        sent = self._publish(due)
+        if len(due) and sent == len(due):
+            self.wake.set()  # maybe more room in the window
+
+    def _publish(self, due: list[Due]) -> int:
+        """Sign and publish ``due`` in order (re-timed by any clock step since each was
+        made); returns how many went (all unless the connection dropped meanwhile)."""
         sent = []
-        for seq, text in due:
+        for item in due:
             try:
+                batch = DetectionBatch.model_validate_json(item.payload)
+                if item.clock_step_s:  # its time on the clock as the clock is now
+                    batch = batch.model_copy(
+                        update={"captured_at": round(batch.captured_at + item.clock_step_s, 3)}
+                    )
                 data = sign(
-                    DetectionBatch.model_validate_json(text),
+                    batch,
                     self._topic,
                     self.key,
                     audience=self.cfg.security.audience,
@@ -188,18 +366,17 @@ class Link:
                 )
             except Exception as exc:  # cannot happen for rows we wrote; never loop on it
                 self.sign_errors += 1
-                log.error("outbox message %d cannot be signed (%s); dropping it", seq, exc)
-                self.outbox.ack([seq])
+                log.error("outbox message %d cannot be signed (%s); dropping it", item.seq, exc)
+                self.outbox.ack([item.seq])
                 continue
             info = self.client.publish(self._topic, data, qos=1)
             if info.rc != paho.MQTT_ERR_SUCCESS:
                 break  # disconnected meanwhile: the reconnect resends from here
-            sent.append(seq)
+            sent.append(item.seq)
         if sent:
             self.outbox.mark_sent(sent)
             self.sent += len(sent)
-        if len(due) and len(sent) == len(due):
-            self.wake.set()  # maybe more room in the window
+        return len(sent)
 
     def _signed_status(self, state: str, message: str = "", **extra: Any) -> bytes:
         status = CameraStatus(
@@ -215,11 +392,25 @@ class Link:
 
     def _publish_status(self) -> None:
         extra = dict(self._status())
-        extra["outbox_depth"] = self.outbox.depth
+        depth = self.outbox.depth
+        extra["outbox_depth"] = depth
         extra["outbox_dropped"] = self.outbox.dropped
-        message = str(extra.pop("message", ""))
+        extra["outbox_refused"] = self.outbox.refused
+        parts = [self.hearing.sentence(depth) or self.hearing.clock_sentence()]
         if self.acks_rejected:  # forged acks, or core's public key missing/wrong here
-            message = f"{self.acks_rejected} ack(s) failed verification; {message}".strip("; ")
+            parts.append(f"{self.acks_rejected} ack(s) failed verification")
+        parts.append(str(extra.pop("message", "")))
+        unheard = self.hearing.unheard_s(depth)
+        if unheard is not None:
+            extra["unacked_s"] = round(min(unheard, 1e9), 1)
+        if self.hearing.skew_s is not None:
+            extra["clock_offset_s"] = round(max(-4e9, min(4e9, self.hearing.skew_s)), 1)
+        line = self.hearing.log_line(depth)
+        if line:
+            log.warning("camera %s: %s", self.camera_id, line)
         self.client.publish(
-            self._status_topic, self._signed_status("online", message, **extra), qos=1, retain=True
+            self._status_topic,
+            self._signed_status("online", "; ".join(p for p in parts if p), **extra),
+            qos=1,
+            retain=True,
         )
