@@ -5,13 +5,9 @@ send time; core's signed Ack (verified with core's public key) removes messages.
 The unacknowledged ones go again after our own reconnect, as soon as core's signed
 status says it is (back) online, and after ``ack_timeout_s`` as a last resort.
 
-An Ack with ``refused`` set removes nothing (issue 21): a store error is tried again
-after a short back-off (seconds); a clock refusal while this node's clock is off
-holds the backlog (one probe, the newest message, at a growing back-off) until the
-clock is fixed (a step seen locally, core's heartbeat, or an accepted probe), so the
-node does not loop on the same window; a clock refusal of a message made while the
-clock was fine, which no re-send can fix, is given up and counted (``outbox_refused``).
-edge.hearing keeps what the status says about it; docs/edge.md has the rules.
+An Ack with ``refused`` set removes nothing (issue 21): edge.backlog decides when
+those messages go again (store errors in seconds; a clock that is off holds the
+backlog behind one probe); edge.hearing keeps what the status says about it.
 
 The retained status carries the heartbeat; a signed "offline" status made at connect
 time is the last will.
@@ -25,20 +21,17 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from edge.clock import StepWatch
+from edge.backlog import Backlog
 from edge.config import EdgeConfig
+from edge.core_key import AnyClock, CoreKey
 from edge.hearing import Hearing
 from edge.outbox import Due, Outbox
 from edge.srs_config import SrsConfig
 from srs import __version__
-from srs.backoff import Backoff
 from srs.mqtt import ConnectionWatcher, Will, guarded, make_client
 from srs.wire import topics
 from srs.wire.payloads import Ack, CameraStatus, CoreStatus, DetectionBatch
@@ -47,46 +40,10 @@ from srs.wire.signing import (
     Reason,
     SigningKey,
     WireError,
-    public_key_from_b64,
     sign,
 )
 
 log = logging.getLogger(__name__)
-
-
-class CoreKey:
-    """Core's public key, read from its file when first needed (core may come later)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._key: Ed25519PublicKey | None = None
-        self._warned = False
-
-    def __call__(self, issuer: str) -> Ed25519PublicKey | None:
-        if issuer != topics.CORE_SENDER:
-            return None
-        if self._key is None:
-            try:
-                self._key = public_key_from_b64(self.path.read_text())
-            except (OSError, ValueError) as exc:
-                if not self._warned:
-                    log.error(
-                        "cannot verify acks: core's public key %s is unusable (%s)", self.path, exc
-                    )
-                    self._warned = True
-        return self._key
-
-
-@dataclass(frozen=True)
-class _AnyClock:
-    """The deployment's security policy, but any clock offset allowed: core's status is
-    read to *measure* this node's offset, so a node 3 h off must still read it (only the
-    retained kind's "not from the future" check depends on it; the signature does not)."""
-
-    audience: str
-    max_message_age_s: float
-    max_payload_bytes: int
-    clock_skew_s: float = 100 * 365 * 86400.0
 
 
 class Link:
@@ -113,19 +70,13 @@ class Link:
         self._verifier = verifier_for(cfg.security, core_key, clock=self._core_time)
         sec = cfg.security
         self._status_verifier = verifier_for(
-            _AnyClock(sec.audience, sec.max_message_age_s, sec.max_payload_bytes), core_key
+            AnyClock(sec.audience, sec.max_message_age_s, sec.max_payload_bytes), core_key
         )
+        self.backlog = Backlog(outbox, ecfg, self.hearing, cfg.security.clock_skew_s)
         self.watcher = ConnectionWatcher()
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._reconnected = threading.Event()
-        self._resend = threading.Event()  # core came back: everything unacked goes again
-        self._steps = StepWatch()
-        self._store_backoff = Backoff(first_s=0.5, max_s=ecfg.store_retry_max_s)
-        self._clock_backoff = Backoff(first_s=2.0, max_s=ecfg.clock_retry_max_s)
-        self._holding = False  # our clock is off: only a probe goes, at _probe_at
-        self._probe_at = 0.0
-        self._publish_now = False
         self.sent = 0
         self.acked = 0
         self.refusals = 0
@@ -206,13 +157,10 @@ class Link:
             log.warning("ignored an ack for camera %s on %s's topic", ack.camera_id, self.camera_id)
             return
         if ack.refused is not None:
-            self._on_refused(ack)
+            self.refusals += len(ack.seqs)
+            self.backlog.refused(ack.seqs, ack.refused)
         else:
-            self.acked += self.outbox.ack(ack.seqs)
-            self.hearing.heard()
-            self._store_backoff.reset()
-            if self._holding:  # the probe went through: the clock is fine again
-                self._release("core accepted a message again")
+            self.acked += self.backlog.acked(ack.seqs)
         self.wake.set()
 
     def _on_core_status(self, msg: paho.MQTTMessage) -> None:
@@ -226,85 +174,17 @@ class Link:
                 log.warning("ignored core's status on %s: %s", msg.topic, exc)
             return
         was_off = self.hearing.clock_off
+        live = not msg.retain
         back = self.hearing.core_status(
-            status.state,
-            status.sent_at,
-            status.heartbeat_interval_s,
-            time.time(),
-            live=not msg.retain,
+            status.state, status.sent_at, status.heartbeat_interval_s, time.time(), live=live
         )
-        if self.hearing.clock_off != was_off:
-            self._publish_now = True
-            if self.hearing.clock_off:
-                log.warning(
-                    "camera %s: %s; core refuses its messages",
-                    self.camera_id,
-                    self.hearing.clock_sentence(),
-                )
-        if self._holding and not msg.retain and not self.hearing.clock_off:
-            self._release("the clock agrees with core's again")
+        self.backlog.core_status(live, was_off)
         if back:
             log.info(
                 "camera %s: core is online; sending what it has not acknowledged", self.camera_id
             )
-            self._resend.set()
-            self.wake.set()
-
-    def _on_refused(self, ack: Ack) -> None:
-        refusal = ack.refused
-        assert refusal is not None
-        self.refusals += len(ack.seqs)
-        self.hearing.refused(refusal)
-        if refusal.reason == "store_error":
-            self.outbox.retry_later(ack.seqs, self._store_backoff.next_delay())
-            return
-        offset = refusal.clock_offset_s
-        signed_off = offset is None or abs(offset) > self.cfg.security.clock_skew_s
-        if self.hearing.clock_off or (offset is None and self.hearing.skew_s is None):
-            self._hold(ack.seqs, refusal.message)
-        elif signed_off:  # signed before our clock was fixed (or core cannot say): again
-            self.outbox.retry_later(ack.seqs, self._clock_backoff.next_delay())
-        else:  # our clock was and is fine: the message itself is out of time for good
-            n = self.outbox.give_up(ack.seqs)
-            log.warning(
-                "camera %s: gave up %d message(s) core refuses for good: %s",
-                self.camera_id,
-                n,
-                refusal.message,
-            )
-
-    # --- clock hold --------------------------------------------------------------------
-
-    def _hold(self, seqs: list[int], why: str) -> None:
-        if not self._holding:
-            self._holding = True
-            self._publish_now = True
-            self._probe_at = time.monotonic() + self._clock_backoff.next_delay()
-            log.warning(
-                "camera %s: core refuses messages for the clock (%s); holding the backlog, "
-                "probing with the newest message",
-                self.camera_id,
-                why,
-            )
-        self.outbox.retry_later(seqs, 0.0)  # not in flight any more; sent once released
-
-    def _release(self, why: str) -> None:
-        """Our clock is fine (again): everything unacknowledged goes now."""
-        if self._holding:
-            log.info("camera %s: %s; sending the held backlog", self.camera_id, why)
-        self._holding = False
-        self._clock_backoff.reset()
-        self._resend.set()
-        self._publish_now = True
+            self.backlog.resend.set()
         self.wake.set()
-
-    def _probe(self) -> None:
-        if time.monotonic() < self._probe_at:
-            return
-        self._probe_at = time.monotonic() + self._clock_backoff.next_delay()
-        newest = self.outbox.newest()
-        if newest is not None:
-            self._publish([newest])
 
     # --- sender thread ---------------------------------------------------------------
 
@@ -313,38 +193,24 @@ class Link:
         while not self._stop.is_set():
             self.wake.wait(0.5)
             self.wake.clear()
-            step = self._steps.step()
-            if step:
-                log.warning("camera %s: the clock was stepped by %+.1f s", self.camera_id, step)
-                self.hearing.stepped(step)
-                self._release("the clock was stepped")
+            self.backlog.check_clock()
             if not self.watcher.connected.is_set():
                 continue
             try:
-                if self._reconnected.is_set() or self._resend.is_set():
+                if self._reconnected.is_set():
                     self._reconnected.clear()
-                    self._resend.clear()
-                    self.outbox.reset_sent()
+                    self.backlog.resend.set()
                     next_status = 0.0
-                if self.hearing.clock_off and not self._holding:
-                    self._hold([], self.hearing.clock_sentence())
-                if self._publish_now or time.monotonic() >= next_status:
-                    self._publish_now = False
+                if self.backlog.changed.is_set() or time.monotonic() >= next_status:
+                    self.backlog.changed.clear()
                     self._publish_status()
                     next_status = time.monotonic() + self.ecfg.heartbeat_interval_s
-                if self._holding:
-                    self._probe()
-                else:
-                    self._send_due()
+                due = self.backlog.next()
+                if due and self._publish(due) == len(due) and not self.backlog.holding:
+                    self.wake.set()  # maybe more room in the window
             except Exception:  # a bad row or a closed socket must not end the sender
                 log.exception("camera %s: sending failed; retrying", self.camera_id)
                 self._stop.wait(1.0)
-
-    def _send_due(self) -> None:
-        due = self.outbox.due(ack_timeout_s=self.ecfg.ack_timeout_s, limit=self.ecfg.max_inflight)
-        sent = self._publish(due)
-        if len(due) and sent == len(due):
-            self.wake.set()  # maybe more room in the window
 
     def _publish(self, due: list[Due]) -> int:
         """Sign and publish ``due`` in order (re-timed by any clock step since each was

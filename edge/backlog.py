@@ -1,0 +1,145 @@
+"""What the link sends next, and what core's refusals mean for it (issue 21).
+
+The outbox keeps every message until core acknowledges it; this decides *when* each
+goes again:
+
+* a store error (core's disk full, its database locked): after 0.5 s, doubling up to
+  ``store_retry_max_s`` (srs.backoff), not after the ack timeout;
+* a refusal for the clock while this node's clock is off (measured from core's
+  heartbeat, or not measured yet): the backlog is *held*. Only a probe goes, the
+  newest message, after 2 s, doubling up to ``clock_retry_max_s``: no loop on the
+  same window of oldest messages. A clock step seen here (edge.clock), core's
+  heartbeat agreeing again, or an accepted probe releases the backlog at once;
+* a refusal for the clock of a copy signed while the clock was off, ours being fine
+  now: it goes again (after the clock back-off);
+* a refusal for the clock while ours was and is fine: the message itself is out of
+  time (made while the clock was wrong, before a restart that forgot by how much);
+  no re-send can fix it, so it is given up and counted (``outbox_refused``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from edge.clock import StepWatch
+from edge.config import EdgeConfig
+from edge.hearing import Hearing
+from edge.outbox import Due, Outbox
+from srs.backoff import Backoff
+from srs.wire.payloads import Refusal
+
+log = logging.getLogger(__name__)
+
+
+class Backlog:
+    def __init__(
+        self, outbox: Outbox, ecfg: EdgeConfig, hearing: Hearing, allowed_skew_s: float
+    ) -> None:
+        self.outbox, self.ecfg, self.hearing = outbox, ecfg, hearing
+        self.camera_id = ecfg.camera_id
+        self.allowed_skew_s = allowed_skew_s
+        self.resend = threading.Event()  # everything unacknowledged goes again, now
+        self.changed = threading.Event()  # something the status says has changed
+        self.holding = False
+        self._probe_at = 0.0
+        self._steps = StepWatch()
+        self._store_backoff = Backoff(first_s=0.5, max_s=ecfg.store_retry_max_s)
+        self._clock_backoff = Backoff(first_s=2.0, max_s=ecfg.clock_retry_max_s)
+
+    # --- what core said ---------------------------------------------------------------
+
+    def acked(self, seqs: list[int]) -> int:
+        n = self.outbox.ack(seqs)
+        self.hearing.heard()
+        self._store_backoff.reset()
+        if self.holding:  # the probe went through: the clock is fine again
+            self.release("core accepted a message again")
+        return n
+
+    def refused(self, seqs: list[int], refusal: Refusal) -> None:
+        self.hearing.refused(refusal)
+        if refusal.reason == "store_error":
+            self.outbox.retry_later(seqs, self._store_backoff.next_delay())
+            return
+        offset = refusal.clock_offset_s
+        if self.hearing.clock_off or (offset is None and self.hearing.skew_s is None):
+            self.hold(refusal.message)
+            self.outbox.retry_later(seqs, 0.0)  # not in flight any more; sent once released
+        elif offset is None or abs(offset) > self.allowed_skew_s:
+            # signed before our clock was fixed (or core could not say): again, later
+            self.outbox.retry_later(seqs, self._clock_backoff.next_delay())
+        else:
+            n = self.outbox.give_up(seqs)
+            log.warning(
+                "camera %s: gave up %d message(s) core refuses for good: %s",
+                self.camera_id,
+                n,
+                refusal.message,
+            )
+
+    def core_status(self, live: bool, was_off: bool) -> None:
+        """After the hearing took core's status: say a clock newly off, release a hold
+        once core's live heartbeat agrees with our clock."""
+        if self.hearing.clock_off != was_off:
+            self.changed.set()
+            if self.hearing.clock_off:
+                log.warning(
+                    "camera %s: %s; core refuses its messages",
+                    self.camera_id,
+                    self.hearing.clock_sentence(),
+                )
+        if self.holding and live and not self.hearing.clock_off:
+            self.release("the clock agrees with core's again")
+
+    # --- holding ---------------------------------------------------------------------
+
+    def hold(self, why: str) -> None:
+        if self.holding:
+            return
+        self.holding = True
+        self.changed.set()
+        self._probe_at = time.monotonic() + self._clock_backoff.next_delay()
+        log.warning(
+            "camera %s: core refuses its messages for the clock (%s); holding the backlog, "
+            "probing with the newest message",
+            self.camera_id,
+            why,
+        )
+
+    def release(self, why: str) -> None:
+        """Our clock is fine (again): everything unacknowledged goes now."""
+        if self.holding:
+            log.info("camera %s: %s; sending the held backlog", self.camera_id, why)
+        self.holding = False
+        self._clock_backoff.reset()
+        self.resend.set()
+        self.changed.set()
+
+    # --- the sender's questions -------------------------------------------------------
+
+    def check_clock(self) -> None:
+        """On the sender thread, each round: a stepped clock, or one known to be off."""
+        step = self._steps.step()
+        if step:
+            log.warning("camera %s: the clock was stepped by %+.1f s", self.camera_id, step)
+            self.hearing.stepped(step)
+            self.release("the clock was stepped")
+        if self.hearing.clock_off:
+            self.hold(self.hearing.clock_sentence())
+
+    def next(self) -> list[Due]:
+        """What to send now: the due window, or while holding at most one probe."""
+        if self.resend.is_set():
+            self.resend.clear()
+            self.outbox.reset_sent()
+        if not self.holding:
+            return self.outbox.due(
+                ack_timeout_s=self.ecfg.ack_timeout_s, limit=self.ecfg.max_inflight
+            )
+        if time.monotonic() < self._probe_at:
+            return []
+        self._probe_at = time.monotonic() + self._clock_backoff.next_delay()
+        newest = self.outbox.newest()
+        return [] if newest is None else [newest]
