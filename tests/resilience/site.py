@@ -268,6 +268,51 @@ class Site:
         return None
 
 
+class StatusWatch:
+    """Every camera's signed status as it arrives (an operator's view, verified with
+    each camera's key), so a scenario can say when a camera said what."""
+
+    def __init__(self, site: Site) -> None:
+        from srs.mqtt import ConnectionWatcher, guarded, make_client
+        from srs.wire.payloads import CameraStatus
+        from srs.wire.signing import Verifier
+
+        keys = {
+            topics.camera_issuer(cam): SigningKey.load_or_create(
+                topics.camera_issuer(cam), site.root / "edges" / cam / "keys" / f"camera-{cam}.key"
+            ).public_key
+            for cam in site.cameras
+        }
+        verifier = Verifier(keys.get, clock_skew_s=4.0e9)  # the cameras' clocks may be off
+        self.seen: list[tuple[float, CameraStatus]] = []  # (time.monotonic(), status)
+        self.watcher = ConnectionWatcher()
+        self.client = make_client(site.handle.client_config("watch", "operator"), "watch")
+
+        def on_connect(client: Any, *args: Any) -> None:
+            self.watcher.on_connect(client, *args)
+            client.subscribe(topics.ALL_CAMERA_STATUS, qos=1)
+
+        def on_message(client: Any, userdata: Any, msg: Any) -> None:
+            status = verifier.verify(msg.topic, msg.payload, CameraStatus).payload
+            self.seen.append((time.monotonic(), status))
+
+        self.client.on_connect = guarded(on_connect, "connect")
+        self.client.on_message = guarded(on_message, "message")
+        self.client.connect("127.0.0.1", site.port)
+        self.client.loop_start()
+
+    def first(self, since: float, cam: str, text: str) -> tuple[float, str] | None:
+        """(seconds after ``since``, message) of the first status of ``cam`` saying ``text``."""
+        for at, status in list(self.seen):
+            if at >= since and status.camera_id == cam and text in status.message:
+                return at - since, status.message
+        return None
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 def _listening(port: int) -> bool:
     import socket
 
