@@ -64,10 +64,13 @@ class Backlog:
             self.outbox.retry_later(seqs, self._store_backoff.next_delay())
             return
         offset = refusal.clock_offset_s
-        if self.hearing.clock_off or (offset is None and self.hearing.skew_s is None):
+        signed_off = offset is None or abs(offset) > self.allowed_skew_s
+        # Our clock is off now: measured so, or not measured yet (no live heartbeat)
+        # and core's own measure of this copy, just signed, says so.
+        if self.hearing.clock_off or (self.hearing.skew_s is None and signed_off):
             self.hold(refusal.message)
             self.outbox.retry_later(seqs, 0.0)  # not in flight any more; sent once released
-        elif offset is None or abs(offset) > self.allowed_skew_s:
+        elif signed_off:
             # signed before our clock was fixed (or core could not say): again, later
             self.outbox.retry_later(seqs, self._clock_backoff.next_delay())
         else:

@@ -45,6 +45,7 @@ class Hearing:
         self.skew_s: float | None = None
         self.core_state: str | None = None
         self.refusal: Refusal | None = None  # the latest, until something is acked
+        self.connected = False  # to the broker (the link says)
         self._heard_at = clock()
         self._live_at: float | None = None
         self._live_interval_s = 10.0
@@ -107,6 +108,8 @@ class Hearing:
         return quiet if quiet >= self.not_heard_after_s else None
 
     def reason(self) -> str:
+        if not self.connected:
+            return "not connected to the broker"
         if self.refusal is not None and self.refusal.reason == "store_error":
             return f"core cannot store them: {self.refusal.message}"
         clock = self.clock_sentence()

@@ -189,12 +189,16 @@ class Link:
     # --- sender thread ---------------------------------------------------------------
 
     def _run(self) -> None:
-        next_status = 0.0
+        next_status = next_log = 0.0
         while not self._stop.is_set():
             self.wake.wait(0.5)
             self.wake.clear()
             self.backlog.check_clock()
-            if not self.watcher.connected.is_set():
+            self.hearing.connected = self.watcher.connected.is_set()
+            if time.monotonic() >= next_log:  # also while the broker is out of reach
+                next_log = time.monotonic() + 1.0
+                self._log_hearing()
+            if not self.hearing.connected:
                 continue
             try:
                 if self._reconnected.is_set():
@@ -244,6 +248,11 @@ class Link:
             self.sent += len(sent)
         return len(sent)
 
+    def _log_hearing(self) -> None:
+        line = self.hearing.log_line(self.outbox.depth)
+        if line:
+            log.warning("camera %s: %s", self.camera_id, line)
+
     def _signed_status(self, state: str, message: str = "", **extra: Any) -> bytes:
         status = CameraStatus(
             camera_id=self.camera_id,
@@ -271,9 +280,6 @@ class Link:
             extra["unacked_s"] = round(min(unheard, 1e9), 1)
         if self.hearing.skew_s is not None:
             extra["clock_offset_s"] = round(max(-4e9, min(4e9, self.hearing.skew_s)), 1)
-        line = self.hearing.log_line(depth)
-        if line:
-            log.warning("camera %s: %s", self.camera_id, line)
         self.client.publish(
             self._status_topic,
             self._signed_status("online", "; ".join(p for p in parts if p), **extra),

@@ -15,7 +15,9 @@ class Clock:
 
 
 def hearing(clock: Clock) -> Hearing:
-    return Hearing(allowed_skew_s=30.0, not_heard_after_s=30.0, log_every_s=300.0, clock=clock)
+    h = Hearing(allowed_skew_s=30.0, not_heard_after_s=30.0, log_every_s=300.0, clock=clock)
+    h.connected = True
+    return h
 
 
 def test_core_coming_back_is_seen_once() -> None:
@@ -56,6 +58,8 @@ def test_not_heard_only_while_messages_wait_and_past_the_limit() -> None:
     assert h.sentence(5) == "not heard by core for 31 s, 5 message(s) waiting: core is offline"
     h.refused(Refusal(reason="store_error", message="disk full"))
     assert h.reason() == "core cannot store them: disk full"
+    h.connected = False
+    assert h.reason() == "not connected to the broker"
     h.heard()
     assert h.unheard_s(5) is None and h.refusal is None
 

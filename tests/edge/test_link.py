@@ -17,10 +17,11 @@ from edge.link import Link
 from edge.node import key_path, outbox_path
 from edge.outbox import Outbox
 from srs.app.config import SrsConfig
+from srs.config import MqttConfig
 from srs.wire import topics
 from srs.wire.payloads import DetectionBatch, Refusal
 from srs.wire.signing import SigningKey
-from tests.brokers import BrokerHandle
+from tests.brokers import BrokerHandle, free_port
 from tests.edge.acker import Acker
 from tests.waiting import wait_until
 
@@ -194,3 +195,28 @@ def test_status_fields_are_optional_for_older_readers() -> None:
     status = CameraStatus.model_validate_json(json.dumps(old))
     assert status.unacked_s is None and status.clock_offset_s is None
     assert status.outbox_refused == 0
+
+
+def test_not_heard_is_logged_while_the_broker_is_out_of_reach(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = SrsConfig(
+        data_dir=tmp_path,
+        mqtt=MqttConfig(host="127.0.0.1", port=free_port(), username=CAM),
+        edge=EdgeConfig(camera_id=CAM, not_heard_after_s=0.5),
+    )
+    key = SigningKey.load_or_create(topics.camera_issuer(CAM), key_path(cfg, CAM))
+    with Outbox(outbox_path(cfg, CAM)) as outbox:
+        outbox.add(message)
+        link = Link(cfg, cfg.edge, outbox, key, status=lambda: {})
+        link.start()
+        try:
+            wait_until(
+                lambda: any("not connected to the broker" in r.message for r in caplog.records),
+                30,
+                message="nothing said while the broker was out of reach",
+            )
+        finally:
+            link.stop()
+    said = [r.message for r in caplog.records if "not heard by core" in r.message]
+    assert len(said) == 1 and "1 message(s) waiting" in said[0]
