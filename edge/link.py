@@ -178,12 +178,11 @@ class Link:
         back = self.hearing.core_status(
             status.state, status.sent_at, status.heartbeat_interval_s, time.time(), live=live
         )
-        self.backlog.core_status(live, was_off)
         if back:
             log.info(
                 "camera %s: core is online; sending what it has not acknowledged", self.camera_id
             )
-            self.backlog.resend.set()
+        self.backlog.core_status(live, was_off, back)
         self.wake.set()
 
     # --- sender thread ---------------------------------------------------------------
