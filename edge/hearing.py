@@ -48,14 +48,19 @@ class Hearing:
         self.connected = False  # to the broker (the link says)
         self._heard_at = clock()
         self._live_at: float | None = None
+        self._heard_since_connect = False
         self._live_interval_s = 10.0
         self._logged_at: float | None = None  # when the unheard state was last logged
 
     # --- what the link tells it ------------------------------------------------------
 
     def reconnected(self) -> None:
-        """Our own connection is new: core's next live status counts as its return."""
+        """Our own connection is new: core's next live status counts as its return,
+        unless core has acknowledged something since (then it was there all along:
+        what we sent on reconnecting reached it, and sending it again would only load
+        a core busy catching up)."""
         self._live_at = None
+        self._heard_since_connect = False
 
     def core_status(
         self, state: str, sent_at: float, interval_s: float, wall_now: float, *, live: bool
@@ -65,10 +70,10 @@ class Hearing:
         if live:
             now = self._clock()
             self.skew_s = wall_now - sent_at
-            late = (
-                self._live_at is None
-                or now - self._live_at > MISSED_BEATS * self._live_interval_s + 1.0
-            )
+            if self._live_at is None:  # the first since our own (re)connect
+                late = not self._heard_since_connect
+            else:
+                late = now - self._live_at > MISSED_BEATS * self._live_interval_s + 1.0
             back = state == "online" and (self.core_state != "online" or late)
             self._live_at, self._live_interval_s = now, interval_s
         self.core_state = state
@@ -81,6 +86,7 @@ class Hearing:
 
     def heard(self) -> None:
         self._heard_at = self._clock()
+        self._heard_since_connect = True
         self.refusal = None
 
     def refused(self, refusal: Refusal) -> None:

@@ -30,9 +30,13 @@ def test_core_coming_back_is_seen_once() -> None:
     assert h.core_status("online", 1e9, 2.0, 1e9, live=True)  # back after its will
     clock.now += 10  # heartbeats missed: core (or its broker) was away
     assert h.core_status("online", 1e9, 2.0, 1e9, live=True)
-    h.reconnected()  # our own reconnect: its next live status is its return
+    h.reconnected()  # our own reconnect: its next live status is its return...
     clock.now += 1
     assert h.core_status("online", 1e9, 2.0, 1e9, live=True)
+    h.reconnected()
+    h.heard()  # ...unless core acknowledged something since: it was there all along
+    clock.now += 1
+    assert not h.core_status("online", 1e9, 2.0, 1e9, live=True)
 
 
 def test_the_clock_is_measured_only_from_live_heartbeats() -> None:
