@@ -193,10 +193,22 @@ class Site:
             child.process.wait(10)
 
     def stop_generating(self) -> None:
-        """Cameras stop making new messages (SIGUSR1) but keep sending their outbox."""
+        """Cameras stop making new messages (SIGUSR1) but keep sending their outbox.
+        Returns once none makes any more: a camera may add one after the signal was
+        sent (it was adding one then), which a count taken at once would miss and then
+        call lost."""
         for child in self.edges.values():
             if child.running:
                 child.process.send_signal(signal.SIGUSR1)
+        before: dict[str, int] = {}
+
+        def settled() -> bool:
+            nonlocal before
+            now = {cam: self.created(cam) for cam in self.cameras}
+            same, before = now == before, now
+            return same
+
+        wait_for(settled, 10, interval_s=0.5)  # 5 periods of a 10 messages/s camera
 
     def close(self) -> None:
         self.sup.stop_all()
