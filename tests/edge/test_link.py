@@ -224,3 +224,24 @@ def test_not_heard_is_logged_while_the_broker_is_out_of_reach(
             link.stop()
     said = [r.message for r in caplog.records if "not heard by core" in r.message]
     assert len(said) == 1 and "1 message(s) waiting" in said[0]
+
+
+def test_a_message_made_before_a_clock_step_goes_with_its_time_moved(
+    srs_broker: BrokerHandle, tmp_path: Path
+) -> None:
+    """Made while the clock was 3 h ahead, sent after NTP stepped it back: its
+    captured_at is what the fixed clock would have said (not 3 h in the future)."""
+    n = Node(srs_broker, tmp_path)
+    base = [5_000.0]  # the outbox's clock base: moves only when the clock is stepped
+    n.outbox.close()
+    n.outbox = Outbox(outbox_path(n.cfg, CAM), base=lambda: base[0])
+    n.link = Link(n.cfg, n.cfg.edge, n.outbox, n.link.key, status=lambda: {})
+    try:
+        made = time.time()
+        n.outbox.add(message)
+        base[0] -= 10_800.0  # the clock is stepped back by 3 h
+        n.link.start()
+        wait_until(lambda: n.acker.stored == [0], 30)
+        assert abs(n.acker.batches[0].captured_at - (made - 10_800.0)) < 5
+    finally:
+        n.close()
