@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from core.enrol import ImageResult, encode_b64_images
 from core.store.errors import StoreError
 from core.store.people import add_encodings, get_or_create_person
+from srs.orphans import exit_when_gone
 from srs.wire import commands as cmd
 
 log = logging.getLogger(__name__)
@@ -53,11 +55,14 @@ class Encoded:
     error: BaseException | None = None
 
 
-def _child() -> None:
+def _child(core: int) -> None:
     # The service owns the worker's life (it joins it on stop): a Ctrl-C or a SIGTERM
     # sent to the whole process group must not kill it halfway through a photo.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # ...but a core killed outright joins nothing: the worker (and with it the
+    # resource tracker, whose pipe it holds) would run on for ever.
+    exit_when_gone(core)
 
 
 class Enrolments:
@@ -75,6 +80,7 @@ class Enrolments:
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_child,
+                initargs=(os.getpid(),),
             )
         future = self._pool.submit(encode_b64_images, images_b64)
         self._pending.append(Enrolment(user, request, future))

@@ -114,6 +114,17 @@ class EdgeConfig(BaseModel):
     ack_timeout_s: Seconds = 15.0
     max_inflight: Annotated[int, Field(ge=1, le=10_000)] = 200
     once_timeout_s: Seconds = 120.0
+    # Core refused messages because it could not store them (disk full, locked): the
+    # backlog is held and one message probes, after 0.5 s, doubling up to this; once
+    # core takes it, the backlog goes (within about this of the store working again).
+    store_retry_max_s: Annotated[float, Field(ge=0.5, le=3600)] = 2.0
+    # Core refuses for this node's clock: the backlog is held and only the newest
+    # message probes, after 2 s, doubling up to this (a clock step, or core's heartbeat
+    # agreeing again, releases the backlog at once).
+    clock_retry_max_s: Annotated[float, Field(ge=2, le=86400)] = 60.0
+    # Nothing acknowledged for this long while messages wait: the status says so
+    # (message, unacked_s) and the log too (once, then every 5 minutes).
+    not_heard_after_s: Seconds = 30.0
     core_public_key: Path | None = None  # default: <keys_dir>/core.key.pub
 
     # --- status / source ---------------------------------------------------------

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from edge.detect import Box, expand, iou
+from srs.orphans import exit_when_gone
 
 log = logging.getLogger(__name__)
 
@@ -96,23 +97,10 @@ def _box_of(location: tuple[int, int, int, int]) -> Box:
     return (left, top, max(1, right - left), max(1, bottom - top))
 
 
-def _exit_when_orphaned(node: int) -> None:
+def _worker_init(node: int) -> None:
     # A killed node cannot stop its workers, and their parent is the forkserver,
     # which itself lives as long as any worker does: watch the node instead.
-    while True:
-        time.sleep(ORPHAN_CHECK_S)
-        try:
-            os.kill(node, 0)
-        except ProcessLookupError:  # gone (a reused pid keeps us, rarely, a while longer)
-            os._exit(0)
-        except PermissionError:  # the pid now belongs to another user's process
-            os._exit(0)
-
-
-def _worker_init(node: int) -> None:
-    threading.Thread(
-        target=_exit_when_orphaned, args=(node,), name="orphan-check", daemon=True
-    ).start()
+    exit_when_gone(node, ORPHAN_CHECK_S)
     # One thread per worker: the pool size is the parallelism, not OpenCV/BLAS threads.
     cv2.setNumThreads(1)
     import face_recognition  # noqa: F401  (load the dlib models once per worker)

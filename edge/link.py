@@ -1,10 +1,16 @@
 """The node's MQTT side: send the outbox, take core's acks, publish status.
 
 One sender thread drains the outbox in sequence order, signing each payload at
-send time; core's signed Ack (verified with core's public key) removes messages;
-a reconnect or an ack timeout sends the unacknowledged ones again. The retained
-status carries the heartbeat; a signed "offline" status made at connect time is
-the last will. The ack subscription is checked: a broker that refuses it leaves
+send time; core's signed Ack (verified with core's public key) removes messages.
+The unacknowledged ones go again after our own reconnect, as soon as core's signed
+status says it is (back) online, and after ``ack_timeout_s`` as a last resort.
+
+An Ack with ``refused`` set removes nothing (issue 21): edge.backlog decides when
+those messages go again (store errors in seconds; a clock that is off holds the
+backlog behind one probe); edge.hearing keeps what the status says about it.
+
+The retained status carries the heartbeat; a signed "offline" status made at connect
+time is the last will. The ack subscription is checked: a broker that refuses it leaves
 ``failure`` set (the node stops with that sentence), since without acks the outbox
 would only grow.
 """
@@ -16,25 +22,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from edge.backlog import Backlog
 from edge.config import EdgeConfig
-from edge.outbox import Outbox
+from edge.core_key import AnyClock, CoreKey
+from edge.hearing import Hearing
+from edge.outbox import Due, Outbox
 from edge.srs_config import SrsConfig
 from srs import __version__
 from srs.mqtt import ConnectionWatcher, Session, SubscriptionRefused, Will
 from srs.wire import topics
-from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
+from srs.wire.payloads import Ack, CameraStatus, CoreStatus, DetectionBatch
 from srs.wire.reading import verifier_for
 from srs.wire.signing import (
     Reason,
     SigningKey,
     WireError,
-    public_key_from_b64,
     sign,
 )
 
@@ -43,29 +49,6 @@ log = logging.getLogger(__name__)
 # CONNACK reason codes (MQTT 5 numbering; paho maps 3.1.1's return codes onto them) that
 # retrying cannot cure: client id not valid, bad user name or password, not authorized.
 REFUSED_FOR_GOOD = frozenset({133, 134, 135})
-
-
-class CoreKey:
-    """Core's public key, read from its file when first needed (core may come later)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._key: Ed25519PublicKey | None = None
-        self._warned = False
-
-    def __call__(self, issuer: str) -> Ed25519PublicKey | None:
-        if issuer != topics.CORE_SENDER:
-            return None
-        if self._key is None:
-            try:
-                self._key = public_key_from_b64(self.path.read_text())
-            except (OSError, ValueError) as exc:
-                if not self._warned:
-                    log.error(
-                        "cannot verify acks: core's public key %s is unusable (%s)", self.path, exc
-                    )
-                    self._warned = True
-        return self._key
 
 
 class Link:
@@ -82,19 +65,32 @@ class Link:
         self._status = status
         self._topic = topics.detections(self.camera_id)
         self._status_topic = topics.camera_status(self.camera_id)
+        self.hearing = Hearing(
+            allowed_skew_s=cfg.security.clock_skew_s, not_heard_after_s=ecfg.not_heard_after_s
+        )
         core_key = CoreKey(ecfg.core_public_key or cfg.keys_dir / "core.key.pub")
-        self._verifier = verifier_for(cfg.security, core_key)
+        # Acks are checked against core's time as this node knows it (its clock plus the
+        # offset measured from core's heartbeat): a node whose clock is off can still
+        # read core's answers, refusals included; replays stay refused.
+        self._verifier = verifier_for(cfg.security, core_key, clock=self._core_time)
+        sec = cfg.security
+        self._status_verifier = verifier_for(
+            AnyClock(sec.audience, sec.max_message_age_s, sec.max_payload_bytes), core_key
+        )
+        self.backlog = Backlog(outbox, ecfg, self.hearing, cfg.security.clock_skew_s)
         self.watcher = ConnectionWatcher()
-        self.refused = False  # the broker refused this node's credentials or client id
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._reconnected = threading.Event()
         self.sent = 0
         self.acked = 0
+        self.refusals = 0
         self.acks_rejected = 0
+        self.status_rejected = 0
         self.sign_errors = 0
         user = cfg.mqtt.username or self.camera_id
         will = Will(self._status_topic, self._signed_status("offline", "connection lost"))
+        self.refused = False  # the broker refused this node's credentials or client id
         # Why the link cannot work (a refused ack subscription), else None.
         self.failure: str | None = None
         self.session = Session(
@@ -102,15 +98,21 @@ class Link:
             self.camera_id,
             will=will,
             username=user,
-            subscriptions=[(topics.ack(self.camera_id), 1)],
+            subscriptions=[(topics.ack(self.camera_id), 1), (topics.core_status(), 1)],
             on_connect=self._on_connect,
             on_disconnect=self.watcher.on_disconnect,
             on_message=self._on_message,
             on_refused=self._on_refused,
+            # Back within ~2 s of the broker (srs.mqtt caps at 5 s): a node's reconnect
+            # is cheap, and srs.backoff's jitter keeps a site's nodes apart.
+            reconnect_max_s=2,
         )
         self._thread = threading.Thread(
             target=self._run, name=f"edge-send-{self.camera_id}", daemon=True
         )
+
+    def _core_time(self) -> float:
+        return time.time() - (self.hearing.skew_s or 0.0)
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -152,14 +154,27 @@ class Link:
         log.info(
             "camera %s connected to %s:%d", self.camera_id, self.cfg.mqtt.host, self.cfg.mqtt.port
         )
+        self.hearing.reconnected()
         self._reconnected.set()
         self.wake.set()
 
     def _on_refused(self, refused: SubscriptionRefused) -> None:
-        self.failure = f"camera {self.camera_id} stops: {refused}"
-        self.wake.set()
+        ack_filter = topics.ack(self.camera_id)
+        if any(flt == ack_filter for flt, _ in refused.refused):
+            self.failure = f"camera {self.camera_id} stops: {refused}"
+            self.wake.set()
+        else:  # core's status (an ACL exported before issue 21): acks still work
+            log.warning(
+                "camera %s: %s; it re-sends after ack_timeout_s instead of when core returns "
+                "(export the broker's ACL again)",
+                self.camera_id,
+                refused,
+            )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        if msg.topic == topics.core_status():
+            self._on_core_status(msg)
+            return
         try:
             ack = self._verifier.verify(msg.topic, msg.payload, Ack).payload
         except WireError as exc:
@@ -172,38 +187,78 @@ class Link:
             self.acks_rejected += 1
             log.warning("ignored an ack for camera %s on %s's topic", ack.camera_id, self.camera_id)
             return
-        self.acked += self.outbox.ack(ack.seqs)
+        if ack.refused is not None:
+            self.refusals += len(ack.seqs)
+            self.backlog.refused(ack.seqs, ack.refused)
+        else:
+            self.acked += self.backlog.acked(ack.seqs)
+        self.wake.set()
+
+    def _on_core_status(self, msg: paho.MQTTMessage) -> None:
+        if not msg.payload:
+            return  # a retained status cleared
+        try:
+            status = self._status_verifier.verify(msg.topic, msg.payload, CoreStatus).payload
+        except WireError as exc:
+            self.status_rejected += 1
+            if self.status_rejected == 1:
+                log.warning("ignored core's status on %s: %s", msg.topic, exc)
+            return
+        was_off = self.hearing.clock_off
+        live = not msg.retain
+        back = self.hearing.core_status(
+            status.state, status.sent_at, status.heartbeat_interval_s, time.time(), live=live
+        )
+        if back:
+            log.info(
+                "camera %s: core is online; sending what it has not acknowledged", self.camera_id
+            )
+        self.backlog.core_status(live, was_off, back)
         self.wake.set()
 
     # --- sender thread ---------------------------------------------------------------
 
     def _run(self) -> None:
-        next_status = 0.0
+        next_status = next_log = 0.0
         while not self._stop.is_set():
             self.wake.wait(0.5)
             self.wake.clear()
-            if not self.watcher.connected.is_set():
+            self.backlog.check_clock()
+            self.hearing.connected = self.watcher.connected.is_set()
+            if time.monotonic() >= next_log:  # also while the broker is out of reach
+                next_log = time.monotonic() + 1.0
+                self._log_hearing()
+            if not self.hearing.connected:
                 continue
             try:
                 if self._reconnected.is_set():
                     self._reconnected.clear()
-                    self.outbox.reset_sent()
+                    self.backlog.resend.set()
                     next_status = 0.0
-                if time.monotonic() >= next_status:
+                if self.backlog.changed.is_set() or time.monotonic() >= next_status:
+                    self.backlog.changed.clear()
                     self._publish_status()
                     next_status = time.monotonic() + self.ecfg.heartbeat_interval_s
-                self._send_due()
+                due = self.backlog.next()
+                if due and self._publish(due) == len(due) and not self.backlog.holding:
+                    self.wake.set()  # maybe more room in the window
             except Exception:  # a bad row or a closed socket must not end the sender
                 log.exception("camera %s: sending failed; retrying", self.camera_id)
                 self._stop.wait(1.0)
 
-    def _send_due(self) -> None:
-        due = self.outbox.due(ack_timeout_s=self.ecfg.ack_timeout_s, limit=self.ecfg.max_inflight)
+    def _publish(self, due: list[Due]) -> int:
+        """Sign and publish ``due`` in order (re-timed by any clock step since each was
+        made); returns how many went (all unless the connection dropped meanwhile)."""
         sent = []
-        for seq, text in due:
+        for item in due:
             try:
+                batch = DetectionBatch.model_validate_json(item.payload)
+                if item.clock_step_s:  # its time on the clock as the clock is now
+                    batch = batch.model_copy(
+                        update={"captured_at": round(batch.captured_at + item.clock_step_s, 3)}
+                    )
                 data = sign(
-                    DetectionBatch.model_validate_json(text),
+                    batch,
                     self._topic,
                     self.key,
                     audience=self.cfg.security.audience,
@@ -211,18 +266,22 @@ class Link:
                 )
             except Exception as exc:  # cannot happen for rows we wrote; never loop on it
                 self.sign_errors += 1
-                log.error("outbox message %d cannot be signed (%s); dropping it", seq, exc)
-                self.outbox.ack([seq])
+                log.error("outbox message %d cannot be signed (%s); dropping it", item.seq, exc)
+                self.outbox.ack([item.seq])
                 continue
             info = self.session.publish(self._topic, data, qos=1)
             if info.rc != paho.MQTT_ERR_SUCCESS:
                 break  # disconnected meanwhile: the reconnect resends from here
-            sent.append(seq)
+            sent.append(item.seq)
         if sent:
             self.outbox.mark_sent(sent)
             self.sent += len(sent)
-        if len(due) and len(sent) == len(due):
-            self.wake.set()  # maybe more room in the window
+        return len(sent)
+
+    def _log_hearing(self) -> None:
+        line = self.hearing.log_line(self.outbox.depth)
+        if line:
+            log.warning("camera %s: %s", self.camera_id, line)
 
     def _signed_status(self, state: str, message: str = "", **extra: Any) -> bytes:
         status = CameraStatus(
@@ -238,11 +297,22 @@ class Link:
 
     def _publish_status(self) -> None:
         extra = dict(self._status())
-        extra["outbox_depth"] = self.outbox.depth
+        depth = self.outbox.depth
+        extra["outbox_depth"] = depth
         extra["outbox_dropped"] = self.outbox.dropped
-        message = str(extra.pop("message", ""))
+        extra["outbox_refused"] = self.outbox.refused
+        parts = [self.hearing.sentence(depth) or self.hearing.clock_sentence()]
         if self.acks_rejected:  # forged acks, or core's public key missing/wrong here
-            message = f"{self.acks_rejected} ack(s) failed verification; {message}".strip("; ")
+            parts.append(f"{self.acks_rejected} ack(s) failed verification")
+        parts.append(str(extra.pop("message", "")))
+        unheard = self.hearing.unheard_s(depth)
+        if unheard is not None:
+            extra["unacked_s"] = round(min(unheard, 1e9), 1)
+        if self.hearing.skew_s is not None:
+            extra["clock_offset_s"] = round(max(-4e9, min(4e9, self.hearing.skew_s)), 1)
         self.session.publish(
-            self._status_topic, self._signed_status("online", message, **extra), qos=1, retain=True
+            self._status_topic,
+            self._signed_status("online", "; ".join(p for p in parts if p), **extra),
+            qos=1,
+            retain=True,
         )

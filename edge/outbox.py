@@ -3,8 +3,18 @@
 SQLite in WAL mode, one row per unsigned payload (signing happens at send time so
 every attempt carries a fresh ``iat``/``jti``). A committed row survives ``kill -9``
 and broker outages. The sequence counter lives in the same database so sequence
-numbers keep growing across restarts, even when the outbox is empty. Bounded by
-message count and age; whatever the bounds drop is counted (persistently).
+numbers keep growing across restarts, even when the outbox is empty.
+
+Bounded by message count and age. What the bounds drop is counted persistently,
+exactly: a message never sent counts at once; one that was sent may have been
+stored, so it is remembered (``dropped_sent``) and uncounted again if its ack still
+comes. The count bound takes never-sent messages first (oldest first), so those
+already sent, which the link re-sends first after a reconnect, are not pushed out
+by new ones before they go again.
+
+Each row also keeps the node's clock base at creation (wall clock minus the boot
+clock, see edge.clock): when the wall clock is stepped later (NTP fixing a wrong
+clock) :meth:`due` says by how much, and the link re-times the message.
 """
 
 from __future__ import annotations
@@ -13,7 +23,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+from edge.clock import STEP_MIN_S, boot_id, clock_base
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -24,7 +37,21 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dropped_sent (seq INTEGER PRIMARY KEY);
 """
+# Columns added after the first release (an old outbox gains them on open).
+ADDED_COLUMNS = {"retry_at": "REAL", "clock_base": "REAL"}
+MAX_DROPPED_SENT = 10_000  # sent-then-dropped seqs remembered for a late ack
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A message to (re)send; ``clock_step_s``: how far the wall clock was stepped
+    since it was made (0 when not, or when that is unknown)."""
+
+    seq: int
+    payload: str
+    clock_step_s: float = 0.0
 
 
 class Outbox:
@@ -35,12 +62,14 @@ class Outbox:
         max_messages: int = 100_000,
         max_age_s: float = 7 * 86400.0,
         clock: Callable[[], float] = time.time,
+        base: Callable[[], float] | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_messages = max_messages
         self.max_age_s = max_age_s
         self._clock = clock
+        self._base = base or (lambda: clock_base(clock))
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -48,6 +77,14 @@ class Outbox:
         # power cut can lose the last transactions.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(outbox)")}
+        for name, kind in ADDED_COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
+        boot = boot_id()
+        if self._meta("boot", -1) != boot:  # clock bases of another boot mean nothing now
+            self._db.execute("UPDATE outbox SET clock_base=NULL")
+            self._set_meta("boot", boot)
 
     # --- meta counters -------------------------------------------------------
 
@@ -82,7 +119,13 @@ class Outbox:
 
     @property
     def dropped(self) -> int:
+        """Messages the bounds dropped that core did not store (as far as the node knows)."""
         return self.get_meta("dropped")
+
+    @property
+    def refused(self) -> int:
+        """Messages given up because core refused them for good (see :meth:`give_up`)."""
+        return self.get_meta("refused")
 
     @property
     def depth(self) -> int:
@@ -98,8 +141,8 @@ class Outbox:
             try:
                 seq = self._next_seq()
                 self._db.execute(
-                    "INSERT INTO outbox(seq, created_at, payload) VALUES(?, ?, ?)",
-                    (seq, self._clock(), build(seq)),
+                    "INSERT INTO outbox(seq, created_at, payload, clock_base) VALUES(?, ?, ?, ?)",
+                    (seq, self._clock(), build(seq), self._base()),
                 )
                 self._set_meta("next_seq", seq + 1)
                 for key, value in (meta or {}).items():
@@ -112,19 +155,34 @@ class Outbox:
             return seq
 
     def _enforce_bounds(self) -> None:
-        dropped = self._db.execute(
-            "DELETE FROM outbox WHERE created_at < ?", (self._clock() - self.max_age_s,)
-        ).rowcount
+        old = self._db.execute(
+            "SELECT seq, attempts FROM outbox WHERE created_at < ?",
+            (self._clock() - self.max_age_s,),
+        ).fetchall()
         excess = (
-            int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]) - self.max_messages
+            int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            - len(old)
+            - self.max_messages
         )
         if excess > 0:
-            dropped += self._db.execute(
-                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)",
-                (excess,),
-            ).rowcount
-        if dropped:
-            self._set_meta("dropped", self._meta("dropped") + dropped)
+            # Never-sent first, oldest first: those sent already go again first after a
+            # reconnect and may be stored meanwhile.
+            old += self._db.execute(
+                "SELECT seq, attempts FROM outbox WHERE created_at >= ? "
+                "ORDER BY attempts > 0, seq LIMIT ?",
+                (self._clock() - self.max_age_s, excess),
+            ).fetchall()
+        if not old:
+            return
+        self._db.executemany("DELETE FROM outbox WHERE seq=?", [(s,) for s, _ in old])
+        sent = [(s,) for s, attempts in old if attempts > 0]
+        self._db.executemany("INSERT OR IGNORE INTO dropped_sent(seq) VALUES(?)", sent)
+        self._db.execute(
+            "DELETE FROM dropped_sent WHERE seq NOT IN "
+            "(SELECT seq FROM dropped_sent ORDER BY seq DESC LIMIT ?)",
+            (MAX_DROPPED_SENT,),
+        )
+        self._set_meta("dropped", self._meta("dropped") + len(old))
 
     def prune(self) -> int:
         """Apply the age bound now (also done on every add); returns the dropped total."""
@@ -136,11 +194,12 @@ class Outbox:
 
     # --- sending -------------------------------------------------------------------
 
-    def due(self, *, ack_timeout_s: float, limit: int) -> list[tuple[int, str]]:
-        """Messages to (re)send, in sequence order: never sent, or unacked too long,
-        at most ``limit`` minus those still waiting for their ack."""
+    def due(self, *, ack_timeout_s: float, limit: int) -> list[Due]:
+        """Messages to (re)send, in sequence order: never sent, or unacked too long, and
+        not held back by a refusal; at most ``limit`` minus those waiting for their ack."""
         with self._lock:
-            cutoff = self._clock() - ack_timeout_s
+            now = self._clock()
+            cutoff = now - ack_timeout_s
             waiting = int(
                 self._db.execute(
                     "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND sent_at >= ?",
@@ -151,30 +210,80 @@ class Outbox:
             if room <= 0:
                 return []
             rows = self._db.execute(
-                "SELECT seq, payload FROM outbox WHERE sent_at IS NULL OR sent_at < ? "
+                "SELECT seq, payload, clock_base FROM outbox "
+                "WHERE (sent_at IS NULL OR sent_at < ?) AND (retry_at IS NULL OR retry_at <= ?) "
                 "ORDER BY seq LIMIT ?",
-                (cutoff, room),
+                (cutoff, now, room),
             ).fetchall()
-            return [(int(s), str(p)) for s, p in rows]
+            return [self._due(*row) for row in rows]
+
+    def _due(self, seq: int, payload: str, base: float | None) -> Due:
+        step = 0.0 if base is None else self._base() - base
+        return Due(int(seq), str(payload), step if abs(step) >= STEP_MIN_S else 0.0)
+
+    def newest(self) -> Due | None:
+        """The newest message (the link's probe while it holds the rest back)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq, payload, clock_base FROM outbox ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            return None if row is None else self._due(*row)
 
     def mark_sent(self, seqs: Iterable[int]) -> None:
         with self._lock:
             now = self._clock()
             self._db.executemany(
-                "UPDATE outbox SET sent_at=?, attempts=attempts+1 WHERE seq=?",
+                "UPDATE outbox SET sent_at=?, retry_at=NULL, attempts=attempts+1 WHERE seq=?",
                 [(now, s) for s in seqs],
             )
 
     def reset_sent(self) -> None:
-        """After a reconnect: everything unacknowledged goes again, in order."""
+        """After a reconnect (or a clock fixed): everything unacknowledged goes again,
+        in order, refusals' waits included."""
         with self._lock:
-            self._db.execute("UPDATE outbox SET sent_at=NULL")
+            self._db.execute("UPDATE outbox SET sent_at=NULL, retry_at=NULL")
+
+    def retry_later(self, seqs: Iterable[int], delay_s: float) -> None:
+        """Core refused these (not stored): send them again in ``delay_s``, not after
+        the ack timeout."""
+        with self._lock:
+            at = self._clock() + delay_s
+            self._db.executemany(
+                "UPDATE outbox SET sent_at=NULL, retry_at=? WHERE seq=?",
+                [(at, s) for s in seqs],
+            )
 
     def ack(self, seqs: Iterable[int]) -> int:
         """Forget acknowledged messages; returns how many were still here."""
         with self._lock:
-            cur = self._db.executemany("DELETE FROM outbox WHERE seq=?", [(s,) for s in seqs])
-            return cur.rowcount
+            rows = [(s,) for s in seqs]
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                removed = self._db.executemany("DELETE FROM outbox WHERE seq=?", rows).rowcount
+                late = self._db.executemany("DELETE FROM dropped_sent WHERE seq=?", rows).rowcount
+                if late > 0:  # dropped by a bound after it was sent, yet stored: not lost
+                    self._set_meta("dropped", max(0, self._meta("dropped") - late))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return removed
+
+    def give_up(self, seqs: Iterable[int]) -> int:
+        """Forget messages core refused for good (counted as ``refused``); returns how
+        many were still here."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                n = self._db.executemany(
+                    "DELETE FROM outbox WHERE seq=?", [(s,) for s in seqs]
+                ).rowcount
+                self._set_meta("refused", self._meta("refused") + max(0, n))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return n
 
     def close(self) -> None:
         with self._lock:

@@ -2,7 +2,9 @@
 
 Children run in their own session so a terminal's Ctrl-C reaches only the
 supervisor, which then stops them in reverse start order: SIGTERM, a grace period,
-then SIGKILL. Nothing is left running when the supervisor's context exits.
+then SIGKILL. Nothing is left running when the supervisor's context exits, nor
+when the supervisor is killed outright: each child gets SIGTERM then
+(srs.app.with_parent).
 """
 
 from __future__ import annotations
@@ -61,8 +63,11 @@ class Supervisor:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
+        # The child ends when this process does, even when it is killed outright and
+        # stops nothing itself (srs.app.with_parent).
+        guarded = [sys.executable, "-m", "srs.app.with_parent", str(os.getpid()), *cmd]
         process = subprocess.Popen(
-            cmd,
+            guarded if sys.platform.startswith("linux") else cmd,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -144,7 +144,7 @@ class CameraStatus(Payload):
     frames_skipped: Count = 0
     frames_dropped: Count = 0
     outbox_depth: Count = 0
-    outbox_dropped: Count = 0
+    outbox_dropped: Count = 0  # dropped by the outbox's bounds, never stored
     encoder_backlog: Count = 0
     encoder_restarts: Count = 0  # encoder pools replaced because a worker died
     source_ok: bool = True
@@ -152,6 +152,14 @@ class CameraStatus(Payload):
     # Faces the quality gate refused to encode since the node started, by reason
     # ("small", "blur", "pose"; a newer node may add reasons).
     gated: Annotated[dict[GateReason, Count], Field(max_length=16)] = Field(default_factory=dict)
+    # Optional (issue 21; absent from older nodes): messages given up because core
+    # refused them for good (made while the clock was fine, out of time anyway);
+    # seconds nothing was acknowledged while messages waited (only past the node's
+    # not_heard_after_s); the node's clock minus core's, measured from core's live
+    # status heartbeat (core refuses everything beyond the allowed clock skew).
+    outbox_refused: Count = 0
+    unacked_s: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] | None = None
+    clock_offset_s: Annotated[float, Field(ge=-4.0e9, le=4.0e9, allow_inf_nan=False)] | None = None
 
 
 IdentityKind = Literal["known", "unknown", "unidentified"]

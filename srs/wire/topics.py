@@ -303,7 +303,9 @@ def acl_camera_publish() -> list[str]:
 
 
 def acl_camera_subscribe() -> list[str]:
-    return [f"{PREFIX}/cameras/%u/ack"]
+    # Core's status: a camera re-sends its backlog when core comes back, and measures
+    # its clock against core's heartbeat (issue 21).
+    return [f"{PREFIX}/cameras/%u/ack", CORE_STATUS]
 
 
 def acl_operator_subscribe() -> list[str]:

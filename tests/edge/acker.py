@@ -1,16 +1,24 @@
-"""A small stand-in for core in edge tests: verify detections, store once, ack."""
+"""A small stand-in for core in edge tests: verify detections, store once, ack.
+
+``refuse`` (a test sets it) decides per message whether core refuses it instead (a
+signed Ack with ``refused``), or drops it unanswered (return ``"drop"``): a core that
+is away. ``core_offset_s`` moves this core's clock (its acks' ``iat``, its status's
+``sent_at``) against the camera's; ``publish_status`` sends core's live heartbeat.
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, Literal
 
 import paho.mqtt.client as paho
 
 from srs.config import MqttConfig
 from srs.mqtt import ConnectionWatcher, guarded, make_client
 from srs.wire import topics
-from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
+from srs.wire.payloads import Ack, CameraStatus, CoreStatus, DetectionBatch, Refusal
 from srs.wire.signing import Reason, SigningKey, Verifier, WireError, sign
 
 
@@ -27,6 +35,11 @@ class Acker:
         self.received = 0
         self.rejected: list[str] = []
         self.statuses: list[CameraStatus] = []
+        self.refused = 0
+        self.refuse: Callable[[DetectionBatch], Refusal | Literal["drop"] | None] = lambda batch: (
+            None
+        )
+        self.core_offset_s = 0.0
         self.lock = threading.Lock()
         self.watcher = ConnectionWatcher()
         self.client = make_client(mqtt, f"{mqtt.username}:acker")
@@ -63,11 +76,26 @@ class Acker:
                 self.rejected.append(str(exc))
                 return
             return  # a redelivery of what we already stored and acked
+        refusal = self.refuse(batch)
         with self.lock:
             self.received += 1
-            if batch.seq not in self.stored:
+            if refusal == "drop":
+                return
+            if refusal is not None:
+                self.refused += 1
+            elif batch.seq not in self.stored:
                 self.stored.append(batch.seq)
                 self.batches.append(batch)
-        ack = Ack(camera_id=self.camera_id, seqs=[batch.seq])
+        ack = Ack(camera_id=self.camera_id, seqs=[batch.seq], refused=refusal)
         topic = topics.ack(self.camera_id)
-        client.publish(topic, sign(ack, topic, self.core_key), qos=1)
+        client.publish(topic, sign(ack, topic, self.core_key, now=self.now()), qos=1)
+
+    def now(self) -> float:
+        """This core's clock."""
+        return time.time() + self.core_offset_s
+
+    def publish_status(self, state: Literal["online", "offline"] = "online") -> None:
+        """Core's heartbeat, live (not retained: the camera measures its clock by it)."""
+        topic = topics.core_status()
+        status = CoreStatus(state=state, sent_at=self.now(), heartbeat_interval_s=1.0)
+        self.client.publish(topic, sign(status, topic, self.core_key, now=self.now()), qos=1)

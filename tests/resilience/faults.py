@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from srs.app.supervise import wait_for
 from tests.resilience.hostile import Row
-from tests.resilience.site import Site
+from tests.resilience.site import Site, StatusWatch
 
 RATE = 10.0  # messages/s per camera
 CAMERAS = ("cam1", "cam2")
@@ -162,12 +163,32 @@ def disk_full(site: Site, hold_s: float = 12.0) -> str:
     return f"core's data dir (tmpfs) full for {hold_s:.0f} s"
 
 
-def clock_off(site: Site, off_s: float = 3 * 3600.0, hold_s: float = 15.0) -> str:
-    clock = site.root / "clock-cam1"
-    clock.write_text(str(off_s))
-    time.sleep(hold_s)
-    clock.write_text("0")
-    return f"cam1's clock {off_s / 3600:.0f} h ahead for {hold_s:.0f} s, then corrected"
+def clock_off(off_s: float, hold_s: float = 15.0) -> Callable[[Site], str]:
+    """cam1's clock off by ``off_s`` for ``hold_s``, then stepped right (as NTP would);
+    says how soon cam1's status named the offset (issue 21: within a minute)."""
+
+    def fault(site: Site) -> str:
+        side = "ahead of" if off_s > 0 else "behind"
+        watch = StatusWatch(site)
+        try:
+            clock = site.root / "clock-cam1"
+            start = time.monotonic()
+            clock.write_text(str(off_s))
+            said = wait_for(lambda: watch.first(start, "cam1", side) is not None, hold_s)
+            time.sleep(max(0.0, hold_s - (time.monotonic() - start)))
+            clock.write_text("0")
+            seen = watch.first(start, "cam1", side)
+        finally:
+            watch.close()
+        told = (
+            f"its status said “{seen[1][:60]}” after {seen[0]:.1f} s"
+            if said and seen
+            else f"its status did NOT name the clock within {hold_s:.0f} s"
+        )
+        hours = f"{abs(off_s) / 3600:.0f} h {side.split()[0]}"
+        return f"cam1's clock {hours} for {hold_s:.0f} s, then corrected; {told}"
+
+    return fault
 
 
 def _need_tmpfs() -> str | None:
@@ -200,5 +221,6 @@ SCENARIOS = [
     Scenario("edge kill -9 with unsent messages", ALL_STORED, edge_kill9),
     Scenario("SQLite locked by another writer", ALL_STORED, sqlite_locked),
     Scenario("data dir's disk full", ALL_STORED, disk_full, needs=_need_tmpfs, mount=True),
-    Scenario("camera clock 3 h ahead", ALL_STORED, clock_off),
+    Scenario("camera clock 3 h ahead", ALL_STORED, clock_off(3 * 3600.0)),
+    Scenario("camera clock 3 h behind", ALL_STORED, clock_off(-3 * 3600.0)),
 ]

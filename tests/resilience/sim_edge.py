@@ -12,9 +12,8 @@ messages but keeps sending the outbox, so a checker can wait for the end.
 
 ``--clock-file``: a file holding a number of seconds this camera's clock is off
 (read every second; missing = 0). It moves ``time.time`` for the whole process,
-signatures included, as a wrong system clock would; the outbox keeps its own
-bookkeeping on the real clock, as an outbox created before the clock went wrong
-would have.
+signatures, captured_at and the outbox's bookkeeping included, as a wrong system
+clock would (a change of the offset is a clock step: edge.clock sees it so).
 """
 
 from __future__ import annotations
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         outbox_path(cfg, cam),
         max_messages=ecfg.outbox_max_messages,
         max_age_s=ecfg.outbox_max_age_s,
-        clock=_real_time,
+        clock=clock,
     )
     link = Link(cfg, ecfg, outbox, key, status=lambda: {"message": "simulated"})
     stop, generate = threading.Event(), threading.Event()

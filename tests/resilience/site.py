@@ -199,10 +199,22 @@ class Site:
             child.process.wait(10)
 
     def stop_generating(self) -> None:
-        """Cameras stop making new messages (SIGUSR1) but keep sending their outbox."""
+        """Cameras stop making new messages (SIGUSR1) but keep sending their outbox.
+        Returns once none makes any more: a camera may add one after the signal was
+        sent (it was adding one then), which a count taken at once would miss and then
+        call lost."""
         for child in self.edges.values():
             if child.running:
                 child.process.send_signal(signal.SIGUSR1)
+        before: dict[str, int] = {}
+
+        def settled() -> bool:
+            nonlocal before
+            now = {cam: self.created(cam) for cam in self.cameras}
+            same, before = now == before, now
+            return same
+
+        wait_for(settled, 10, interval_s=0.5)  # 5 periods of a 10 messages/s camera
 
     def close(self) -> None:
         self.sup.stop_all()
@@ -272,6 +284,51 @@ class Site:
         if wait_for(lambda: self.all_stored(upto), timeout_s, interval_s=0.2):
             return time.monotonic() - since
         return None
+
+
+class StatusWatch:
+    """Every camera's signed status as it arrives (an operator's view, verified with
+    each camera's key), so a scenario can say when a camera said what."""
+
+    def __init__(self, site: Site) -> None:
+        from srs.mqtt import ConnectionWatcher, guarded, make_client
+        from srs.wire.payloads import CameraStatus
+        from srs.wire.signing import Verifier
+
+        keys = {
+            topics.camera_issuer(cam): SigningKey.load_or_create(
+                topics.camera_issuer(cam), site.root / "edges" / cam / "keys" / f"camera-{cam}.key"
+            ).public_key
+            for cam in site.cameras
+        }
+        verifier = Verifier(keys.get, clock_skew_s=4.0e9)  # the cameras' clocks may be off
+        self.seen: list[tuple[float, CameraStatus]] = []  # (time.monotonic(), status)
+        self.watcher = ConnectionWatcher()
+        self.client = make_client(site.handle.client_config("watch", "operator"), "watch")
+
+        def on_connect(client: Any, *args: Any) -> None:
+            self.watcher.on_connect(client, *args)
+            client.subscribe(topics.ALL_CAMERA_STATUS, qos=1)
+
+        def on_message(client: Any, userdata: Any, msg: Any) -> None:
+            status = verifier.verify(msg.topic, msg.payload, CameraStatus).payload
+            self.seen.append((time.monotonic(), status))
+
+        self.client.on_connect = guarded(on_connect, "connect")
+        self.client.on_message = guarded(on_message, "message")
+        self.client.connect("127.0.0.1", site.port)
+        self.client.loop_start()
+
+    def first(self, since: float, cam: str, text: str) -> tuple[float, str] | None:
+        """(seconds after ``since``, message) of the first status of ``cam`` saying ``text``."""
+        for at, status in list(self.seen):
+            if at >= since and status.camera_id == cam and text in status.message:
+                return at - since, status.message
+        return None
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 def _listening(port: int) -> bool:
