@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from srs.wire.payloads import DetectionBatch
+from srs.wire.payloads import Ack, DetectionBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +46,5 @@ class BatchResult:
     acks: dict[str, list[int]] = field(default_factory=dict)
     outgoing: list[Outgoing] = field(default_factory=list)
     received_at: list[float] = field(default_factory=list)  # of the acked messages
+    # Acks that say "not stored, and why" (core/clocks.py), for the cameras.
+    refused: list[Ack] = field(default_factory=list)

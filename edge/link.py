@@ -149,6 +149,8 @@ class Link:
             self.acks_rejected += 1
             log.warning("ignored an ack for camera %s on %s's topic", ack.camera_id, self.camera_id)
             return
+        if ack.refused is not None:  # "not stored": keep them (faults-edge acts on it)
+            return
         self.acked += self.outbox.ack(ack.seqs)
         self.wake.set()
 

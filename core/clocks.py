@@ -1,0 +1,104 @@
+"""Authentic messages at the wrong time: a camera clock that is off, or a stale copy.
+
+A token whose signature and addressing are good but whose time is out of bounds
+(srs/wire/signing.py: ``WireError.signed``) is no forgery. It is one of:
+
+- a *stale copy*: the broker queued it in core's session while core was away (or
+  slow) and the camera, unacked, has re-sent it fresh meanwhile. Its seq is stored
+  already, or it arrives while core catches up after (re)connecting, or its camera's
+  other messages verify fine right now. Dropped, counted as ``stale``; nothing to
+  tell anyone.
+- a camera clock *behind* core's: its tokens are signed already expired. Refused.
+- a camera clock *ahead*: its tokens, or its ``captured_at``, lie in the future
+  (stored, such a sighting would keep its person "present" for hours). Refused.
+
+A refusal goes to the camera as an Ack with ``refused`` (reason, sentence, the
+offset core measured), at most one per camera and reason per ``window_s``, and one log line per
+camera per window: the camera shows it in its status and stops re-sending the same
+messages; core's retained status (``sent_at``) lets it measure the skew itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from core.status import CLOCK_AHEAD, CLOCK_BEHIND, RepeatLog
+from srs.wire.payloads import Ack, Refusal, RefusalReason
+
+log = logging.getLogger(__name__)
+
+# After core (re)connects, how long copies signed before that count as the backlog
+# its session kept, not as a camera clock behind.
+CATCH_UP_S = 60.0
+# A camera whose messages verified this recently has a good clock: its expired ones
+# are copies.
+RECENTLY_FINE_S = 30.0
+REFUSAL_WINDOW_S = 10.0
+
+
+class ClockCheck:
+    def __init__(
+        self,
+        clock_skew_s: float,
+        window_s: float = REFUSAL_WINDOW_S,
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock_skew_s = clock_skew_s
+        self.window_s = window_s
+        self._mono = mono
+        self._connected_wall = 0.0  # core's wall clock when it last connected
+        self._connected_mono = mono()
+        self._fine: dict[str, float] = {}  # camera -> monotonic time of a good message
+        self._refused_at: dict[tuple[str, str], float] = {}  # (camera, reason) -> monotonic
+        self._say = RepeatLog(log, window_s)
+
+    def connected(self, now: float) -> None:
+        """Core (re)connected to the broker at wall time ``now``: its session's backlog
+        follows."""
+        self._connected_wall = now
+        self._connected_mono = self._mono()
+
+    def fine(self, camera_id: str) -> None:
+        """A message of this camera verified in time."""
+        self._fine[camera_id] = self._mono()
+
+    def is_stale_copy(self, camera_id: str, issued_at: float) -> bool:
+        """An expired (authentic) token of a seq not stored: a copy, or a clock behind?"""
+        mono = self._mono()
+        catching_up = mono - self._connected_mono < CATCH_UP_S
+        if catching_up and issued_at < self._connected_wall + self.clock_skew_s:
+            return True
+        fine = self._fine.get(camera_id)
+        return fine is not None and mono - fine < RECENTLY_FINE_S
+
+    def refuse(
+        self, camera_id: str, reason: RefusalReason, seqs: list[int], offset_s: float | None
+    ) -> Ack | None:
+        """The refused Ack to send, unless this camera had one within the window."""
+        if not seqs:
+            return None
+        mono = self._mono()
+        last = self._refused_at.get((camera_id, reason))
+        if last is not None and mono - last < self.window_s:
+            return None
+        self._refused_at[(camera_id, reason)] = mono
+        if reason in (CLOCK_AHEAD, CLOCK_BEHIND) and offset_s is not None:
+            side = "ahead of" if offset_s > 0 else "behind"
+            message = (
+                f"clock {abs(offset_s):,.0f} s {side} core's (allowed: "
+                f"{self.clock_skew_s:g} s); set the node's clock (NTP)"
+            )
+        else:
+            message = "core cannot write its database; it holds these and stores them later"
+        self._say(
+            f"{reason} {camera_id}",
+            logging.WARNING,
+            "camera %s: refused %d message(s): %s",
+            camera_id,
+            len(seqs),
+            message,
+        )
+        refusal = Refusal(reason=reason, message=message[:256], clock_offset_s=offset_s)
+        return Ack(camera_id=camera_id, seqs=sorted(set(seqs))[:1024], refused=refusal)
