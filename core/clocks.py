@@ -5,9 +5,9 @@ A token whose signature and addressing are good but whose time is out of bounds
 
 - a *stale copy*: the broker queued it in core's session while core was away (or
   slow) and the camera, unacked, has re-sent it fresh meanwhile. Its seq is stored
-  already, or it arrives while core catches up after (re)connecting, or its camera's
-  other messages verify fine right now. Dropped, counted as ``stale``; nothing to
-  tell anyone.
+  already, or it arrives while core catches up after (re)connecting, or the camera
+  has moved on (a newer seq of it verified in time). Dropped, counted as ``stale``;
+  nothing to tell anyone.
 - a camera clock *behind* core's: its tokens are signed already expired. Refused.
 - a camera clock *ahead*: its tokens, or its ``captured_at``, lie in the future
   (stored, such a sighting would keep its person "present" for hours). Refused.
@@ -32,9 +32,6 @@ log = logging.getLogger(__name__)
 # After core (re)connects, how long copies signed before that count as the backlog
 # its session kept, not as a camera clock behind.
 CATCH_UP_S = 60.0
-# A camera whose messages verified this recently has a good clock: its expired ones
-# are copies.
-RECENTLY_FINE_S = 30.0
 REFUSAL_WINDOW_S = 10.0
 
 
@@ -50,7 +47,7 @@ class ClockCheck:
         self._mono = mono
         self._connected_wall = 0.0  # core's wall clock when it last connected
         self._connected_mono = mono()
-        self._fine: dict[str, float] = {}  # camera -> monotonic time of a good message
+        self._top_fine: dict[str, int] = {}  # camera -> highest seq verified in time
         self._refused_at: dict[tuple[str, str], float] = {}  # (camera, reason) -> monotonic
         self._say = RepeatLog(log, window_s)
 
@@ -60,18 +57,20 @@ class ClockCheck:
         self._connected_wall = now
         self._connected_mono = self._mono()
 
-    def fine(self, camera_id: str) -> None:
+    def fine(self, camera_id: str, seq: int) -> None:
         """A message of this camera verified in time."""
-        self._fine[camera_id] = self._mono()
+        self._top_fine[camera_id] = max(seq, self._top_fine.get(camera_id, -1))
 
-    def is_stale_copy(self, camera_id: str, issued_at: float) -> bool:
-        """An expired (authentic) token of a seq not stored: a copy, or a clock behind?"""
-        mono = self._mono()
-        catching_up = mono - self._connected_mono < CATCH_UP_S
+    def is_stale_copy(self, camera_id: str, seq: int, issued_at: float) -> bool:
+        """An expired (authentic) token of a seq not stored: a copy, or a clock behind?
+
+        A camera numbers its messages upwards: one older than a seq that verified in
+        time is a copy from before (a clock that went wrong since shows in its newer
+        messages, which are refused)."""
+        catching_up = self._mono() - self._connected_mono < CATCH_UP_S
         if catching_up and issued_at < self._connected_wall + self.clock_skew_s:
             return True
-        fine = self._fine.get(camera_id)
-        return fine is not None and mono - fine < RECENTLY_FINE_S
+        return seq < self._top_fine.get(camera_id, -1)
 
     def refuse(
         self, camera_id: str, reason: RefusalReason, seqs: list[int], offset_s: float | None

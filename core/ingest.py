@@ -231,7 +231,7 @@ class Ingest:
             if batch.captured_at > now + skew:
                 refuse(CLOCK_AHEAD, batch, batch.captured_at - now)
             else:
-                self.clocks.fine(batch.camera_id)
+                self.clocks.fine(batch.camera_id, batch.seq)
                 ok.append((msg, batch))
         expired = []
         for msg, exc in late:
@@ -251,7 +251,7 @@ class Ingest:
                 stored = {(b.camera_id, b.seq) for b, _ in expired}
             for batch, issued_at in expired:
                 key = (batch.camera_id, batch.seq)
-                if key in stored or self.clocks.is_stale_copy(batch.camera_id, issued_at):
+                if key in stored or self.clocks.is_stale_copy(*key, issued_at):
                     self.counters.reject(STALE)
                 else:
                     refuse(CLOCK_BEHIND, batch, issued_at - now)

@@ -88,10 +88,13 @@ def test_an_expired_copy_of_a_stored_message_is_stale(ing):
     assert ing.counters.rejected == {"stale": 1} and no_security_event(ing)
 
 
-def test_expired_copies_from_a_camera_whose_clock_is_fine_are_stale(ing):
-    ing.process([signed(1)])  # verifies in time: this camera's clock is right
+def test_an_expired_copy_older_than_what_its_camera_sent_since_is_stale(ing):
+    ing.process([signed(5)])  # verifies in time: this camera has moved on
     assert ing.process([signed(2, signed_at=time.time() - 600)]).refused == []
     assert ing.counters.rejected == {"stale": 1}
+    # A newer message signed expired: the camera's clock went wrong since.
+    (ack,) = ing.process([signed(6, signed_at=time.time() - 600)]).refused
+    assert ack.refused is not None and ack.refused.reason == "clock_behind"
 
 
 def test_refusals_are_one_per_camera_and_reason_per_window():
