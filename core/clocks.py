@@ -5,9 +5,10 @@ A token whose signature and addressing are good but whose time is out of bounds
 
 - a *stale copy*: the broker queued it in core's session while core was away (or
   slow) and the camera, unacked, has re-sent it fresh meanwhile. Its seq is stored
-  already, or it arrives while core catches up after (re)connecting, or the camera
-  has moved on (a newer seq of it verified in time). Dropped, counted as ``stale``;
-  nothing to tell anyone.
+  already, or the camera has moved on (a newer seq of it verified in time), or the
+  camera's clock is right (its latest status, signed with its clock, says so), or,
+  with no status yet, it arrives while core catches up after (re)connecting.
+  Dropped, counted as ``stale``; nothing to tell anyone.
 - a camera clock *behind* core's: its tokens are signed already expired. Refused.
 - a camera clock *ahead*: its tokens, or its ``captured_at``, lie in the future
   (stored, such a sighting would keep its person "present" for hours). Refused.
@@ -48,6 +49,7 @@ class ClockCheck:
         self._connected_wall = 0.0  # core's wall clock when it last connected
         self._connected_mono = mono()
         self._top_fine: dict[str, int] = {}  # camera -> highest seq verified in time
+        self._offset: dict[str, float] = {}  # camera -> its clock minus core's (status)
         self._refused_at: dict[tuple[str, str], float] = {}  # (camera, reason) -> monotonic
         self._say = RepeatLog(log, window_s)
 
@@ -61,16 +63,24 @@ class ClockCheck:
         """A message of this camera verified in time."""
         self._top_fine[camera_id] = max(seq, self._top_fine.get(camera_id, -1))
 
+    def status(self, camera_id: str, sent_at: float, now: float) -> None:
+        """A camera status arrived: ``sent_at`` is the camera's clock at sending (a
+        heartbeat every few seconds; statuses never expire, so a clock behind shows)."""
+        self._offset[camera_id] = sent_at - now
+
     def is_stale_copy(self, camera_id: str, seq: int, issued_at: float) -> bool:
         """An expired (authentic) token of a seq not stored: a copy, or a clock behind?
 
         A camera numbers its messages upwards: one older than a seq that verified in
         time is a copy from before (a clock that went wrong since shows in its newer
         messages, which are refused)."""
-        catching_up = self._mono() - self._connected_mono < CATCH_UP_S
-        if catching_up and issued_at < self._connected_wall + self.clock_skew_s:
+        if seq < self._top_fine.get(camera_id, -1):
             return True
-        return seq < self._top_fine.get(camera_id, -1)
+        offset = self._offset.get(camera_id)
+        if offset is not None:
+            return offset > -self.clock_skew_s  # its clock is not behind: a copy
+        catching_up = self._mono() - self._connected_mono < CATCH_UP_S
+        return catching_up and issued_at < self._connected_wall + self.clock_skew_s
 
     def refuse(
         self, camera_id: str, reason: RefusalReason, seqs: list[int], offset_s: float | None

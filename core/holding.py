@@ -107,7 +107,8 @@ class Holding:
             f"core cannot write its database: {self.outage.cause}. It holds what the "
             f"cameras send and retries every {self.retry_s:g} s; nothing is lost meanwhile"
         )
-        log.error("%s", message, exc_info=exc)
+        log.error("%s", message)  # the cause says it all; a traceback only at debug
+        log.debug("the store's error", exc_info=exc)
         return alerts.store_error(message, self._wall())
 
     def stored(self) -> Alert | None:

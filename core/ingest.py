@@ -253,6 +253,14 @@ class Ingest:
                 key = (batch.camera_id, batch.seq)
                 if key in stored or self.clocks.is_stale_copy(*key, issued_at):
                     self.counters.reject(STALE)
+                    self.errors(
+                        "dropped stale copies",
+                        logging.INFO,
+                        "dropped a stale copy of %s seq %d (signed %.0f s ago; stored or "
+                        "sent again fresh since): not a forgery",
+                        *key,
+                        now - issued_at,
+                    )
                 else:
                     refuse(CLOCK_BEHIND, batch, issued_at - now)
         for (cam, reason), (seqs, offset) in refused.items():
@@ -288,11 +296,20 @@ class Ingest:
         if parsed is not None and self._disabled(parsed.subject or "", msg.topic):
             return None
         try:
-            status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload
+            try:
+                status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload
+            except WireError as exc:
+                if exc.reason is not Reason.FUTURE or exc.signed is None:
+                    raise
+                # Authentic, from a clock ahead: the camera is alive all the same (its
+                # detections are refused with the reason, core/clocks.py).
+                self.counters.reject(CLOCK_AHEAD)
+                status = exc.signed.payload
             registry.check_subject(topics.parse(msg.topic), status)  # A may not speak for B
         except WireError as exc:
             self.reject(exc.reason.value, exc.message, msg.topic)
             return None
+        self.clocks.status(status.camera_id, status.sent_at, self.clock())
         self.camera_states[status.camera_id] = status
         return status
 
@@ -325,6 +342,7 @@ class Ingest:
             return out
         try:
             self.clusters.begin()
+            self.new_identities.begin()
             seen = self.dedupe.stored({(b.camera_id, b.seq) for _, b in out.work})
             for msg, batch in out.work:
                 key = (batch.camera_id, batch.seq)
@@ -402,6 +420,7 @@ class Ingest:
         next try; anything else leaves them to the cameras, which send them again."""
         self.tracks.rollback()
         self.clusters.rollback()
+        self.new_identities.rollback()
         self.dedupe.forget()
         if not isinstance(exc, OperationalError):
             self.errors(

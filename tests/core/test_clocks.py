@@ -59,6 +59,15 @@ def test_a_camera_clock_ahead_is_refused_with_its_offset_once_per_window(ing):
     assert ing.counters.rejected == {"clock_ahead": 2} and no_security_event(ing)
 
 
+def camera_status(ing: Ingest, clock_off_s: float) -> None:
+    from srs.wire.payloads import CameraStatus
+
+    at = time.time() + clock_off_s
+    topic = topics.camera_status("cam1")
+    status = CameraStatus(camera_id="cam1", state="online", sent_at=at)
+    assert ing.camera_status(Incoming(topic, sign(status, topic, CAM1, now=at))) is not None
+
+
 def test_a_camera_clock_behind_is_refused(ing):
     now = time.time()
     late = ing.process([signed(1, signed_at=now - HOURS_3, captured_at=now - HOURS_3)])
@@ -66,6 +75,21 @@ def test_a_camera_clock_behind_is_refused(ing):
     assert ack.refused is not None and ack.refused.reason == "clock_behind"
     assert ack.refused.clock_offset_s == pytest.approx(-HOURS_3, abs=5)
     assert ing.counters.rejected == {"clock_behind": 1} and no_security_event(ing)
+
+
+def test_a_clock_behind_is_told_from_a_copy_by_the_cameras_status(ing):
+    """Right after core (re)connects, an expired token could be either: the camera's
+    latest status (signed with its clock) tells."""
+    now = time.time()
+    ing.clocks.connected(now)
+    behind = signed(1, signed_at=now - HOURS_3, captured_at=now - HOURS_3)
+    assert ing.process([behind]).refused == []  # no status yet: catching up, a copy
+    camera_status(ing, -HOURS_3)
+    (ack,) = ing.process([signed(2, signed_at=now - HOURS_3)]).refused
+    assert ack.refused is not None and ack.refused.reason == "clock_behind"
+    camera_status(ing, 0.0)  # the clock is right again: an expired token is a copy
+    assert ing.process([signed(3, signed_at=now - 600)]).refused == []
+    assert ing.counters.rejected == {"stale": 2, "clock_behind": 1} and no_security_event(ing)
 
 
 def test_copies_the_broker_kept_while_core_was_away_are_stale_not_forged(ing):
@@ -106,3 +130,14 @@ def test_refusals_are_one_per_camera_and_reason_per_window():
     assert check.refuse("cam2", "clock_ahead", [1], 100.0) is not None
     mono[0] = 10.0
     assert check.refuse("cam1", "clock_ahead", [4], 100.0) is not None
+
+
+def test_a_status_from_a_clock_ahead_still_says_the_camera_is_alive(ing):
+    from srs.wire.payloads import CameraStatus
+
+    ahead = time.time() + HOURS_3
+    topic = topics.camera_status("cam1")
+    status = CameraStatus(camera_id="cam1", state="online", sent_at=ahead)
+    got = ing.camera_status(Incoming(topic, sign(status, topic, CAM1, now=ahead)))
+    assert got is not None and got.state == "online"
+    assert ing.counters.rejected == {"clock_ahead": 1} and no_security_event(ing)
