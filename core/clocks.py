@@ -24,9 +24,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from core.status import CLOCK_AHEAD, CLOCK_BEHIND, RepeatLog
-from srs.wire.payloads import Ack, Refusal, RefusalReason
+from core.holding import Item, Key
+from core.status import CLOCK_AHEAD, CLOCK_BEHIND, STALE, Counters, RepeatLog
+from srs.wire.payloads import Ack, DetectionBatch, Refusal, RefusalReason
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +38,27 @@ CATCH_UP_S = 60.0
 REFUSAL_WINDOW_S = 10.0
 
 
+@dataclass(frozen=True, slots=True)
+class Late:
+    """An authentic detection batch whose token's time was out of bounds."""
+
+    batch: DetectionBatch
+    issued_at: float  # the token's iat: the camera's clock when it signed
+    future: bool  # signed in core's future (else: expired)
+
+
 class ClockCheck:
     def __init__(
         self,
         clock_skew_s: float,
+        counters: Counters | None = None,
+        stored: Callable[[set[Key]], set[Key]] = lambda keys: set(),
         window_s: float = REFUSAL_WINDOW_S,
         mono: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock_skew_s = clock_skew_s
+        self.counters = counters or Counters()
+        self._stored = stored  # which keys the store holds (core/dedupe.py)
         self.window_s = window_s
         self._mono = mono
         self._connected_wall = 0.0  # core's wall clock when it last connected
@@ -52,6 +67,55 @@ class ClockCheck:
         self._offset: dict[str, float] = {}  # camera -> its clock minus core's (status)
         self._refused_at: dict[tuple[str, str], float] = {}  # (camera, reason) -> monotonic
         self._say = RepeatLog(log, window_s)
+
+    def sort(self, fresh: list[Item], late: list[Late], now: float) -> tuple[list[Item], list[Ack]]:
+        """The messages to store (``captured_at`` not beyond the skew in the future),
+        and the refused Acks for the rest; stale copies are dropped."""
+        refused: dict[tuple[str, RefusalReason], tuple[list[int], float]] = {}
+
+        def refuse(reason: RefusalReason, batch: DetectionBatch, offset: float) -> None:
+            self.counters.reject(reason)
+            seqs, _ = refused.setdefault((batch.camera_id, reason), ([], offset))
+            seqs.append(batch.seq)
+
+        ok = []
+        for msg, batch in fresh:
+            if batch.captured_at > now + self.clock_skew_s:
+                refuse(CLOCK_AHEAD, batch, batch.captured_at - now)
+            else:
+                self.fine(batch.camera_id, batch.seq)
+                ok.append((msg, batch))
+        expired = []
+        for item in late:
+            if item.future:
+                refuse(CLOCK_AHEAD, item.batch, item.issued_at - now)
+            else:
+                expired.append(item)
+        keys = {(e.batch.camera_id, e.batch.seq) for e in expired}
+        try:
+            stored = self._stored(keys) if keys else set()
+        except Exception:  # the store cannot say: nothing to refuse on
+            stored = keys
+        for e in expired:
+            key = (e.batch.camera_id, e.batch.seq)
+            if key in stored or self.is_stale_copy(*key, e.issued_at):
+                self.counters.reject(STALE)
+                self._say(
+                    "dropped stale copies",
+                    logging.INFO,
+                    "dropped a stale copy of %s seq %d (signed %.0f s ago; stored or "
+                    "sent again fresh since): not a forgery",
+                    *key,
+                    now - e.issued_at,
+                )
+            else:
+                refuse(CLOCK_BEHIND, e.batch, e.issued_at - now)
+        acks = [
+            ack
+            for (cam, reason), (seqs, offset) in refused.items()
+            if (ack := self.refuse(cam, reason, seqs, round(offset, 1))) is not None
+        ]
+        return ok, acks
 
     def connected(self, now: float) -> None:
         """Core (re)connected to the broker at wall time ``now``: its session's backlog

@@ -35,7 +35,7 @@ from sqlalchemy.exc import OperationalError
 
 from core import writer
 from core.anonymous import Row, insert_identities
-from core.clocks import ClockCheck
+from core.clocks import ClockCheck, Late
 from core.dedupe import Dedupe
 from core.holding import Holding, Item
 from core.identify import Recognised, recognise
@@ -50,8 +50,6 @@ from core.srs_config import SrsConfig
 from core.status import (
     CAMERA_DISABLED,
     CLOCK_AHEAD,
-    CLOCK_BEHIND,
-    STALE,
     BurstLog,
     Counters,
     RepeatLog,
@@ -61,7 +59,7 @@ from core.store.db import Database
 from core.store.models import Person
 from core.track_identity import EvidenceRules, TrackBook
 from srs.wire import registry, topics
-from srs.wire.payloads import Ack, CameraStatus, DetectionBatch, RefusalReason
+from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
 from srs.wire.reading import verifier_for
 from srs.wire.signing import Reason, WireError
 
@@ -125,7 +123,7 @@ class Ingest:
         self.on_verified: Callable[[DetectionBatch], None] | None = None
         self.dedupe = Dedupe(db)
         self.holding = Holding(cfg.core.queue_size)
-        self.clocks = ClockCheck(cfg.security.clock_skew_s)
+        self.clocks = ClockCheck(cfg.security.clock_skew_s, self.counters, self._stored_keys)
         self.errors = RepeatLog(log)  # one line per repeating failure, then a summary
         self.refresh(force=True)
 
@@ -214,59 +212,16 @@ class Ingest:
     def _in_time(
         self, fresh: list[Item], late: list[tuple[Incoming, WireError]], out: Located
     ) -> list[Item]:
-        """Of authentic messages, those to store: ``captured_at`` not in the future
-        (beyond the clock skew). The late ones and those from the future are dropped
-        as stale copies or refused to their camera (clock ahead / behind)."""
-        now = self.clock()
-        skew = self.cfg.security.clock_skew_s
-        refused: dict[tuple[str, RefusalReason], tuple[list[int], float]] = {}
-
-        def refuse(reason: RefusalReason, batch: DetectionBatch, offset: float) -> None:
-            self.counters.reject(reason)
-            seqs, _ = refused.setdefault((batch.camera_id, reason), ([], offset))
-            seqs.append(batch.seq)
-
-        ok = []
-        for msg, batch in fresh:
-            if batch.captured_at > now + skew:
-                refuse(CLOCK_AHEAD, batch, batch.captured_at - now)
-            else:
-                self.clocks.fine(batch.camera_id, batch.seq)
-                ok.append((msg, batch))
-        expired = []
+        """Of authentic messages, those to store (core/clocks.py sorts out the rest:
+        stale copies dropped, clocks ahead or behind refused to their camera)."""
+        checked = []
         for msg, exc in late:
             cam = topics.parse(msg.topic).subject or ""
-            late_batch = self._on_its_topic(exc.signed.payload, cam, msg.topic)
-            if late_batch is None:
-                continue
-            batch = late_batch
-            if exc.reason is Reason.FUTURE:
-                refuse(CLOCK_AHEAD, batch, exc.signed.issued_at - now)
-            else:
-                expired.append((batch, exc.signed.issued_at))
-        if expired:
-            try:
-                stored = self.dedupe.stored({(b.camera_id, b.seq) for b, _ in expired})
-            except Exception:  # the store cannot say: nothing to refuse on
-                stored = {(b.camera_id, b.seq) for b, _ in expired}
-            for batch, issued_at in expired:
-                key = (batch.camera_id, batch.seq)
-                if key in stored or self.clocks.is_stale_copy(*key, issued_at):
-                    self.counters.reject(STALE)
-                    self.errors(
-                        "dropped stale copies",
-                        logging.INFO,
-                        "dropped a stale copy of %s seq %d (signed %.0f s ago; stored or "
-                        "sent again fresh since): not a forgery",
-                        *key,
-                        now - issued_at,
-                    )
-                else:
-                    refuse(CLOCK_BEHIND, batch, issued_at - now)
-        for (cam, reason), (seqs, offset) in refused.items():
-            ack = self.clocks.refuse(cam, reason, seqs, round(offset, 1))
-            if ack is not None:
-                out.refused.append(ack)
+            batch = self._on_its_topic(exc.signed.payload, cam, msg.topic)
+            if batch is not None:
+                checked.append(Late(batch, exc.signed.issued_at, exc.reason is Reason.FUTURE))
+        ok, refused = self.clocks.sort(fresh, checked, self.clock())
+        out.refused += refused
         return ok
 
     def flush_audit(self) -> None:
@@ -408,6 +363,9 @@ class Ingest:
         self.refresh()
         self._merge_identities(result)
         return result
+
+    def _stored_keys(self, keys: set[tuple[str, int]]) -> set[tuple[str, int]]:
+        return self.dedupe.stored(keys)
 
     def _allocate(self, rows: list[Row]) -> list[int]:
         """New anonymous identities, committed at once: the live view names them."""

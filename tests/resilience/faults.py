@@ -142,8 +142,7 @@ def evidence(core_log: Path, start: int) -> str:
             "dropped a stale copy",
         ):
             if mark in line:
-                sentence = line.split(mark, 1)[1].lstrip(": ")
-                sentence = (mark + " " + sentence)[:110]
+                sentence = (mark + line.split(mark, 1)[1])[:110]
                 if not any(s.startswith(mark) for s in said):
                     said.append(sentence)
     parts = [f"core failed {failed} batch(es)"] if failed else []
