@@ -264,7 +264,8 @@ class Ingest:
         except WireError as exc:
             self.reject(exc.reason.value, exc.message, msg.topic)
             return None
-        self.clocks.status(status.camera_id, status.sent_at, self.clock())
+        if not msg.retained:  # a retained status was sent a while ago: no measure of skew
+            self.clocks.status(status.camera_id, status.sent_at, self.clock())
         self.camera_states[status.camera_id] = status
         return status
 

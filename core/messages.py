@@ -22,6 +22,7 @@ class Incoming:
     data: bytes
     dup: bool = False
     received_at: float = field(default_factory=time.perf_counter)
+    retained: bool = False  # delivered from the broker's retained store (maybe long after)
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,7 +165,9 @@ class CoreService:
         )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
-        self._pending.append(Incoming(msg.topic, bytes(msg.payload), bool(msg.dup)))
+        self._pending.append(
+            Incoming(msg.topic, bytes(msg.payload), bool(msg.dup), retained=bool(msg.retain))
+        )
 
     # --- worker thread ---------------------------------------------------------------
 

@@ -59,13 +59,14 @@ def test_a_camera_clock_ahead_is_refused_with_its_offset_once_per_window(ing):
     assert ing.counters.rejected == {"clock_ahead": 2} and no_security_event(ing)
 
 
-def camera_status(ing: Ingest, clock_off_s: float) -> None:
+def camera_status(ing: Ingest, clock_off_s: float, retained: bool = False) -> None:
     from srs.wire.payloads import CameraStatus
 
     at = time.time() + clock_off_s
     topic = topics.camera_status("cam1")
     status = CameraStatus(camera_id="cam1", state="online", sent_at=at)
-    assert ing.camera_status(Incoming(topic, sign(status, topic, CAM1, now=at))) is not None
+    got = ing.camera_status(Incoming(topic, sign(status, topic, CAM1, now=at), retained=retained))
+    assert got is not None
 
 
 def test_a_camera_clock_behind_is_refused(ing):
@@ -130,6 +131,16 @@ def test_refusals_are_one_per_camera_and_reason_per_window():
     assert check.refuse("cam2", "clock_ahead", [1], 100.0) is not None
     mono[0] = 10.0
     assert check.refuse("cam1", "clock_ahead", [4], 100.0) is not None
+
+
+def test_a_retained_status_measures_no_clock(ing):
+    """Core reconnects: the broker hands it each camera's retained status, sent up to
+    a heartbeat (or a long outage) ago; that is no clock behind."""
+    now = time.time()
+    ing.clocks.connected(now)
+    camera_status(ing, -3600.0, retained=True)
+    assert ing.process([signed(1, signed_at=now - 600)]).refused == []
+    assert ing.counters.rejected == {"stale": 1}
 
 
 def test_a_status_from_a_clock_ahead_still_says_the_camera_is_alive(ing):
