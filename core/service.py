@@ -134,7 +134,12 @@ class CoreService:
     ) -> None:
         self.watcher.on_connect(client, userdata, flags, reason, properties)
         if not self.watcher.connected.is_set():
-            log.error("core could not connect: %s", self.watcher.last_error)
+            self._errors(
+                "core could not connect",
+                logging.ERROR,
+                "core could not connect: %s",
+                self.watcher.last_error,
+            )
             self.notifier.status(f"not connected: {self.watcher.last_error}")
             return
         # What the session kept while core was away arrives first: copies of it that
@@ -160,8 +165,12 @@ class CoreService:
         )
 
     def _on_connect_fail(self) -> None:
-        log.warning(
-            "cannot reach the broker at %s:%d; retrying", self.cfg.mqtt.host, self.cfg.mqtt.port
+        self._errors(
+            "cannot reach the broker",
+            logging.WARNING,
+            "cannot reach the broker at %s:%d; retrying",
+            self.cfg.mqtt.host,
+            self.cfg.mqtt.port,
         )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
