@@ -340,7 +340,9 @@ class Ingest:
             return BatchResult(outgoing=located.alerts, refused=located.refused)
         self.tracks.commit()
         self.clusters.commit()
-        recovered = self.holding.stored()
+        # Only a batch that wrote something proves the store works again (an empty
+        # transaction succeeds on a full disk too).
+        recovered = self.holding.stored() if located.work else None
         if time.monotonic() - self._expired_at >= 1.0:  # a scan of every track: not per batch
             self._expired_at = time.monotonic()
             self.tracks.expire()
