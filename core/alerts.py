@@ -32,6 +32,7 @@ def unknown_in_restricted(
         at=at,
         person_key=person_key,
         zone=zone_id,
+        category="security",
     )
 
 
@@ -43,6 +44,7 @@ def camera_offline(camera_id: str, at: float, reason: str) -> Alert:
         message=f"camera {camera_id!r} is offline: {reason}"[:512],
         at=at,
         camera_id=camera_id,
+        category="operational",
     )
 
 
@@ -54,6 +56,20 @@ def rejection_burst(count: int, window_s: float, at: float) -> Alert:
         message=f"{count} messages rejected in the last {window_s:g} s: check "
         "camera keys and clocks, or someone is sending forged messages",
         at=at,
+        category="security",
+    )
+
+
+def store_error(message: str, at: float, *, recovered: bool = False) -> Alert:
+    """Core cannot write its database (or, ``recovered``, can again): SRS's own
+    trouble, not anyone's attack."""
+    return Alert(
+        alert_id=_alert_id(),
+        kind="store_error",
+        severity="info" if recovered else "critical",
+        message=message[:512],
+        at=at,
+        category="operational",
     )
 
 

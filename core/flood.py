@@ -32,6 +32,7 @@ def camera_flood(camera_id: str, count: int, span_s: float, max_rate: float, at:
         "it to its camera_rate. Check the camera, or whether its key was stolen"[:512],
         at=at,
         camera_id=camera_id,
+        category="security",
     )
 
 

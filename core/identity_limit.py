@@ -39,6 +39,17 @@ class NewIdentityLimit:
         self._buckets: dict[str, tuple[float, float]] = {}  # camera -> (tokens, at)
         self._logged_until: dict[str, float] = {}
         self._suppressed: Counter[str] = Counter()
+        self._undo: dict[str, tuple[float, float]] | None = None
+
+    def begin(self) -> None:
+        """A batch starts: its tokens come back should it not be stored."""
+        self._undo = dict(self._buckets)
+
+    def rollback(self) -> None:
+        """The batch was not stored: the identities it took tokens for were not made
+        (a store outage retried every second must not use up a camera's budget)."""
+        if self._undo is not None:
+            self._buckets, self._undo = self._undo, None
 
     def allow(self, camera_id: str) -> bool:
         """May this camera create one more anonymous identity now? (Takes a token.)"""

@@ -12,9 +12,14 @@ through the stages in two calls, so that the live view leaves before the store:
   Returns the acks and the sightings messages, for after the commit.
 
 :meth:`Ingest.process` runs both (tests, tools). A batch that fails to store leaves
-no trace in memory: the tracks' evidence is rolled back, the anonymous identities
-are reloaded from the database (new ones were allocated there in a transaction of
-their own, so the keys the live view showed stay theirs), and the cameras re-send.
+no trace in memory: the tracks' evidence and the anonymous clusters are rolled back
+to what they were (new identities allocated in a transaction of their own stay, so
+the keys the live view showed stay theirs; provisional ones go), without reloading
+the gallery. On a database error (locked, disk full) its messages are held and tried
+again every second (core/holding.py), with one operational alert per outage; the
+cameras hear why in a refused Ack. Authentic messages at the wrong time (a stale
+copy, a camera clock that is off) are sorted out by core/clocks.py, not counted as
+forgery.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from core import writer
 from core.anonymous import Row, insert_identities
+from core.clocks import ClockCheck, Late
 from core.dedupe import Dedupe
+from core.holding import Holding, Item
 from core.identify import Recognised, recognise
 from core.identity_limit import NewIdentityLimit
 from core.keyring import CameraKeyring
@@ -39,13 +47,19 @@ from core.observation import Locator, NullLocator
 from core.place import Placed, place
 from core.recognition import DIM, Gallery, UnknownClusters
 from core.srs_config import SrsConfig
-from core.status import CAMERA_DISABLED, STORE_ERROR, BurstLog, Counters
+from core.status import (
+    CAMERA_DISABLED,
+    CLOCK_AHEAD,
+    BurstLog,
+    Counters,
+    RepeatLog,
+)
 from core.store.audit import CAMERAS, GALLERY, audit, revisions
 from core.store.db import Database
 from core.store.models import Person
 from core.track_identity import EvidenceRules, TrackBook
 from srs.wire import registry, topics
-from srs.wire.payloads import CameraStatus, DetectionBatch
+from srs.wire.payloads import Ack, CameraStatus, DetectionBatch
 from srs.wire.reading import verifier_for
 from srs.wire.signing import Reason, WireError
 
@@ -64,6 +78,10 @@ class Located:
     verified: int = 0  # messages that passed verification
     now: float = 0.0
     failed: bool = False  # recognising failed: nothing to store, nothing to ack
+    held: bool = False  # the store is out and not due a try: all was held
+    work: list[Item] = field(default_factory=list)  # what this try stores (held first)
+    refused: list[Ack] = field(default_factory=list)  # for the cameras (core/clocks.py)
+    alerts: list[Outgoing] = field(default_factory=list)  # the store's outage, its end
 
     @property
     def live(self) -> list[Outgoing]:
@@ -104,6 +122,9 @@ class Ingest:
         # Sees every verified detection batch (core.flood watches capture rates).
         self.on_verified: Callable[[DetectionBatch], None] | None = None
         self.dedupe = Dedupe(db)
+        self.holding = Holding(cfg.core.queue_size)
+        self.clocks = ClockCheck(cfg.security.clock_skew_s, self.counters, self._stored_keys)
+        self.errors = RepeatLog(log)  # one line per repeating failure, then a summary
         self.refresh(force=True)
 
     # --- state from the database ------------------------------------------------
@@ -146,7 +167,11 @@ class Ingest:
         self.counters.reject(reason)
         self.burst.record(reason, sentence, where)
 
-    def _verify(self, msg: Incoming) -> DetectionBatch | None:
+    def _verify(
+        self, msg: Incoming, late: list[tuple[Incoming, WireError]]
+    ) -> DetectionBatch | None:
+        """The message's batch if it is authentic and in time; an authentic one at the
+        wrong time goes to ``late`` (core/clocks.py), anything else is rejected."""
         self.counters.add(received=1)
         try:
             parsed = topics.parse(msg.topic)
@@ -167,23 +192,44 @@ class Ingest:
         except WireError as exc:
             if exc.reason is Reason.REPLAYED and msg.dup:
                 self.counters.add(duplicates=1)  # broker redelivery of what we have
+            elif exc.signed is not None and isinstance(exc.signed.payload, DetectionBatch):
+                late.append((msg, exc))
             else:
                 self.reject(exc.reason.value, exc.message, msg.topic)
             return None
+        return self._on_its_topic(batch, cam, msg.topic)
+
+    def _on_its_topic(self, batch: DetectionBatch, cam: str, topic: str) -> DetectionBatch | None:
         if batch.camera_id != cam:
             self.reject(
                 Reason.INVALID_PAYLOAD.value,
                 f"camera_id {batch.camera_id!r} does not match the topic's camera {cam!r}",
-                msg.topic,
+                topic,
             )
             return None
         return batch
 
+    def _in_time(
+        self, fresh: list[Item], late: list[tuple[Incoming, WireError]], out: Located
+    ) -> list[Item]:
+        """Of authentic messages, those to store (core/clocks.py sorts out the rest:
+        stale copies dropped, clocks ahead or behind refused to their camera)."""
+        checked = []
+        for msg, exc in late:
+            cam = topics.parse(msg.topic).subject or ""
+            batch = self._on_its_topic(exc.signed.payload, cam, msg.topic)
+            if batch is not None:
+                checked.append(Late(batch, exc.signed.issued_at, exc.reason is Reason.FUTURE))
+        ok, refused = self.clocks.sort(fresh, checked, self.clock())
+        out.refused += refused
+        return ok
+
     def flush_audit(self) -> None:
         """Write rejections noted outside a detection batch (statuses, requests)."""
         self.burst.flush()
-        if not self._pending_audit:
-            return
+        self.errors.flush()
+        if not self._pending_audit or self.holding.outage is not None:
+            return  # in an outage they wait for the store (bounded: BurstLog)
         with self.db.session() as s:
             for action, detail in self._pending_audit:
                 audit(s, "security", "core", action, detail)
@@ -205,11 +251,21 @@ class Ingest:
         if parsed is not None and self._disabled(parsed.subject or "", msg.topic):
             return None
         try:
-            status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload
+            try:
+                status = self.verifier.verify(msg.topic, msg.data, CameraStatus).payload
+            except WireError as exc:
+                if exc.reason is not Reason.FUTURE or exc.signed is None:
+                    raise
+                # Authentic, from a clock ahead: the camera is alive all the same (its
+                # detections are refused with the reason, core/clocks.py).
+                self.counters.reject(CLOCK_AHEAD)
+                status = exc.signed.payload
             registry.check_subject(topics.parse(msg.topic), status)  # A may not speak for B
         except WireError as exc:
             self.reject(exc.reason.value, exc.message, msg.topic)
             return None
+        if not msg.retained:  # a retained status was sent a while ago: no measure of skew
+            self.clocks.status(status.camera_id, status.sent_at, self.clock())
         self.camera_states[status.camera_id] = status
         return status
 
@@ -226,16 +282,25 @@ class Ingest:
     def locate(self, messages: list[Incoming]) -> Located:
         """Verify, de-duplicate, recognise and locate; nothing is stored yet."""
         out = Located()
-        fresh = [(m, b) for m in messages if (b := self._verify(m)) is not None]
+        late: list[tuple[Incoming, WireError]] = []
+        fresh = [(m, b) for m in messages if (b := self._verify(m, late)) is not None]
+        fresh = self._in_time(fresh, late, out)
         out.verified = len(fresh)
         if self.on_verified is not None:
             for _, batch in fresh:
                 self.on_verified(batch)
-        if not fresh:
+        if not self.holding.due():  # the store is out: hold, try again at its time
+            self.holding.hold(fresh)
+            out.held = True
+            return out
+        out.work = self.holding.take(fresh, self.cfg.core.max_batch_messages)
+        if not out.work:
             return out
         try:
-            seen = self.dedupe.stored({(b.camera_id, b.seq) for _, b in fresh})
-            for msg, batch in fresh:
+            self.clusters.begin()
+            self.new_identities.begin()
+            seen = self.dedupe.stored({(b.camera_id, b.seq) for _, b in out.work})
+            for msg, batch in out.work:
                 key = (batch.camera_id, batch.seq)
                 out.acks.setdefault(batch.camera_id, []).append(batch.seq)
                 out.received_at.append(msg.received_at)
@@ -247,15 +312,15 @@ class Ingest:
             out.recognised = recognise(self, out.new, self._allocate)
             out.now = self.clock()
             out.placed = place(out.new, out.recognised, self.locator, out.now)
-        except Exception:
-            self._forget(out.verified)
-            return Located(failed=True)
+        except Exception as exc:
+            self._not_stored(out, exc)
+            return Located(failed=True, refused=out.refused, alerts=out.alerts)
         return out
 
     def store(self, located: Located) -> BatchResult:
         """Store a located batch in one transaction; the acks and sightings to publish."""
-        if located.failed:
-            return BatchResult()
+        if located.failed or located.held:
+            return BatchResult(outgoing=located.alerts, refused=located.refused)
         sec, broker = self.cfg.security, self.cfg.broker
         try:
             with self.db.session() as s:
@@ -270,10 +335,14 @@ class Ingest:
                 for action, detail in self._pending_audit:
                     audit(s, "security", "core", action, detail)
                 self._pending_audit.clear()
-        except Exception:
-            self._forget(located.verified)
-            return BatchResult()
+        except Exception as exc:
+            self._not_stored(located, exc)
+            return BatchResult(outgoing=located.alerts, refused=located.refused)
         self.tracks.commit()
+        self.clusters.commit()
+        # Only a batch that wrote something proves the store works again (an empty
+        # transaction succeeds on a full disk too).
+        recovered = self.holding.stored() if located.work else None
         if time.monotonic() - self._expired_at >= 1.0:  # a scan of every track: not per batch
             self._expired_at = time.monotonic()
             self.tracks.expire()
@@ -286,7 +355,9 @@ class Ingest:
             unknown=unknown,
             identities_limited=located.recognised.limited,
         )
-        result = BatchResult(located.acks, stored.outgoing, located.received_at)
+        result = BatchResult(located.acks, stored.outgoing, located.received_at, located.refused)
+        if recovered is not None:
+            result.outgoing.append(Outgoing(topics.alerts(), recovered))
         self.burst.flush()
         # After the batch, not before it: a change counter check is a query and a
         # commit (~1.5 ms, every 0.5 s), and before the batch it delayed every live
@@ -296,23 +367,43 @@ class Ingest:
         self._merge_identities(result)
         return result
 
+    def _stored_keys(self, keys: set[tuple[str, int]]) -> set[tuple[str, int]]:
+        return self.dedupe.stored(keys)
+
     def _allocate(self, rows: list[Row]) -> list[int]:
         """New anonymous identities, committed at once: the live view names them."""
         with self.db.session() as s:
             return insert_identities(s, rows)
 
-    def _forget(self, verified: int) -> None:
-        """A batch was not stored: memory goes back to what the database holds."""
+    def _not_stored(self, located: Located, exc: Exception) -> None:
+        """A batch was not stored: memory goes back to what the database holds (no
+        reload). A database error (locked, full, gone) holds the messages for the
+        next try; anything else leaves them to the cameras, which send them again."""
         self.tracks.rollback()
-        log.exception(
-            "could not store a batch of %d message(s); they are not acked "
-            "and the cameras will send them again",
-            verified,
-        )
-        for _ in range(verified):
-            self.counters.reject(STORE_ERROR)
-        self.refresh(force=True)  # anonymous identities may be ahead of the database
+        self.clusters.rollback()
+        self.new_identities.rollback()
         self.dedupe.forget()
+        if not isinstance(exc, OperationalError):
+            self.errors(
+                f"could not store a batch ({type(exc).__name__})",
+                logging.ERROR,
+                "could not store a batch of %d message(s); they are not acked and the "
+                "cameras will send them again",
+                len(located.work),
+                exc_info=True,
+            )
+            return
+        self.holding.hold(located.work)
+        alert = self.holding.failed(exc)
+        if alert is not None:
+            located.alerts.append(Outgoing(topics.alerts(), alert))
+        by_camera: dict[str, list[int]] = {}
+        for _, batch in located.work:
+            by_camera.setdefault(batch.camera_id, []).append(batch.seq)
+        for cam, seqs in by_camera.items():
+            ack = self.clocks.refuse(cam, "store_error", seqs, None)
+            if ack is not None:
+                located.refused.append(ack)
 
     def _merge_identities(self, result: BatchResult) -> None:
         """Every ``merge_interval_s`` (core/merging.py); the renamed live view goes out

@@ -15,6 +15,7 @@ from core.messages import Outgoing
 from core.observation import Locator, LocatorResult, NullLocator
 from core.recent import RecentEvents
 from core.srs_config import SrsConfig
+from core.status import RepeatLog
 from srs.wire import topics
 from srs.wire.payloads import CameraStatus, PersonPosition
 
@@ -50,6 +51,7 @@ class LocatorLink:
         self, locator: Locator, *, homeassistant: bool = False, include_unknown: bool = False
     ) -> None:
         self.locator = locator
+        self._say = RepeatLog(log)  # a locator failing every tick: one line, a summary
         self._rejected: deque[tuple[float, int]] = deque()
         self.homeassistant = homeassistant
         self.include_unknown = include_unknown
@@ -102,7 +104,9 @@ class LocatorLink:
         try:
             return fn(*args)
         except Exception:
-            log.exception("locator.%s failed", name)
+            self._say(
+                f"locator.{name} failed", logging.ERROR, "locator.%s failed", name, exc_info=True
+            )
             return None
 
     def tick(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from srs.wire.payloads import DetectionBatch
+from srs.wire.payloads import Ack, DetectionBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,7 @@ class Incoming:
     data: bytes
     dup: bool = False
     received_at: float = field(default_factory=time.perf_counter)
+    retained: bool = False  # delivered from the broker's retained store (maybe long after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +47,5 @@ class BatchResult:
     acks: dict[str, list[int]] = field(default_factory=dict)
     outgoing: list[Outgoing] = field(default_factory=list)
     received_at: list[float] = field(default_factory=list)  # of the acked messages
+    # Acks that say "not stored, and why" (core/clocks.py), for the cameras.
+    refused: list[Ack] = field(default_factory=list)

@@ -23,8 +23,10 @@ from core.observation import (
     Observation,
     Placement,
 )
+from core.status import RepeatLog
 
 log = logging.getLogger(__name__)
+_say = RepeatLog(log)  # a locator failing on every batch: one line, then a summary
 
 
 @dataclass(slots=True)
@@ -78,11 +80,18 @@ def locate(locator: Locator, obs: list[Observation], now: float) -> LocatorResul
         res = locator.observe(obs, now)
         if len(res.placements) == len(obs):
             return res
-        log.error(
+        _say(
+            "locator returned a wrong number of placements",
+            logging.ERROR,
             "locator returned %d placements for %d observations; ignoring them",
             len(res.placements),
             len(obs),
         )
     except Exception:
-        log.exception("locator failed; sightings are stored without a position")
+        _say(
+            "locator failed",
+            logging.ERROR,
+            "locator failed; sightings are stored without a position",
+            exc_info=True,
+        )
     return NullLocator().observe(obs, now)

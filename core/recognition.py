@@ -11,7 +11,7 @@ to that person's own enrolled encodings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
@@ -147,6 +147,15 @@ class Place:
     at: float
 
 
+@dataclass(slots=True)
+class _Undo:
+    """The clusters as a batch found them: their size, places, and joined rows."""
+
+    size: int
+    places: dict[int, Place]
+    joined: dict[int, tuple[np.ndarray, int]] = field(default_factory=dict)
+
+
 class UnknownClusters:
     """Anonymous identities as running centroids; ids come from the database."""
 
@@ -157,6 +166,7 @@ class UnknownClusters:
         self.index: dict[int, int] = {}  # id -> row
         self.places: dict[int, Place] = {}  # id -> last seen
         self._store = np.empty((64, DIM), dtype=np.float64)  # grows by doubling
+        self._undo: _Undo | None = None  # what a batch changed, until it is stored
 
     @property
     def centroids(self) -> np.ndarray:
@@ -198,8 +208,41 @@ class UnknownClusters:
             if tmp in self.places:
                 self.places[uid] = self.places.pop(tmp)
 
+    # --- a batch's changes, undone when it is not stored -------------------------
+
+    def begin(self) -> None:
+        """A batch starts changing the clusters: note what :meth:`rollback` restores."""
+        self._undo = _Undo(len(self.ids), dict(self.places))
+
+    def commit(self) -> None:
+        self._undo = None
+
+    def rollback(self) -> None:
+        """The batch was not stored: its joins are undone and its provisional (negative,
+        never stored) identities dropped. Identities it allocated stay: their rows were
+        committed in a transaction of their own (the live view already showed them)."""
+        undo, self._undo = self._undo, None
+        if undo is None:
+            return
+        for index, (row, count) in undo.joined.items():
+            self._store[index] = row
+            self.counts[index] = count
+        kept = [i for i in range(undo.size, len(self.ids)) if self.ids[i] > 0]
+        for to, i in enumerate(kept, start=undo.size):
+            self._store[to] = self._store[i]
+        ids = self.ids[: undo.size] + [self.ids[i] for i in kept]
+        self.counts = self.counts[: undo.size] + [self.counts[i] for i in kept]
+        self.places = undo.places | {
+            u: self.places[u] for u in ids[undo.size :] if u in self.places
+        }
+        self.ids = ids
+        self.index = {uid: i for i, uid in enumerate(ids)}
+
     def join(self, index: int, vec: np.ndarray) -> np.ndarray:
         """Fold ``vec`` into identity ``index``; return the new centroid."""
+        undo = self._undo
+        if undo is not None and index < undo.size and index not in undo.joined:
+            undo.joined[index] = (self._store[index].copy(), self.counts[index])
         n = min(self.counts[index], 50)  # cap the weight so the centroid can still drift
         self._store[index] = (self._store[index] * n + vec) / (n + 1)
         self.counts[index] += 1

@@ -32,7 +32,7 @@ from core.observation import Locator
 from core.pump import Pump
 from core.retention import purge
 from core.srs_config import SrsConfig
-from core.status import Counters
+from core.status import Counters, RepeatLog
 from core.store import open_store
 from core.store.db import Database
 from core.store.people import done_clears, pending_clears
@@ -98,6 +98,8 @@ class CoreService:
         self.pump = Pump(self.session, self._on_connect_fail)
         self._started = False
         self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
+        # A failure that repeats every tick (a full disk) is one line and a summary.
+        self._errors = RepeatLog(log)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -148,9 +150,17 @@ class CoreService:
     ) -> None:
         self.watcher.on_connect(client, userdata, flags, reason, properties)
         if not self.watcher.connected.is_set():
-            log.error("core could not connect: %s", self.watcher.last_error)
+            self._errors(
+                "core could not connect",
+                logging.ERROR,
+                "core could not connect: %s",
+                self.watcher.last_error,
+            )
             self.notifier.status(f"not connected: {self.watcher.last_error}")
             return
+        # What the session kept while core was away arrives first: copies of it that
+        # expired meanwhile are stale, not forged (core/clocks.py).
+        self.ingest.clocks.connected(time.time())
         pub = PublicKey(sender=topics.CORE_SENDER, public_key=self.key.public_key_b64)
         self._publish(topics.key(topics.CORE_SENDER), pub, retain=True)
         self._vouched = {}  # (re)publish every camera key on each connection
@@ -176,12 +186,18 @@ class CoreService:
         self._stop.set()
 
     def _on_connect_fail(self) -> None:
-        log.warning(
-            "cannot reach the broker at %s:%d; retrying", self.cfg.mqtt.host, self.cfg.mqtt.port
+        self._errors(
+            "cannot reach the broker",
+            logging.WARNING,
+            "cannot reach the broker at %s:%d; retrying",
+            self.cfg.mqtt.host,
+            self.cfg.mqtt.port,
         )
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
-        self._pending.append(Incoming(msg.topic, bytes(msg.payload), bool(msg.dup)))
+        self._pending.append(
+            Incoming(msg.topic, bytes(msg.payload), bool(msg.dup), retained=bool(msg.retain))
+        )
 
     # --- worker thread ---------------------------------------------------------------
 
@@ -202,6 +218,8 @@ class CoreService:
                 self._guard(self._handle, batch)
             elif self._stop.is_set():
                 break
+            elif self.ingest.holding and self.ingest.holding.due():
+                self._guard(self._detections, [])  # the store's retry, with nothing new
             if self.commands.enrolments.busy:
                 self._guard(self._enrolled)
             now = time.monotonic()
@@ -238,7 +256,13 @@ class CoreService:
         try:
             fn(*args)
         except Exception:
-            log.exception("core worker: %s failed (the service keeps running)", fn.__name__)
+            self._errors(
+                f"core worker: {fn.__name__} failed",
+                logging.ERROR,
+                "core worker: %s failed (the service keeps running)",
+                fn.__name__,
+                exc_info=True,
+            )
 
     def _gather(self) -> list[Incoming]:
         """What has arrived, up to one batch: waits up to 0.2 s when nothing has (less
@@ -275,21 +299,7 @@ class CoreService:
             else:
                 requests.append(item)
         if detections:
-            located = self.ingest.locate(detections)
-            # The live view leaves now, before the sightings are written: it needs
-            # nothing the commit creates, and every millisecond shows on a screen.
-            # Should the store fail, the cameras re-send (no ack) and it leaves again.
-            self._send(located.live)
-            result = self.ingest.store(located)
-            for cam, seqs in result.acks.items():
-                for i in range(0, len(seqs), 1024):
-                    self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i : i + 1024]))
-            done = time.perf_counter()
-            for t in result.received_at:
-                self.counters.latency(done - t)
-            self._send(result.outgoing)
-            self._send(self._flood_alerts)
-            self._flood_alerts = []
+            self._detections(detections)
         for item in statuses:
             status = self.ingest.camera_status(item)
             if status is not None:
@@ -300,6 +310,26 @@ class CoreService:
             self._guard(self._clear_positions)
         if statuses or requests:
             self.ingest.flush_audit()
+
+    def _detections(self, detections: list[Incoming]) -> None:
+        """One try at storing: what arrived (and what core holds from a store error)."""
+        located = self.ingest.locate(detections)
+        # The live view leaves now, before the sightings are written: it needs
+        # nothing the commit creates, and every millisecond shows on a screen.
+        # Should the store fail, core holds the batch and tries again (core/holding.py).
+        self._send(located.live)
+        result = self.ingest.store(located)
+        for cam, seqs in result.acks.items():
+            for i in range(0, len(seqs), 1024):
+                self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i : i + 1024]))
+        for refused in result.refused:  # "not stored, and why" (core/clocks.py)
+            self._publish(topics.ack(refused.camera_id), refused)
+        done = time.perf_counter()
+        for t in result.received_at:
+            self.counters.latency(done - t)
+        self._send(result.outgoing)
+        self._send(self._flood_alerts)
+        self._flood_alerts = []
 
     def _watch_flood(self, batch: DetectionBatch) -> None:
         for alert in self.flood.observe(batch.camera_id, batch.seq, batch.captured_at, time.time()):
@@ -328,7 +358,13 @@ class CoreService:
                 for topic, data, retain in self.link.ha_messages(out):
                     self.client.publish(topic, data, qos=1, retain=retain)
             except Exception:
-                log.exception("could not publish on %s", out.topic)
+                self._errors(
+                    f"could not publish a {type(out.payload).__name__}",
+                    logging.ERROR,
+                    "could not publish on %s",
+                    out.topic,
+                    exc_info=True,
+                )
 
     def _sign(self, payload: BaseModel, topic: str) -> bytes:
         return sign(

@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
@@ -16,11 +17,18 @@ from srs.wire.payloads import CoreStatus
 log = logging.getLogger(__name__)
 
 # Refusals that say nothing about forgery: a message of a camera the operator
-# disabled (its outbox still drains), a batch the store could not commit. They are
-# counted and shown like any other, but do not feed the rejection-burst alarm.
+# disabled (its outbox still drains); an authentic copy that is merely late (a copy
+# the broker queued while core was away, of a message stored since or re-sent fresh
+# by its camera); an authentic message from a camera whose clock is off. They are
+# counted and shown like any other, but do not feed the rejection-burst alarm and
+# write no security audit row. (Store errors are no refusal at all: core holds those
+# messages and stores them once it can, core/holding.py.)
 CAMERA_DISABLED = "camera_disabled"
-STORE_ERROR = "store_error"
-NOT_SECURITY = frozenset({CAMERA_DISABLED, STORE_ERROR})
+STORE_ERROR = "store_error"  # older cores counted failed batches under this reason
+STALE = "stale"
+CLOCK_AHEAD: Final = "clock_ahead"
+CLOCK_BEHIND: Final = "clock_behind"
+NOT_SECURITY = frozenset({CAMERA_DISABLED, STORE_ERROR, STALE, CLOCK_AHEAD, CLOCK_BEHIND})
 
 
 class Counters:
@@ -134,3 +142,44 @@ class BurstLog:
                     self._window_s,
                 )
                 self._audit(f"reject_{reason}", f"{n} more in {self._window_s:.0f} s")
+
+
+class RepeatLog:
+    """A repeating error or warning as one line (the first, with its traceback), then
+    one summary line per window while it repeats (as :class:`BurstLog` does for
+    rejections, without the audit): a failing disk must not be filled with logs."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._log = logger
+        self._window_s = window_s
+        self._clock = clock
+        self._until: dict[str, float] = {}
+        self._suppressed: Counter[str] = Counter()
+
+    def __call__(
+        self, key: str, level: int, msg: str, *args: object, exc_info: bool = False
+    ) -> bool:
+        """Log ``msg`` unless ``key`` was logged within the window; True if logged."""
+        now = self._clock()
+        self.flush(now)
+        if key in self._until:
+            self._suppressed[key] += 1
+            return False
+        self._until[key] = now + self._window_s
+        self._log.log(level, msg, *args, exc_info=exc_info)
+        return True
+
+    def flush(self, now: float | None = None) -> None:
+        now = self._clock() if now is None else now
+        for key, until in list(self._until.items()):
+            if until > now:
+                continue
+            del self._until[key]
+            n = self._suppressed.pop(key, 0)
+            if n:
+                self._log.warning("%s: %d more time(s) in the last %.0f s", key, n, self._window_s)

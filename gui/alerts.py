@@ -1,17 +1,23 @@
-"""The alert banner: unacknowledged alerts grouped by incident, silent.
+"""The alert banners: unacknowledged alerts grouped by incident, silent.
+
+Security alerts (someone where they should not be, forged or flooding messages) and
+operational ones (a camera offline, core cannot write its database) have a banner
+each, one above the other, so a guard never reads a full disk as an intrusion nor
+misses an intrusion under a disk alarm (:func:`category`).
 
 Alerts of one incident (the same person in the same restricted zone, the same camera
-offline, rejection bursts) form one group: the banner shows the most severe, latest
+offline, rejection bursts) form one group: a banner shows the most severe, latest
 group with how many alerts it holds and how many other groups wait. *Acknowledge*
-(Ctrl+K) dismisses the group shown, *Acknowledge all* (Ctrl+Shift+K) every group.
+dismisses the group shown, *Acknowledge all* every group (security: Ctrl+K and
+Ctrl+Shift+K; operational: Ctrl+Alt+K and Ctrl+Alt+Shift+K).
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gui.face_cache import FaceCache
-from gui.wording import clock
+from gui.wording import alert_heading, clock
 from srs.wire import payloads
 
 STYLE = {
@@ -22,6 +28,15 @@ STYLE = {
 RANK = {"critical": 0, "warning": 1, "info": 2}
 GroupKey = tuple[str, str | None, str | None]
 MAX_SEEN = 10_000  # alert ids remembered against redelivery
+# What an older core's alerts (no category) are: SRS's own trouble, by kind.
+OPERATIONAL_KINDS = frozenset({"camera_offline", "store_error"})
+
+
+def category(alert: payloads.Alert) -> str:
+    """ "security" or "operational": core's word for it, else by kind (older cores)."""
+    if alert.category is not None:
+        return alert.category
+    return "operational" if alert.kind in OPERATIONAL_KINDS else "security"
 
 
 def incident(alert: payloads.Alert) -> GroupKey:
@@ -33,8 +48,15 @@ FACE_PX = 48
 
 
 class AlertBanner(QFrame):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        heading: str = "",
+        keys: tuple[str, str] = ("Ctrl+K", "Ctrl+Shift+K"),
+    ) -> None:
         super().__init__(parent)
+        self.heading = heading  # "Security", "System": which banner this is
         self.groups: dict[GroupKey, list[payloads.Alert]] = {}
         self._seen: set[str] = set()
         self.face = QLabel()  # the face of the person the alert names, when core has one
@@ -43,12 +65,12 @@ class AlertBanner(QFrame):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.ack = QPushButton("Acknowledge")
-        self.ack.setShortcut("Ctrl+K")
-        self.ack.setToolTip("Acknowledge this alert (Ctrl+K)")
+        self.ack.setShortcut(keys[0])
+        self.ack.setToolTip(f"Acknowledge this alert ({keys[0]})")
         self.ack.clicked.connect(self.acknowledge)
         self.ack_all = QPushButton("Acknowledge all")
-        self.ack_all.setShortcut("Ctrl+Shift+K")
-        self.ack_all.setToolTip("Acknowledge every waiting alert (Ctrl+Shift+K)")
+        self.ack_all.setShortcut(keys[1])
+        self.ack_all.setToolTip(f"Acknowledge every waiting alert ({keys[1]})")
         self.ack_all.clicked.connect(self.acknowledge_all)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
@@ -101,8 +123,10 @@ class AlertBanner(QFrame):
         times = f" (×{len(group)})" if len(group) > 1 else ""
         others = len(self.groups) - 1
         more = f"   (+{others} more)" if others else ""
+        head = f"<b>{self.heading}</b> · " if self.heading else ""
         self.text.setText(
-            f"<b>{alert.severity.upper()}</b> {clock(alert.at)} — {alert.message}{times}{more}"
+            f"{head}<b>{alert.severity.upper()}</b> {clock(alert.at)} — "
+            f"{alert.message}{times}{more}"
         )
         self.ack_all.setVisible(others > 0)
         self.setStyleSheet(f"QFrame {{{STYLE[alert.severity]}}}")
@@ -123,3 +147,29 @@ class AlertBanner(QFrame):
             return
         self.face.setPixmap(face.scaledToHeight(FACE_PX))
         self.face.show()
+
+
+class AlertBanners(QWidget):
+    """The security banner above the operational one; each alert goes to its own."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.security = AlertBanner(heading=alert_heading("security"))
+        self.operational = AlertBanner(
+            heading=alert_heading("operational"), keys=("Ctrl+Alt+K", "Ctrl+Alt+Shift+K")
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.security)
+        layout.addWidget(self.operational)
+
+    def add(self, alert: payloads.Alert) -> None:
+        self.banner_for(alert).add(alert)
+
+    def banner_for(self, alert: payloads.Alert) -> AlertBanner:
+        return self.operational if category(alert) == "operational" else self.security
+
+    def use_faces(self, faces: FaceCache) -> None:
+        self.security.use_faces(faces)
+        self.operational.use_faces(faces)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from gui import mqtt_worker as mw
 from gui.actions import describe, outcome
-from gui.alerts import AlertBanner
+from gui.alerts import AlertBanners
 from gui.config import GuiConfig
 from gui.face_cache import ICON_PX, FaceCache
 from gui.faces import FacesGallery
@@ -48,7 +48,9 @@ class MainWindow(QMainWindow):
         self.people = PeopleTableModel()
         self.events = EventTableModel(gui_cfg.max_events)
         self.plan = FloorPlanView(gui_cfg.trail_length)
-        self.banner = AlertBanner()
+        self.alerts = AlertBanners()  # security above operational (gui/alerts.py)
+        self.banner = self.alerts.security
+        self.ops_banner = self.alerts.operational
         self.cameras_panel = CamerasPanel(self.cameras)
         self.people_panel = PeoplePanel(self.people)
         self.events_panel = EventsPanel(self.events)
@@ -100,7 +102,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.banner)
+        layout.addWidget(self.alerts)
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
         find = QAction("Filter people", self)
@@ -116,7 +118,7 @@ class MainWindow(QMainWindow):
         self.people.face_icon = self.faces.icon
         self.faces.changed.connect(self.people.face_changed)
         self.people_panel.view.setIconSize(QSize(ICON_PX, ICON_PX))
-        self.banner.use_faces(self.faces)
+        self.alerts.use_faces(self.faces)
         self.gallery = FacesGallery(self.people, self.faces)
         self.tabs.addTab(self.gallery, "Faces to name")
 
@@ -184,7 +186,7 @@ class MainWindow(QMainWindow):
         self.feed.add(payload)
 
     def on_alert(self, alert: payloads.Alert) -> None:
-        self.banner.add(alert)
+        self.alerts.add(alert)
         self.on_event(alert)
 
     def on_core_status(self, status: payloads.CoreStatus) -> None:
@@ -205,7 +207,7 @@ class MainWindow(QMainWindow):
             return  # faces arrive quietly; no status line for them
         if self.feed.is_recent(command):
             for alert in self.feed.on_recent(response):
-                self.banner.add(alert)
+                self.alerts.add(alert)
             return
         what = describe(command) if command is not None else "request"
         if not response.ok:

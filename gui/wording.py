@@ -56,3 +56,12 @@ def evidence_note(evidence: str | None, age_s: float | None, candidate: str | No
     if evidence == "possible":
         return f" (possibly {candidate})" if candidate else " (possible)"
     return ""
+
+
+ALERT_HEADINGS = {"security": "Security", "operational": "System"}
+
+
+def alert_heading(category: str) -> str:
+    """The heading of an alert category's banner: "Security" (people, forgery) or
+    "System" (SRS's own trouble: a camera offline, the database)."""
+    return ALERT_HEADINGS.get(category, category.capitalize())

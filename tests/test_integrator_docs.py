@@ -9,21 +9,23 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from broker.server import EmbeddedBroker
 from broker.tls import tls_files
 from broker.users import default_path
 from srs.mqtt import make_client
 from srs.wire import topics
-from srs.wire.payloads import PersonPosition
+from srs.wire.payloads import Alert, PersonPosition
 from srs.wire.signing import SigningKey, sign
 from tests.brokers import fast_user_store
 from tests.site_helpers import server_config
 
+Publish = Callable[[str, BaseModel, int], None]
 DOC = Path(__file__).parent.parent / "docs" / "mqtt.md"
 PASSWORD = "integrator-password"
 
@@ -48,7 +50,7 @@ def _position(key: str) -> PersonPosition:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[EmbeddedBroker, Path]]:
+def site(tmp_path: Path) -> Iterator[tuple[EmbeddedBroker, Path, Publish]]:
     cfg = server_config(tmp_path / "server")
     fast_user_store(default_path(cfg)).add("ha", "integrator", PASSWORD)
     work = tmp_path / "integrator"
@@ -66,15 +68,19 @@ def site(tmp_path: Path) -> Iterator[tuple[EmbeddedBroker, Path]]:
         for topic, key in ((genuine, core), (forged, forger)):
             data = sign(_position(topic.split("/")[3]), topic, key)
             publisher.publish(topic, data, qos=1, retain=True).wait_for_publish(5)
-        yield broker, work
+
+        def publish(topic: str, payload: BaseModel, times: int) -> None:
+            """Sign ``payload`` once, publish the same bytes ``times`` times."""
+            data = sign(payload, topic, core)
+            for _ in range(times):
+                publisher.publish(topic, data, qos=1).wait_for_publish(5)
+
+        yield broker, work, publish
         publisher.disconnect()
         publisher.loop_stop()
 
 
-def test_the_pyjwt_subscriber_verifies_core_and_refuses_a_forgery(
-    site: tuple[EmbeddedBroker, Path],
-) -> None:
-    broker, work = site
+def _subscriber(broker: EmbeddedBroker, work: Path) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "SRS_USER": "ha",
@@ -82,7 +88,7 @@ def test_the_pyjwt_subscriber_verifies_core_and_refuses_a_forgery(
         "SRS_HOST": "127.0.0.1",
         "SRS_PORT": str(broker.tls_port),
     }
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-c", _subscriber_code()],
         cwd=work,
         env=env,
@@ -90,6 +96,13 @@ def test_the_pyjwt_subscriber_verifies_core_and_refuses_a_forgery(
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_the_pyjwt_subscriber_verifies_core_and_refuses_a_forgery(
+    site: tuple[EmbeddedBroker, Path, Publish],
+) -> None:
+    broker, work, _ = site
+    proc = _subscriber(broker, work)
     seen: dict[str, str] = {}
     try:
         assert proc.stdout is not None
@@ -107,11 +120,42 @@ def test_the_pyjwt_subscriber_verifies_core_and_refuses_a_forgery(
     assert seen.get(topics.position("p4"), "").startswith("REFUSED:"), seen
 
 
-def test_the_mosquitto_sub_session_reads_over_tls(site: tuple[EmbeddedBroker, Path]) -> None:
+def test_the_pyjwt_subscriber_drops_a_message_delivered_twice(
+    site: tuple[EmbeddedBroker, Path, Publish],
+) -> None:
+    """A broker redelivery (after a restart, without DUP) is the same signed bytes:
+    the documented subscriber prints it once, then says DUPLICATE by its jti."""
+    broker, work, publish = site
+    alert = Alert(alert_id="a1", kind="camera_offline", severity="warning", message="x", at=1.0)
+    proc = _subscriber(broker, work)
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        published = False
+        while time.monotonic() < deadline and sum(topics.alerts() in x for x in lines) < 2:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if not published and len(lines) >= 2:  # subscribed: the retained ones came
+                publish(topics.alerts(), alert, 2)
+                published = True
+    finally:
+        proc.kill()
+        proc.wait()
+    said = [x for x in lines if x.startswith(topics.alerts())]
+    assert len(said) == 2 and "'alert_id': 'a1'" in said[0], lines
+    assert " DUPLICATE " in said[1], lines
+
+
+def test_the_mosquitto_sub_session_reads_over_tls(
+    site: tuple[EmbeddedBroker, Path, Publish],
+) -> None:
     binary = shutil.which("mosquitto_sub")
     if binary is None:
         pytest.skip("mosquitto_sub is not installed (apt-get install mosquitto-clients)")
-    broker, work = site
+    broker, work, _ = site
     args = [binary, "-h", "127.0.0.1", "-p", str(broker.tls_port), "--cafile", "ca.pem"]
     args += ["-u", "ha", "-P", PASSWORD, "-q", "1", "-v", "-C", "1", "-W", "10"]
     args += ["-t", "srs/v1/events/#", "-t", "srs/v1/people/p3/position"]

@@ -28,10 +28,14 @@ class Reason(StrEnum):
 class WireError(Exception):
     """A message that is not accepted, with a machine reason and a human sentence."""
 
-    def __init__(self, reason: Reason, message: str) -> None:
+    def __init__(self, reason: Reason, message: str, signed: Any = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        # Only for EXPIRED and FUTURE: the token's signature and addressing were good,
+        # so its content (a ``Verified``) is the sender's own; a reader may tell a
+        # clock fault or a stale copy from forgery by it, but never act on it as fresh.
+        self.signed = signed
 
     def __str__(self) -> str:
         return f"{self.message} [{self.reason.value}]"

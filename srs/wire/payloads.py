@@ -228,15 +228,25 @@ class ZoneEvent(Payload):
     restricted: bool = False
 
 
+# "security": someone may be where they should not, or sending what they should not;
+# "operational": SRS itself is in trouble (a camera offline, the database). Absent
+# from cores before issue 21 (a reader then goes by the kind).
+AlertCategory = Literal["security", "operational"]
+
+
 class Alert(Payload):
     alert_id: Annotated[str, Field(min_length=1, max_length=64)]
-    kind: Literal["unknown_in_restricted", "camera_offline", "rejection_burst", "camera_flood"]
+    # "store_error" (issue 21): core cannot write its database, or can again (info).
+    kind: Literal[
+        "unknown_in_restricted", "camera_offline", "rejection_burst", "camera_flood", "store_error"
+    ]
     severity: Literal["info", "warning", "critical"]
     message: Annotated[str, Field(min_length=1, max_length=512)]
     at: Timestamp
     person_key: Id | None = None
     camera_id: Id | None = None
     zone: Annotated[str, Field(max_length=64)] | None = None
+    category: AlertCategory | None = None
 
 
 class CoreStatus(Payload):

@@ -215,15 +215,17 @@ class Verifier:
         body = jws.verify(bytes(data), key, repr(parsed.issuer))
         env = self._envelope(body, parsed.issuer, topic, model)
         now = self._clock()
+        signed = Verified(env.data, parsed.issuer, env.jti, env.iat)
         if env.iat > now + self.clock_skew_s:
             raise WireError(
                 Reason.FUTURE,
                 f"token issued {env.iat - now:.0f} s in the future "
                 f"(clock skew allowed: {self.clock_skew_s:.0f} s)",
+                signed,
             )
         if parsed.fresh:
-            self._check_fresh(env, now)
-        return Verified(env.data, parsed.issuer, env.jti, env.iat)
+            self._check_fresh(env, now, signed)
+        return signed
 
     def _envelope(self, body: bytes, issuer: str, topic: str, model: type[P]) -> Envelope[P]:
         envelope = _ENVELOPES.get(model)
@@ -273,7 +275,7 @@ class Verifier:
             return WireError(Reason.MALFORMED, "the data claim is not a JSON object")
         return WireError(Reason.INVALID_PAYLOAD, describe_validation_error(exc, under="data"))
 
-    def _check_fresh(self, claims: Claims, now: float) -> None:
+    def _check_fresh(self, claims: Claims, now: float, signed: Verified[Any]) -> None:
         if claims.exp is None:
             raise WireError(Reason.MALFORMED, "token on a stream topic lacks a numeric 'exp'")
         if (
@@ -284,6 +286,7 @@ class Verifier:
                 Reason.EXPIRED,
                 f"token expired: issued {now - claims.iat:.0f} s "
                 f"ago (limit {self.max_age_s:.0f} s)",
+                signed,
             )
         if not self._replays.check_and_add(claims.jti, now):
             raise WireError(Reason.REPLAYED, f"token {claims.jti} was already accepted")

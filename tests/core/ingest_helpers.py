@@ -115,6 +115,7 @@ class FakeCamera:
         self.camera_id, self.key = camera_id, key
         self.unacked: dict[int, DetectionBatch] = {}
         self.acked: set[int] = set()
+        self.refused: list[Ack] = []
         self.lock = threading.Lock()
         self.watcher = ConnectionWatcher()
         self.client = make_client(mqtt, camera_id)
@@ -142,6 +143,9 @@ class FakeCamera:
         if self._verifier is None:
             return
         ack = self._verifier.verify(msg.topic, data, Ack).payload  # type: ignore[attr-defined]
+        if ack.refused is not None:  # "not stored, and why": keep them, as an edge does
+            self.refused.append(ack)
+            return
         with self.lock:
             for seq in ack.seqs:
                 self.unacked.pop(seq, None)

@@ -71,7 +71,7 @@ def send(ingest: Ingest, seq: int, photo: str, track: int, blur: float, at: floa
     b = DetectionBatch(
         camera_id="cam1",
         seq=seq,
-        captured_at=at or 1.8e9 + seq,
+        captured_at=at or 1.7e9 + seq,  # in the past: core refuses the future
         frame_width=800,
         frame_height=600,
         detections=[det],

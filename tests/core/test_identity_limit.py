@@ -33,6 +33,17 @@ def test_a_camera_gets_its_budget_then_one_a_second_at_60_a_minute():
     assert sum(limit.allow("cam1") for _ in range(100)) == 60  # refilled, not beyond
 
 
+def test_a_batch_that_was_not_stored_gives_its_tokens_back():
+    """A store outage retried every second must not use up a camera's budget."""
+    limit = NewIdentityLimit(3, clock=Clock())
+    for _ in range(5):
+        limit.begin()
+        assert all(limit.allow("cam1") for _ in range(3))
+        limit.rollback()
+    limit.begin()
+    assert sum(limit.allow("cam1") for _ in range(5)) == 3
+
+
 def test_zero_means_no_limit():
     limit = NewIdentityLimit(0)
     assert all(limit.allow("cam1") for _ in range(10_000))

@@ -133,3 +133,44 @@ def test_unknown_clusters_separate_two_strangers_and_join_the_same_one():
     assert near is not None and clusters.ids[near[0]] == 7
     clusters.join(near[0], kit2)
     assert clusters.counts == [2, 1]
+
+
+def test_a_rolled_back_batch_leaves_the_clusters_as_the_database_has_them():
+    """Joins undone, provisional identities dropped, allocated ones kept (their rows
+    were committed on their own); places as before, but for the allocated ones."""
+    from core.recognition import Place
+
+    rng = np.random.default_rng(1)
+    clusters = UnknownClusters(threshold=0.5)
+    for uid in (1, 2):
+        clusters.add(uid, rng.normal(0, 0.09, 128))
+    clusters.places[1] = Place("cam1", None, None, 10.0)
+    before, counts = clusters.centroids.copy(), list(clusters.counts)
+    clusters.begin()
+    clusters.join(0, rng.normal(0, 0.09, 128))
+    clusters.places[1] = Place("cam2", None, None, 20.0)
+    clusters.add(-1, rng.normal(0, 0.09, 128))  # provisional: allocation never happened
+    clusters.add(-2, rng.normal(0, 0.09, 128))
+    kept = clusters.centroids[3].copy()
+    clusters.rename({-2: 7})  # allocated and committed in its own transaction
+    clusters.places[7] = Place("cam1", None, None, 20.0)
+    clusters.rollback()
+    assert clusters.ids == [1, 2, 7] and clusters.index == {1: 0, 2: 1, 7: 2}
+    np.testing.assert_array_equal(clusters.centroids[:2], before)
+    np.testing.assert_array_equal(clusters.centroids[2], kept)
+    assert clusters.counts == [*counts, 1]
+    assert clusters.places == {
+        1: Place("cam1", None, None, 10.0),
+        7: Place("cam1", None, None, 20.0),
+    }
+    clusters.rollback()  # nothing begun: nothing to undo
+    assert clusters.ids == [1, 2, 7]
+
+
+def test_a_committed_batch_is_not_undone():
+    clusters = UnknownClusters(threshold=0.5)
+    clusters.begin()
+    clusters.add(3, np.zeros(128))
+    clusters.commit()
+    clusters.rollback()
+    assert clusters.ids == [3]

@@ -423,3 +423,46 @@ def test_a_refused_subscription_stops_core_with_the_broker_sentence(
     assert svc.failure is not None and svc.failure.startswith(sentence)
     assert sentence in caplog.text
     assert not svc._worker.is_alive()
+
+
+def test_a_camera_clock_ahead_hears_why_and_a_locked_database_is_waited_out(core_setup):
+    """Over the real broker: a batch captured 3 h ahead is answered with a refused Ack
+    (the offset, the reason), not stored; a batch sent while another writer holds the
+    database is held, stored once the lock goes (no camera re-send needed), with one
+    operational alert and its all-clear on the alerts topic."""
+    import sqlite3
+
+    from srs.wire.payloads import Alert
+
+    cfg, svc, broker = core_setup
+    key = svc.key.public_key_b64
+    watch = Listener(broker.client_config("gui2", "operator"), "gui2", [topics.ALERTS], key)
+    cam = FakeCamera(broker.client_config("cam1", "camera"), CAM1, "cam1", core_key_b64=key)
+    obama = face_data()["test/obama1.jpg"]
+    try:
+        cam.send(batch("cam1", 1, obama, captured_at=time.time() + 3 * 3600))
+        wait_until(lambda: cam.refused, timeout=15, message="no refused Ack")
+        (refusal,) = cam.refused
+        assert refusal.seqs == [1] and refusal.refused is not None
+        assert refusal.refused.reason == "clock_ahead"
+        assert refusal.refused.clock_offset_s is not None
+        assert abs(refusal.refused.clock_offset_s - 3 * 3600) < 60
+        # Another writer holds the database for a while: sent once, stored after.
+        with sqlite3.connect(cfg.data_dir / "srs.db", timeout=30) as other:
+            other.execute("BEGIN EXCLUSIVE")
+            cam.send(batch("cam1", 2, obama))
+            down = watch.next(Alert, topic_filter=topics.ALERTS, timeout=40)
+            other.rollback()
+        assert (down.kind, down.category, down.severity) == (
+            "store_error",
+            "operational",
+            "critical",
+        )
+        assert "database locked" in down.message
+        assert cam.wait_acked({2}, timeout=20, resend_s=60)  # no re-send: core held it
+        up = watch.next(Alert, topic_filter=topics.ALERTS, timeout=20)
+        assert (up.kind, up.severity) == ("store_error", "info")
+        assert svc.counters.security_rejections() == 0
+    finally:
+        cam.close()
+        watch.close()

@@ -39,3 +39,35 @@ def test_a_storm_of_one_incident_is_one_group(qtbot) -> None:
     assert "u3 entered" in banner.text.text() and len(banner.groups) == 2
     banner.ack_all.click()
     assert not banner.groups and not banner.isVisibleTo(banner)
+
+
+def test_operational_and_security_alerts_are_shown_apart(qtbot) -> None:
+    """A full disk is SRS's trouble, not an intrusion: it goes to the "System" banner,
+    the intruder to the "Security" one; each is acknowledged on its own. Alerts of an
+    older core (no category) go by their kind."""
+    from gui.alerts import AlertBanners
+
+    banners = AlertBanners()
+    qtbot.addWidget(banners)
+    banners.show()
+    disk = payloads.Alert(
+        alert_id="d1",
+        kind="store_error",
+        severity="critical",
+        message="core cannot write its database: disk full (database or disk is full)",
+        at=1000.0,
+        category="operational",
+    )
+    banners.add(disk)
+    banners.add(alert(1))  # an unknown person in a restricted zone (no category)
+    banners.add(alert(2, kind="camera_offline"))  # no category: operational by kind
+    security, system = banners.security, banners.operational
+    assert security.isVisible() and system.isVisible()
+    assert "Security" in security.text.text() and "u3 entered" in security.text.text()
+    assert "System" in system.text.text() and "disk full" in system.text.text()
+    assert "(+1 more)" in system.text.text() and "disk" not in security.text.text()
+    assert [a.alert_id for a in system.pending] == ["d1", "a2"]
+    system.ack_all.click()
+    assert not system.isVisible() and security.isVisible()
+    security.ack.click()
+    assert not security.isVisible()
