@@ -13,6 +13,7 @@ from core.retention import purge
 from core.store.models import AuditEntry, FaceEncoding, PendingClear, Sighting
 from core.store.people import pending_clears
 from tests.core.ingest_helpers import camera_key, core_config
+from tests.core.store.helpers import add_sighting
 
 
 @pytest.fixture
@@ -20,24 +21,6 @@ def db(tmp_path):
     database = store.open_store(core_config(tmp_path))
     yield database
     database.close()
-
-
-def _sighting(s, camera: str, seq: int, person_id: int | None, seen_at: float) -> None:
-    s.add(
-        Sighting(
-            camera_id=camera,
-            seq=seq,
-            det_index=0,
-            person_id=person_id,
-            seen_at=seen_at,
-            kind="face",
-            track_id=1,
-            bbox_x=0,
-            bbox_y=0,
-            bbox_w=10,
-            bbox_h=10,
-        )
-    )
 
 
 def test_fresh_database_migrates_to_head_with_wal(tmp_path, db):
@@ -130,8 +113,8 @@ def test_rename_merge_and_delete_person_erases_everything(db):
         bob, _ = store.get_or_create_person(s, "Bob")
         store.add_encodings(s, ada, [vec, vec])
         store.add_encodings(s, bob, [vec])
-        _sighting(s, "cam1", 1, ada.id, time.time())
-        _sighting(s, "cam1", 2, bob.id, time.time())
+        add_sighting(s, "cam1", 1, ada.id, time.time())
+        add_sighting(s, "cam1", 2, bob.id, time.time())
     with db.session() as s:
         store.rename_person(s, "Ada", "Ada Lovelace")
         with pytest.raises(store.StoreError, match="already called"):
@@ -157,8 +140,8 @@ def test_retention_purges_old_sightings_only(db):
     now = time.time()
     with db.session() as s:
         store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
-        _sighting(s, "cam1", 1, None, now - 31 * 86400)
-        _sighting(s, "cam1", 2, None, now - 29 * 86400)
+        add_sighting(s, "cam1", 1, None, now - 31 * 86400)
+        add_sighting(s, "cam1", 2, None, now - 29 * 86400)
     with db.session() as s:
         assert purge(s, 30, now=now)["sightings"] == 1
     with db.session() as s:
@@ -172,9 +155,9 @@ def test_query_sightings_filters(db):
         store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
         store.add_camera(s, "cam2", camera_key("cam2").public_key_b64)
         ada, _ = store.get_or_create_person(s, "Ada")
-        _sighting(s, "cam1", 1, ada.id, now - 7200)
-        _sighting(s, "cam2", 2, ada.id, now - 60)
-        _sighting(s, "cam2", 3, None, now - 30)
+        add_sighting(s, "cam1", 1, ada.id, now - 7200)
+        add_sighting(s, "cam2", 2, ada.id, now - 60)
+        add_sighting(s, "cam2", 3, None, now - 30)
     with db.session() as s:
         assert [r["seq"] for r in store.query_sightings(s)] == [3, 2, 1]
         assert [r["seq"] for r in store.query_sightings(s, person="Ada")] == [2, 1]
