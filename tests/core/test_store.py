@@ -5,11 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, text
 
 from core import store
-from core.retention import purge
-from core.store.models import PendingClear, Sighting
 from tests.core.ingest_helpers import camera_key, core_config
 from tests.core.store.helpers import add_sighting
 
@@ -84,19 +82,6 @@ def test_an_old_database_upgrades_and_keeps_its_sightings(tmp_path):
         assert tuple(row) == (5.0, None, None)
         assert conn.execute(text("select last_camera from unknown_identities")).all() == []
     engine.dispose()
-
-
-def test_retention_purges_old_sightings_only(db):
-    now = time.time()
-    with db.session() as s:
-        store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
-        add_sighting(s, "cam1", 1, None, now - 31 * 86400)
-        add_sighting(s, "cam1", 2, None, now - 29 * 86400)
-    with db.session() as s:
-        assert purge(s, 30, now=now)["sightings"] == 1
-    with db.session() as s:
-        assert [r.seq for r in s.scalars(select(Sighting))] == [2]
-        assert s.scalars(select(PendingClear)).all() == []
 
 
 def test_query_sightings_filters(db):
