@@ -79,15 +79,3 @@ def test_an_old_database_upgrades_and_keeps_its_sightings(tmp_path):
         assert tuple(row) == (5.0, None, None)
         assert conn.execute(text("select last_camera from unknown_identities")).all() == []
     engine.dispose()
-
-
-def test_users_mirror_follows_the_broker_user_list(db):
-    from core.store.users import list_users, sync_users
-
-    with db.session() as s:
-        assert sync_users(s, [("alice", "operator"), ("cam1", "camera")])
-    with db.session() as s:
-        assert not sync_users(s, [("cam1", "camera"), ("alice", "operator")])
-        assert sync_users(s, [("alice", "admin")])
-    with db.session() as s:
-        assert list_users(s) == [("alice", "admin")]
