@@ -1,4 +1,4 @@
-"""The core store: a fresh database migrates; people, cameras, erasure, retention."""
+"""The core store as a whole: a fresh database migrates to the models; old ones upgrade."""
 
 from __future__ import annotations
 
