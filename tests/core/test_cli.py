@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from core import store
-from core.cli_util import parse_since
 from srs.app.cli import main
 from srs.mqtt import make_client
 from srs.wire import topics
@@ -23,14 +22,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     rc = main(list(argv))
     out = capsys.readouterr()
     return rc, out.out, out.err
-
-
-def test_parse_since():
-    assert parse_since("30m", now=10_000.0) == 10_000.0 - 1800
-    assert parse_since("2d", now=200_000.0) == 200_000.0 - 2 * 86400
-    assert parse_since("2026-01-01T00:00:00Z") == 1767225600.0
-    with pytest.raises(ValueError, match="ISO time"):
-        parse_since("yesterday")
 
 
 def test_camera_registry_commands(tmp_path, capsys):
