@@ -1,4 +1,4 @@
-"""The site model: loading, validation sentences, `srs site check`, the demo plan."""
+"""The site model: loading, validation sentences, the demo plan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from core.site import SiteError, load_site, parse_site, summary
-from srs.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo-site.toml"
@@ -114,18 +113,6 @@ def test_files(tmp_path: Path) -> None:
         load_site(img)
     (tmp_path / "plan.png").write_bytes(b"\x89PNG")
     assert load_site(img).plan_image == tmp_path / "plan.png"
-
-
-def test_cli_uses_the_configured_site_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    cfg = tmp_path / "srs.toml"
-    cfg.write_text(f'[core]\nsite_file = "{DEMO}"\n')
-    assert main(["site", "check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 0
-    assert "SRS demo school" in capsys.readouterr().out
-    cfg.write_text("")
-    assert main(["site", "check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 2
-    assert "no site file" in capsys.readouterr().err
 
 
 # Each demo camera replays one sample clip; faces found in it must land in the zone

@@ -24,3 +24,15 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "cameras[0] (id 'c'): position x = 9" in err
     assert main(["site", "check", str(tmp_path / "missing.toml"), *args]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_cli_uses_the_configured_site_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "srs.toml"
+    cfg.write_text(f'[core]\nsite_file = "{DEMO}"\n')
+    assert main(["site", "check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 0
+    assert "SRS demo school" in capsys.readouterr().out
+    cfg.write_text("")
+    assert main(["site", "check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 2
+    assert "no site file" in capsys.readouterr().err
