@@ -36,20 +36,3 @@ def test_history_rows_say_how_sure_core_was() -> None:
     old = dict(base)  # stored before core recorded evidence
     rows = history_rows([carried, old])
     assert [r.detail for r in rows] == ["seen profile (carried 3s)", "seen profile"]
-
-
-def test_the_card_says_how_a_placed_person_was_identified(qtbot) -> None:
-    """The bug: placed people read "confidence 0 %". The card shows the evidence."""
-    from PySide6.QtWidgets import QLabel
-
-    from gui.person_card import PersonCard
-    from tests.gui.helpers import position
-
-    pos = position("p1", 3, 4, zone="lab").model_copy(
-        update={"confidence": 0.0, "evidence": "carried", "evidence_age_s": 4.0}
-    )
-    card = PersonCard(pos, [], None, zones={"lab": "Lab"})
-    qtbot.addWidget(card)
-    texts = [w.text() for w in card.findChildren(QLabel)]
-    assert "carried 4 s" in texts and "Lab" in texts
-    assert not any("%" in t for t in texts)
