@@ -10,7 +10,7 @@ from gui.core_key import CoreKey
 from gui.inbox import Inbox
 from gui.main_window import MainWindow
 from srs.config import MqttConfig, SecurityConfig
-from srs.wire import commands
+from srs.wire import commands, payloads
 
 OPERATOR = "alice-op"
 
@@ -28,6 +28,9 @@ class RecordingWorker(mw.MqttWorker):
         # apart from what the operator's actions send.
         self.face_requests: list[commands.GetFaces] = []
         self.online = True
+        self.keys_registered = 0
+        # Positions the next frame takes (None: the retained position was cleared).
+        self.positions: dict[str, payloads.PersonPosition | None] = {}
 
     def send(self, command: Any) -> str:
         if not self.online:
@@ -37,6 +40,13 @@ class RecordingWorker(mw.MqttWorker):
             return f"f{len(self.face_requests)}"
         self.sent.append(command)
         return f"r{len(self.sent)}"
+
+    def register_key(self) -> None:
+        self.keys_registered += 1
+
+    def take_positions(self) -> dict[str, payloads.PersonPosition | None]:
+        out, self.positions = self.positions, {}
+        return out
 
 
 def desk(qtbot: Any, gui: GuiConfig | None = None) -> tuple[MainWindow, RecordingWorker]:
