@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 from core import store
-from core.cli_util import parse_since
 from srs.app.cli import main
 from srs.mqtt import make_client
 from srs.wire import topics
 from srs.wire.payloads import PersonPosition
 from srs.wire.signing import SigningKey, sign
-from tests.core.ingest_helpers import camera_key, core_config, face_data
+from tests.core.ingest_helpers import core_config, face_data
 from tests.core.test_service import Listener
 
 
@@ -23,34 +22,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     rc = main(list(argv))
     out = capsys.readouterr()
     return rc, out.out, out.err
-
-
-def test_parse_since():
-    assert parse_since("30m", now=10_000.0) == 10_000.0 - 1800
-    assert parse_since("2d", now=200_000.0) == 200_000.0 - 2 * 86400
-    assert parse_since("2026-01-01T00:00:00Z") == 1767225600.0
-    with pytest.raises(ValueError, match="ISO time"):
-        parse_since("yesterday")
-
-
-def test_camera_registry_commands(tmp_path, capsys):
-    d = str(tmp_path)
-    key = camera_key("cam1")
-    key_file = tmp_path / "camera-cam1.key"
-    key.save(key_file)
-    assert (
-        run(capsys, "camera", "add", "cam1", "--key-file", f"{key_file}.pub", "--data-dir", d)[0]
-        == 0
-    )
-    rc, _, err = run(capsys, "camera", "add", "cam2", "--public-key", "nonsense", "--data-dir", d)
-    assert rc == 1 and "Ed25519" in err
-    assert run(capsys, "camera", "disable", "cam1", "--data-dir", d)[0] == 0
-    rc, out, _ = run(capsys, "camera", "list", "--json", "--data-dir", d)
-    assert [(c["id"], c["enabled"], c["public_key"]) for c in json.loads(out)] == [
-        ("cam1", False, key.public_key_b64)
-    ]
-    rc, _, err = run(capsys, "camera", "remove", "cam9", "--data-dir", d)
-    assert rc == 1 and "no camera 'cam9'" in err
 
 
 def test_person_import_list_rename_and_sightings(tmp_path, capsys, media):

@@ -1,4 +1,4 @@
-"""The site model: loading, validation sentences, `srs site check`, the demo plan."""
+"""The site model: loading, validation sentences, the demo plan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from core.site import SiteError, load_site, parse_site, summary
-from srs.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo-site.toml"
@@ -119,34 +118,6 @@ def test_files(tmp_path: Path) -> None:
         load_site(img)
     (tmp_path / "plan.png").write_bytes(b"\x89PNG")
     assert load_site(img).plan_image == tmp_path / "plan.png"
-
-
-def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--data-dir", str(tmp_path)]
-    assert main(["site", "check", str(DEMO), *args]) == 0
-    out = capsys.readouterr().out
-    assert "server-room" in out and "RESTRICTED" in out and "corridor" in out
-    broken = tmp_path / "broken.toml"
-    broken.write_text(
-        'name = "x"\nwidth_m = 5\nheight_m = 5\n[[cameras]]\nid = "c"\nx = 9\ny = 1\nyaw_deg = 0\n'
-    )
-    assert main(["site", "check", str(broken), *args]) == 2
-    err = capsys.readouterr().err
-    assert "cameras[0] (id 'c'): position x = 9" in err
-    assert main(["site", "check", str(tmp_path / "missing.toml"), *args]) == 2
-    assert "cannot read" in capsys.readouterr().err
-
-
-def test_cli_uses_the_configured_site_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    cfg = tmp_path / "srs.toml"
-    cfg.write_text(f'[core]\nsite_file = "{DEMO}"\n')
-    assert main(["site", "check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 0
-    assert "SRS demo school" in capsys.readouterr().out
-    cfg.write_text("")
-    assert main(["site", "check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 2
-    assert "no site file" in capsys.readouterr().err
 
 
 # Each demo camera replays one sample clip; faces found in it must land in the zone

@@ -1,18 +1,12 @@
-"""The core store: a fresh database migrates; people, cameras, erasure, retention."""
+"""The core store as a whole: a fresh database migrates to the models; old ones upgrade."""
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, text
 
 from core import store
-from core.retention import purge
-from core.store.models import AuditEntry, FaceEncoding, PendingClear, Sighting
-from core.store.people import pending_clears
-from tests.core.ingest_helpers import camera_key, core_config
+from tests.core.ingest_helpers import core_config
 
 
 @pytest.fixture
@@ -20,24 +14,6 @@ def db(tmp_path):
     database = store.open_store(core_config(tmp_path))
     yield database
     database.close()
-
-
-def _sighting(s, camera: str, seq: int, person_id: int | None, seen_at: float) -> None:
-    s.add(
-        Sighting(
-            camera_id=camera,
-            seq=seq,
-            det_index=0,
-            person_id=person_id,
-            seen_at=seen_at,
-            kind="face",
-            track_id=1,
-            bbox_x=0,
-            bbox_y=0,
-            bbox_w=10,
-            bbox_h=10,
-        )
-    )
 
 
 def test_fresh_database_migrates_to_head_with_wal(tmp_path, db):
@@ -103,95 +79,3 @@ def test_an_old_database_upgrades_and_keeps_its_sightings(tmp_path):
         assert tuple(row) == (5.0, None, None)
         assert conn.execute(text("select last_camera from unknown_identities")).all() == []
     engine.dispose()
-
-
-def test_camera_registry_checks_keys_and_ids(db):
-    key = camera_key("cam1").public_key_b64
-    with db.session() as s:
-        store.add_camera(s, "cam1", key)
-        with pytest.raises(store.StoreError, match="already registered"):
-            store.add_camera(s, "cam1", key)
-        with pytest.raises(store.StoreError, match="Ed25519"):
-            store.add_camera(s, "cam2", "not-a-key")
-        with pytest.raises(store.StoreError, match="not valid"):
-            store.add_camera(s, "cam/1", key)
-        store.set_camera_enabled(s, "cam1", False)
-    with db.session() as s:
-        assert [(c.id, c.enabled) for c in store.list_cameras(s)] == [("cam1", False)]
-        store.remove_camera(s, "cam1")
-        assert store.list_cameras(s) == []
-
-
-def test_rename_merge_and_delete_person_erases_everything(db):
-    vec = np.ones(128, dtype=np.float32) * 0.1
-    with db.session() as s:
-        store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
-        ada, _ = store.get_or_create_person(s, "Ada")
-        bob, _ = store.get_or_create_person(s, "Bob")
-        store.add_encodings(s, ada, [vec, vec])
-        store.add_encodings(s, bob, [vec])
-        _sighting(s, "cam1", 1, ada.id, time.time())
-        _sighting(s, "cam1", 2, bob.id, time.time())
-    with db.session() as s:
-        store.rename_person(s, "Ada", "Ada Lovelace")
-        with pytest.raises(store.StoreError, match="already called"):
-            store.rename_person(s, "Bob", "Ada Lovelace")
-        store.merge_people(s, f"p{bob.id}", "Ada Lovelace")
-    with db.session() as s:
-        people = store.list_people(s)
-        assert [(p.name, p.encodings, p.sightings) for p in people] == [("Ada Lovelace", 3, 2)]
-        counts = store.delete_person(s, "Ada Lovelace")
-    assert counts["encodings"] == 3 and counts["sightings"] == 2
-    with db.session() as s:
-        assert store.list_people(s) == []
-        assert s.scalars(select(FaceEncoding)).all() == []
-        assert s.scalars(select(Sighting)).all() == []
-        assert set(pending_clears(s)) == {f"p{ada.id}", f"p{bob.id}"}
-        actions = [a.action for a in s.scalars(select(AuditEntry))]
-    assert {"person_rename", "person_merge", "person_delete"} <= set(actions)
-    with db.session() as s, pytest.raises(store.StoreError, match="no person"):
-        store.delete_person(s, "Ada Lovelace")
-
-
-def test_retention_purges_old_sightings_only(db):
-    now = time.time()
-    with db.session() as s:
-        store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
-        _sighting(s, "cam1", 1, None, now - 31 * 86400)
-        _sighting(s, "cam1", 2, None, now - 29 * 86400)
-    with db.session() as s:
-        assert purge(s, 30, now=now)["sightings"] == 1
-    with db.session() as s:
-        assert [r.seq for r in s.scalars(select(Sighting))] == [2]
-        assert s.scalars(select(PendingClear)).all() == []
-
-
-def test_query_sightings_filters(db):
-    now = time.time()
-    with db.session() as s:
-        store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
-        store.add_camera(s, "cam2", camera_key("cam2").public_key_b64)
-        ada, _ = store.get_or_create_person(s, "Ada")
-        _sighting(s, "cam1", 1, ada.id, now - 7200)
-        _sighting(s, "cam2", 2, ada.id, now - 60)
-        _sighting(s, "cam2", 3, None, now - 30)
-    with db.session() as s:
-        assert [r["seq"] for r in store.query_sightings(s)] == [3, 2, 1]
-        assert [r["seq"] for r in store.query_sightings(s, person="Ada")] == [2, 1]
-        assert [r["seq"] for r in store.query_sightings(s, camera="cam2", since=now - 3600)] == [
-            3,
-            2,
-        ]
-        assert store.query_sightings(s, person="Ada")[0]["label"] == "Ada"
-
-
-def test_users_mirror_follows_the_broker_user_list(db):
-    from core.store.users import list_users, sync_users
-
-    with db.session() as s:
-        assert sync_users(s, [("alice", "operator"), ("cam1", "camera")])
-    with db.session() as s:
-        assert not sync_users(s, [("cam1", "camera"), ("alice", "operator")])
-        assert sync_users(s, [("alice", "admin")])
-    with db.session() as s:
-        assert list_users(s) == [("alice", "admin")]

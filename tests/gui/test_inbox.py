@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gui.core_key import CoreKey, load_pinned
+from gui.core_key import CoreKey
 from gui.inbox import Inbox, Message
 from srs.config import SecurityConfig
 from srs.wire import SigningKey, commands, payloads, sign, topics
@@ -166,12 +166,3 @@ def test_without_a_pinned_key_core_state_waits_for_the_key() -> None:
     rogue_announce = payloads.PublicKey(sender="core", public_key=rogue.public_key_b64)
     assert box.accept(key_topic, sign(rogue_announce, key_topic, rogue)) == []
     assert box.dropped_total == 1
-
-
-def test_pinned_key_file_problems_are_sentences(tmp_path) -> None:
-    with pytest.raises(ValueError, match="does not exist"):
-        load_pinned(tmp_path / "missing.pub")
-    bad = tmp_path / "bad.pub"
-    bad.write_text("not-a-key")
-    with pytest.raises(ValueError, match="not an Ed25519 public key"):
-        load_pinned(bad)

@@ -36,36 +36,3 @@ def test_history_rows_say_how_sure_core_was() -> None:
     old = dict(base)  # stored before core recorded evidence
     rows = history_rows([carried, old])
     assert [r.detail for r in rows] == ["seen profile (carried 3s)", "seen profile"]
-
-
-def test_identity_evidence_in_a_guards_words() -> None:
-    from gui.models import identity_text
-    from gui.wording import evidence_text
-    from tests.gui.helpers import position
-
-    assert evidence_text("matched", None, None, "known") == "matched"
-    assert evidence_text("carried", 4.2, None, "known") == "carried 4 s"
-    assert evidence_text("possible", None, "Ada", "unidentified") == "possibly Ada"
-    assert evidence_text(None, None, None, "unidentified") == "unidentified"
-    assert evidence_text(None, None, None, "known") == "—"  # an older core
-    carried = position("p1", 1, 1).model_copy(update={"evidence": "carried", "evidence_age_s": 4})
-    assert identity_text(carried) == "known, carried 4 s"
-    lone = position("t-a-1", 1, 1, identity="unidentified", label="Unidentified")
-    assert identity_text(lone) == "unidentified"
-
-
-def test_the_card_says_how_a_placed_person_was_identified(qtbot) -> None:
-    """The bug: placed people read "confidence 0 %". The card shows the evidence."""
-    from PySide6.QtWidgets import QLabel
-
-    from gui.person_card import PersonCard
-    from tests.gui.helpers import position
-
-    pos = position("p1", 3, 4, zone="lab").model_copy(
-        update={"confidence": 0.0, "evidence": "carried", "evidence_age_s": 4.0}
-    )
-    card = PersonCard(pos, [], None, zones={"lab": "Lab"})
-    qtbot.addWidget(card)
-    texts = [w.text() for w in card.findChildren(QLabel)]
-    assert "carried 4 s" in texts and "Lab" in texts
-    assert not any("%" in t for t in texts)
