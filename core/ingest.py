@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy import select
 
 from core import writer
-from core.anonymous import Row, insert_identities
+from core.anonymous import Allocate, Row, insert_identities
 from core.dedupe import Dedupe
 from core.identify import Recognised, recognise
 from core.identity_limit import NewIdentityLimit
@@ -104,6 +104,10 @@ class Ingest:
         # Sees every verified detection batch (core.flood watches capture rates).
         self.on_verified: Callable[[DetectionBatch], None] | None = None
         self.dedupe = Dedupe(db)
+        # Hooks for several core instances (core/partition.py, docs/scale.md): how new
+        # anonymous identities get their ids, and whether this one merges identities.
+        self.allocate: Allocate = self._allocate
+        self.merging = True
         self.refresh(force=True)
 
     # --- state from the database ------------------------------------------------
@@ -244,7 +248,7 @@ class Ingest:
                     continue
                 seen.add(key)
                 out.new.append(Accepted(batch, msg.received_at))
-            out.recognised = recognise(self, out.new, self._allocate)
+            out.recognised = recognise(self, out.new, self.allocate)
             out.now = self.clock()
             out.placed = place(out.new, out.recognised, self.locator, out.now)
         except Exception:
@@ -319,7 +323,9 @@ class Ingest:
         with the batch's sightings."""
         core = self.cfg.core
         now = time.monotonic()
-        if core.merge_interval_s <= 0 or now - self._merged_at < core.merge_interval_s:
+        if not self.merging or core.merge_interval_s <= 0:
+            return
+        if now - self._merged_at < core.merge_interval_s:
             return
         self._merged_at = now
         result.outgoing.extend(merge_identities(self))
