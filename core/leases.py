@@ -97,6 +97,19 @@ class LeaseBook:
             )
         return Holding(mine, leader, tuple(live), tuple(taken), tuple(released))
 
+    def extend(self) -> frozenset[str]:
+        """Heartbeat and extend the leases this instance still holds, nothing else (no
+        take, no release: those happen between batches, core/partition.py); the
+        names of the leases still held."""
+        now = self.clock()
+        t = LEASES.c
+        with self.db.session() as s:
+            self._heartbeat(s, now)
+            s.execute(
+                update(LEASES).where(t.owner == self.instance).values(expires_at=now + self.ttl_s)
+            )
+            return frozenset(s.execute(select(t.name).where(t.owner == self.instance)).scalars())
+
     def leave(self) -> None:
         """Give up every lease at once (a clean stop): the others take them at their
         next renewal instead of after the TTL."""

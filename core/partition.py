@@ -20,17 +20,22 @@ import math
 import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from core.config import CoreConfig
-from core.leases import Holding, LeaseBook
+from core.leases import LEADER, Holding, LeaseBook
 from core.site import Site
 from core.store.db import Database
 from srs.wire import topics
 
 log = logging.getLogger(__name__)
+# A worker that has not come back between batches for this long is stuck (a table
+# locked for minutes, say): its leases are no longer extended, so they expire and
+# its cameras move to an instance that works.
+STUCK_S = 30.0
 SINGLE = "core"  # the default instance id: one core, no leases, as before
 
 
@@ -104,6 +109,34 @@ class Partitioner:
         self.live: tuple[str, ...] = (instance,)
         self._valid_until = 0.0
         self._next = 0.0
+        self._partitions: frozenset[str] = frozenset()  # lease names behind ``cameras``
+        self._worked_at = monotonic()
+        self._stop = threading.Event()
+        self._keeper: threading.Thread | None = None
+
+    def start_keeper(self) -> None:
+        """Extend the leases from a thread of their own, every ``lease_renew_s``: a batch
+        that takes longer than the TTL (a loaded machine, a slow commit) must not lose
+        this instance its cameras while the worker is still making progress."""
+        self._keeper = threading.Thread(target=self._keep, name="core-leases", daemon=True)
+        self._keeper.start()
+
+    def worked(self) -> None:
+        """The worker came back between batches (called every loop)."""
+        self._worked_at = self._monotonic()
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self.cfg.lease_renew_s):
+            if self._monotonic() - self._worked_at > STUCK_S:
+                continue  # stuck: let the leases run out
+            started = self._monotonic()
+            try:
+                still = self.book.extend()
+            except Exception:
+                log.exception("could not extend core's leases")
+                continue
+            if self._partitions <= still:  # nothing taken from us meanwhile
+                self._valid_until = max(self._valid_until, started + self.cfg.lease_ttl_s / 2)
 
     def due(self) -> bool:
         return self._monotonic() >= self._next
@@ -153,6 +186,7 @@ class Partitioner:
                 else "",
             )
         self.cameras, self.leader, self.live = cameras, held.leader, held.live or self.live
+        self._partitions = held.partitions | ({LEADER} if held.leader else frozenset())
         return Change(
             tuple(topics.detections(c) for c in sorted(gained)),
             tuple(topics.detections(c) for c in sorted(lost)),
@@ -166,6 +200,9 @@ class Partitioner:
         return out + (leader_topics() if self.leader else [])
 
     def leave(self) -> None:
+        self._stop.set()
+        if self._keeper is not None:
+            self._keeper.join(10)
         try:
             self.book.leave()
         except Exception:

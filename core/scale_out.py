@@ -46,7 +46,11 @@ class ScaleOut:
         return None if instance == SINGLE else cls(cfg, db, ingest, instance)
 
     def due(self) -> bool:
+        self.partitioner.worked()  # asked once per loop of the worker
         return self.partitioner.due()
+
+    def start(self) -> None:
+        self.partitioner.start_keeper()
 
     def renew(self) -> Change:
         change = self.partitioner.renew(self.ingest.keyring.known)

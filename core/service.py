@@ -101,6 +101,8 @@ class CoreService:
         self.client.connect_async(
             self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive_s
         )
+        if self.scale is not None:
+            self.scale.start()
         self._worker.start()
         self._started = True
         log.info(

@@ -111,3 +111,15 @@ def test_partitions_that_disappear_are_not_reported(db):
     a = book(db, "a", clock)
     a.renew(CAMS)
     assert a.renew(CAMS[:2]).partitions == frozenset(CAMS[:2])
+
+
+def test_extend_keeps_what_is_held_and_takes_nothing(db):
+    clock = Clock()
+    a, b = book(db, "a", clock), book(db, "b", clock)
+    settle([a, b])
+    clock.now += 5.0
+    held = a.extend()  # a's worker is busy; its lease thread keeps its leases alive
+    assert len(held - {"_leader"}) == 3
+    clock.now += 2.0  # b missed its renewal: a's extension does not take b's partitions
+    assert a.extend() == held
+    assert len(a.renew(CAMS).partitions) == 6  # the worker's renewal between batches does
