@@ -47,9 +47,12 @@ def instance_id(configured: str) -> str:
     return f"{host}-{os.getpid()}"
 
 
-def client_id(instance: str) -> str:
-    """The MQTT client id of an instance: the broker lets user ``core`` use ``core:*``."""
-    return SINGLE if instance == SINGLE else f"{topics.CORE_SENDER}:{instance}"
+def client_id(instance: str, username: str | None = None) -> str:
+    """The MQTT client id of an instance: ``<user>:<instance>`` (the embedded broker
+    lets a user connect as ``user`` or ``user:<suffix>``), user ``core`` by default."""
+    if instance == SINGLE:
+        return SINGLE
+    return f"{username or topics.CORE_SENDER}:{instance}"
 
 
 def partitions(

@@ -80,7 +80,7 @@ class CoreService:
         will = Will(topics.core_status(), self._sign(offline, topics.core_status()))
         self.client = make_client(
             cfg.mqtt,
-            CLIENT_ID if self.scale is None else client_id(self.scale.instance),
+            CLIENT_ID if self.scale is None else client_id(self.scale.instance, cfg.mqtt.username),
             # Several instances keep no session (a camera moves between them; its own
             # re-sends carry what was not acked) and no will: one instance going away
             # is not core going offline (docs/scale.md).

@@ -43,6 +43,7 @@ def test_without_a_site_each_camera_is_a_partition():
 def test_instance_ids_and_client_ids():
     assert client_id("core") == "core"  # the single instance keeps its old client id
     assert client_id("n2") == "core:n2"
+    assert client_id("n2", "core-b") == "core-b:n2"  # a broker user of its own
     auto = instance_id("auto")
     assert auto.endswith(f"-{__import__('os').getpid()}")
     topics.check_id(auto)

@@ -1,7 +1,8 @@
 """Two core instances (real `srs core` processes) share four cameras on a real
-Mosquitto and one SQLite file: each message is stored once, with the identities
-one core gives the same input; one instance killed (kill -9) mid-stream loses
-nothing and its cameras move to the other within 10 s (docs/scale.md)."""
+Mosquitto (and on the embedded broker) and one SQLite file: each message is stored
+once, with the identities one core gives the same input; one instance killed
+(kill -9) mid-stream loses nothing and its cameras move to the other within 10 s
+(docs/scale.md)."""
 
 from __future__ import annotations
 
@@ -124,9 +125,11 @@ def _one_core(tmp_path: Path) -> dict[tuple[str, int, int], str]:
 
 
 @pytest.mark.slow
-def test_two_instances_split_four_cameras_and_survive_one_killed(tmp_path, mosquitto_broker):
+@pytest.mark.parametrize("broker", ["mosquitto_broker", "srs_broker"])
+def test_two_instances_split_four_cameras_and_survive_one_killed(tmp_path, request, broker):
+    mqtt_broker = request.getfixturevalue(broker)
     expected = _one_core(tmp_path)
-    configs = {n: _config(tmp_path, mosquitto_broker, n) for n in ("n1", "n2")}
+    configs = {n: _config(tmp_path, mqtt_broker, n) for n in ("n1", "n2")}
     cfg = load_config(configs["n1"], environ={})
     db = store.open_store(cfg)
     _prepare(db)
@@ -143,7 +146,7 @@ def test_two_instances_split_four_cameras_and_survive_one_killed(tmp_path, mosqu
         ), log.read_text()[-3000:]
         for cam, key in KEYS.items():
             cams[cam] = FakeCamera(
-                mosquitto_broker.client_config(cam, "camera"),
+                mqtt_broker.client_config(cam, "camera"),
                 key,
                 cam,
                 core_key_b64=core_key.public_key_b64,
@@ -151,8 +154,8 @@ def test_two_instances_split_four_cameras_and_survive_one_killed(tmp_path, mosqu
         sent = _batches()
         for b in sent[: len(sent) // 2]:
             cams[b.camera_id].send(b)
-        for cam in cams.values():
-            assert cam.wait_acked(set(range(HALF)), timeout=60), log.read_text()[-3000:]
+        for fake in cams.values():
+            assert fake.wait_acked(set(range(HALF)), timeout=60), log.read_text()[-3000:]
         owned_by_n2 = [c for c, o in _owners(db).items() if o == "n2"]
         procs["n2"].send_signal(signal.SIGKILL)  # mid-stream, no goodbye
         killed = time.monotonic()
@@ -161,15 +164,15 @@ def test_two_instances_split_four_cameras_and_survive_one_killed(tmp_path, mosqu
         assert wait_until(lambda: set(_owners(db).values()) == {"n1"}, 30)
         moved_s = time.monotonic() - killed
         assert moved_s < 10.0, f"{owned_by_n2} moved after {moved_s:.1f} s"
-        for cam in cams.values():
-            assert cam.wait_acked(set(range(2 * HALF)), timeout=60, resend_s=2), log.read_text()[
+        for fake in cams.values():
+            assert fake.wait_acked(set(range(2 * HALF)), timeout=60, resend_s=2), log.read_text()[
                 -3000:
             ]
         procs["n1"].send_signal(signal.SIGTERM)
         assert procs["n1"].wait(30) == 0
     finally:
-        for cam in cams.values():
-            cam.close()
+        for fake in cams.values():
+            fake.close()
         for proc in procs.values():
             if proc.poll() is None:
                 proc.kill()
