@@ -186,3 +186,41 @@ def test_two_instances_split_four_cameras_and_survive_one_killed(tmp_path, reque
     assert got == expected
     assert got[("cam2", 0, 0)] == got[("cam3", 0, 0)] != got[("cam4", 0, 0)]
     assert got[("cam1", 0, 0)] == "obama"
+
+
+def test_the_single_core_has_no_scale_out_hooks(tmp_path):
+    from core.scale_out import ScaleOut
+
+    cfg = core_config(tmp_path)
+    db = store.open_store(cfg)
+    ingest = Ingest(db, cfg)
+    assert ScaleOut.create(cfg, db, ingest, ingest.locator) is None
+    assert ingest.allocate == ingest._allocate and ingest.merging
+    db.close()
+
+
+def test_an_instance_handles_only_its_cameras_and_leaves_offline_alerts_to_the_leader(tmp_path):
+    from core.alerts import camera_offline
+    from core.messages import Outgoing
+    from core.scale_out import ScaleOut
+
+    cfg = core_config(tmp_path, instance="a")
+    db = store.open_store(cfg)
+    _prepare(db)
+    ingest = Ingest(db, cfg)
+    scale = ScaleOut.create(cfg, db, ingest, ingest.locator)
+    assert scale is not None and not ingest.merging
+    other = ScaleOut(cfg, db, Ingest(db, cfg), "b")
+    scale.renew()  # "a" takes everything and leads ...
+    other.renew()
+    scale.renew()  # ... then gives "b" its half
+    other.renew()
+    mine, theirs = scale.partitioner.cameras, other.partitioner.cameras
+    assert len(mine) == len(theirs) == 2 and not mine & theirs
+    msgs = [Incoming(topics.detections(c), b"x") for c in sorted(FACES)]
+    assert {topics.parse(m.topic).subject for m in scale.mine(msgs)} == mine
+    assert scale.dropped == 2
+    alert = [Outgoing(topics.alerts(), camera_offline("cam1", 0.0, "silent"))]
+    assert scale.once() and scale.local_only(alert) == alert
+    assert not other.once() and other.local_only(alert) == []
+    db.close()
