@@ -70,3 +70,18 @@ class CoreConfig(BaseModel):
     # Home Assistant MQTT discovery (unsigned, known people only unless told otherwise).
     homeassistant: bool = False
     homeassistant_include_unknown: bool = False
+    # Several core processes sharing one stream (docs/scale.md). "core" (the default):
+    # the one and only instance, exactly as before (client id "core", persistent
+    # session, no leases). Any other id (letters, digits, '_', '.', '-'): one of N
+    # instances, client id "core:<instance>", holding camera partitions leased in the
+    # database; "auto" makes it "<hostname>-<pid>".
+    instance: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")] = "core"
+    # A lease not renewed this long is free for another instance (a dead instance's
+    # cameras move after at most this plus one renewal); renewed every lease_renew_s.
+    lease_ttl_s: Annotated[float, Field(ge=2, le=300)] = 6.0
+    lease_renew_s: Annotated[float, Field(ge=0.2, le=60)] = 1.0
+    # Cameras on the site plan closer than this (metres, camera to camera) share one
+    # partition, held by one instance, because the locator fuses their views of one
+    # person. 0 (the default): every camera on the plan is one partition. Cameras
+    # not on the plan are a partition each.
+    fusion_distance_m: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 0.0

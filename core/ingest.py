@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from core import writer
-from core.anonymous import Row, insert_identities
+from core.anonymous import Allocate, Row, insert_identities
 from core.clocks import ClockCheck, Late
 from core.dedupe import Dedupe
 from core.holding import Holding, Item
@@ -125,6 +125,10 @@ class Ingest:
         self.holding = Holding(cfg.core.queue_size)
         self.clocks = ClockCheck(cfg.security.clock_skew_s, self.counters, self._stored_keys)
         self.errors = RepeatLog(log)  # one line per repeating failure, then a summary
+        # Hooks for several core instances (core/partition.py, docs/scale.md): how new
+        # anonymous identities get their ids, and whether this one merges identities.
+        self.allocate: Allocate = self._allocate
+        self.merging = True
         self.refresh(force=True)
 
     # --- state from the database ------------------------------------------------
@@ -309,7 +313,7 @@ class Ingest:
                     continue
                 seen.add(key)
                 out.new.append(Accepted(batch, msg.received_at))
-            out.recognised = recognise(self, out.new, self._allocate)
+            out.recognised = recognise(self, out.new, self.allocate)
             out.now = self.clock()
             out.placed = place(out.new, out.recognised, self.locator, out.now)
         except Exception as exc:
@@ -410,7 +414,9 @@ class Ingest:
         with the batch's sightings."""
         core = self.cfg.core
         now = time.monotonic()
-        if core.merge_interval_s <= 0 or now - self._merged_at < core.merge_interval_s:
+        if not self.merging or core.merge_interval_s <= 0:
+            return
+        if now - self._merged_at < core.merge_interval_s:
             return
         self._merged_at = now
         result.outgoing.extend(merge_identities(self))

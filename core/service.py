@@ -29,8 +29,10 @@ from core.ingest import Ingest
 from core.locating import LocatorLink, default_locator
 from core.messages import Incoming, Outgoing
 from core.observation import Locator
+from core.partition import client_id
 from core.pump import Pump
 from core.retention import purge
+from core.scale_out import ScaleOut
 from core.srs_config import SrsConfig
 from core.status import Counters, RepeatLog
 from core.store import open_store
@@ -75,19 +77,26 @@ class CoreService:
         self._flood_alerts: list[Outgoing] = []
         self.ingest.on_verified = self._watch_flood
         self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
+        # One of several instances? (None: the only one, as always; docs/scale.md)
+        self.scale = ScaleOut.create(cfg, self.db, self.ingest, self.link.locator)
         self._pending: list[Incoming] = []  # read from the broker, not yet handled
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="core-ingest", daemon=True)
         self.watcher = ConnectionWatcher()
         offline = self.counters.status("offline", cfg.core.status_interval_s)
+        will = Will(topics.core_status(), self._sign(offline, topics.core_status()))
         # Why core stopped by itself (a refused subscription), else None.
         self.failure: str | None = None
         self.session = Session(
             cfg.mqtt,
-            CLIENT_ID,
-            clean_session=False,
-            will=Will(topics.core_status(), self._sign(offline, topics.core_status())),
-            subscriptions=SUBSCRIPTIONS,
+            CLIENT_ID if self.scale is None else client_id(self.scale.instance, cfg.mqtt.username),
+            # Several instances keep no session (a camera moves between them; its own
+            # re-sends carry what was not acked) and no will: one instance going away
+            # is not core going offline (docs/scale.md).
+            clean_session=self.scale is not None,
+            will=will if self.scale is None else None,
+            # Several instances subscribe to what they hold, as it changes (_rebalance).
+            subscriptions=SUBSCRIPTIONS if self.scale is None else (),
             on_connect=self._on_connect,
             on_disconnect=self.watcher.on_disconnect,
             on_message=self._on_message,
@@ -110,6 +119,8 @@ class CoreService:
 
     def start(self) -> CoreService:
         self.session.start()
+        if self.scale is not None:
+            self.scale.start()
         self._worker.start()
         self._started = True
         log.info(
@@ -161,6 +172,20 @@ class CoreService:
         # What the session kept while core was away arrives first: copies of it that
         # expired meanwhile are stale, not forged (core/clocks.py).
         self.ingest.clocks.connected(time.time())
+        if self.scale is not None and self.scale.subscriptions():
+            # The cameras held (none before the first renewal); SUBACKs checked.
+            self.session.subscribe(self.scale.subscriptions())
+        if self._once():
+            self._announce()
+        self.notifier.status("connected to the broker")
+        log.info(
+            "core connected to the broker over MQTT %s (session present: %s)",
+            self.session.protocol,
+            getattr(flags, "session_present", "?"),
+        )
+
+    def _announce(self) -> None:
+        """What the one core (or the leader) publishes on each connection."""
         pub = PublicKey(sender=topics.CORE_SENDER, public_key=self.key.public_key_b64)
         self._publish(topics.key(topics.CORE_SENDER), pub, retain=True)
         self._vouched = {}  # (re)publish every camera key on each connection
@@ -169,14 +194,28 @@ class CoreService:
         if site is not None:
             self._publish(site.topic, site.payload, retain=True)
         self._heartbeat()
-        self.notifier.status("connected to the broker")
         for topic, data, retain in self.link.ha_availability(True):
             self.client.publish(topic, data, qos=1, retain=retain)
-        log.info(
-            "core connected to the broker over MQTT %s (session present: %s)",
-            self.session.protocol,
-            getattr(flags, "session_present", "?"),
-        )
+
+    def _once(self) -> bool:
+        """Run the once-only duties here? (The only core, or the leader of several.)"""
+        return self.scale is None or self.scale.once()
+
+    def _rebalance(self) -> None:
+        """Renew the leases; follow the cameras and the leadership that moved."""
+        assert self.scale is not None
+        change = self.scale.renew()
+        if not self.watcher.connected.is_set():
+            return  # _on_connect subscribes to all that is held
+        if change.unsubscribe:
+            self.client.unsubscribe(list(change.unsubscribe))
+        if change.subscribe:
+            self.session.subscribe([(t, 1) for t in change.subscribe])
+        if change.leader_changed and change.leader:
+            self.session.subscribe([(t, 1) for t in self.scale.leader_topics()])
+            self._announce()
+        elif change.leader_changed:
+            self.client.unsubscribe(self.scale.leader_topics())
 
     def _on_refused(self, refused: SubscriptionRefused) -> None:
         # Running on would look healthy and hear nothing: stop, and say why.
@@ -213,6 +252,8 @@ class CoreService:
             # Fed here, after each batch and tick: a batch or a tick that hangs stops
             # the keep-alives, and systemd restarts core (WatchdogSec in the unit).
             self.notifier.alive()
+            if self.scale is not None and self.scale.due():
+                self._guard(self._rebalance)
             batch = self._gather()
             if batch:
                 self._guard(self._handle, batch)
@@ -240,10 +281,13 @@ class CoreService:
         drained = time.monotonic() + ENROL_DRAIN_S
         while self.commands.enrolments.busy and time.monotonic() < drained:
             self._guard(self._enrolled, drained - time.monotonic())
+        if self.scale is not None:
+            self._guard(self.scale.leave)
         self._guard(self._say_offline)
 
     def _say_offline(self) -> None:
-        if self.watcher.connected.is_set():
+        # Of several instances, only the last one going says core is offline.
+        if self.watcher.connected.is_set() and (self.scale is None or self.scale.alone()):
             status = self.counters.status("offline", self.cfg.core.status_interval_s)
             for topic, data, retain in self.link.ha_availability(False):
                 self.client.publish(topic, data, qos=1, retain=retain)
@@ -298,6 +342,8 @@ class CoreService:
                 statuses.append(item)
             else:
                 requests.append(item)
+        if self.scale is not None:
+            detections = self.scale.mine(detections)
         if detections:
             self._detections(detections)
         for item in statuses:
@@ -384,7 +430,7 @@ class CoreService:
         """Publish (retained, signed by core) the key of each enabled camera, and clear
         it when a camera is removed or disabled: the dashboard verifies camera status
         with it (docs/mqtt.md)."""
-        if not self.watcher.connected.is_set():
+        if not self.watcher.connected.is_set() or not self._once():
             return
         current = self.ingest.keyring.vouched()
         for cam, key in current.items():
@@ -396,15 +442,20 @@ class CoreService:
         self._vouched = current
 
     def _heartbeat(self) -> None:
+        if not self._once():
+            return
         status = self.counters.status("online", self.cfg.core.status_interval_s)
         self._publish(topics.core_status(), status, retain=True)
 
     def _tick(self) -> None:
         ring = self.ingest.keyring
         disabled = frozenset(ring.known - ring.enabled)
-        self._send(self.link.tick(time.time(), self.counters.security_rejections(), disabled))
+        out = self.link.tick(time.time(), self.counters.security_rejections(), disabled)
+        self._send(out if self.scale is None else self.scale.local_only(out))
 
     def _sync_users(self) -> None:
+        if not self._once():
+            return
         from core.bootstrap import tidy
 
         tidy(self.commands.roles.users())
@@ -414,12 +465,14 @@ class CoreService:
                 sync_users(s, users)
 
     def _purge(self) -> None:
+        if not self._once():
+            return
         with self.db.session() as s:
             purge(s, self.cfg.core.retention_days)
 
     def _clear_positions(self) -> None:
         """Empty the retained position of erased/merged people (retained topics forget)."""
-        if not self.watcher.connected.is_set():
+        if not self.watcher.connected.is_set() or not self._once():
             return
         with self.db.session() as s:
             keys = pending_clears(s)

@@ -192,3 +192,24 @@ class Revision(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CoreLease(Base):
+    """A lease of several core instances (docs/scale.md): a camera partition, the
+    leader's duties, or the lock new anonymous identities are created under."""
+
+    __tablename__ = "core_leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    expires_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class CoreInstance(Base):
+    """A live core instance: its heartbeat (expires_at), renewed with its leases."""
+
+    __tablename__ = "core_instances"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    started_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)

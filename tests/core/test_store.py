@@ -33,7 +33,10 @@ def test_fresh_database_migrates_to_head_with_wal(tmp_path, db):
         "alembic_version",
     } <= tables
     with db.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert (
+            conn.execute(text("select version_num from alembic_version")).scalar()
+            == "0005_core_leases"
+        )
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     store.migrate(db.engine)  # running it again is a no-op
 

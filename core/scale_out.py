@@ -1,0 +1,108 @@
+"""The hooks the core service calls when it is one of several instances (docs/scale.md).
+
+``ScaleOut.create`` returns None for the single instance (``[core] instance =
+"core"``, the default): the service then runs exactly as it always did. Otherwise
+it binds the partitioner (core/partition.py) and the shared anonymous identities
+(core/shared_unknowns.py) to the service's ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.anonymous import Travel
+from core.ingest import Ingest
+from core.messages import Incoming, Outgoing
+from core.observation import Locator
+from core.partition import SINGLE, Change, Partitioner, instance_id, leader_topics
+from core.shared_unknowns import SharedUnknowns
+from core.srs_config import SrsConfig
+from core.store.db import Database
+from srs.wire import topics
+from srs.wire.payloads import Alert
+
+log = logging.getLogger(__name__)
+
+
+class ScaleOut:
+    def __init__(self, cfg: SrsConfig, db: Database, ingest: Ingest, instance: str) -> None:
+        self.instance = instance
+        self.ingest = ingest
+        site = getattr(ingest.locator, "site", None)  # the real locator's site plan
+        self.partitioner = Partitioner(db, cfg.core, site, instance=instance)
+        core = cfg.core
+        self.unknowns = SharedUnknowns(
+            db, lambda: ingest.clusters, Travel(core.walking_speed_mps, core.travel_slack_m)
+        )
+        ingest.allocate = self.unknowns.allocate
+        ingest.merging = False  # the leader merges (one merge, not one per instance)
+        self.dropped = 0  # detections read for a camera this instance no longer holds
+
+    @classmethod
+    def create(
+        cls, cfg: SrsConfig, db: Database, ingest: Ingest, locator: Locator
+    ) -> ScaleOut | None:
+        instance = instance_id(cfg.core.instance)
+        return None if instance == SINGLE else cls(cfg, db, ingest, instance)
+
+    def due(self) -> bool:
+        self.partitioner.worked()  # asked once per loop of the worker
+        return self.partitioner.due()
+
+    def start(self) -> None:
+        self.partitioner.start_keeper()
+
+    def renew(self) -> Change:
+        change = self.partitioner.renew(self.ingest.keyring.known)
+        self.ingest.merging = change.leader
+        if change.subscribe:
+            # A camera that comes (back) here may have had seqs stored by another
+            # instance meanwhile: ask the store, not this process's memory.
+            self.ingest.dedupe.forget()
+        if self.unknowns.sync():
+            log.debug("took in anonymous identities other core instances created")
+        return change
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        return [(t, 1) for t in self.partitioner.subscriptions()]
+
+    def leader_topics(self) -> list[str]:
+        return leader_topics()
+
+    def mine(self, detections: list[Incoming]) -> list[Incoming]:
+        """The detections of cameras this instance holds now. The others were read
+        before a camera moved (or from a lapsed lease): not handled, not acked; the
+        camera sends them again and the instance that holds it now stores them."""
+        out = []
+        for item in detections:
+            try:
+                cam = topics.parse(item.topic).subject or ""
+            except topics.TopicError:
+                out.append(item)  # rejected by the ingest as usual
+                continue
+            if self.partitioner.holds(cam):
+                out.append(item)
+            else:
+                self.dropped += 1
+        return out
+
+    def once(self) -> bool:
+        """Run the once-only duties (status, keys, retention, requests, offline alerts)?"""
+        return self.partitioner.is_leader()
+
+    def alone(self) -> bool:
+        return self.partitioner.live in ((), (self.instance,))
+
+    def local_only(self, out: list[Outgoing]) -> list[Outgoing]:
+        """A non-leader's locator tick without the camera-offline alerts: the leader
+        reads every camera's status and raises them once."""
+        if self.once():
+            return out
+        return [
+            o
+            for o in out
+            if not (isinstance(o.payload, Alert) and o.payload.kind == "camera_offline")
+        ]
+
+    def leave(self) -> None:
+        self.partitioner.leave()
