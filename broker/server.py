@@ -24,6 +24,7 @@ from typing import Any
 from broker import retained
 from broker.amqtt_broker import SrsBroker
 from broker.config import is_loopback
+from broker.session_queue import QueueBound
 from broker.srs_config import SrsConfig
 from broker.throttle import CameraThrottle
 from broker.tls import server_cert
@@ -157,8 +158,12 @@ class EmbeddedBroker:
     async def _start(self) -> None:
         b = self.cfg.broker
         throttle = CameraThrottle(b.camera_rate, b.camera_burst)
+        bound = QueueBound(b.session_max_messages, b.session_max_bytes, b.session_inflight)
         self._broker = SrsBroker(
-            amqtt_config(self.cfg, self.users_file), b.max_payload_bytes, throttle=throttle
+            amqtt_config(self.cfg, self.users_file),
+            b.max_payload_bytes,
+            throttle=throttle,
+            queue_bound=bound,
         )
         await self._broker.start()
         self.port = self._server_port("default")
@@ -183,6 +188,9 @@ class EmbeddedBroker:
             "retain_refused": self.broker.handler_cls.retain_refused,
             "publishes_slowed": throttle.slowed if throttle else 0,
             "slowed_total_s": round(throttle.waited_s) if throttle else 0,
+            "queue_dropped": self.broker.drop_tally.messages,
+            "queue_dropped_bytes": self.broker.drop_tally.bytes,
+            **self.broker.queue_totals(),
         }
 
     def _server_port(self, name: str) -> int:
@@ -193,6 +201,7 @@ class EmbeddedBroker:
         while True:
             await asyncio.sleep(SAVE_EVERY_S)
             self._save()
+            self.broker.drop_log.flush()
 
     async def _feed_watchdog(self, notifier: Notifier) -> None:
         # On the loop that serves every client: when a handler blocks it, the
@@ -217,6 +226,7 @@ class EmbeddedBroker:
                 task.cancel()
         if self._broker is not None:
             self._save()  # before shutdown: amqtt clears retained messages on shutdown
+            self._broker.drop_log.flush(force=True)
             log.info("broker totals: %s", ", ".join(f"{k} {v}" for k, v in self.stats().items()))
             await self._broker.shutdown()
 
