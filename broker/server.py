@@ -24,6 +24,7 @@ from typing import Any
 from broker import retained
 from broker.amqtt_broker import SrsBroker
 from broker.config import is_loopback
+from broker.memory import HeapTrim
 from broker.session_queue import QueueBound
 from broker.srs_config import SrsConfig
 from broker.throttle import CameraThrottle
@@ -41,6 +42,7 @@ class BrokerStartError(RuntimeError):
 
 
 SAVE_EVERY_S = 10.0
+QUEUE_TICK_S = 2.0
 
 
 def _bind(host: str, port: int) -> str:
@@ -105,6 +107,7 @@ class EmbeddedBroker:
         self._broker: SrsBroker | None = None
         self._saver: asyncio.Task[None] | None = None
         self._keepalive: asyncio.Task[None] | None = None
+        self._queues: asyncio.Task[None] | None = None
         self._saved: list[dict[str, Any]] | None = None
 
     def __enter__(self) -> EmbeddedBroker:
@@ -172,6 +175,7 @@ class EmbeddedBroker:
         for topic, data, qos in retained.load(self.retained_file):
             await self._broker.retain_message(None, topic, data, qos)
         self._saver = asyncio.create_task(self._save_periodically())
+        self._queues = asyncio.create_task(self._watch_queues())
         if self.notifier is not None and self.notifier.watchdog_s:
             self._keepalive = asyncio.create_task(self._feed_watchdog(self.notifier))
 
@@ -201,7 +205,14 @@ class EmbeddedBroker:
         while True:
             await asyncio.sleep(SAVE_EVERY_S)
             self._save()
+
+    async def _watch_queues(self) -> None:
+        """The drop summary's next line when due; the heap back after a backlog."""
+        trim = HeapTrim()
+        while True:
+            await asyncio.sleep(QUEUE_TICK_S)
             self.broker.drop_log.flush()
+            trim.observe(self.broker.queue_totals()["queued_bytes"])
 
     async def _feed_watchdog(self, notifier: Notifier) -> None:
         # On the loop that serves every client: when a handler blocks it, the
@@ -221,7 +232,7 @@ class EmbeddedBroker:
                 log.error("could not save retained messages to %s: %s", self.retained_file, exc)
 
     async def _stop(self) -> None:
-        for task in (self._saver, self._keepalive):
+        for task in (self._saver, self._keepalive, self._queues):
             if task is not None:
                 task.cancel()
         if self._broker is not None:
