@@ -27,6 +27,7 @@ from broker.config import is_loopback
 from broker.memory import HeapTrim
 from broker.session_queue import QueueBound
 from broker.srs_config import SrsConfig
+from broker.status import STATUS_EVERY_S, StatusPublisher, broker_key
 from broker.throttle import CameraThrottle
 from broker.tls import server_cert
 from broker.users import UserStore, default_path
@@ -108,6 +109,7 @@ class EmbeddedBroker:
         self._saver: asyncio.Task[None] | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self._queues: asyncio.Task[None] | None = None
+        self._status: asyncio.Task[None] | None = None
         self._saved: list[dict[str, Any]] | None = None
 
     def __enter__(self) -> EmbeddedBroker:
@@ -176,6 +178,10 @@ class EmbeddedBroker:
             await self._broker.retain_message(None, topic, data, qos)
         self._saver = asyncio.create_task(self._save_periodically())
         self._queues = asyncio.create_task(self._watch_queues())
+        status = StatusPublisher(
+            self._broker, broker_key(self.cfg.data_dir), self.cfg.security.audience, self.stats
+        )
+        self._status = asyncio.create_task(self._publish_status(status))
         if self.notifier is not None and self.notifier.watchdog_s:
             self._keepalive = asyncio.create_task(self._feed_watchdog(self.notifier))
 
@@ -214,6 +220,14 @@ class EmbeddedBroker:
             self.broker.drop_log.flush()
             trim.observe(self.broker.queue_totals()["queued_bytes"])
 
+    async def _publish_status(self, status: StatusPublisher) -> None:
+        while True:
+            try:
+                await status.publish_if_changed()
+            except Exception:  # the status must never stop the broker
+                log.exception("could not publish the broker's status")
+            await asyncio.sleep(STATUS_EVERY_S)
+
     async def _feed_watchdog(self, notifier: Notifier) -> None:
         # On the loop that serves every client: when a handler blocks it, the
         # keep-alives stop and systemd restarts the broker.
@@ -232,7 +246,7 @@ class EmbeddedBroker:
                 log.error("could not save retained messages to %s: %s", self.retained_file, exc)
 
     async def _stop(self) -> None:
-        for task in (self._saver, self._keepalive, self._queues):
+        for task in (self._saver, self._keepalive, self._queues, self._status):
             if task is not None:
                 task.cancel()
         if self._broker is not None:
