@@ -1,6 +1,8 @@
 """The protocol handler of one SRS broker client: amqtt's, with the overrides listed in
-broker.amqtt_broker's docstring (payload size, keepalive, PUBACK waiter, prompt stop)
-and QoS 1 messages routed by the task that read them (broker.routing)."""
+broker.amqtt_broker's docstring (payload size, keepalive, prompt stop), QoS 1 messages
+routed by the task that read them (broker.routing), and what the broker sends the
+client passed through its session's queue by one pump, re-sent on reconnect until
+acknowledged (broker.delivery)."""
 
 from __future__ import annotations
 

@@ -13,11 +13,12 @@ routed by the task that read it (:meth:`DirectRouting.route_incoming`, called by
 delivery queue and the client loop's ``asyncio.wait`` (~0.45 ms). amqtt's own checks
 of a received message still run (``_handle_message_delivery``), and its routing rules
 are unchanged: the subscriptions whose filter matches, the receive check for each
-subscriber, messages kept for an offline persistent session at QoS 1 and 2, and a
-delivery task per connected subscriber (held in amqtt's task deque, so broker
-shutdown still cancels what is in flight). Messages of one client keep their order:
-routing never waits, so each is routed before the task of the client's next message
-runs.
+subscriber, messages kept for an offline persistent session at QoS 1 and 2. Each
+delivery is put in the subscriber's bounded session queue (broker.session_queue),
+which its connection's pump sends (broker.delivery); amqtt made a task per delivery
+and kept an offline session's messages in an unbounded queue. Messages of one client
+keep their order: routing never waits, so each is routed before the task of the
+client's next message runs.
 """
 
 from __future__ import annotations
