@@ -89,6 +89,7 @@ class DirectRouting(Broker):
             return
         self._forget_finished_deliveries()
         published_qos = _PUBLISH_QOS.get()
+        payload = data if isinstance(data, bytes) else bytes(data or b"")  # one copy for all
         for topic_filter, subscriptions in list(self._subscriptions.items()):
             if not self._matches(topic, topic_filter):
                 continue
@@ -111,7 +112,7 @@ class DirectRouting(Broker):
                 if connected or (
                     not target.clean_session and qos in (QOS_1, QOS_2) and not target.is_anonymous
                 ):
-                    self.queue_delivery(target, Pending(topic, bytes(data or b""), qos))
+                    self.queue_delivery(target, Pending(topic, payload, qos))
 
     def queue_delivery(self, target: Session, item: Pending) -> None:
         """Queue ``item`` for ``target`` (its pump sends it); count and log any drop."""
