@@ -23,11 +23,12 @@ message routing in broker.routing.
 * **Retained messages on subscribe** are sent only to the subscriber and only for
   topics it may receive (stock amqtt replays retained messages for *every* client's
   filters on reconnect, with no receive check).
-* **PUBACK before the waiter.** Stock amqtt sends a QoS 1 PUBLISH and only then
+* **In flight before the send.** Stock amqtt sends a QoS 1 PUBLISH and only then
   registers the future its PUBACK resolves. When the send yields (socket buffer full,
   TLS, a loaded host) the client's PUBACK is read first, dropped as "unknown", and the
   sender waits 5 s for nothing: the retained site plan arrived 5 s after SUBSCRIBE,
-  the positions 10 s (one stall per filter). Here the waiter exists before the send.
+  the positions 10 s (one stall per filter). Here every PUBLISH to a client goes
+  through its session's queue (broker.delivery), which records it in flight first.
 * **Stopping a handler.** amqtt cancels the reader task once and waits for it without
   bound; on Python 3.11 ``asyncio.wait_for`` swallows a cancel that races a completed
   read, so with a busy client the reader kept reading and broker shutdown hung for
@@ -49,10 +50,12 @@ from amqtt.mqtt.connack import CONNECTION_ACCEPTED, NOT_AUTHORIZED, ConnackPacke
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.session import Session
 
+from broker.drop_log import DropLog
 from broker.handler import SrsProtocolHandler
 from broker.plugins import CONNACK_ATTR
 from broker.reader import LimitedReader, PacketTooLarge
 from broker.routing import DirectRouting
+from broker.session_queue import DropTally, Pending, QueueBound
 from broker.throttle import CameraThrottle
 
 log = logging.getLogger(__name__)
@@ -76,10 +79,14 @@ class SrsBroker(DirectRouting):
         max_payload_bytes: int,
         loop: asyncio.AbstractEventLoop | None = None,
         throttle: CameraThrottle | None = None,
+        queue_bound: QueueBound | None = None,
     ) -> None:
         super().__init__(config, loop=loop)
         self.max_payload_bytes = max_payload_bytes
         self.throttle = throttle
+        self.queue_bound = queue_bound or QueueBound()
+        self.drop_tally = DropTally()
+        self.drop_log = DropLog()
         handler_cls = type(
             "BoundSrsProtocolHandler",
             (SrsProtocolHandler,),
@@ -88,6 +95,8 @@ class SrsBroker(DirectRouting):
                 "oversize_dropped": 0,
                 "retain_refused": 0,
                 "throttle": throttle,  # read by broker.reader
+                "queue_bound": self.queue_bound,
+                "drop_tally": self.drop_tally,
             },
         )
         self.handler_cls: type[SrsProtocolHandler] = handler_cls
@@ -193,21 +202,14 @@ class SrsBroker(DirectRouting):
         subscribers = self._subscriptions.get(topic_filter, [])
         if not any(s.client_id == session.client_id for s, _ in subscribers):
             return  # amqtt calls this with every client's filters on reconnect
-        handler = self._get_handler(session)
-        if handler is None:
-            return
-        tasks = []
         for topic, retained in list(self._retained_messages.items()):
             if not self._matches(topic, topic_filter):
                 continue
             if not await self._topic_filtering(session, topic, Action.RECEIVE):
                 continue
-            tasks.append(
-                asyncio.ensure_future(
-                    handler.mqtt_publish(
-                        retained.topic, retained.data, min(qos, retained.qos or qos), retain=True
-                    )
-                )
+            # Through the session's queue (broker.delivery): in order, bounded, and
+            # re-sent on reconnect like any other QoS 1 message.
+            qos_out = min(qos, retained.qos or qos)
+            self.queue_delivery(
+                session, Pending(retained.topic, bytes(retained.data), qos_out, retain=True)
             )
-        if tasks:  # gathered so a client's failure is retrieved, not logged as lost
-            await asyncio.gather(*tasks, return_exceptions=True)

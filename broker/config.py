@@ -24,6 +24,14 @@ class BrokerConfig(BaseModel):
     # at once: a camera over it is slowed by TCP back-pressure (broker/throttle.py).
     camera_rate: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 100.0
     camera_burst: Annotated[int, Field(ge=1, le=1_000_000)] = 500
+    # What the broker holds for one client session (queued while it is offline or slow,
+    # plus sent and not yet acknowledged), by messages and bytes; over it the oldest
+    # queued message is dropped and counted (broker/session_queue.py). The defaults
+    # hold core's traffic for minutes (20 cameras at 10 msg/s of ~2 KB: 100 s, 40 MB).
+    session_max_messages: Annotated[int, Field(ge=1, le=10_000_000)] = 20_000
+    session_max_bytes: Annotated[int, Field(ge=64 * 1024, le=16 * 1024**3)] = 64 * 1024 * 1024
+    # QoS 1 messages sent to one client and not yet acknowledged (then it waits).
+    session_inflight: Annotated[int, Field(ge=1, le=65_535)] = 100
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

@@ -1,13 +1,14 @@
 """The protocol handler of one SRS broker client: amqtt's, with the overrides listed in
-broker.amqtt_broker's docstring (payload size, keepalive, PUBACK waiter, prompt stop)
-and QoS 1 messages routed by the task that read them (broker.routing)."""
+broker.amqtt_broker's docstring (payload size, keepalive, prompt stop), QoS 1 messages
+routed by the task that read them (broker.routing), and what the broker sends the
+client passed through its session's queue by one pump, re-sent on reconnect until
+acknowledged (broker.delivery)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from amqtt.mqtt.constants import QOS_0, QOS_1
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
@@ -16,21 +17,20 @@ from amqtt.mqtt.publish import PublishPacket
 from amqtt.mqtt.subscribe import SubscribePacket
 from amqtt.mqtt.unsubscribe import UnsubscribePacket
 from amqtt.session import (
-    OUTGOING,
     IncomingApplicationMessage,
-    OutgoingApplicationMessage,
     Session,
 )
 
+from broker import delivery
+from broker.delivery import queue_of
 from broker.ordering import PacketOrder
 from broker.reader import LimitedReader, read_packets
+from broker.session_queue import DropTally, QueueBound
 from broker.silence import SilenceWatch
 from srs.wire import topics
 
 log = logging.getLogger(__name__)
 
-# How long a QoS 1 PUBLISH to a client waits for its PUBACK (amqtt's own figure).
-PUBACK_TIMEOUT_S = 5.0
 # Stopping a client's handler: retries of the reader cancel, then the socket is aborted.
 READER_CANCELS = 5
 STOP_GRACE_S = 2.0
@@ -46,6 +46,10 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         | None
     ) = None
     _silence: SilenceWatch | None = None
+    _pump: asyncio.Task[None] | None = None
+    # Set by SrsBroker to its own (broker.session_queue).
+    queue_bound = QueueBound()
+    drop_tally = DropTally()
     _order: PacketOrder | None = None
 
     @property
@@ -90,7 +94,16 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         return self.session.client_id if self.session else None
 
     async def start(self) -> None:
-        """amqtt's start, with the keepalive kept by a SilenceWatch (broker.silence)."""
+        """amqtt's start (which re-sends the in-flight messages: _retry_deliveries),
+        with the keepalive kept by a SilenceWatch (broker.silence); then the pump that
+        sends the session's queue (broker.delivery)."""
+        await self._start_reading()
+        session = self.session
+        if session is not None:
+            queue = queue_of(session, self.queue_bound, self.drop_tally)
+            self._pump = asyncio.create_task(delivery.pump(self, session, queue))
+
+    async def _start_reading(self) -> None:
         session, reader = self.session, self.reader
         if session is None or not isinstance(reader, LimitedReader) or session.keep_alive <= 0:
             await super().start()
@@ -106,6 +119,26 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         )
         self._silence.start()
 
+    async def _retry_deliveries(self) -> None:
+        """On (re)connect: unacknowledged QoS 1 messages again, DUP=1 (MQTT-4.4.0-1).
+        amqtt's version waited up to 10 s for their PUBACKs before the connection went on."""
+        if self.session is not None:
+            resent = await delivery.resend_inflight(self, self.session)
+            if resent:
+                log.info("re-sent %d unacknowledged messages to %r", resent, self._client_id())
+
+    async def handle_puback(self, puback: PubackPacket) -> None:
+        header = puback.variable_header
+        session = self.session
+        if (
+            header is not None
+            and session is not None
+            and header.packet_id not in self._puback_waiters
+            and delivery.acknowledged(session, header.packet_id)
+        ):
+            return
+        await super().handle_puback(puback)
+
     def handle_read_timeout(self) -> None:
         """Nothing heard for 1.5 x keepalive: treat as a lost connection (sends the will)."""
         client = self.session.client_id if self.session else None
@@ -118,6 +151,9 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         """amqtt's stop, made prompt (see the module docstring)."""
         if self._silence is not None:
             self._silence.cancel()
+        if self._pump is not None:
+            self._pump.cancel()  # its in-flight messages stay for the next connection
+            self._pump = None
         await self._end_reader()
         try:
             await asyncio.wait_for(super().stop(), STOP_GRACE_S)
@@ -141,37 +177,6 @@ class SrsProtocolHandler(BrokerProtocolHandler):
         transport = getattr(stream, "transport", None)
         if transport is not None:
             transport.abort()
-
-    async def _handle_qos1_message_flow(self, app_message: Any) -> None:
-        """Outgoing QoS 1 with the PUBACK waiter registered *before* the PUBLISH is sent."""
-        session = self.session
-        if (
-            app_message.direction != OUTGOING
-            or app_message.qos != QOS_1
-            or not isinstance(app_message, OutgoingApplicationMessage)
-            or app_message.packet_id is None
-            or app_message.puback_packet
-            or session is None
-        ):
-            await super()._handle_qos1_message_flow(app_message)
-            return
-        packet_id = app_message.packet_id
-        session.inflight_out.setdefault(packet_id, app_message)
-        retry = app_message.publish_packet is not None
-        packet = app_message.build_publish_packet(dup=retry)
-        waiter: asyncio.Future[PubackPacket] = asyncio.get_running_loop().create_future()
-        self._puback_waiters[packet_id] = waiter
-        try:
-            await self._send_packet(packet)
-            app_message.publish_packet = packet
-            app_message.puback_packet = await asyncio.wait_for(waiter, PUBACK_TIMEOUT_S)
-        except TimeoutError:
-            msg = f"no PUBACK for packet id {packet_id} within {PUBACK_TIMEOUT_S:.0f} s"
-            log.warning("%s (client %r)", msg, session.client_id)
-            raise TimeoutError(msg) from None
-        finally:
-            self._puback_waiters.pop(packet_id, None)
-            session.inflight_out.pop(packet_id, None)
 
     async def handle_publish(self, publish_packet: PublishPacket) -> None:
         async with self.order.lock:  # after the SUBSCRIBE/UNSUBSCRIBE sent before it

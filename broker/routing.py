@@ -13,11 +13,12 @@ routed by the task that read it (:meth:`DirectRouting.route_incoming`, called by
 delivery queue and the client loop's ``asyncio.wait`` (~0.45 ms). amqtt's own checks
 of a received message still run (``_handle_message_delivery``), and its routing rules
 are unchanged: the subscriptions whose filter matches, the receive check for each
-subscriber, messages kept for an offline persistent session at QoS 1 and 2, and a
-delivery task per connected subscriber (held in amqtt's task deque, so broker
-shutdown still cancels what is in flight). Messages of one client keep their order:
-routing never waits, so each is routed before the task of the client's next message
-runs.
+subscriber, messages kept for an offline persistent session at QoS 1 and 2. Each
+delivery is put in the subscriber's bounded session queue (broker.session_queue),
+which its connection's pump sends (broker.delivery); amqtt made a task per delivery
+and kept an offline session's messages in an unbounded queue. Messages of one client
+keep their order: routing never waits, so each is routed before the task of the
+client's next message runs.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from amqtt.mqtt.constants import QOS_1, QOS_2
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.session import IncomingApplicationMessage, Session
 
+from broker.delivery import existing_queue, queue_of
+from broker.drop_log import DropLog
+from broker.session_queue import DropTally, Pending, QueueBound
+
 log = logging.getLogger(__name__)
 
 TOPIC_PLUGIN = "SrsTopicPlugin"
@@ -46,6 +51,10 @@ class DirectRouting(Broker):
     """Overrides amqtt's topic check and broadcast with the direct versions above."""
 
     _topic_plugin: Any = None
+    # Each session's bound, and the drops over all of them (SrsBroker sets its own).
+    queue_bound = QueueBound()
+    drop_tally = DropTally()
+    drop_log = DropLog()
 
     async def _topic_filtering(self, session: Session, topic: str, action: Action) -> bool:
         plugin = self._topic_plugin
@@ -80,6 +89,7 @@ class DirectRouting(Broker):
             return
         self._forget_finished_deliveries()
         published_qos = _PUBLISH_QOS.get()
+        payload = data if isinstance(data, bytes) else bytes(data or b"")  # one copy for all
         for topic_filter, subscriptions in list(self._subscriptions.items()):
             if not self._matches(topic, topic_filter):
                 continue
@@ -89,22 +99,38 @@ class DirectRouting(Broker):
                     qos = min(qos, published_qos)
                 if not await self._topic_filtering(target, topic, Action.RECEIVE):
                     continue
-                if target.transitions.state != "connected":
-                    # Kept for a persistent session at QoS 1/2 (MQTT 3.1.2.4), as amqtt does.
-                    if (
-                        not target.clean_session
-                        and qos in (QOS_1, QOS_2)
-                        and not target.is_anonymous
-                    ):
-                        await self._retain_broadcast_message(
-                            {"session": session, "topic": topic, "data": data}, qos, target
+                connected = target.transitions.state == "connected"
+                if qos == QOS_2 and connected:
+                    handler = self._get_handler(target)  # amqtt's flow (SRS uses no QoS 2)
+                    if handler is not None:
+                        self._tasks_queue.append(
+                            self._loop.create_task(handler.mqtt_publish(topic, data, qos, False))
                         )
                     continue
-                handler = self._get_handler(target)
-                if handler is not None:
-                    self._tasks_queue.append(
-                        self._loop.create_task(handler.mqtt_publish(topic, data, qos, retain=False))
-                    )
+                # Kept for an offline persistent session at QoS 1/2 (MQTT 3.1.2.4), as
+                # amqtt does, but in the session's bounded queue (broker.session_queue).
+                if connected or (
+                    not target.clean_session and qos in (QOS_1, QOS_2) and not target.is_anonymous
+                ):
+                    self.queue_delivery(target, Pending(topic, payload, qos))
+
+    def queue_delivery(self, target: Session, item: Pending) -> None:
+        """Queue ``item`` for ``target`` (its pump sends it); count and log any drop."""
+        queue = queue_of(target, self.queue_bound, self.drop_tally)
+        dropped = queue.put(item)
+        if dropped:
+            self.drop_log.note(queue, dropped)
+
+    def queue_totals(self) -> dict[str, int]:
+        """Clients connected, and what every session's queue holds now."""
+        sessions = [s for s, _ in list(self._sessions.values())]
+        queues = [q for s in sessions if (q := existing_queue(s)) is not None]
+        return {
+            "clients_connected": sum(s.transitions.state == "connected" for s in sessions),
+            "queued": sum(q.queued for q in queues),
+            "inflight": sum(q.inflight for q in queues),
+            "queued_bytes": sum(q.bytes for q in queues),
+        }
 
     def _forget_finished_deliveries(self) -> None:
         """Drop finished delivery tasks (amqtt's broadcast loop did this per message)."""

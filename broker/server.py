@@ -24,7 +24,10 @@ from typing import Any
 from broker import retained
 from broker.amqtt_broker import SrsBroker
 from broker.config import is_loopback
+from broker.memory import HeapTrim
+from broker.session_queue import QueueBound
 from broker.srs_config import SrsConfig
+from broker.status import STATUS_EVERY_S, StatusPublisher, broker_key
 from broker.throttle import CameraThrottle
 from broker.tls import server_cert
 from broker.users import UserStore, default_path
@@ -40,6 +43,7 @@ class BrokerStartError(RuntimeError):
 
 
 SAVE_EVERY_S = 10.0
+QUEUE_TICK_S = 2.0
 
 
 def _bind(host: str, port: int) -> str:
@@ -104,6 +108,8 @@ class EmbeddedBroker:
         self._broker: SrsBroker | None = None
         self._saver: asyncio.Task[None] | None = None
         self._keepalive: asyncio.Task[None] | None = None
+        self._queues: asyncio.Task[None] | None = None
+        self._status: asyncio.Task[None] | None = None
         self._saved: list[dict[str, Any]] | None = None
 
     def __enter__(self) -> EmbeddedBroker:
@@ -157,8 +163,12 @@ class EmbeddedBroker:
     async def _start(self) -> None:
         b = self.cfg.broker
         throttle = CameraThrottle(b.camera_rate, b.camera_burst)
+        bound = QueueBound(b.session_max_messages, b.session_max_bytes, b.session_inflight)
         self._broker = SrsBroker(
-            amqtt_config(self.cfg, self.users_file), b.max_payload_bytes, throttle=throttle
+            amqtt_config(self.cfg, self.users_file),
+            b.max_payload_bytes,
+            throttle=throttle,
+            queue_bound=bound,
         )
         await self._broker.start()
         self.port = self._server_port("default")
@@ -167,6 +177,11 @@ class EmbeddedBroker:
         for topic, data, qos in retained.load(self.retained_file):
             await self._broker.retain_message(None, topic, data, qos)
         self._saver = asyncio.create_task(self._save_periodically())
+        self._queues = asyncio.create_task(self._watch_queues())
+        status = StatusPublisher(
+            self._broker, broker_key(self.cfg.data_dir), self.cfg.security.audience, self.stats
+        )
+        self._status = asyncio.create_task(self._publish_status(status))
         if self.notifier is not None and self.notifier.watchdog_s:
             self._keepalive = asyncio.create_task(self._feed_watchdog(self.notifier))
 
@@ -183,6 +198,9 @@ class EmbeddedBroker:
             "retain_refused": self.broker.handler_cls.retain_refused,
             "publishes_slowed": throttle.slowed if throttle else 0,
             "slowed_total_s": round(throttle.waited_s) if throttle else 0,
+            "queue_dropped": self.broker.drop_tally.messages,
+            "queue_dropped_bytes": self.broker.drop_tally.bytes,
+            **self.broker.queue_totals(),
         }
 
     def _server_port(self, name: str) -> int:
@@ -193,6 +211,22 @@ class EmbeddedBroker:
         while True:
             await asyncio.sleep(SAVE_EVERY_S)
             self._save()
+
+    async def _watch_queues(self) -> None:
+        """The drop summary's next line when due; the heap back after a backlog."""
+        trim = HeapTrim()
+        while True:
+            await asyncio.sleep(QUEUE_TICK_S)
+            self.broker.drop_log.flush()
+            trim.observe(self.broker.queue_totals()["queued_bytes"])
+
+    async def _publish_status(self, status: StatusPublisher) -> None:
+        while True:
+            try:
+                await status.publish_if_changed()
+            except Exception:  # the status must never stop the broker
+                log.exception("could not publish the broker's status")
+            await asyncio.sleep(STATUS_EVERY_S)
 
     async def _feed_watchdog(self, notifier: Notifier) -> None:
         # On the loop that serves every client: when a handler blocks it, the
@@ -212,11 +246,12 @@ class EmbeddedBroker:
                 log.error("could not save retained messages to %s: %s", self.retained_file, exc)
 
     async def _stop(self) -> None:
-        for task in (self._saver, self._keepalive):
+        for task in (self._saver, self._keepalive, self._queues, self._status):
             if task is not None:
                 task.cancel()
         if self._broker is not None:
             self._save()  # before shutdown: amqtt clears retained messages on shutdown
+            self._broker.drop_log.flush(force=True)
             log.info("broker totals: %s", ", ".join(f"{k} {v}" for k, v in self.stats().items()))
             await self._broker.shutdown()
 

@@ -21,8 +21,18 @@ class DataDir(Protocol):
     def data_dir(self) -> Path: ...
 
 
+class Audience(Protocol):
+    """Of [security]: the deployment the broker's signed status is addressed to."""
+
+    @property
+    def audience(self) -> str: ...
+
+
 class SrsConfig(DataDir, Protocol):
-    """Read-only (loaded once): data_dir, [broker]."""
+    """Read-only (loaded once): data_dir, [broker], [security] audience."""
 
     @property
     def broker(self) -> BrokerConfig: ...
+
+    @property
+    def security(self) -> Audience: ...

@@ -220,6 +220,28 @@ CHANNELS: tuple[Channel, ...] = (
         TopicKind.CORE_STATUS,
     ),
     Channel(
+        "brokerStatus",
+        topics.broker_status,
+        {},
+        payloads.BrokerStatus,
+        "broker",
+        True,
+        "core",
+        "The embedded broker's counters: what it dropped (oversize, over a session's "
+        "queue bound) or refused, and what its sessions hold; published when they change. "
+        "Signed by the broker's own key (keys/broker.key.pub in its data dir). Mosquitto "
+        "does not publish it.",
+        {
+            "sent_at": NOW,
+            "oversize_dropped": 1,
+            "queue_dropped": 1200,
+            "queue_dropped_bytes": 2436000,
+            "clients_connected": 4,
+            "queue_dropped_by_client": {"core": 1200},
+        },
+        TopicKind.BROKER_STATUS,
+    ),
+    Channel(
         "publicKey",
         topics.key,
         {"sender": "the signer: core, camera:<id> or operator:<user>"},

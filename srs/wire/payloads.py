@@ -267,6 +267,31 @@ class CoreStatus(Payload):
     latency_p99_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
 
+class BrokerStatus(Payload):
+    """The embedded broker's counters (broker/status.py), signed by the broker's own key
+    and retained; published when they change. Every counter is optional (0), so a
+    counter added later leaves older readers valid. Mosquitto publishes no such thing."""
+
+    sent_at: Timestamp
+    # Since the broker started: what it refused or dropped...
+    oversize_dropped: Count = 0  # publishes over max_payload_bytes, acknowledged, dropped
+    retain_refused: Count = 0  # retained publishes on stream topics (detections...)
+    queue_dropped: Count = 0  # oldest queued messages dropped: a session over its bound
+    queue_dropped_bytes: Count = 0
+    # ...what it slowed (a camera over camera_rate, by not reading its socket)...
+    publishes_slowed: Count = 0
+    connections_refused: Count = 0
+    # ...and what it holds now, over every session.
+    clients_connected: Count = 0
+    queued: Count = 0
+    inflight: Count = 0
+    queued_bytes: Count = 0
+    # Drops by client id (the sessions that lost messages), at most 64 named.
+    queue_dropped_by_client: Annotated[dict[Id, Count], Field(max_length=64)] = Field(
+        default_factory=dict
+    )
+
+
 class PublicKey(Payload):
     """A sender's Ed25519 public key (raw 32 bytes, base64url), published retained."""
 

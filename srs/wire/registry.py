@@ -32,6 +32,7 @@ MODELS: Mapping[TopicKind, type[BaseModel]] = MappingProxyType(
         TopicKind.ZONE_EVENTS: payloads.ZoneEvent,
         TopicKind.ALERTS: payloads.Alert,
         TopicKind.CORE_STATUS: payloads.CoreStatus,
+        TopicKind.BROKER_STATUS: payloads.BrokerStatus,
         TopicKind.KEY: payloads.PublicKey,
         TopicKind.SITE: site.SitePlan,
         TopicKind.REQUEST: commands.Request,

@@ -11,6 +11,7 @@ Layout (version 1)::
     srs/v1/events/zone                      core   -> all      stream, enter/leave
     srs/v1/events/alert                     core   -> all      stream
     srs/v1/core/status                      core   -> all      retained, LWT + heartbeat
+    srs/v1/broker/status                    broker -> core     retained, drops and queues
     srs/v1/keys/{sender}                    anyone -> all      retained public key
     srs/v1/site                             core   -> all      retained floor plan + cameras
     srs/v1/operators/{user}/request         operator -> core   stream, signed commands
@@ -32,6 +33,8 @@ from functools import lru_cache
 
 PREFIX = "srs/v1"
 CORE_SENDER = "core"
+# The embedded broker signs its own status with a key of its own (broker/status.py).
+BROKER_SENDER = "broker"
 
 # Ids that appear as one topic level: no wildcards, no separators, bounded. No '.'
 # either: RabbitMQ and NATS map MQTT topics onto their own subjects, where '.' is the
@@ -70,6 +73,7 @@ class TopicKind(StrEnum):
     ZONE_EVENTS = "zone_events"
     ALERTS = "alerts"
     CORE_STATUS = "core_status"
+    BROKER_STATUS = "broker_status"
     KEY = "key"
     SITE = "site"
     REQUEST = "request"
@@ -86,6 +90,7 @@ RETAINED_KINDS = frozenset(
         TopicKind.CAMERA_KEY,
         TopicKind.POSITION,
         TopicKind.CORE_STATUS,
+        TopicKind.BROKER_STATUS,
         TopicKind.KEY,
         TopicKind.SITE,
     }
@@ -145,6 +150,10 @@ def core_status() -> str:
     return f"{PREFIX}/core/status"
 
 
+def broker_status() -> str:
+    return f"{PREFIX}/broker/status"
+
+
 def key(sender: str) -> str:
     return f"{PREFIX}/keys/{check_id(sender, 'sender')}"
 
@@ -176,6 +185,7 @@ ALERTS = f"{PREFIX}/events/alert"
 # with one subscription (it matches exactly the topics of zone_events and alerts).
 ALL_EVENTS = f"{PREFIX}/events/#"
 CORE_STATUS = f"{PREFIX}/core/status"
+BROKER_STATUS = f"{PREFIX}/broker/status"
 ALL_KEYS = f"{PREFIX}/keys/+"
 SITE = f"{PREFIX}/site"
 ALL_REQUESTS = f"{PREFIX}/operators/+/request"
@@ -228,6 +238,8 @@ class ParsedTopic:
             return operator_issuer(self.subject or "")
         if self.kind is TopicKind.KEY:
             return self.subject or ""
+        if self.kind is TopicKind.BROKER_STATUS:
+            return BROKER_SENDER
         return CORE_SENDER
 
     @property
@@ -256,6 +268,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], TopicKind], ...] = tuple(
         (r"/events/zone()", TopicKind.ZONE_EVENTS),
         (r"/events/alert()", TopicKind.ALERTS),
         (r"/core/status()", TopicKind.CORE_STATUS),
+        (r"/broker/status()", TopicKind.BROKER_STATUS),
         (r"/keys/([^/#+]+)", TopicKind.KEY),
         (r"/site()", TopicKind.SITE),
         (r"/operators/([^/#+]+)/request", TopicKind.REQUEST),
@@ -347,7 +360,15 @@ def acl_core_publish() -> list[str]:
 
 
 def acl_core_subscribe() -> list[str]:
-    return [ALL_DETECTIONS, ALL_CAMERA_STATUS, ALL_POSITIONS, ALL_REQUESTS, ALL_KEYS]
+    # No role publishes BROKER_STATUS: only the broker itself, from inside.
+    return [
+        ALL_DETECTIONS,
+        ALL_CAMERA_STATUS,
+        ALL_POSITIONS,
+        ALL_REQUESTS,
+        ALL_KEYS,
+        BROKER_STATUS,
+    ]
 
 
 # --- Home Assistant MQTT discovery (added for core/homeassistant.py) -----------

@@ -73,6 +73,7 @@ def puback(packet_id: int) -> bytes:
 
 
 PINGREQ = b"\xc0\x00"
+DISCONNECT = b"\xe0\x00"
 
 
 @dataclass(frozen=True)

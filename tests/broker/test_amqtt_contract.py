@@ -9,7 +9,8 @@ names it, instead of the override silently not being called.
 The overrides live in three modules, each documented there:
 ``broker/amqtt_broker.py`` (connect and retained messages), ``broker/handler.py``
 (one client's protocol handler, with ``broker/ordering.py``), ``broker/reader.py``
-(the reader loop) and ``broker/routing.py`` (topic checks and delivery);
+(the reader loop), ``broker/routing.py`` (topic checks and routing) and
+``broker/delivery.py`` (a session's queue sent, in flight until acknowledged);
 ``broker/server.py`` reads the listening sockets.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +26,10 @@ import pytest
 from amqtt.adapters import StreamWriterAdapter
 from amqtt.broker import Broker, Server
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.protocol.handler import ProtocolHandler
+from amqtt.mqtt.publish import PublishPacket
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
-from amqtt.session import Session
+from amqtt.session import OutgoingApplicationMessage, Session
 
 from broker.amqtt_broker import SrsBroker
 from broker.handler import SrsProtocolHandler
@@ -59,7 +62,6 @@ METHODS: list[tuple[type, str, list[str], str]] = [
     (Broker, "_topic_filtering", ["session", "topic", "action"], "override"),
     (Broker, "_handle_message_delivery", ["client_session", "handler", "wait_deliver"], "called"),
     (Broker, "_broadcast_message", ["session", "topic", "data", "force_qos"], "override"),
-    (Broker, "_retain_broadcast_message", ["broadcast", "qos", "target_session"], "called"),
     # broker/handler.py
     (BrokerProtocolHandler, "init_from_connect", ["reader", "writer", "plugins_manager"], "called"),
     (BrokerProtocolHandler, "start", [], "override, calls super"),
@@ -68,13 +70,23 @@ METHODS: list[tuple[type, str, list[str], str]] = [
     (BrokerProtocolHandler, "handle_publish", ["publish_packet"], "override, calls super"),
     (BrokerProtocolHandler, "handle_connection_closed", [], "called"),
     (BrokerProtocolHandler, "mqtt_publish", ["topic", "data", "qos", "retain", "ack_timeout"], ""),
-    (
-        BrokerProtocolHandler,
-        "_handle_qos1_message_flow",
-        ["app_message"],
-        "override, calls super",
-    ),
     (BrokerProtocolHandler, "_send_packet", ["packet"], "called"),
+    # broker/handler.py and broker/delivery.py: a session's queue, in flight until PUBACK
+    (BrokerProtocolHandler, "_retry_deliveries", [], "override: called by start()"),
+    (BrokerProtocolHandler, "handle_puback", ["puback"], "override, calls super"),
+    (
+        OutgoingApplicationMessage,
+        "__init__",
+        ["packet_id", "topic", "qos", "data", "retain"],
+        "delivery: a QoS 1 message in flight",
+    ),
+    (OutgoingApplicationMessage, "build_publish_packet", ["dup"], "delivery: DUP=1 on re-send"),
+    (
+        PublishPacket,
+        "build",
+        ["topic_name", "message", "packet_id", "dup_flag", "qos", "retain"],
+        "delivery: a QoS 0 PUBLISH",
+    ),
     # broker/handler.py and broker/ordering.py: packets act in order
     (BrokerProtocolHandler, "handle_subscribe", ["subscribe"], "override, calls super"),
     (BrokerProtocolHandler, "handle_unsubscribe", ["unsubscribe"], "override, calls super"),
@@ -92,7 +104,6 @@ METHODS: list[tuple[type, str, list[str], str]] = [
     ),
     # broker/reader.py: the reader loop and the handlers it dispatches to
     (BrokerProtocolHandler, "_reader_loop", [], "override"),
-    (BrokerProtocolHandler, "handle_puback", ["puback"], "called"),
     (BrokerProtocolHandler, "handle_pubrec", ["pubrec"], "called"),
     (BrokerProtocolHandler, "handle_pubrel", ["pubrel"], "called"),
     (BrokerProtocolHandler, "handle_pubcomp", ["pubcomp"], "called"),
@@ -195,7 +206,8 @@ OVERRIDES = {
         "stop",
         "handle_read_timeout",
         "handle_publish",
-        "_handle_qos1_message_flow",
+        "_retry_deliveries",
+        "handle_puback",
         "handle_subscribe",
         "handle_unsubscribe",
         "mqtt_acknowledge_subscription",
@@ -255,3 +267,18 @@ def test_stream_writer_adapter_keeps_its_stream_as_writer() -> None:
     """broker/handler.py aborts a stuck client through ``writer._writer.transport``."""
     marker = object()
     assert StreamWriterAdapter(marker)._writer is marker
+
+
+def test_a_session_keeps_what_srs_delivery_relies_on() -> None:
+    """broker/delivery.py keeps the session's queue in ``attributes``, its in-flight
+    QoS 1 messages in ``inflight_out`` (packet id -> message, in send order, which
+    ``next_packet_id`` steps around), and re-sends them from ``_retry_deliveries``,
+    which amqtt's ``start()`` calls once the reader runs."""
+    session = Session()
+    assert isinstance(session.attributes, dict)
+    assert isinstance(session.inflight_out, OrderedDict)
+    session.inflight_out[1] = OutgoingApplicationMessage(1, "t", 1, b"x", False)
+    assert session.next_packet_id == 2
+    assert "self._retry_deliveries()" in inspect.getsource(ProtocolHandler.start)
+    packet = OutgoingApplicationMessage(7, "t", 1, b"x", False).build_publish_packet(dup=True)
+    assert packet.dup_flag and packet.packet_id == 7 and not packet.retain_flag

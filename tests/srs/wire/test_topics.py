@@ -18,6 +18,7 @@ SAMPLES = [
     (topics.zone_events(), TopicKind.ZONE_EVENTS, None),
     (topics.alerts(), TopicKind.ALERTS, None),
     (topics.core_status(), TopicKind.CORE_STATUS, None),
+    (topics.broker_status(), TopicKind.BROKER_STATUS, None),
     (topics.key("core"), TopicKind.KEY, "core"),
     (topics.site(), TopicKind.SITE, None),
     (topics.request("alice"), TopicKind.REQUEST, "alice"),
@@ -34,6 +35,7 @@ FILTERS = {
     TopicKind.ZONE_EVENTS: topics.ZONE_EVENTS,
     TopicKind.ALERTS: topics.ALERTS,
     TopicKind.CORE_STATUS: topics.CORE_STATUS,
+    TopicKind.BROKER_STATUS: topics.BROKER_STATUS,
     TopicKind.KEY: topics.ALL_KEYS,
     TopicKind.SITE: topics.SITE,
     TopicKind.REQUEST: topics.ALL_REQUESTS,
@@ -59,6 +61,7 @@ def test_parse_inverts_the_builder(topic: str, kind: TopicKind, subject: str | N
 
 def test_camera_keys_are_signed_by_core_not_the_camera() -> None:
     assert topics.parse(topics.camera_key("cam1")).issuer == topics.CORE_SENDER
+    assert topics.parse(topics.broker_status()).issuer == topics.BROKER_SENDER
 
 
 def test_everything_filter_covers_the_tree() -> None:
