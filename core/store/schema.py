@@ -22,14 +22,19 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 PG_LOCK_KEY = 0x535253
 
 
-def _alembic_upgrade(conn: Connection) -> None:
+def _alembic_upgrade(conn: Connection) -> str | None:
+    """Upgrade to head; the revision found first (None: an empty database)."""
     from alembic import command
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
+    found = MigrationContext.configure(conn).get_current_revision()
 
     acfg = Config()
     acfg.set_main_option("script_location", str(MIGRATIONS))
     acfg.attributes["connection"] = conn
     command.upgrade(acfg, "head")
+    return found
 
 
 def _sqlite_lock(engine: Engine) -> AbstractContextManager[object]:
@@ -41,8 +46,10 @@ def _sqlite_lock(engine: Engine) -> AbstractContextManager[object]:
     return FileLock(f"{path}.migrate-lock")
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision, one migrating process at a time."""
+def migrate(engine: Engine) -> str | None:
+    """Bring the schema to the newest revision, one migrating process at a time.
+
+    Returns the revision the database was at when this process got the lock."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             # A large table's upgrade may take longer than a batch is allowed, and
@@ -53,11 +60,10 @@ def migrate(engine: Engine) -> None:
                 text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
                 {"key": PG_LOCK_KEY},
             )
-            _alembic_upgrade(conn)
-        return
+            return _alembic_upgrade(conn)
     lock = _sqlite_lock(engine) if engine.dialect.name == "sqlite" else nullcontext()
     with lock, engine.begin() as conn:
-        _alembic_upgrade(conn)
+        return _alembic_upgrade(conn)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -104,7 +104,9 @@ def test_an_old_database_upgrades_and_keeps_its_sightings(tmp_path):
         acfg.attributes["connection"] = conn
         command.upgrade(acfg, "0001")
         conn.execute(
-            text("insert into cameras values ('c', 'k', true, 0, null, null, null, null, null, null)")
+            text(
+                "insert into cameras values ('c', 'k', true, 0, null, null, null, null, null, null)"
+            )
         )
         conn.execute(
             text(
