@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 
 from core import store
 from core.retention import purge
@@ -120,6 +120,45 @@ def test_an_old_database_upgrades_and_keeps_its_sightings(tmp_path):
         assert tuple(row) == (5.0, None, None)
         assert conn.execute(text("select last_camera from unknown_identities")).all() == []
     engine.dispose()
+
+
+def test_ids_seqs_and_track_ids_beyond_32_bits_are_stored(db):
+    """An edge's seq may reach 2**53 and a track id 2**31; a busy site's sightings
+    outgrow 2**31 ids: PostgreSQL's INTEGER stopped there (migration 0004)."""
+    from core.store.models import FaceCrop
+
+    big = 2**40
+    with db.session() as s:
+        store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
+    with db.session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(
+                text("SELECT setval(pg_get_serial_sequence('sightings', 'id'), :v)"), {"v": big}
+            )
+        else:  # SQLite numbers the next rowid after the largest
+            _sighting(s, "cam1", 1, None, 1.0)
+            s.flush()
+            s.execute(update(Sighting).values(id=big))
+    with db.session() as s:
+        row = Sighting(
+            camera_id="cam1",
+            seq=2**53,
+            det_index=0,
+            seen_at=2.0,
+            kind="face",
+            track_id=2**31,
+            bbox_x=0,
+            bbox_y=0,
+            bbox_w=10,
+            bbox_h=10,
+        )
+        s.add(row)
+        s.flush()
+        s.add(FaceCrop(sighting_id=row.id, jpeg=b"x", quality=1.0))
+    with db.session() as s:
+        stored = s.scalars(select(Sighting).where(Sighting.seq == 2**53)).one()
+        assert (stored.id, stored.track_id) == (big + 1, 2**31)
+        assert s.scalars(select(FaceCrop.sighting_id)).one() == big + 1
 
 
 def test_camera_registry_checks_keys_and_ids(db):
