@@ -99,9 +99,12 @@ class Schemas:
 
     server: URL
     count: int = 0
+    # An existing server keeps nothing of the run: its schemas are dropped at the end.
+    drop_at_close: bool = False
 
     def __post_init__(self) -> None:
         self._admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        self._names: list[str] = []
 
     def fresh(self) -> str:
         """A new, empty schema's URL: every connection of it finds its tables there."""
@@ -109,10 +112,15 @@ class Schemas:
         name = f"srs_test_{os.getpid()}_{self.count}"
         with self._admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{name}"'))
+        self._names.append(name)
         url = self.server.update_query_dict({"options": f"-csearch_path={name}"})
         return url.render_as_string(hide_password=False)
 
     def close(self) -> None:
+        if self.drop_at_close:
+            with self._admin.connect() as conn:
+                for name in self._names:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         self._admin.dispose()
 
 
@@ -129,7 +137,7 @@ def schemas(target: str) -> Iterator[Schemas]:
     server = make_url(target)
     if server.drivername in ("postgresql", "postgres"):
         server = server.set(drivername="postgresql+psycopg")
-    handed = Schemas(server)
+    handed = Schemas(server, drop_at_close=True)
     try:
         yield handed
     finally:
