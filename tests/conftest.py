@@ -59,8 +59,6 @@ def store_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     test (core processes it starts find it through ``SRS_CORE__DATABASE_URL``)."""
     if postgres.wanted() is None:
         return None
-    if request.node.get_closest_marker("sqlite_only"):
-        pytest.skip("checks SQLite itself")
     url = request.getfixturevalue("postgres_schemas").fresh()
     import core.store.db
 
