@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: help install qt-libs demo screenshot test check lint format typecheck bench resilience docs clean
+.PHONY: help install qt-libs demo screenshot test test-postgres check lint format typecheck bench resilience docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,12 @@ screenshot: $(STAMP)  ## take the README screenshot during the demo (no display 
 test: $(STAMP)  ## run the whole test suite (and build the docs strictly)
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(ARGS)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# The tests that open a store, again on a throwaway PostgreSQL (Debian's postgresql
+# package: initdb and pg_ctl) with a fresh schema per test (tests/postgres.py).
+PG_TESTS ?= tests/core tests/gui tests/test_site.py tests/srs/app/test_init.py tests/srs/app/test_demo_report.py
+test-postgres: $(STAMP)  ## run the store-touching tests on PostgreSQL
+	SRS_TEST_DATABASE=postgresql QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PG_TESTS) $(ARGS)
 
 check: lint typecheck  ## ruff (lint and format) and mypy, as CI runs them
 

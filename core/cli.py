@@ -85,8 +85,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
 
     from core.cli_cameras import register_cameras
+    from core.cli_db import register_db
 
     register_cameras(sub)
+    register_db(sub)
 
 
 def run_core(args: argparse.Namespace, cfg: SrsConfig) -> int:
@@ -99,9 +101,12 @@ def run_core(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.cli_util import fail
     from core.service import CoreService
     from core.site import SiteError
+    from core.store import StoreError
 
     try:
         service = CoreService(cfg)
+    except StoreError as exc:  # e.g. a PostgreSQL URL without its driver
+        return fail(f"core cannot start: {exc}")
     except SiteError as exc:
         return fail("the site file cannot be used:\n  " + "\n  ".join(exc.problems))
     except OSError as exc:
@@ -112,7 +117,7 @@ def run_core(args: argparse.Namespace, cfg: SrsConfig) -> int:
 def person_add(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.cli_util import emit_json, fail
     from core.enrol import PersonImport, encode_image, enrol
-    from core.store import open_store
+    from core.store import StoreError, open_store
     from srs.wire.names import check_person_name
 
     try:  # before the photos are encoded: a refused name costs nothing
@@ -120,7 +125,10 @@ def person_add(args: argparse.Namespace, cfg: SrsConfig) -> int:
     except ValueError as exc:
         return fail(str(exc))
     imp = PersonImport(args.name, [encode_image(p) for p in args.images])
-    db = open_store(cfg)
+    try:
+        db = open_store(cfg)
+    except StoreError as exc:
+        return fail(str(exc))
     try:
         summary = enrol(db, [imp])
     finally:
@@ -131,9 +139,12 @@ def person_add(args: argparse.Namespace, cfg: SrsConfig) -> int:
 def person_import(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from core.cli_util import emit_json, fail
     from core.enrol import import_people
-    from core.store import open_store
+    from core.store import StoreError, open_store
 
-    db = open_store(cfg)
+    try:
+        db = open_store(cfg)
+    except StoreError as exc:
+        return fail(str(exc))
     try:
         summary = import_people(db, args.dir)
     except FileNotFoundError as exc:

@@ -74,7 +74,10 @@ def with_store(cfg: SrsConfig, fn: Callable[[Session], Any]) -> tuple[int, Any]:
     Callers check the code before using the result."""
     from core.store import StoreError, open_store
 
-    db = open_store(cfg)
+    try:
+        db = open_store(cfg)
+    except StoreError as exc:  # e.g. a PostgreSQL URL without its driver
+        return fail(str(exc)), None
     try:
         with db.session() as s:
             return 0, fn(s)

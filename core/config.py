@@ -14,6 +14,14 @@ class CoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     database_url: str | None = None  # default: sqlite file srs.db in the data dir
+    # How long one database statement may wait for a lock (PostgreSQL lock_timeout,
+    # SQLite busy_timeout) and run at all (PostgreSQL statement_timeout; 0: no limit).
+    # A batch that times out is rolled back and retried, instead of core stalling
+    # behind somebody's table lock. Migrations wait without a limit.
+    database_lock_timeout_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 10.0
+    database_statement_timeout_s: Annotated[float, Field(ge=0, le=86400, allow_inf_nan=False)] = (
+        60.0
+    )
     match_threshold: Distance = 0.6
     match_margin: Annotated[float, Field(ge=0, le=1)] = 0.05
     # Per-camera override of match_threshold (a poor camera may need a stricter one).

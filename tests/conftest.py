@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests import brokers, nats_brokers
+from tests import brokers, nats_brokers, postgres
 from tests.brokers import BrokerHandle
 
 MEDIA = Path(__file__).parent / "data" / "media"
@@ -72,3 +72,28 @@ def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Brok
         pytest.skip("the nats-server binary is not installed (apt-get install nats-server)")
     with nats_brokers.nats_cluster(tmp_path_factory.mktemp("nats"), binary, 3) as handles:
         yield handles
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas() -> Iterator[postgres.Schemas]:
+    """The PostgreSQL of this run (``SRS_TEST_DATABASE``), handing out schemas."""
+    target = postgres.wanted()
+    if target is None:
+        pytest.skip(f"{postgres.ENV} does not name PostgreSQL")
+    with postgres.schemas(target) as handed:
+        yield handed
+
+
+@pytest.fixture(autouse=True)
+def store_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """Every store a test opens without its own ``database_url``: SQLite in its data dir,
+    or with ``SRS_TEST_DATABASE=postgresql`` one fresh PostgreSQL schema for the whole
+    test (core processes it starts find it through ``SRS_CORE__DATABASE_URL``)."""
+    if postgres.wanted() is None:
+        return None
+    url = request.getfixturevalue("postgres_schemas").fresh()
+    import core.store.db
+
+    monkeypatch.setattr(core.store.db, "database_url", lambda cfg: cfg.core.database_url or url)
+    monkeypatch.setenv("SRS_CORE__DATABASE_URL", url)
+    return url

@@ -5,17 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.srs_config import SrsConfig
+from core.store.engine import Timeouts, make_engine
+from core.store.schema import MIGRATIONS, migrate
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+__all__ = [
+    "MIGRATIONS",
+    "Database",
+    "database_url",
+    "engine_for",
+    "make_engine",
+    "migrate",
+    "open_database",
+]
 
 
 def database_url(cfg: SrsConfig) -> str:
@@ -24,36 +32,13 @@ def database_url(cfg: SrsConfig) -> str:
     return f"sqlite:///{cfg.data_dir / 'srs.db'}"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets the CLI read while the service writes; busy_timeout makes a writer
-    # wait for the other instead of failing with "database is locked".
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (alembic ``upgrade head``)."""
-    from alembic import command
-    from alembic.config import Config
-
-    acfg = Config()
-    acfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        acfg.attributes["connection"] = conn
-        command.upgrade(acfg, "head")
+def engine_for(cfg: SrsConfig) -> Engine:
+    """The configured database's engine, with the configured timeouts."""
+    timeouts = Timeouts(
+        lock_s=cfg.core.database_lock_timeout_s,
+        statement_s=cfg.core.database_statement_timeout_s,
+    )
+    return make_engine(database_url(cfg), timeouts)
 
 
 class Database:
@@ -73,7 +58,11 @@ class Database:
 
 
 def open_database(cfg: SrsConfig, *, migrate_schema: bool = True) -> Database:
-    engine = make_engine(database_url(cfg))
+    engine = engine_for(cfg)
     if migrate_schema:
-        migrate(engine)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return Database(engine)

@@ -7,6 +7,7 @@ enough for distances, and never serialised into anything that leaves core.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -19,6 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# Ids and counters that grow with time: 64-bit on PostgreSQL (migration 0004). SQLite's
+# INTEGER is 64-bit already, and only a column declared INTEGER PRIMARY KEY is the
+# rowid that numbers itself, so SQLite keeps the INTEGER it has always had.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
 
 class Base(DeclarativeBase):
     pass
@@ -27,7 +33,7 @@ class Base(DeclarativeBase):
 class Person(Base):
     __tablename__ = "people"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[float] = mapped_column(Float)
 
@@ -37,8 +43,10 @@ class FaceEncoding(Base):
 
     __tablename__ = "encodings"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[float] = mapped_column(Float)
@@ -49,8 +57,10 @@ class NegativeExample(Base):
 
     __tablename__ = "negative_examples"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[float] = mapped_column(Float)
 
@@ -76,9 +86,9 @@ class UnknownIdentity(Base):
 
     __tablename__ = "unknown_identities"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     centroid: Mapped[bytes] = mapped_column(LargeBinary)
-    count: Mapped[int] = mapped_column(Integer, default=1)
+    count: Mapped[int] = mapped_column(BigId, default=1)
     first_seen: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
     # Where it was last seen: one identity is never placed where nobody could walk to
@@ -95,19 +105,19 @@ class Sighting(Base):
         Index("ix_sightings_person_seen", "person_id", "seen_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigId)
     det_index: Mapped[int] = mapped_column(Integer)
     person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), nullable=True
+        BigId, ForeignKey("people.id", ondelete="CASCADE"), nullable=True
     )
     unknown_id: Mapped[int | None] = mapped_column(
-        ForeignKey("unknown_identities.id", ondelete="SET NULL"), nullable=True, index=True
+        BigId, ForeignKey("unknown_identities.id", ondelete="SET NULL"), nullable=True, index=True
     )
     seen_at: Mapped[float] = mapped_column(Float, index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    track_id: Mapped[int] = mapped_column(Integer)
+    track_id: Mapped[int] = mapped_column(BigId)
     bbox_x: Mapped[int] = mapped_column(Integer)
     bbox_y: Mapped[int] = mapped_column(Integer)
     bbox_w: Mapped[int] = mapped_column(Integer)
@@ -125,7 +135,7 @@ class Sighting(Base):
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     # "Possibly this person" (evidence "possible"); no foreign key so the migration
     # does not rebuild the table: erasing or merging a person updates it explicitly.
-    candidate_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    candidate_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
 
 
 class FaceCrop(Base):
@@ -138,9 +148,9 @@ class FaceCrop(Base):
 
     __tablename__ = "face_crops"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     sighting_id: Mapped[int] = mapped_column(
-        ForeignKey("sightings.id", ondelete="CASCADE"), unique=True
+        BigId, ForeignKey("sightings.id", ondelete="CASCADE"), unique=True
     )
     jpeg: Mapped[bytes] = mapped_column(LargeBinary)
     quality: Mapped[float] = mapped_column(Float)  # higher is better (core/faces.py)
@@ -152,7 +162,7 @@ class ProcessedMessage(Base):
     __tablename__ = "processed_messages"
 
     camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True)
     received_at: Mapped[float] = mapped_column(Float, index=True)
 
 
@@ -168,7 +178,7 @@ class UserRole(Base):
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[float] = mapped_column(Float, index=True)
     category: Mapped[str] = mapped_column(String(16))  # "admin" or "security"
     actor: Mapped[str] = mapped_column(String(80))
@@ -191,7 +201,7 @@ class Revision(Base):
     __tablename__ = "revisions"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[int] = mapped_column(BigId, default=0)
 
 
 class CoreLease(Base):

@@ -8,6 +8,7 @@ Everything goes through the same commands and APIs a real installation uses
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -84,6 +85,15 @@ def write_badge(badge: Badge, dst: Path) -> Path:
     return dst
 
 
+def _demo_env() -> dict[str, str]:
+    """The environment of the demo's processes: without the shell's SRS_* overrides.
+
+    The demo reads only its own configuration file (``environ={}``); an operator's
+    ``SRS_CORE__DATABASE_URL`` or broker password must not send the demo's cameras,
+    people and sightings into a production database from its children."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SRS_")}
+
+
 class DemoSetup:
     def __init__(
         self,
@@ -108,7 +118,7 @@ class DemoSetup:
         self.operator = operator
         self.config_path = self.data_dir / "srs.toml"
         self.passwords: dict[str, str] = {}
-        self.supervisor = Supervisor(self.data_dir / "logs")
+        self.supervisor = Supervisor(self.data_dir / "logs", env=_demo_env())
         self.started_at = time.monotonic()
         self.cfg: SrsConfig | None = None
 
@@ -172,7 +182,9 @@ class DemoSetup:
 
     def _srs(self, *args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "srs.app", *args, "--config", str(self.config_path)]
-        result = subprocess.run(cmd, capture_output=capture, text=True, timeout=600)
+        result = subprocess.run(
+            cmd, capture_output=capture, text=True, timeout=600, env=_demo_env()
+        )
         if result.returncode != 0 and capture:
             raise DemoError(f"`srs {' '.join(args)}` failed: {result.stderr.strip()}")
         return result

@@ -55,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
     from broker.users import UserStore, default_path
+    from core.store import StoreError
     from core.store.db import open_database
 
     cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
@@ -66,7 +67,11 @@ def run(args: argparse.Namespace, cfg: SrsConfig) -> int:
 
     _tls(cfg, getattr(args, "tls_name", []))
 
-    db = open_database(cfg)  # creates and migrates the schema
+    try:
+        db = open_database(cfg)  # creates and migrates the schema
+    except StoreError as exc:  # e.g. a PostgreSQL URL without its driver
+        print(f"srs: {exc}", file=sys.stderr)
+        return 1
     db.close()
     print(f"database: {_shown_url(cfg)} (migrated)")
 

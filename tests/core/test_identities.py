@@ -183,8 +183,11 @@ def test_the_running_ingest_merges_and_republishes(tmp_path, db):
     from core.locator import Locator
     from tests.core.test_anonymous import SITE
 
-    # A strict threshold makes two identities of one woman on two near cameras.
-    cfg = core_config(tmp_path, unknown_threshold=0.1, merge_distance=0.6)
+    # A strict threshold makes two identities of one woman on two near cameras. The
+    # merge looks only at identities seen within 2 intervals + 60 s of the wall clock,
+    # and T0 is taken when the test modules are imported: a long interval keeps her
+    # sightings recent however long the suite ran before this test.
+    cfg = core_config(tmp_path, unknown_threshold=0.1, merge_distance=0.6, merge_interval_s=86400)
     ing = Ingest(db, cfg, Locator(SITE))
     ing.process([message("near1", 1, T0, [face(clip_faces(WOMAN)[0][1], 1)])])
     ing.process([message("near2", 1, T0 + 20, [face(clip_faces(WOMAN)[3][1], 1)])])

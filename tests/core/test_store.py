@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text, update
 
 from core import store
-from tests.core.ingest_helpers import core_config
+from core.store.models import Sighting
+from tests.core.ingest_helpers import camera_key, core_config
 
 
 @pytest.fixture
@@ -16,8 +17,40 @@ def db(tmp_path):
     database.close()
 
 
+def _sighting(s, camera: str, seq: int, person_id: int | None, seen_at: float) -> None:
+    s.add(
+        Sighting(
+            camera_id=camera,
+            seq=seq,
+            det_index=0,
+            person_id=person_id,
+            seen_at=seen_at,
+            kind="face",
+            track_id=1,
+            bbox_x=0,
+            bbox_y=0,
+            bbox_w=10,
+            bbox_h=10,
+        )
+    )
+
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from core.store.db import MIGRATIONS
+
+    acfg = Config()
+    acfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(acfg).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_fresh_database_migrates_to_head_with_wal(tmp_path, db):
-    assert (tmp_path / "srs.db").exists()
+    sqlite = db.engine.dialect.name == "sqlite"
+    assert (tmp_path / "srs.db").exists() == sqlite
     tables = set(inspect(db.engine).get_table_names())
     assert {
         "people",
@@ -33,11 +66,9 @@ def test_fresh_database_migrates_to_head_with_wal(tmp_path, db):
         "alembic_version",
     } <= tables
     with db.engine.connect() as conn:
-        assert (
-            conn.execute(text("select version_num from alembic_version")).scalar()
-            == "0005_core_leases"
-        )
-        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == _head()
+        if sqlite:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     store.migrate(db.engine)  # running it again is a no-op
 
 
@@ -59,16 +90,18 @@ def test_an_old_database_upgrades_and_keeps_its_sightings(tmp_path):
     from alembic import command
     from alembic.config import Config
 
-    from core.store.db import MIGRATIONS, make_engine
+    from core.store.db import MIGRATIONS, engine_for
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = engine_for(core_config(tmp_path))
     acfg = Config()
     acfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         acfg.attributes["connection"] = conn
         command.upgrade(acfg, "0001")
         conn.execute(
-            text("insert into cameras values ('c', 'k', 1, 0, null, null, null, null, null, null)")
+            text(
+                "insert into cameras values ('c', 'k', true, 0, null, null, null, null, null, null)"
+            )
         )
         conn.execute(
             text(
@@ -82,3 +115,42 @@ def test_an_old_database_upgrades_and_keeps_its_sightings(tmp_path):
         assert tuple(row) == (5.0, None, None)
         assert conn.execute(text("select last_camera from unknown_identities")).all() == []
     engine.dispose()
+
+
+def test_ids_seqs_and_track_ids_beyond_32_bits_are_stored(db):
+    """An edge's seq may reach 2**53 and a track id 2**31; a busy site's sightings
+    outgrow 2**31 ids: PostgreSQL's INTEGER stopped there (migration 0004)."""
+    from core.store.models import FaceCrop
+
+    big = 2**40
+    with db.session() as s:
+        store.add_camera(s, "cam1", camera_key("cam1").public_key_b64)
+    with db.session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(
+                text("SELECT setval(pg_get_serial_sequence('sightings', 'id'), :v)"), {"v": big}
+            )
+        else:  # SQLite numbers the next rowid after the largest
+            _sighting(s, "cam1", 1, None, 1.0)
+            s.flush()
+            s.execute(update(Sighting).values(id=big))
+    with db.session() as s:
+        row = Sighting(
+            camera_id="cam1",
+            seq=2**53,
+            det_index=0,
+            seen_at=2.0,
+            kind="face",
+            track_id=2**31,
+            bbox_x=0,
+            bbox_y=0,
+            bbox_w=10,
+            bbox_h=10,
+        )
+        s.add(row)
+        s.flush()
+        s.add(FaceCrop(sighting_id=row.id, jpeg=b"x", quality=1.0))
+    with db.session() as s:
+        stored = s.scalars(select(Sighting).where(Sighting.seq == 2**53)).one()
+        assert (stored.id, stored.track_id) == (big + 1, 2**31)
+        assert s.scalars(select(FaceCrop.sighting_id)).one() == big + 1

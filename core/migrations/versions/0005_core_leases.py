@@ -1,11 +1,10 @@
 """core leases: several core instances share cameras through leases (docs/scale.md)
 
 Revision ID: 0005_core_leases
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 11:40:00
 
-Two new tables only. (Revision 0004, 64-bit ids, comes from another branch: at
-merge this revision's down_revision becomes "0004".)
+Two new tables only.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_core_leases"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     "user",
     "sightings",
     "site",
+    "db",
 ]
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from srs.app.config import load_config
 from srs.app.demo_cast import BADGES, CAMERA_SETTINGS, CAMERAS
-from srs.app.demo_setup import _camera_table, write_badge
+from srs.app.demo_setup import _camera_table, _demo_env, write_badge
 
 
 def test_each_camera_gets_its_own_edge_table(tmp_path: Path) -> None:
@@ -33,3 +36,14 @@ def test_the_badge_photo_shows_one_face_and_is_not_what_names_her(tmp_path: Path
 
 def test_every_camera_plays_a_bundled_clip() -> None:
     assert all(clip.is_file() for clip in CAMERAS.values())
+
+
+def test_the_demos_processes_never_see_the_shells_srs_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A production database URL in the operator's shell must not receive the demo."""
+    monkeypatch.setenv("SRS_CORE__DATABASE_URL", "postgresql://srs@prod/srs")
+    monkeypatch.setenv("SRS_MQTT__PASSWORD", "secret")
+    env = _demo_env()
+    assert not [k for k in env if k.startswith("SRS_")]
+    assert env["PATH"] == os.environ["PATH"]
