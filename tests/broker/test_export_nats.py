@@ -65,7 +65,9 @@ def test_export_writes_each_users_rules_and_bcrypt_hash(tmp_path: Path) -> None:
     assert (
         'publish: {allow: ["srs.v1.cameras.cam1.detections", "srs.v1.cameras.cam1.status"]}' in cam
     )
-    assert f'subscribe: {{allow: ["{MQTT_DELIVERY}", "srs.v1.cameras.cam1.ack"]}}' in cam
+    # Its acks, and core's status (to re-send when core returns, to measure its clock).
+    want = f'"{MQTT_DELIVERY}", "srs.v1.cameras.cam1.ack", "srs.v1.core.status"'
+    assert f"subscribe: {{allow: [{want}]}}" in cam
 
     ha = user_block(conf, "ha")
     assert 'publish: {deny: [">"]}' in ha  # an empty allow list would allow everything

@@ -105,12 +105,12 @@ def test_a_new_identity_whose_allocation_failed_does_not_outlive_the_batch(db, i
     def allocate(rows):
         raise disk_full()
 
-    real = ing._allocate
-    monkeypatch.setattr(ing, "_allocate", allocate)
+    real = ing.allocate
+    monkeypatch.setattr(ing, "allocate", allocate)
     before = list(ing.clusters.ids)
     assert ing.process([msg(CAM1, "cam1", 1, "test/kit_with_rose.jpg")]).acks == {}
     assert ing.clusters.ids == before and not ing.clusters.places
-    monkeypatch.setattr(ing, "_allocate", real)  # the store works again
+    monkeypatch.setattr(ing, "allocate", real)  # the store works again
     ing.clock_now.now += 1.0
     again = ing.process([msg(CAM1, "cam1", 2, "test/obama1.jpg")])
     assert again.acks == {"cam1": [1, 2]}
@@ -126,7 +126,7 @@ def test_a_failed_commit_undoes_its_joins_and_keeps_what_was_allocated(db, ing, 
     ing.process([msg(CAM1, "cam1", 1, "test/kit_with_rose.jpg")])
     centroids, counts = ing.clusters.centroids.copy(), list(ing.clusters.counts)
     ing.db = FailingSession(db, disk_full())
-    real = ing._allocate
+    real = ing.allocate
 
     def allocate(rows):  # its own transaction works; the batch's commit then fails
         ing.db = db
@@ -134,7 +134,7 @@ def test_a_failed_commit_undoes_its_joins_and_keeps_what_was_allocated(db, ing, 
         ing.db = FailingSession(db, disk_full())
         return ids
 
-    monkeypatch.setattr(ing, "_allocate", allocate)
+    monkeypatch.setattr(ing, "allocate", allocate)
     seen_again = msg(CAM1, "cam1", 2, "test/kit_with_rose.jpg")
     newcomer = msg(CAM1, "cam1", 3, "test/johnsnow_test1.jpg")
     assert ing.process([seen_again, newcomer]).acks == {}
