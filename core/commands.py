@@ -66,7 +66,7 @@ class Roles:
         """All (name, role) pairs if they changed since the last call, else None."""
         try:
             now = sorted((u.name, str(u.role)) for u in self.users().list())
-        except Exception as exc:
+        except (OSError, ValueError) as exc:  # unreadable or damaged (UserError)
             log.debug("broker user store not readable: %s", exc)
             return None
         if now == self._last:
@@ -147,8 +147,8 @@ class CommandHandler:
             role = self.roles.role_of(parsed.subject)
             # Unverified (the key is unknown): only echoed to this user's own topic.
             request_id = unverified_data(data, max_bytes=self.verifier.max_bytes)["request_id"]
-        except Exception:  # unreadable store or token: stay silent, already counted
-            return []
+        except (OSError, ValueError, WireError, KeyError):
+            return []  # an unreadable user store or token: stay silent, already counted
         if (
             role not in ALLOWED_ROLES
             or not isinstance(request_id, str)
@@ -177,7 +177,7 @@ class CommandHandler:
         action = req.command.action
         try:
             role = self.roles.role_of(user)
-        except Exception as exc:  # the user store is unreadable: deny, say why
+        except (OSError, ValueError) as exc:  # the user store is unreadable: deny, say why
             log.error("cannot read the broker user store: %s", exc)
             role = None
         if role not in ALLOWED_ROLES:

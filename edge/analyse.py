@@ -282,7 +282,7 @@ class Analyser:
         job.settled = True
         try:
             encoding = job.future.result(timeout=max(60.0, self.cfg.encoding_wait_s))
-        except Exception as exc:  # includes a worker that never answered
+        except Exception as exc:  # noqa: BLE001 - the future carries whatever the worker raised
             encoding = None
             log.warning("encoding of track %d failed: %s", tid, exc or type(exc).__name__)
         if encoding is None:

@@ -133,7 +133,7 @@ class InlineEncoder:
         fut: Future[list[float] | None] = Future()
         try:
             fut.set_result(compute_encoding(rgb, location, self.verify))
-        except Exception as exc:  # a bad crop must not stop the node
+        except Exception as exc:  # noqa: BLE001 - a bad crop must not stop the node
             fut.set_exception(exc)
         return fut
 
@@ -188,7 +188,7 @@ class EncoderPool:
         try:
             self._warmup.result(timeout=timeout)
             return True
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the warm-up carries whatever the worker raised
             log.warning("encoder workers not ready after %.0f s: %s", timeout, exc)
             return False
 
