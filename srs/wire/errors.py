@@ -10,6 +10,18 @@ from pydantic import ValidationError
 
 
 class Reason(StrEnum):
+    """Why a message was refused: the value readers count refusals by.
+
+    ``oversize`` (over the payload limit), ``malformed`` (not a token, or claims
+    missing or of the wrong type), ``bad_topic`` (outside the tree, or the wrong model
+    for it), ``bad_algorithm`` (not EdDSA), ``unknown_sender`` (no key for the issuer
+    the topic implies), ``bad_signature``, ``wrong_issuer`` / ``wrong_audience`` /
+    ``wrong_topic`` (a valid token addressed elsewhere: a replay across topics or
+    deployments), ``expired`` / ``future`` (outside the time window), ``replayed``
+    (a ``jti`` already accepted), ``invalid_payload`` (``data`` fails its model).
+    CoreStatus ``rejected`` counts by these values.
+    """
+
     OVERSIZE = "oversize"
     MALFORMED = "malformed"
     BAD_TOPIC = "bad_topic"
@@ -29,6 +41,7 @@ class WireError(Exception):
     """A message that is not accepted, with a machine reason and a human sentence."""
 
     def __init__(self, reason: Reason, message: str, signed: Any = None) -> None:
+        """Refuse with ``reason``; ``signed``: the authentic content of a late token."""
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -38,6 +51,7 @@ class WireError(Exception):
         self.signed = signed
 
     def __str__(self) -> str:
+        """The sentence, then the machine reason in brackets (for logs)."""
         return f"{self.message} [{self.reason.value}]"
 
 
