@@ -30,6 +30,7 @@ import base64
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +107,7 @@ class Analyser:
         encoder: Encoder | None,
         *,
         first_track_id: int = 1,
-        clock: Any = None,
+        clock: Callable[[], float] | None = None,
         deterministic: bool = False,
     ) -> None:
         import time

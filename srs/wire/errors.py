@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 class Reason(StrEnum):
@@ -61,7 +62,7 @@ def describe_validation_error(exc: ValidationError, *, under: str | None = None)
     ``under`` drops a leading path element (the ``data`` claim around a payload), so
     the sentence names the payload's own field.
     """
-    errors: list[Any] = exc.errors()
+    errors: list[ErrorDetails] = exc.errors()
     parts = []
     for err in errors[:5]:
         loc = list(err["loc"])

@@ -290,7 +290,7 @@ class Verifier:
             return WireError(Reason.MALFORMED, "the data claim is not a JSON object")
         return WireError(Reason.INVALID_PAYLOAD, describe_validation_error(exc, under="data"))
 
-    def _check_fresh(self, claims: Claims, now: float, signed: Verified[Any]) -> None:
+    def _check_fresh(self, claims: Claims, now: float, signed: Verified[P]) -> None:
         if claims.exp is None:
             raise WireError(Reason.MALFORMED, "token on a stream topic lacks a numeric 'exp'")
         if (
