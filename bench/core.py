@@ -124,14 +124,14 @@ def messages(key: SigningKey, n: int, start_seq: int) -> list[bytes]:
     return out
 
 
-def raw_rate(broker, payloads: list[bytes]) -> tuple[float, int]:
+def raw_rate(broker: BrokerHandle, payloads: list[bytes]) -> tuple[float, int]:
     """QoS 1 messages/s from the camera's process to a subscriber here, and how many
     arrived."""
     got = threading.Event()
     count = [0]
     last = [0.0]
 
-    def on_message(c, u, m):
+    def on_message(c: object, u: object, m: object) -> None:
         count[0] += 1
         last[0] = time.perf_counter()
         if count[0] >= len(payloads):
@@ -187,7 +187,7 @@ class CoreFigures:
 
 
 def core_rate(
-    broker, data_dir: Path, cam_key: SigningKey, n: int, gallery: int, rounds: int
+    broker: BrokerHandle, data_dir: Path, cam_key: SigningKey, n: int, gallery: int, rounds: int
 ) -> CoreFigures:
     cfg = SrsConfig(
         data_dir=data_dir,

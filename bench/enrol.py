@@ -129,7 +129,7 @@ class Operator:
                 reply = self.ask(command)
                 encoded = reply.result.get("encoded", 0) if isinstance(reply.result, dict) else 0
                 self.windows.append((asked, time.time(), encoded))
-        except BaseException as exc:  # a thread's SystemExit would pass unseen
+        except BaseException as exc:  # noqa: BLE001 - a thread's SystemExit would pass unseen
             self.error = exc
 
     def close(self) -> None:

@@ -25,7 +25,9 @@ from collections.abc import Callable
 class TokenBucket:
     """``rate`` tokens a second, at most ``burst`` saved; a take may borrow ahead."""
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
         self.burst = float(burst)
         self._clock = clock

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -31,6 +32,7 @@ from srs.wire.reading import unverified_data, verifier_for
 from srs.wire.signing import WireError, public_key_from_b64
 
 if TYPE_CHECKING:
+    from broker.users import UserStore
     from core.ingest import Ingest
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,9 @@ WRONG_CODE = "the first-run code is not right: check it, or run `srs init` for a
 
 
 class Bootstrap:
-    def __init__(self, db: Database, cfg: SrsConfig, ingest: Ingest, users: Any) -> None:
+    def __init__(
+        self, db: Database, cfg: SrsConfig, ingest: Ingest, users: Callable[[], UserStore]
+    ) -> None:
         """``users``: a zero-argument callable returning the broker's UserStore."""
         self.db, self.ingest, self._users = db, ingest, users
         self._announced: Ed25519PublicKey | None = None
@@ -103,7 +107,7 @@ class Bootstrap:
         return False, problem[:512]
 
 
-def tidy(users: Any, now: float | None = None) -> bool:
+def tidy(users: UserStore, now: float | None = None) -> bool:
     """Remove a bootstrap user expired for over a minute; True if one was removed."""
     from broker.users import BOOTSTRAP_USER
 
@@ -116,7 +120,7 @@ def tidy(users: Any, now: float | None = None) -> bool:
     return True
 
 
-def _refusal(users: Any, req: cmd.CreateAdmin) -> str | None:
+def _refusal(users: UserStore, req: cmd.CreateAdmin) -> str | None:
     """Why this request may not create the admin, or None."""
     from broker.users import BOOTSTRAP_USER
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli_util import with_store
 from core.srs_config import SrsConfig
+
+if TYPE_CHECKING:
+    from core.store.models import Person
 
 # Keys and names cannot be confused: a name may not look like a key or an id.
 NAME_RULE = (
@@ -154,7 +159,7 @@ def person_import(args: argparse.Namespace, cfg: SrsConfig) -> int:
     return _report(summary, args.json, emit_json)
 
 
-def _report(summary: list[dict], as_json: bool, emit_json) -> int:
+def _report(summary: list[dict], as_json: bool, emit_json: Callable[[object], None]) -> int:
     if as_json:
         emit_json(summary)
     else:
@@ -186,7 +191,7 @@ def person_list(args: argparse.Namespace, cfg: SrsConfig) -> int:
     return 0
 
 
-def _person_result(args: argparse.Namespace, rc: int, p, verb: str) -> int:
+def _person_result(args: argparse.Namespace, rc: int, p: Person, verb: str) -> int:
     from core.cli_util import emit_json
 
     if rc:

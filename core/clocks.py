@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from core.holding import Item, Key
 from core.status import CLOCK_AHEAD, CLOCK_BEHIND, STALE, Counters, RepeatLog
 from srs.wire.payloads import Ack, DetectionBatch, Refusal, RefusalReason
@@ -94,7 +96,7 @@ class ClockCheck:
         keys = {(e.batch.camera_id, e.batch.seq) for e in expired}
         try:
             stored = self._stored(keys) if keys else set()
-        except Exception:  # the store cannot say: nothing to refuse on
+        except SQLAlchemyError:  # the store cannot say: nothing to refuse on
             stored = keys
         for e in expired:
             key = (e.batch.camera_id, e.batch.seq)

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core import store
@@ -33,9 +34,11 @@ from srs.wire.reading import unverified_data, verifier_for
 from srs.wire.signing import Reason, WireError, public_key_from_b64
 
 if TYPE_CHECKING:
+    from broker.users import UserStore
     from core.ingest import Ingest
     from core.locating import LocatorLink
-    from core.messages import Outgoing
+    from core.messages import Incoming
+    from core.store.models import Person
 
 log = logging.getLogger(__name__)
 ALLOWED_ROLES = ("operator", "admin")
@@ -48,10 +51,10 @@ class Roles:
 
     def __init__(self, cfg: SrsConfig) -> None:
         self.cfg = cfg
-        self._store: Any = None
+        self._store: UserStore | None = None
         self._last: list[tuple[str, str]] | None = None
 
-    def users(self) -> Any:
+    def users(self) -> UserStore:
         if self._store is None:
             from broker.users import UserStore, default_path
 
@@ -66,7 +69,7 @@ class Roles:
         """All (name, role) pairs if they changed since the last call, else None."""
         try:
             now = sorted((u.name, str(u.role)) for u in self.users().list())
-        except Exception as exc:
+        except (OSError, ValueError) as exc:  # unreadable or damaged (UserError)
             log.debug("broker user store not readable: %s", exc)
             return None
         if now == self._last:
@@ -102,7 +105,7 @@ class CommandHandler:
             pass
         return None
 
-    def handle(self, msg: Any) -> list[Outgoing]:
+    def handle(self, msg: Incoming) -> list[Outgoing]:
         try:
             parsed = topics.parse(msg.topic)
             if parsed.kind is not topics.TopicKind.REQUEST or not parsed.subject:
@@ -147,8 +150,8 @@ class CommandHandler:
             role = self.roles.role_of(parsed.subject)
             # Unverified (the key is unknown): only echoed to this user's own topic.
             request_id = unverified_data(data, max_bytes=self.verifier.max_bytes)["request_id"]
-        except Exception:  # unreadable store or token: stay silent, already counted
-            return []
+        except (OSError, ValueError, WireError, KeyError):
+            return []  # an unreadable user store or token: stay silent, already counted
         if (
             role not in ALLOWED_ROLES
             or not isinstance(request_id, str)
@@ -177,7 +180,7 @@ class CommandHandler:
         action = req.command.action
         try:
             role = self.roles.role_of(user)
-        except Exception as exc:  # the user store is unreadable: deny, say why
+        except (OSError, ValueError) as exc:  # the user store is unreadable: deny, say why
             log.error("cannot read the broker user store: %s", exc)
             role = None
         if role not in ALLOWED_ROLES:
@@ -213,7 +216,7 @@ class CommandHandler:
         self.ingest.refresh(check_now=True)
         return cmd.Response(request_id=req.request_id, ok=True, result=_fit(result))
 
-    def _dispatch(self, s: Session, user: str, c: Any) -> Any:
+    def _dispatch(self, s: Session, user: str, c: cmd.Action) -> Any:
         if isinstance(c, cmd.RegisterKey):
             self.keys[topics.operator_issuer(user)] = public_key_from_b64(c.public_key)
             return {"registered": True}
@@ -261,7 +264,7 @@ class CommandHandler:
             return faces_answer(s, c.person_key, c.limit, MAX_RESULT_CHARS)
         raise StoreError(f"unsupported action {c.action!r}")
 
-    def _rename(self, old: str, person: Any) -> dict[str, Any]:
+    def _rename(self, old: str, person: Person) -> dict[str, Any]:
         new = known_key(person.id)
         self._renamed = (old, new, person.name, "known")
         return {"person_key": new, "name": person.name}
@@ -275,7 +278,7 @@ def _key_of(s: Session, ref: str) -> str:
     return known_key(store.find_person(s, ref).id)
 
 
-def _summary(c: Any) -> str:
+def _summary(c: BaseModel) -> str:
     data = c.model_dump(exclude={"images_jpeg_b64", "public_key"})
     return json.dumps(data, default=str)[:500]
 

@@ -14,9 +14,12 @@ import binascii
 import io
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ def laplacian(img: np.ndarray) -> np.ndarray:
     return img[:-2, 1:-1] + img[2:, 1:-1] + img[1:-1, :-2] + img[1:-1, 2:] - 4.0 * img[1:-1, 1:-1]
 
 
-def store_crops(s: Any, sent: list[tuple[int, str, float | None]]) -> int:
+def store_crops(s: Session, sent: list[tuple[int, str, float | None]]) -> int:
     """Judge the crops of stored sightings ``(sighting id, base64, edge quality)`` and
     keep the good ones (core/store/faces.py); returns how many were kept."""
     from core.store.faces import NewCrop, keep_crops
@@ -78,7 +81,7 @@ def store_crops(s: Any, sent: list[tuple[int, str, float | None]]) -> int:
     return keep_crops(s, crops) if crops else 0
 
 
-def faces_answer(s: Any, key: str, limit: int, max_chars: int) -> dict[str, Any]:
+def faces_answer(s: Session, key: str, limit: int, max_chars: int) -> dict[str, Any]:
     """The ``get_faces`` answer: the best crops as base64, best first, as many as fit
     ``max_chars`` (the signed response must stay under the broker's payload limit)."""
     from core.store.faces import best_crops

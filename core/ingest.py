@@ -316,7 +316,7 @@ class Ingest:
             out.recognised = recognise(self, out.new, self.allocate)
             out.now = self.clock()
             out.placed = place(out.new, out.recognised, self.locator, out.now)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever failed, memory must roll back
             self._not_stored(out, exc)
             return Located(failed=True, refused=out.refused, alerts=out.alerts)
         return out
@@ -339,7 +339,7 @@ class Ingest:
                 for action, detail in self._pending_audit:
                     audit(s, "security", "core", action, detail)
                 self._pending_audit.clear()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever failed, memory must roll back
             self._not_stored(located, exc)
             return BatchResult(outgoing=located.alerts, refused=located.refused)
         self.tracks.commit()

@@ -103,7 +103,7 @@ class LocatorLink:
             return None
         try:
             return fn(*args)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a locator's fault must not stop the service
             self._say(
                 f"locator.{name} failed", logging.ERROR, "locator.%s failed", name, exc_info=True
             )

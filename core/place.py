@@ -87,7 +87,7 @@ def locate(locator: Locator, obs: list[Observation], now: float) -> LocatorResul
             len(res.placements),
             len(obs),
         )
-    except Exception:
+    except Exception:  # noqa: BLE001 - a locator's fault must not lose the sightings
         _say(
             "locator failed",
             logging.ERROR,

@@ -299,7 +299,7 @@ class CoreService:
     def _guard(self, fn: Any, *args: Any) -> None:
         try:
             fn(*args)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the worker loop outlives any one task
             self._errors(
                 f"core worker: {fn.__name__} failed",
                 logging.ERROR,
@@ -403,7 +403,7 @@ class CoreService:
                     self.client.publish(out.topic, b"", qos=1, retain=True)
                 for topic, data, retain in self.link.ha_messages(out):
                     self.client.publish(topic, data, qos=1, retain=retain)
-            except Exception:
+            except Exception:  # noqa: BLE001 - one unpublishable message must not stop the rest
                 self._errors(
                     f"could not publish a {type(out.payload).__name__}",
                     logging.ERROR,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from core.zones import Polygon, polygon_area, self_intersects
 from srs.wire.site import CameraPose, SitePlan, Zone
@@ -181,7 +182,7 @@ def _camera_dict(c: dict[str, Any], i: int) -> dict[str, Any]:
 _WIRE_TO_FILE = {"zone_id": "id", "camera_id": "id"}
 
 
-def _sentence(err: Any, data: dict[str, Any]) -> str:
+def _sentence(err: ErrorDetails, data: dict[str, Any]) -> str:
     """A pydantic error as '<key path>: <message> (got <value>)' in file terms."""
     parts = [str(_WIRE_TO_FILE.get(str(p), p)) for p in err["loc"]]
     key = ""

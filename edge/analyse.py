@@ -30,6 +30,7 @@ import base64
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +107,7 @@ class Analyser:
         encoder: Encoder | None,
         *,
         first_track_id: int = 1,
-        clock: Any = None,
+        clock: Callable[[], float] | None = None,
         deterministic: bool = False,
     ) -> None:
         import time
@@ -282,7 +283,7 @@ class Analyser:
         job.settled = True
         try:
             encoding = job.future.result(timeout=max(60.0, self.cfg.encoding_wait_s))
-        except Exception as exc:  # includes a worker that never answered
+        except Exception as exc:  # noqa: BLE001 - the future carries whatever the worker raised
             encoding = None
             log.warning("encoding of track %d failed: %s", tid, exc or type(exc).__name__)
         if encoding is None:

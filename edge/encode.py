@@ -21,7 +21,7 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -48,6 +48,10 @@ def crop_for_encoding(bgr: np.ndarray, box: Box) -> tuple[np.ndarray, tuple[int,
     x, y, w, h = box
     top, left = y - cy, x - cx
     return crop, (top, left + w, top + h, left)
+
+
+# compute_encoding's arguments, as a job carries them to a worker (and again on a retry).
+EncodeArgs = tuple[np.ndarray, tuple[int, int, int, int], bool]
 
 
 def compute_encoding(
@@ -133,7 +137,7 @@ class InlineEncoder:
         fut: Future[list[float] | None] = Future()
         try:
             fut.set_result(compute_encoding(rgb, location, self.verify))
-        except Exception as exc:  # a bad crop must not stop the node
+        except Exception as exc:  # noqa: BLE001 - a bad crop must not stop the node
             fut.set_exception(exc)
         return fut
 
@@ -188,7 +192,7 @@ class EncoderPool:
         try:
             self._warmup.result(timeout=timeout)
             return True
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the warm-up carries whatever the worker raised
             log.warning("encoder workers not ready after %.0f s: %s", timeout, exc)
             return False
 
@@ -206,7 +210,7 @@ class EncoderPool:
         self._start(outer, (rgb, location, self.verify), retry=True)
         return outer
 
-    def _start(self, outer: Future[list[float] | None], args: tuple[Any, ...], retry: bool) -> None:
+    def _start(self, outer: Future[list[float] | None], args: EncodeArgs, retry: bool) -> None:
         pool = self._pool
         try:
             inner = pool.submit(compute_encoding, *args)
@@ -222,7 +226,7 @@ class EncoderPool:
     def _finished(
         self,
         outer: Future[list[float] | None],
-        args: tuple[Any, ...],
+        args: EncodeArgs,
         retry: bool,
         pool: ProcessPoolExecutor,
         inner: Future[list[float] | None],

@@ -264,7 +264,7 @@ class Link:
                     audience=self.cfg.security.audience,
                     max_age_s=self.cfg.security.max_message_age_s,
                 )
-            except Exception as exc:  # cannot happen for rows we wrote; never loop on it
+            except Exception as exc:  # noqa: BLE001 - cannot happen for rows we wrote; never loop on it
                 self.sign_errors += 1
                 log.error("outbox message %d cannot be signed (%s); dropping it", item.seq, exc)
                 self.outbox.ack([item.seq])

@@ -19,6 +19,7 @@ import logging
 import math
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from edge.analyse import Analyser
@@ -26,7 +27,7 @@ from edge.config import EdgeConfig
 from edge.encode import EncoderPool
 from edge.link import Link
 from edge.outbox import Outbox
-from edge.sources import Frame, SourceError, SourceStats, frames, open_source
+from edge.sources import Frame, Source, SourceError, SourceStats, frames, open_source
 from edge.srs_config import SrsConfig
 from srs.sdnotify import Notifier
 from srs.wire import topics
@@ -36,7 +37,7 @@ from srs.wire.signing import SigningKey
 log = logging.getLogger(__name__)
 
 
-def key_path(cfg: SrsConfig, camera_id: str) -> Any:
+def key_path(cfg: SrsConfig, camera_id: str) -> Path:
     return cfg.keys_dir / f"camera-{camera_id}.key"
 
 
@@ -46,7 +47,7 @@ def other_cameras(cfg: SrsConfig, camera_id: str) -> list[str]:
     return [k.stem.removeprefix("camera-") for k in keys if k != key_path(cfg, camera_id)]
 
 
-def checked_key_path(cfg: SrsConfig, camera_id: str) -> Any:
+def checked_key_path(cfg: SrsConfig, camera_id: str) -> Path:
     """The key path of ``camera_id``, refusing to make a key for a mistyped id.
 
     A node makes its key on first start; but a data dir that already holds another
@@ -64,7 +65,7 @@ def checked_key_path(cfg: SrsConfig, camera_id: str) -> Any:
     return path
 
 
-def outbox_path(cfg: SrsConfig, camera_id: str) -> Any:
+def outbox_path(cfg: SrsConfig, camera_id: str) -> Path:
     return cfg.data_dir / "edge" / f"outbox-{camera_id}.db"
 
 
@@ -235,7 +236,7 @@ class EdgeNode:
             return self._wait_acked()
         return 0
 
-    def _capture(self, source: Any, slot: FrameSlot) -> None:
+    def _capture(self, source: Source, slot: FrameSlot) -> None:
         try:
             for frame in frames(
                 source, self._capture_stop, self.source_stats, self.ecfg.reopen_max_backoff_s

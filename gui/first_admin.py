@@ -105,7 +105,7 @@ class FirstAdminDialog(QDialog):
         except FirstRunError as exc:
             self.outcome.emit(str(exc))
             return
-        except Exception as exc:  # never leave the dialog waiting
+        except Exception as exc:  # noqa: BLE001 - never leave the dialog waiting
             self.outcome.emit(f"the administrator could not be created ({exc})")
             return
         self.admin_name, self.admin_password = name, password

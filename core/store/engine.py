@@ -7,12 +7,15 @@ psycopg 3 here: SQLAlchemy would otherwise pick psycopg2, which SRS does not shi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.store.errors import StoreError
 
@@ -60,8 +63,8 @@ def _with_pg_options(url: URL, timeouts: Timeouts) -> URL:
     return url.update_query_dict({"options": options})
 
 
-def _sqlite_pragmas(busy_ms: int) -> Any:
-    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_ms: int) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
+    def on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # WAL lets the CLI read while the service writes; busy_timeout makes a writer
         # wait for the other instead of failing with "database is locked".
         cur = dbapi_conn.cursor()

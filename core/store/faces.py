@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from core.store.codec import parse_key
@@ -31,7 +31,7 @@ class NewCrop:
     quality: float
 
 
-def _owner(s: Session, sighting: Sighting) -> Any:
+def _owner(s: Session, sighting: Sighting) -> ColumnElement[bool] | None:
     """The column condition selecting the sightings of this sighting's identity."""
     if sighting.person_id is not None:
         return Sighting.person_id == sighting.person_id

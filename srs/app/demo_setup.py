@@ -30,7 +30,8 @@ from srs.app.live_table import render
 from srs.app.live_view import LiveView
 from srs.app.operator_client import OperatorClient
 from srs.app.supervise import Child, Supervisor, wait_for
-from srs.wire import SigningKey, topics
+from srs.config import MqttConfig, SecurityConfig
+from srs.wire import KeyLookup, SigningKey, topics
 
 READY_TIMEOUT_S = 60.0
 GUARD_USER = "guard"  # the broker user `srs demo --script` names the stranger as
@@ -238,7 +239,9 @@ class DemoSetup:
     def _died(self, child: Child, what: str) -> str:
         return f"{what}; last lines of {child.log_path}:\n{child.tail()}"
 
-    def _operator_access(self, user: str | None = None) -> tuple[Any, Any, Any]:
+    def _operator_access(
+        self, user: str | None = None
+    ) -> tuple[MqttConfig, SecurityConfig, KeyLookup]:
         """The operator's MQTT settings, the security settings and the pinned keys."""
         assert self.cfg is not None
         from srs.wire import public_key_from_b64

@@ -140,7 +140,7 @@ class LiveView:
             if parsed.kind not in _READS:
                 raise KeyError(parsed.kind)
             model = registry.model_of(parsed)
-            payload: Any = self._verifier.verify(msg.topic, msg.payload, model).payload
+            payload = self._verifier.verify(msg.topic, msg.payload, model).payload
             registry.check_subject(parsed, payload)  # a camera speaks only for itself
         except (WireError, KeyError, topics.TopicError) as exc:
             reason = exc.reason.value if isinstance(exc, WireError) else "unexpected_topic"

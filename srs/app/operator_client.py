@@ -57,7 +57,7 @@ class OperatorClient:
     def __exit__(self, *exc: object) -> None:
         self.session.stop()
 
-    def run(self, command: Any, timeout_s: float = 15.0) -> Any:
+    def run(self, command: commands.Action, timeout_s: float = 15.0) -> Any:
         """Send ``command`` (registering the session key first); return core's result."""
         try:
             if not (
@@ -69,7 +69,7 @@ class OperatorClient:
         self._call(commands.RegisterKey(public_key=self._key.public_key_b64), timeout_s)
         return self._call(command, timeout_s)
 
-    def _call(self, command: Any, timeout_s: float) -> Any:
+    def _call(self, command: commands.Action, timeout_s: float) -> Any:
         rid = uuid.uuid4().hex
         topic = topics.request(self.user)
         data = sign(

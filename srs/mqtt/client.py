@@ -18,7 +18,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -29,6 +29,8 @@ from srs.config import MqttConfig
 from srs.mqtt.reasons import connack_sentence
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,10 @@ class Will:
     retain: bool = True
 
 
-def guarded(fn: Callable[..., Any], what: str) -> Callable[..., Any]:
+def guarded(fn: Callable[P, R], what: str) -> Callable[P, R | None]:
     """Wrap a paho callback: an exception inside it is logged, never propagated."""
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
         try:
             return fn(*args, **kwargs)
         except Exception:

@@ -36,6 +36,8 @@ EXAMPLE_KEY = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w"
 
 @dataclass(frozen=True)
 class Channel:
+    """One topic family of the document: its builder, payload, sender and readers."""
+
     name: str
     builder: Callable[..., str]
     params: dict[str, str]  # builder argument -> description
@@ -387,8 +389,11 @@ def _schemas() -> dict[str, Any]:
 
 
 def _asyncapi_schema(node: Any) -> Any:
-    """pydantic writes OpenAPI's discriminator object; AsyncAPI's schema format wants
-    the property name alone."""
+    """The schema ``node`` with each discriminator as AsyncAPI wants it.
+
+    Pydantic writes OpenAPI's discriminator object; AsyncAPI's schema format wants
+    the property name alone.
+    """
     if isinstance(node, dict):
         out = {k: _asyncapi_schema(v) for k, v in node.items()}
         if isinstance(out.get("discriminator"), dict):
@@ -470,6 +475,7 @@ def _sample_value(placeholder: str) -> str:
 
 
 def document() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the whole contract, as a JSON-ready dict."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for c in CHANNELS:
@@ -527,6 +533,7 @@ def document() -> dict[str, Any]:
 
 
 def render() -> str:
+    """The document as docs/asyncapi.json holds it (the drift test compares the two)."""
     return json.dumps(document(), indent=2, sort_keys=False) + "\n"
 
 

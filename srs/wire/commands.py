@@ -42,8 +42,11 @@ class NameIdentity(_Action):
 
 
 class MergePeople(_Action):
-    """Merge ``source_key`` into ``target_key``: two people, an anonymous identity
-    into a person (it is named after them) or two anonymous identities (u7 into u3)."""
+    """Merge ``source_key`` into ``target_key``; the source key stops existing.
+
+    Two people, an anonymous identity into a person (it is named after them) or two
+    anonymous identities (u7 into u3).
+    """
 
     action: Literal["merge_people"] = "merge_people"
     source_key: Id
@@ -51,9 +54,12 @@ class MergePeople(_Action):
 
 
 class SplitIdentity(_Action):
-    """Move part of an identity's sightings into a new anonymous identity: those of
-    ``camera_id`` and/or ``track_id``, or (``from_sighting_id`` alone) that sighting's
-    camera and track from it onwards. Answer: ``{"person_key", "new_key", "moved"}``."""
+    """Move part of an identity's sightings into a new anonymous identity.
+
+    Those of ``camera_id`` and/or ``track_id``, or (``from_sighting_id`` alone) that
+    sighting's camera and track from it onwards. Answer: ``{"person_key", "new_key",
+    "moved"}``.
+    """
 
     action: Literal["split_identity"] = "split_identity"
     person_key: Id
@@ -70,6 +76,13 @@ class RejectSighting(_Action):
 
 
 class EnrolPerson(_Action):
+    """Enrol (or add photos to) the person ``name``: one face per photo.
+
+    Core encodes the photos off its ingest thread and answers once they are stored:
+    ``{"person_key", "name", "encoded", "problems": [{"image", "problem"}]}``, a photo
+    without exactly one usable face being a problem, not a failure.
+    """
+
     action: Literal["enrol_person"] = "enrol_person"
     name: PersonName
     images_jpeg_b64: Annotated[
@@ -79,12 +92,23 @@ class EnrolPerson(_Action):
 
 
 class SetCameraEnabled(_Action):
+    """Switch a registered camera on or off; core refuses a disabled camera's messages.
+
+    Answer: ``{"camera_id", "enabled"}``.
+    """
+
     action: Literal["set_camera_enabled"] = "set_camera_enabled"
     camera_id: Id
     enabled: bool
 
 
 class QueryHistory(_Action):
+    """Stored sightings, newest first, filtered by person, camera and time.
+
+    Answer: the list of sightings, trimmed to fit the broker's payload limit; with
+    ``recent_events``, ``{"sightings": [...], "events": [...]}``.
+    """
+
     action: Literal["query_history"] = "query_history"
     person_key: Id | None = None
     camera_id: Id | None = None
@@ -100,6 +124,8 @@ class QueryHistory(_Action):
 
 
 class ListPeople(_Action):
+    """Every enrolled person, with their key, encodings, sightings and last sighting."""
+
     action: Literal["list_people"] = "list_people"
 
 
@@ -107,9 +133,12 @@ MAX_FACES = 5  # crops core keeps per identity, and the most one answer carries
 
 
 class GetFaces(_Action):
-    """The best stored face crops of a person (``p3``) or anonymous identity (``u7``),
-    best first. Answer: ``{"person_key", "faces": [{"jpeg_b64", "seen_at",
-    "camera_id", "track_id", "sighting_id", "quality"}]}`` (operators only)."""
+    """The best stored face crops of a person (``p3``) or anonymous identity (``u7``).
+
+    Best first. Answer: ``{"person_key", "faces": [{"jpeg_b64", "seen_at",
+    "camera_id", "track_id", "sighting_id", "quality"}]}`` (operators only; audited,
+    so the log shows who looked at whose face).
+    """
 
     action: Literal["get_faces"] = "get_faces"
     person_key: Id
@@ -132,11 +161,19 @@ Action = Annotated[
 
 
 class Request(Payload):
+    """One operator command; ``request_id`` (the sender's choice) pairs it with its answer."""
+
     request_id: Annotated[str, Field(min_length=1, max_length=64)]
     command: Action
 
 
 class Response(Payload):
+    """Core's answer to one Request, with its ``request_id``.
+
+    ``ok`` false: ``error`` says why in a sentence. ``ok`` true: ``result`` is the
+    action's answer (each action's class says its shape).
+    """
+
     request_id: Annotated[str, Field(min_length=1, max_length=64)]
     ok: bool
     error: Annotated[str, Field(max_length=512)] | None = None

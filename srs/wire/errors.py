@@ -7,9 +7,22 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 class Reason(StrEnum):
+    """Why a message was refused: the value readers count refusals by.
+
+    ``oversize`` (over the payload limit), ``malformed`` (not a token, or claims
+    missing or of the wrong type), ``bad_topic`` (outside the tree, or the wrong model
+    for it), ``bad_algorithm`` (not EdDSA), ``unknown_sender`` (no key for the issuer
+    the topic implies), ``bad_signature``, ``wrong_issuer`` / ``wrong_audience`` /
+    ``wrong_topic`` (a valid token addressed elsewhere: a replay across topics or
+    deployments), ``expired`` / ``future`` (outside the time window), ``replayed``
+    (a ``jti`` already accepted), ``invalid_payload`` (``data`` fails its model).
+    CoreStatus ``rejected`` counts by these values.
+    """
+
     OVERSIZE = "oversize"
     MALFORMED = "malformed"
     BAD_TOPIC = "bad_topic"
@@ -29,6 +42,7 @@ class WireError(Exception):
     """A message that is not accepted, with a machine reason and a human sentence."""
 
     def __init__(self, reason: Reason, message: str, signed: Any = None) -> None:
+        """Refuse with ``reason``; ``signed``: the authentic content of a late token."""
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -38,6 +52,7 @@ class WireError(Exception):
         self.signed = signed
 
     def __str__(self) -> str:
+        """The sentence, then the machine reason in brackets (for logs)."""
         return f"{self.message} [{self.reason.value}]"
 
 
@@ -47,7 +62,7 @@ def describe_validation_error(exc: ValidationError, *, under: str | None = None)
     ``under`` drops a leading path element (the ``data`` claim around a payload), so
     the sentence names the payload's own field.
     """
-    errors: list[Any] = exc.errors()
+    errors: list[ErrorDetails] = exc.errors()
     parts = []
     for err in errors[:5]:
         loc = list(err["loc"])

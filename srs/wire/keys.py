@@ -15,11 +15,16 @@ KeyLookup = Callable[[str], Ed25519PublicKey | None]
 
 
 def public_key_to_b64(key: Ed25519PublicKey) -> str:
+    """The raw 32 key bytes as unpadded base64url: 43 characters, as PublicKey carries."""
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def public_key_from_b64(text: str) -> Ed25519PublicKey:
+    """Read a key written by :func:`public_key_to_b64` (padding and whitespace allowed).
+
+    Raises ValueError with a sentence when ``text`` is not 32 bytes of base64url.
+    """
     try:
         raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
         return Ed25519PublicKey.from_public_bytes(raw)
@@ -38,14 +43,17 @@ class SigningKey:
 
     @classmethod
     def generate(cls, issuer: str) -> SigningKey:
+        """A fresh key for ``issuer`` (an operator's session key lives only in memory)."""
         return cls(issuer, Ed25519PrivateKey.generate())
 
     @property
     def public_key(self) -> Ed25519PublicKey:
+        """The public half, which readers verify this sender's tokens with."""
         return self.private_key.public_key()
 
     @property
     def public_key_b64(self) -> str:
+        """The public half as published on ``keys/{sender}`` and written to ``.pub``."""
         return public_key_to_b64(self.public_key)
 
     def save(self, path: Path) -> None:
@@ -64,6 +72,7 @@ class SigningKey:
 
     @classmethod
     def load(cls, issuer: str, path: Path) -> SigningKey:
+        """Read ``issuer``'s key from a PEM file; a sentence naming the file if it cannot."""
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except FileNotFoundError:
@@ -76,6 +85,7 @@ class SigningKey:
 
     @classmethod
     def load_or_create(cls, issuer: str, path: Path) -> SigningKey:
+        """The key at ``path``, or a new one saved there (a component's first start)."""
         if path.exists():
             return cls.load(issuer, path)
         key = cls.generate(issuer)

@@ -61,6 +61,13 @@ class BBox(BaseModel):
 
 
 class Detection(BaseModel):
+    """One face or profile a camera's tracker follows, in one frame.
+
+    ``track_id`` ties the detections of one continuous track together across frames
+    (core lends a track's identity to its encoding-less frames); ``encoding`` is the
+    128-d dlib face encoding, sent for frontal faces only and not on every frame.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: Literal["face", "profile"]
     bbox: BBox
@@ -191,6 +198,13 @@ class PersonPosition(Payload):
 
 
 class Sighting(Payload):
+    """One person seen by one camera at one moment, as core stored it.
+
+    ``sighting_id`` is the database row (unique, never reused: the key to
+    de-duplicate by); ``distance`` is the face match's distance (lower is closer);
+    ``x``/``y``/``zone`` are on the site plan when core could locate the person.
+    """
+
     person_key: Id
     identity: IdentityKind
     label: Label
@@ -219,6 +233,12 @@ class SightingBatch(Payload):
 
 
 class ZoneEvent(Payload):
+    """A person entered or left a zone of the site plan, at ``at``.
+
+    ``restricted`` repeats the zone's flag, so a reader need not keep the site plan
+    to know whether the entry matters.
+    """
+
     person_key: Id
     identity: IdentityKind
     label: Label
@@ -235,6 +255,12 @@ AlertCategory = Literal["security", "operational"]
 
 
 class Alert(Payload):
+    """Something an operator should look at: a security event or SRS in trouble.
+
+    ``alert_id`` identifies the alert (de-duplicate by it); ``category`` says whether
+    it is about people or about SRS itself (absent from older cores: go by ``kind``).
+    """
+
     alert_id: Annotated[str, Field(min_length=1, max_length=64)]
     # "store_error" (issue 21): core cannot write its database, or can again (info).
     kind: Literal[
@@ -250,6 +276,13 @@ class Alert(Payload):
 
 
 class CoreStatus(Payload):
+    """Core's retained state and heartbeat, with its counters since it started.
+
+    ``sent_at`` is core's clock: cameras measure their skew against it. ``rejected``
+    counts refused messages by reason (the security reasons of the verifier, and
+    ``camera_disabled``, ``stale``, ``clock_ahead``, ``clock_behind``).
+    """
+
     state: Literal["online", "offline"]
     sent_at: Timestamp
     heartbeat_interval_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 10.0
@@ -268,9 +301,11 @@ class CoreStatus(Payload):
 
 
 class BrokerStatus(Payload):
-    """The embedded broker's counters (broker/status.py), signed by the broker's own key
-    and retained; published when they change. Every counter is optional (0), so a
-    counter added later leaves older readers valid. Mosquitto publishes no such thing."""
+    """The embedded broker's counters (broker/status.py), published when they change.
+
+    Signed by the broker's own key and retained. Every counter is optional (0), so a
+    counter added later leaves older readers valid. Mosquitto publishes no such thing.
+    """
 
     sent_at: Timestamp
     # Since the broker started: what it refused or dropped...

@@ -36,16 +36,24 @@ class SecurityPolicy(Protocol):
     """What a verifier needs of the deployment's security settings (``SecurityConfig``)."""
 
     @property
-    def audience(self) -> str: ...
+    def audience(self) -> str:
+        """The deployment a token must be addressed to (``aud``)."""
+        ...
 
     @property
-    def clock_skew_s(self) -> float: ...
+    def clock_skew_s(self) -> float:
+        """How far a sender's clock may differ from the reader's, in seconds."""
+        ...
 
     @property
-    def max_message_age_s(self) -> float: ...
+    def max_message_age_s(self) -> float:
+        """How old a token on a stream may be when it arrives, in seconds."""
+        ...
 
     @property
-    def max_payload_bytes(self) -> int: ...
+    def max_payload_bytes(self) -> int:
+        """The largest token read at all; larger ones are refused before parsing."""
+        ...
 
 
 def verifier_for(

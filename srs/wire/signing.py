@@ -103,8 +103,10 @@ def sign(
 
 @lru_cache(maxsize=4096)
 def _claims_head(issuer: str, audience: str, topic: str) -> tuple[str, bool]:
-    """The claims up to ``iat``'s value, and whether the topic is a fresh stream: the
-    same for every token a sender signs for one topic (a person's position, say)."""
+    """The claims up to ``iat``'s value, and whether the topic is a fresh stream.
+
+    The same for every token a sender signs for one topic (a person's position, say).
+    """
     head = (
         f'{{"iss":{json.dumps(issuer)},"aud":{json.dumps(audience)},'
         f'"topic":{json.dumps(topic)},"iat":'
@@ -131,6 +133,8 @@ class Claims(BaseModel):
 
 
 class Envelope(Claims, Generic[P]):
+    """A token's claims with its payload under ``data``, validated as one (strictly)."""
+
     data: P
 
 
@@ -163,6 +167,12 @@ class ReplayCache:
 
 @dataclass(frozen=True, slots=True)
 class Verified(Generic[P]):
+    """A payload whose signature, addressing and time the verifier accepted.
+
+    ``issuer`` is the sender the topic implied (never read from the token); ``jti``
+    identifies the message (de-duplicate by it); ``issued_at`` is the sender's clock.
+    """
+
     payload: P
     issuer: str
     jti: str
@@ -182,6 +192,11 @@ class Verifier:
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """Believe the keys ``keys`` returns for an issuer, for tokens to ``audience``.
+
+        Streams must be at most ``max_age_s`` old and every token at most
+        ``clock_skew_s`` in the future; tokens over ``max_bytes`` are not parsed.
+        """
         self._keys = keys
         self.audience = audience
         self.clock_skew_s = clock_skew_s
@@ -275,7 +290,7 @@ class Verifier:
             return WireError(Reason.MALFORMED, "the data claim is not a JSON object")
         return WireError(Reason.INVALID_PAYLOAD, describe_validation_error(exc, under="data"))
 
-    def _check_fresh(self, claims: Claims, now: float, signed: Verified[Any]) -> None:
+    def _check_fresh(self, claims: Claims, now: float, signed: Verified[P]) -> None:
         if claims.exp is None:
             raise WireError(Reason.MALFORMED, "token on a stream topic lacks a numeric 'exp'")
         if (

@@ -20,11 +20,18 @@ class _Part(BaseModel):
 
 
 class Point(_Part):
+    """A point on the plan, in metres from its lower-left corner (y up the plan)."""
+
     x: FiniteFloat
     y: FiniteFloat
 
 
 class Zone(_Part):
+    """A named area people enter and leave (ZoneEvent); ``restricted`` raises alerts.
+
+    An unknown person staying in a restricted zone raises ``unknown_in_restricted``.
+    """
+
     zone_id: Id
     name: Label
     polygon: Annotated[list[Point], Field(min_length=3, max_length=128)]
@@ -32,6 +39,12 @@ class Zone(_Part):
 
 
 class CameraPose(_Part):
+    """Where a camera stands and looks, from which core projects a face onto the plan.
+
+    ``yaw_deg`` counter-clockwise from +x, ``hfov_deg`` its horizontal field of view,
+    and the image size its detections' boxes are measured in.
+    """
+
     camera_id: Id
     x: FiniteFloat
     y: FiniteFloat
@@ -43,6 +56,8 @@ class CameraPose(_Part):
 
 
 class SitePlan(Payload):
+    """The whole site as core computes positions on it: size, outline, zones, cameras."""
+
     name: Label
     width_m: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
     height_m: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]

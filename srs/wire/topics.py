@@ -64,6 +64,12 @@ def check_id(value: str, what: str = "id") -> str:
 
 
 class TopicKind(StrEnum):
+    """What a topic carries, which decides how a token on it is verified.
+
+    The kind names who must sign (``ParsedTopic.issuer``), the payload model
+    (``srs.wire.registry``) and whether it is a fresh stream or retained state.
+    """
+
     DETECTIONS = "detections"
     CAMERA_STATUS = "camera_status"
     ACK = "ack"
@@ -98,9 +104,12 @@ RETAINED_KINDS = frozenset(
 
 
 def may_retain(topic: str) -> bool:
-    """Whether a retained PUBLISH on ``topic`` is allowed: the kinds whose latest value
-    is state (RETAINED_KINDS) and Home Assistant's discovery tree. Streams, above all
-    detections with their face encodings, are never kept by the broker."""
+    """Whether the broker may keep a retained PUBLISH on ``topic``.
+
+    Only the kinds whose latest value is state (RETAINED_KINDS) and Home Assistant's
+    discovery tree: streams, above all detections with their face encodings, are
+    never kept by the broker.
+    """
     if topic.startswith(HA_PREFIX + "/"):
         return True
     try:
@@ -113,60 +122,106 @@ def may_retain(topic: str) -> bool:
 
 
 def detections(camera_id: str) -> str:
+    """A camera's DetectionBatch stream to core (QoS 1, never retained).
+
+    Only core may read it: it carries face encodings and face crops.
+    """
     return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/detections"
 
 
 def camera_status(camera_id: str) -> str:
+    """A camera's retained CameraStatus, also its last will.
+
+    Re-sent every heartbeat interval: readers mark the camera offline when three
+    intervals pass without one, whatever the broker says.
+    """
     return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/status"
 
 
 def ack(camera_id: str) -> str:
+    """Core's Acks to one camera, sent after the database commit.
+
+    The acked seqs may leave the camera's outbox; an Ack with ``refused`` names seqs
+    core will never store, which the camera stops re-sending.
+    """
     return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/ack"
 
 
 def camera_key(camera_id: str) -> str:
-    """Core vouches here for a registered, enabled camera's key (signed by core), so
-    readers can verify the camera's own messages (its status) without the registry."""
+    """Where core vouches for a registered, enabled camera's key (retained, core-signed).
+
+    A reader that trusts core can then verify the camera's own messages (its status)
+    without the registry; core clears the topic when the camera is removed or disabled.
+    """
     return f"{PREFIX}/cameras/{check_id(camera_id, 'camera id')}/key"
 
 
 def position(person_key: str) -> str:
+    """The retained PersonPosition of one person key (``p3``, ``u7``, ``t-cam-17``).
+
+    Cleared by an empty retained payload when the person is gone, so a new subscriber
+    gets the people present, not everyone ever seen.
+    """
     return f"{PREFIX}/people/{check_id(person_key, 'person key')}/position"
 
 
 def sightings() -> str:
+    """Core's SightingBatch stream: the sightings of one database commit per message."""
     return f"{PREFIX}/sightings"
 
 
 def zone_events() -> str:
+    """Core's ZoneEvent stream: a person entering or leaving a zone of the site plan."""
     return f"{PREFIX}/events/zone"
 
 
 def alerts() -> str:
+    """Core's Alert stream: security alerts and SRS's own operational trouble."""
     return f"{PREFIX}/events/alert"
 
 
 def core_status() -> str:
+    """Core's retained CoreStatus and last will.
+
+    Its ``sent_at``, republished every heartbeat interval, is the clock cameras measure
+    their skew against; a camera re-sends its backlog when core comes back online.
+    """
     return f"{PREFIX}/core/status"
 
 
 def broker_status() -> str:
+    """The embedded broker's retained BrokerStatus (drops, queues), read by core only.
+
+    Signed by the broker's own key; Mosquitto publishes nothing here.
+    """
     return f"{PREFIX}/broker/status"
 
 
 def key(sender: str) -> str:
+    """A sender's retained, self-signed PublicKey.
+
+    Self-signed proves possession, not identity: pin core's key from its file rather
+    than trusting this topic on first use (docs/mqtt.md).
+    """
     return f"{PREFIX}/keys/{check_id(sender, 'sender')}"
 
 
 def site() -> str:
+    """Core's retained SitePlan: the floor plan, zones and camera poses it locates with."""
     return f"{PREFIX}/site"
 
 
 def request(user: str) -> str:
+    """An operator's signed Requests to core.
+
+    The broker lets only the user ``user`` publish here: the topic, not the token,
+    says who asks (issuer ``operator:{user}``).
+    """
     return f"{PREFIX}/operators/{check_id(user, 'user')}/request"
 
 
 def response(user: str) -> str:
+    """Core's Responses to ``user``; only that user may read them (they may hold faces)."""
     return f"{PREFIX}/operators/{check_id(user, 'user')}/response"
 
 
@@ -226,6 +281,8 @@ def unshared(topic_filter: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ParsedTopic:
+    """A concrete topic of the tree: its kind and the one variable level it names."""
+
     kind: TopicKind
     subject: str | None  # camera id, person key, sender or user; None for singletons
 
@@ -244,6 +301,7 @@ class ParsedTopic:
 
     @property
     def fresh(self) -> bool:
+        """Whether tokens here must be fresh: an ``exp``, a recent ``iat``, a new ``jti``."""
         return self.kind in FRESH_KINDS
 
 
@@ -253,6 +311,7 @@ def camera_issuer(camera_id: str) -> str:
 
 
 def operator_issuer(user: str) -> str:
+    """The signer id of an operator's session key, as in ``iss`` and the key ring."""
     return f"operator:{user}"
 
 
@@ -291,8 +350,11 @@ def parse(topic: str) -> ParsedTopic:
 
 
 def matches(topic_filter: str, topic: str) -> bool:
-    """MQTT filter semantics (``+`` one level, ``#`` the rest), for tests and routing;
-    a shared filter (``$share/<group>/...``) matches what its inner filter matches."""
+    """Whether ``topic`` matches ``topic_filter`` (``+`` one level, ``#`` the rest).
+
+    For tests and routing; a shared filter (``$share/<group>/...``) matches what its
+    inner filter matches.
+    """
     f_parts = unshared(topic_filter).split("/")
     t_parts = topic.split("/")
     for i, part in enumerate(f_parts):
@@ -312,16 +374,24 @@ def matches(topic_filter: str, topic: str) -> bool:
 
 
 def acl_camera_publish() -> list[str]:
+    """A camera publishes only its own detections and status: it speaks for itself."""
     return [f"{PREFIX}/cameras/%u/detections", f"{PREFIX}/cameras/%u/status"]
 
 
 def acl_camera_subscribe() -> list[str]:
-    # Core's status: a camera re-sends its backlog when core comes back, and measures
-    # its clock against core's heartbeat (issue 21).
+    """A camera reads its own acks and core's status.
+
+    Core's status: a camera re-sends its backlog when core comes back, and measures
+    its clock against core's heartbeat (issue 21).
+    """
     return [f"{PREFIX}/cameras/%u/ack", CORE_STATUS]
 
 
 def acl_operator_subscribe() -> list[str]:
+    """What an operator's dashboard reads: core's output, cameras' status and keys.
+
+    Never the detections (face encodings); face crops only on its own response topic.
+    """
     return [
         ALL_POSITIONS,
         SIGHTINGS,
@@ -336,14 +406,20 @@ def acl_operator_subscribe() -> list[str]:
 
 
 def acl_operator_publish() -> list[str]:
+    """An operator publishes only on its own request topic (what names the issuer)."""
     return [f"{PREFIX}/operators/%u/request"]
 
 
 def acl_integrator_subscribe() -> list[str]:
+    """What an integrator reads: positions, sightings, events, status, keys, the site.
+
+    Nothing from the cameras, and nothing that carries a face.
+    """
     return [ALL_POSITIONS, SIGHTINGS, ALL_EVENTS, CORE_STATUS, ALL_KEYS, SITE]
 
 
 def acl_core_publish() -> list[str]:
+    """Every topic core signs for, and Home Assistant's plain-JSON tree."""
     return [
         ALL_ACKS,
         ALL_CAMERA_KEYS,
@@ -360,7 +436,10 @@ def acl_core_publish() -> list[str]:
 
 
 def acl_core_subscribe() -> list[str]:
-    # No role publishes BROKER_STATUS: only the broker itself, from inside.
+    """What core reads: detections, camera status, positions, requests, keys, broker status.
+
+    No role publishes BROKER_STATUS: only the broker itself, from inside.
+    """
     return [
         ALL_DETECTIONS,
         ALL_CAMERA_STATUS,
@@ -405,6 +484,7 @@ def ha_availability() -> str:
 
 
 def acl_home_assistant_subscribe() -> list[str]:
+    """Home Assistant (an integrator user) reads only the plain-JSON discovery tree."""
     return [HA_ALL]
 
 
@@ -421,16 +501,20 @@ BOOTSTRAP_USER = "bootstrap"
 
 
 def bootstrap_request() -> str:
+    """The one-time bootstrap user's request topic, where its CreateAdmin goes."""
     return request(BOOTSTRAP_USER)
 
 
 def bootstrap_response() -> str:
+    """Where core answers the bootstrap user's CreateAdmin."""
     return response(BOOTSTRAP_USER)
 
 
 def acl_bootstrap_publish() -> list[str]:
+    """The bootstrap user may publish nothing but its CreateAdmin request."""
     return [bootstrap_request()]
 
 
 def acl_bootstrap_subscribe() -> list[str]:
+    """The bootstrap user may read nothing but core's answer to it."""
     return [bootstrap_response()]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -201,7 +202,7 @@ class Site:
         child.process.send_signal(sig)
         try:
             child.process.wait(wait_s)
-        except Exception:
+        except subprocess.TimeoutExpired:
             os.killpg(child.process.pid, signal.SIGKILL)
             child.process.wait(10)
 
