@@ -12,7 +12,18 @@ from srs.wire import asyncapi, topics
 
 DOC = Path(__file__).parents[3] / "docs" / "asyncapi.json"
 # Functions of srs.wire.topics that build no topic.
-NOT_BUILDERS = {"check_id", "may_retain", "camera_issuer", "operator_issuer", "parse", "matches"}
+# Helpers of the topics module that build no topic (shared/unshared turn a filter into
+# its $share form and back; tests/srs/wire/test_topics.py checks them).
+NOT_BUILDERS = {
+    "check_id",
+    "may_retain",
+    "camera_issuer",
+    "operator_issuer",
+    "parse",
+    "matches",
+    "shared",
+    "unshared",
+}
 
 
 def _builders() -> dict[str, object]:
