@@ -5,9 +5,10 @@ credentials, TLS, will, TCP_NODELAY, bounded reconnect back-off). On top it:
 
 * speaks MQTT 5 where the broker does (``[mqtt] protocol = "auto"``): the first
   connection tries 5; a broker that refuses the version (CONNACK 0x84, or rc 1 from a
-  3.1.1 broker) or stays silent for ``PROBE_S`` (amqtt 0.12 misreads an MQTT 5 CONNECT
-  and waits for bytes that never come) gets a new client speaking 3.1.1 for the rest
-  of the session. paho cannot change a client's protocol, hence a new client;
+  3.1.1 broker, as the embedded one answers: broker.first_packet) gets a new client
+  speaking 3.1.1 at once, for the rest of the session; one that stays silent for
+  ``PROBE_S`` (stock amqtt 0.12 misreads an MQTT 5 CONNECT and waits for bytes that
+  never come) gets it after that wait. paho cannot change a client's protocol, hence a new client;
 * asks for a persistent session the way the protocol has it (3.1.1 clean_session
   False; 5 clean_start False with a session expiry interval);
 * subscribes its ``subscriptions`` on every connection and checks every SUBACK: a
@@ -203,15 +204,17 @@ class Session:
             self.cfg.host,
             self.cfg.port,
         )
+        with self._lock:
+            if looping and not self._stopped:
+                self.client.loop_start()
+        # The new client first: the old one's thread may be sleeping out paho's 1 s
+        # reconnect wait after a refusal, and joining it must not delay the new one.
         if looping:
             old.loop_stop()  # never paho's own thread: tend runs on the timer's
         sock = old.socket()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
-        with self._lock:
-            if looping and not self._stopped:
-                self.client.loop_start()
 
     def _arm(self, delay: float) -> None:
         self._probe_deadline = time.monotonic() + delay

@@ -41,6 +41,21 @@ def test_auto_falls_back_to_3_1_1_on_amqtt(srs_broker: BrokerHandle) -> None:
         assert s.wait_subscribed(5)
 
 
+def test_auto_falls_back_on_the_refusal_not_on_the_probe_timer(
+    srs_broker: BrokerHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The embedded broker refuses MQTT 5 with CONNACK 1 (broker.first_packet): the
+    # session falls back on that answer, so a probe timer longer than the wait here
+    # never comes into it.
+    from srs.mqtt import session
+
+    monkeypatch.setattr(session, "PROBE_S", 600.0)
+    with Session(_camera(srs_broker), "cam1", subscriptions=[OWN_ACKS]) as s:
+        assert s.wait_connected(15)
+        assert s.protocol == "3.1.1"
+        assert s.wait_subscribed(5)
+
+
 def test_auto_speaks_5_on_mosquitto(mosquitto_broker: BrokerHandle) -> None:
     with Session(_camera(mosquitto_broker), "cam1", subscriptions=[OWN_ACKS]) as s:
         assert s.wait_connected(10)
