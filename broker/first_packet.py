@@ -19,6 +19,7 @@ Refused probes are not counted with refused connections: every SRS client sends 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from amqtt.adapters import WriterAdapter
@@ -59,10 +60,8 @@ async def screen(reader: LimitedReader, writer: WriterAdapter, peer: str, timeou
             peer,
             level,
         )
-        try:
+        with contextlib.suppress(ConnectionError):
             await ConnackPacket.build(0, UNACCEPTABLE_PROTOCOL_VERSION).to_stream(writer)
-        except ConnectionError:
-            pass
         await _close(writer)
         return False
     reader.unread(header.to_bytes() + body)
@@ -78,7 +77,5 @@ async def _first_packet(reader: LimitedReader) -> tuple[MQTTFixedHeader, bytes] 
 
 
 async def _close(writer: WriterAdapter) -> None:
-    try:
+    with contextlib.suppress(OSError):  # already gone (ConnectionError is an OSError)
         await writer.close()
-    except (ConnectionError, OSError):
-        pass  # already gone

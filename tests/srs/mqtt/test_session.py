@@ -81,6 +81,22 @@ def test_a_refused_subscription_names_the_filter_on_amqtt(srs_broker: BrokerHand
     assert caught.value.refused == [(topics.ALL_DETECTIONS, 0x80)]
 
 
+def test_a_refused_optional_subscription_is_logged_once_and_not_raised(
+    srs_broker: BrokerHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level("INFO", logger="srs.mqtt.session"),
+        Session(
+            _camera(srs_broker, "3.1.1"), "cam1", subscriptions=[OWN_ACKS], optional=[FOREIGN]
+        ) as s,
+    ):
+        assert s.wait_connected(10)
+        assert s.wait_subscribed(5)  # no SubscriptionRefused
+        assert s.refused is None
+    said = [r for r in caplog.records if "refused the optional subscription" in r.message]
+    assert len(said) == 1 and topics.ALL_DETECTIONS in said[0].getMessage()
+
+
 def test_stop_leaves_no_thread(srs_broker: BrokerHandle) -> None:
     before = set(_paho_threads())
     s = Session(_camera(srs_broker, "auto"), "cam1", subscriptions=[OWN_ACKS]).start()
