@@ -134,7 +134,7 @@ class StatusWatch:
         key = core_key.public_key
         self.verifier = verifier_for(SecurityConfig(), lambda who: key if who == "core" else None)
         self.inbox: queue.Queue[bytes] = queue.Queue()
-        self.client = make_client(mqtt, "ha:watch")
+        self.client = make_client(mqtt, f"{mqtt.username}:watch")
         self.client.on_message = lambda c, u, m: self.inbox.put(bytes(m.payload))
         self.client.connect(mqtt.host, mqtt.port)
         self.client.subscribe(topics.core_status(), qos=1)
@@ -156,8 +156,32 @@ class StatusWatch:
 @pytest.fixture
 def shared_dir(tmp_path: Path, quick_broker_status: None) -> Iterator[tuple[Path, BrokerHandle]]:
     """The default setup: the embedded broker and core in one data dir."""
-    with brokers.embedded_broker(tmp_path, max_payload_bytes=1024) as handle:
+    with brokers.embedded_broker(
+        tmp_path, max_payload_bytes=1024, session_max_messages=3
+    ) as handle:
         yield tmp_path, handle
+
+
+def _raw(handle: BrokerHandle, user: str, role: str, *, clean: bool = True) -> RawClient:
+    cfg = handle.client_config(user, role)
+    assert cfg.password is not None
+    client = RawClient(handle.host, handle.port)
+    client.send(raw.connect(user, user, cfg.password.get_secret_value(), clean=clean))
+    assert client.read_kind(raw.CONNACK).body[1] == 0
+    return client
+
+
+def _overflow_a_queue(handle: BrokerHandle) -> None:
+    """An integrator's persistent session, away, sent more positions than it may hold."""
+    away = _raw(handle, "ha", "integrator", clean=False)
+    away.send(raw.subscribe(1, [(topics.ALL_POSITIONS, 1)]))
+    assert away.read_kind(raw.SUBACK).body[2] == 1
+    away.close()
+    writer = _raw(handle, "core2", "core")
+    for n in range(1, 7):
+        writer.send(raw.publish(topics.position(f"p{n}"), b"p", packet_id=n))
+        assert writer.read_kind(raw.PUBACK).packet_id == n
+    writer.close()
 
 
 def test_what_the_broker_drops_shows_in_core_status(
@@ -166,7 +190,7 @@ def test_what_the_broker_drops_shows_in_core_status(
     data_dir, handle = shared_dir
     assert (data_dir / "keys" / BROKER_KEY_FILE) == Path(f"{key_path(data_dir)}.pub")
     cfg = core_config(data_dir, handle.client_config("core", "core"), status_interval_s=0.5)
-    watch_cfg = handle.client_config("ha", "integrator")
+    watch_cfg = handle.client_config("viewer", "integrator")
     with CoreService(cfg) as svc:
         assert svc.wait_connected(10)
         watch = StatusWatch(watch_cfg, svc.key)
@@ -176,6 +200,7 @@ def test_what_the_broker_drops_shows_in_core_status(
             assert cam.read_kind(raw.PUBACK).packet_id == 1  # acknowledged, dropped
             cam.send(raw.publish(topics.detections("cam1"), b"y", packet_id=2, retain=True))
             assert cam.read_kind(raw.PUBACK).packet_id == 2  # refused: a stream, not state
+            _overflow_a_queue(handle)
             seen: list[CoreStatus] = []
 
             def counted() -> bool:
@@ -183,11 +208,17 @@ def test_what_the_broker_drops_shows_in_core_status(
                 if status is not None:
                     seen.append(status)
                 last = seen[-1] if seen else None
-                return bool(last and last.broker_oversize_dropped and last.broker_retain_refused)
+                return bool(
+                    last
+                    and last.broker_oversize_dropped
+                    and last.broker_retain_refused
+                    and last.broker_queue_dropped
+                )
 
             wait_until(counted, timeout=20, message="the broker's drops never reached core")
             status = seen[-1]
             assert (status.broker_oversize_dropped, status.broker_retain_refused) == (1, 1)
+            assert status.broker_queue_dropped >= 3 and status.broker_queue_dropped_bytes > 0
             assert status.broker_status_at is not None and status.state == "online"
             assert svc.counters.rejected_total() == 0
         finally:
