@@ -60,8 +60,11 @@ class LimitedReader(ReaderAdapter):
     async def read(self, n: int = -1) -> bytes:
         if n < 0 or n > self._cap:
             raise PacketTooLarge(f"refusing to buffer {n} bytes (limit {self._cap})")
-        head, self._unread = self._unread[:n], self._unread[n:]
-        data = head + await self._inner.read(n - len(head)) if len(head) < n else head
+        if self._unread:  # only ever the first packet's bytes (broker.first_packet)
+            head, self._unread = self._unread[:n], self._unread[n:]
+            data = head if len(head) == n else head + await self._inner.read(n - len(head))
+        else:
+            data = await self._inner.read(n)
         self.last_read = self._loop.time()
         return data
 

@@ -8,16 +8,18 @@ credentials, TLS, will, TCP_NODELAY, bounded reconnect back-off). On top it:
   3.1.1 broker, as the embedded one answers: broker.first_packet) gets a new client
   speaking 3.1.1 at once, for the rest of the session; one that stays silent for
   ``PROBE_S`` (stock amqtt 0.12 misreads an MQTT 5 CONNECT and waits for bytes that
-  never come) gets it after that wait. paho cannot change a client's protocol, hence a new client;
+  never come) gets it after that wait. paho cannot change a client's protocol, hence
+  a new client;
 * asks for a persistent session the way the protocol has it (3.1.1 clean_session
   False; 5 clean_start False with a session expiry interval);
 * subscribes its ``subscriptions`` on every connection and checks every SUBACK: a
   refused filter becomes :class:`SubscriptionRefused` (naming the filter and the
   broker's reason), logged, kept in ``refused`` and handed to ``on_refused``; a
   service then stops with that sentence instead of running deaf. ``optional``
-  filters are subscribed with them, and a refusal of one is only logged (once): what
-  they bring is welcome, not needed (core's reading of the embedded broker's status,
-  which other brokers neither publish nor need allow);
+  filters are subscribed on every connection too, in a SUBSCRIBE of their own, and a
+  refusal of one is only logged (once): what they bring is welcome, not needed
+  (core's reading of the embedded broker's status, which other brokers neither
+  publish nor need allow);
 * logs the broker's reason for a refused PUBLISH or a DISCONNECT (MQTT 5 gives one);
 * has one stop path: disconnect, network thread stopped and joined.
 
