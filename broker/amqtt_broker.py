@@ -5,6 +5,9 @@ waiter, stopping, packet order) is in broker.handler and broker.ordering, the re
 loop (whole packets, malformed ones close the connection) in broker.reader, and
 message routing in broker.routing.
 
+* **The first packet is read whole first** (broker.first_packet): a CONNECT in a
+  protocol version other than 3.1.1 (MQTT 5's probe) is answered with CONNACK 1 at
+  once; amqtt's decoder misread it and left the client waiting.
 * **Authenticate before touching sessions.** Stock amqtt deletes the old session
   of a clean-session client id (and performs a takeover) *before* it knows whether
   the new client is authenticated, so anyone could drop core's subscriptions by
@@ -50,6 +53,7 @@ from amqtt.mqtt.connack import CONNECTION_ACCEPTED, NOT_AUTHORIZED, ConnackPacke
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.session import Session
 
+from broker import first_packet
 from broker.drop_log import DropLog
 from broker.handler import SrsProtocolHandler
 from broker.plugins import CONNACK_ATTR
@@ -107,8 +111,13 @@ class SrsBroker(DirectRouting):
         limited = LimitedReader(
             StreamReaderAdapter(reader), self.max_payload_bytes + HEADER_ALLOWANCE
         )
+        out = StreamWriterAdapter(writer)
+        host, port = out.get_peer_info() or ("?", 0)
+        # An MQTT 5 CONNECT is answered (CONNACK 1) before amqtt misreads it.
+        if not await first_packet.screen(limited, out, f"{host}:{port}", CONNECT_TIMEOUT_S):
+            return
         try:
-            await self._client_connected(listener_name, limited, StreamWriterAdapter(writer))
+            await self._client_connected(listener_name, limited, out)
         except PacketTooLarge as exc:
             log.warning("closed a connection: %s", exc)
 

@@ -137,3 +137,22 @@ class BytesReader(ReaderAdapter):
 
     def feed_eof(self) -> None:
         self._at = len(self._data)
+
+
+# MQTT 3.1.1 is protocol level 4; 3.1 spoke "MQIsdp" at level 3, 5 speaks "MQTT" at 5.
+SUPPORTED_LEVEL = 4
+_PROTOCOL_NAMES = ("MQTT", "MQIsdp")
+
+
+def unsupported_level(body: bytes) -> int | None:
+    """The protocol level of a CONNECT body when it is an MQTT version other than
+    3.1.1 (MQTT-3.1.2-2: answered with CONNACK 1, then closed), else None: 3.1.1, or
+    not recognisably MQTT at all (left to the CONNECT decoder, which closes)."""
+    try:
+        name, at = _string(body, 0, "protocol name")
+    except Malformed:
+        return None
+    if name not in _PROTOCOL_NAMES or at >= len(body):
+        return None
+    level = body[at]
+    return None if level == SUPPORTED_LEVEL else level

@@ -50,11 +50,21 @@ class LimitedReader(ReaderAdapter):
         self._cap = cap
         self._loop = asyncio.get_running_loop()
         self.last_read = self._loop.time()  # for the SilenceWatch
+        self._unread = b""
+
+    def unread(self, data: bytes) -> None:
+        """Put bytes back in front of the stream (a first packet that was screened,
+        broker.first_packet), to be read again by amqtt's CONNECT decoder."""
+        self._unread = data + self._unread
 
     async def read(self, n: int = -1) -> bytes:
         if n < 0 or n > self._cap:
             raise PacketTooLarge(f"refusing to buffer {n} bytes (limit {self._cap})")
-        data = await self._inner.read(n)
+        if self._unread:  # only ever the first packet's bytes (broker.first_packet)
+            head, self._unread = self._unread[:n], self._unread[n:]
+            data = head if len(head) == n else head + await self._inner.read(n - len(head))
+        else:
+            data = await self._inner.read(n)
         self.last_read = self._loop.time()
         return data
 

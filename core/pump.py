@@ -99,6 +99,8 @@ class Pump:
             rc = client.loop_write()
         if rc == paho.MQTT_ERR_SUCCESS:
             rc = client.loop_misc()  # keepalive: PINGREQ, or give up on a silent broker
+        if rc != paho.MQTT_ERR_SUCCESS and self._fell_back():
+            return  # MQTT 5 refused (CONNACK 1): the 3.1.1 client connects at once
         if rc != paho.MQTT_ERR_SUCCESS:  # paho closed the socket and said so (on_disconnect)
             delay = self._backoff.next_delay()
             log.warning(
@@ -109,6 +111,18 @@ class Pump:
             self._next_attempt = self._clock() + delay
         elif client.is_connected():
             self._backoff.reset()
+
+    def _fell_back(self) -> bool:
+        """True when the session just swapped its client for a 3.1.1 one: a refused
+        protocol version is no lost connection, and calls for no pause."""
+        if self._session is None:
+            return False
+        before = self._session.client
+        self._session.tend()
+        if self._session.client is before:
+            return False
+        self._next_attempt = 0.0
+        return True
 
     def _reconnect(self, timeout: float) -> None:
         wait = self._next_attempt - self._clock()

@@ -23,6 +23,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from pydantic import BaseModel
 
+from core.broker_status import BrokerStatusReader
 from core.commands import CommandHandler
 from core.flood import FloodWatch
 from core.ingest import Ingest
@@ -55,6 +56,9 @@ SUBSCRIPTIONS = (
     (topics.ALL_CAMERA_STATUS, 1),
     (topics.ALL_REQUESTS, 1),
 )
+# Welcome, not needed: the embedded broker's counts (core/broker_status.py). Mosquitto
+# and NATS publish none; an ACL written before it may refuse it: core runs on (logged).
+OPTIONAL_SUBSCRIPTIONS = ((topics.BROKER_STATUS, 1),)
 
 
 class CoreService:
@@ -76,6 +80,7 @@ class CoreService:
         self.flood = FloodWatch(cfg.core.camera_max_rate)
         self._flood_alerts: list[Outgoing] = []
         self.ingest.on_verified = self._watch_flood
+        self.broker_status = BrokerStatusReader(cfg.security, cfg.keys_dir, self.ingest.reject)
         self.commands = CommandHandler(self.db, cfg, self.ingest, self.link)
         # One of several instances? (None: the only one, as always; docs/scale.md)
         self.scale = ScaleOut.create(cfg, self.db, self.ingest, self.link.locator)
@@ -97,6 +102,7 @@ class CoreService:
             will=will if self.scale is None else None,
             # Several instances subscribe to what they hold, as it changes (_rebalance).
             subscriptions=SUBSCRIPTIONS if self.scale is None else (),
+            optional=OPTIONAL_SUBSCRIPTIONS,
             on_connect=self._on_connect,
             on_disconnect=self.watcher.on_disconnect,
             on_message=self._on_message,
@@ -340,6 +346,8 @@ class CoreService:
                 detections.append(item)
             elif topics.matches(topics.ALL_CAMERA_STATUS, item.topic):
                 statuses.append(item)
+            elif item.topic == topics.BROKER_STATUS:
+                self._broker_status(item)
             else:
                 requests.append(item)
         if self.scale is not None:
@@ -376,6 +384,11 @@ class CoreService:
         self._send(result.outgoing)
         self._send(self._flood_alerts)
         self._flood_alerts = []
+
+    def _broker_status(self, item: Incoming) -> None:
+        status = self.broker_status.read(item)  # None: no pinned key, or rejected
+        if status is not None:
+            self.counters.broker(status)
 
     def _watch_flood(self, batch: DetectionBatch) -> None:
         for alert in self.flood.observe(batch.camera_id, batch.seq, batch.captured_at, time.time()):

@@ -12,7 +12,7 @@ from typing import Final
 import numpy as np
 
 from srs import __version__
-from srs.wire.payloads import CoreStatus
+from srs.wire.payloads import BrokerStatus, CoreStatus
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,17 @@ CLOCK_AHEAD: Final = "clock_ahead"
 CLOCK_BEHIND: Final = "clock_behind"
 NOT_SECURITY = frozenset({CAMERA_DISABLED, STORE_ERROR, STALE, CLOCK_AHEAD, CLOCK_BEHIND})
 
+# The broker's counts an operator acts on (what it dropped, refused or slowed), carried
+# in CoreStatus as broker_<name> (core/broker_status.py); its gauges are left out.
+BROKER_COUNTS = (
+    "oversize_dropped",
+    "retain_refused",
+    "queue_dropped",
+    "queue_dropped_bytes",
+    "publishes_slowed",
+    "connections_refused",
+)
+
 
 class Counters:
     """What core has seen since it started (thread-safe; read by the heartbeat)."""
@@ -44,6 +55,7 @@ class Counters:
         self.identities_limited = 0  # new faces left unidentified (core/identity_limit.py)
         self.rejected: Counter[str] = Counter()
         self._latency_ms: deque[float] = deque(maxlen=latency_window)
+        self._broker: BrokerStatus | None = None  # the broker's last verified status
 
     def add(self, **deltas: int) -> None:
         with self._lock:
@@ -67,6 +79,11 @@ class Counters:
         with self._lock:
             return sum(n for r, n in self.rejected.items() if r not in NOT_SECURITY)
 
+    def broker(self, status: BrokerStatus) -> None:
+        """The broker's status as it last arrived (one topic, one sender: in order)."""
+        with self._lock:
+            self._broker = status
+
     def latency(self, seconds: float) -> None:
         with self._lock:
             self._latency_ms.append(seconds * 1000.0)
@@ -82,7 +99,7 @@ class Counters:
     def status(self, state: str, interval_s: float, now: float | None = None) -> CoreStatus:
         p50, p99 = self.percentiles()
         with self._lock:
-            return CoreStatus(
+            status = CoreStatus(
                 state=state,  # type: ignore[arg-type]
                 sent_at=time.time() if now is None else now,
                 heartbeat_interval_s=interval_s,
@@ -97,6 +114,12 @@ class Counters:
                 latency_p50_ms=p50,
                 latency_p99_ms=p99,
             )
+            broker = self._broker
+        if broker is None:
+            return status  # no broker status verified: the broker fields keep defaults
+        counts = {f"broker_{name}": getattr(broker, name) for name in BROKER_COUNTS}
+        # Validated already (BrokerStatus's counts are CoreStatus's Count type).
+        return status.model_copy(update={"broker_status_at": broker.sent_at, **counts})
 
 
 class BurstLog:

@@ -31,6 +31,7 @@ from gui.operator_actions import OperatorActions
 from gui.panels import CamerasPanel, EventsPanel, PeoplePanel
 from gui.person_card import PersonCard
 from gui.timeline import EventTableModel
+from gui.wording import broker_counts, broker_drops
 from srs.wire import commands, payloads, site, topics
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,9 @@ class MainWindow(QMainWindow):
         self._core_state = status.state
         self.core_label.setText(
             f"core: {status.state}, {status.accepted} accepted, {status.matched} recognised"
+            + broker_drops(status)
         )
+        self.core_label.setToolTip(broker_counts(status))
 
     def on_dropped(self, total: int) -> None:
         self.dropped_label.setText(f"refused messages: {total}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from srs.wire.payloads import CoreStatus
+
 
 def clock(at: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at)) if at else "—"
@@ -65,3 +67,34 @@ def alert_heading(category: str) -> str:
     """The heading of an alert category's banner: "Security" (people, forgery) or
     "System" (SRS's own trouble: a camera offline, the database)."""
     return ALERT_HEADINGS.get(category, category.capitalize())
+
+
+def broker_drops(status: CoreStatus) -> str:
+    """What the embedded broker lost, as core relays it: ", broker dropped 3 (2 over
+    the size limit, 1 from a full queue)"; nothing when it lost nothing, or when no
+    broker status reached core (Mosquitto, NATS, older cores)."""
+    parts = [
+        (status.broker_oversize_dropped, "over the size limit"),
+        (status.broker_queue_dropped, "from a full queue"),
+        (status.broker_retain_refused, "retained on a stream"),
+    ]
+    total = sum(n for n, _ in parts)
+    if not total:
+        return ""
+    said = ", ".join(f"{n} {why}" for n, why in parts if n)
+    return f", broker dropped {total} ({said})"
+
+
+def broker_counts(status: CoreStatus) -> str:
+    """Every broker count core relays, for a tooltip."""
+    if status.broker_status_at is None:
+        return "no broker status (only the embedded broker publishes one)"
+    return (
+        f"broker, as of {clock(status.broker_status_at)}: "
+        f"{status.broker_oversize_dropped} dropped over the size limit, "
+        f"{status.broker_queue_dropped} dropped from full queues "
+        f"({status.broker_queue_dropped_bytes} bytes), "
+        f"{status.broker_retain_refused} retained publishes refused, "
+        f"{status.broker_publishes_slowed} publishes slowed, "
+        f"{status.broker_connections_refused} connections refused"
+    )

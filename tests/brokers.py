@@ -89,8 +89,9 @@ class BrokerHandle:
             port=self.port,
             username=user,
             password=SecretStr(self.passwords[user]),
-            # amqtt speaks 3.1.1 only and takes PROBE_S to say so: tests that are not
-            # about the protocol skip the probe (tests/srs/mqtt/test_session.py is).
+            # amqtt speaks 3.1.1 only (it refuses MQTT 5 at once, broker.first_packet):
+            # tests that are not about the protocol skip even that round trip
+            # (tests/srs/mqtt/test_session.py is about it).
             protocol="3.1.1" if self.kind == "amqtt" else "auto",
         )
 

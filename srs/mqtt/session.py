@@ -5,15 +5,21 @@ credentials, TLS, will, TCP_NODELAY, bounded reconnect back-off). On top it:
 
 * speaks MQTT 5 where the broker does (``[mqtt] protocol = "auto"``): the first
   connection tries 5; a broker that refuses the version (CONNACK 0x84, or rc 1 from a
-  3.1.1 broker) or stays silent for ``PROBE_S`` (amqtt 0.12 misreads an MQTT 5 CONNECT
-  and waits for bytes that never come) gets a new client speaking 3.1.1 for the rest
-  of the session. paho cannot change a client's protocol, hence a new client;
+  3.1.1 broker, as the embedded one answers: broker.first_packet) gets a new client
+  speaking 3.1.1 at once, for the rest of the session; one that stays silent for
+  ``PROBE_S`` (stock amqtt 0.12 misreads an MQTT 5 CONNECT and waits for bytes that
+  never come) gets it after that wait. paho cannot change a client's protocol, hence
+  a new client;
 * asks for a persistent session the way the protocol has it (3.1.1 clean_session
   False; 5 clean_start False with a session expiry interval);
 * subscribes its ``subscriptions`` on every connection and checks every SUBACK: a
   refused filter becomes :class:`SubscriptionRefused` (naming the filter and the
   broker's reason), logged, kept in ``refused`` and handed to ``on_refused``; a
-  service then stops with that sentence instead of running deaf;
+  service then stops with that sentence instead of running deaf. ``optional``
+  filters are subscribed on every connection too, in a SUBSCRIBE of their own, and a
+  refusal of one is only logged (once): what they bring is welcome, not needed
+  (core's reading of the embedded broker's status, which other brokers neither
+  publish nor need allow);
 * logs the broker's reason for a refused PUBLISH or a DISCONNECT (MQTT 5 gives one);
 * has one stop path: disconnect, network thread stopped and joined.
 
@@ -67,6 +73,7 @@ class Session:
         username: str | None = None,
         password: str | None = None,
         subscriptions: Sequence[tuple[str, int]] = (),
+        optional: Sequence[tuple[str, int]] = (),
         on_connect: Callback | None = None,
         on_message: Callback | None = None,
         on_disconnect: Callback | None = None,
@@ -80,6 +87,8 @@ class Session:
         self._clean_session, self._will = clean_session, will
         self._username, self._password = username, password
         self.subscriptions = list(subscriptions)
+        self.optional = list(optional)
+        self._optional_refused: set[str] = set()  # logged once each
         self._user = {
             "connect": on_connect,
             "message": on_message,
@@ -203,15 +212,17 @@ class Session:
             self.cfg.host,
             self.cfg.port,
         )
+        with self._lock:
+            if looping and not self._stopped:
+                self.client.loop_start()
+        # The new client first: the old one's thread may be sleeping out paho's 1 s
+        # reconnect wait after a refusal, and joining it must not delay the new one.
         if looping:
             old.loop_stop()  # never paho's own thread: tend runs on the timer's
         sock = old.socket()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
-        with self._lock:
-            if looping and not self._stopped:
-                self.client.loop_start()
 
     def _arm(self, delay: float) -> None:
         self._probe_deadline = time.monotonic() + delay
@@ -281,9 +292,12 @@ class Session:
             self._publishing.clear()
             with self._lock:  # held across: a waiter never sees "subscribed" in between
                 self._pending_subs.clear()
-                if self.subscriptions:
+                if self.subscriptions or self.optional:
                     self.subscribed.clear()
-                    self._connection_mid = self.subscribe(self.subscriptions)
+                    if self.subscriptions:
+                        self._connection_mid = self.subscribe(self.subscriptions)
+                    if self.optional:  # a packet of their own: refused alone, if at all
+                        self.subscribe(self.optional)
                 else:
                     self.subscribed.set()
         callback = self._user["connect"]
@@ -311,7 +325,7 @@ class Session:
             filters = self._pending_subs.pop(mid, None)
             if filters is None or client is not self.client:
                 return
-            refused = refused_filters(filters, reasons)
+            refused = self._without_optional(refused_filters(filters, reasons))
             if refused:
                 self.refused = SubscriptionRefused(refused, self.protocol)
             elif not self._pending_subs:
@@ -323,6 +337,21 @@ class Session:
             self.subscribed.set()  # answered: wait_subscribed raises it
             if self._on_refused is not None:
                 self._on_refused(self.refused)
+
+    def _without_optional(self, refused: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """The refusals that matter; an optional filter's is logged once, then forgotten."""
+        optional = {flt for flt, _ in self.optional}
+        for flt, reason in refused:
+            if flt in optional and flt not in self._optional_refused:
+                self._optional_refused.add(flt)
+                log.info(
+                    "%s: the broker refused the optional subscription to %r (%s); going on "
+                    "without it",
+                    self.client_id,
+                    flt,
+                    reason_text(reason, self.protocol),
+                )
+        return [(flt, reason) for flt, reason in refused if flt not in optional]
 
     def _on_publish(
         self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any = None

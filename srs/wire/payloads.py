@@ -298,6 +298,17 @@ class CoreStatus(Payload):
     identities_limited: Count = 0
     latency_p50_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     latency_p99_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    # Optional (issue 17; absent from older cores): what the embedded broker dropped or
+    # refused since it started, copied from its signed BrokerStatus (core/broker_status.py),
+    # and when the broker sent those counts. None/0 where no broker status was
+    # verified (Mosquitto and NATS publish none; core without the broker's key).
+    broker_status_at: Timestamp | None = None
+    broker_oversize_dropped: Count = 0
+    broker_retain_refused: Count = 0
+    broker_queue_dropped: Count = 0
+    broker_queue_dropped_bytes: Count = 0
+    broker_publishes_slowed: Count = 0
+    broker_connections_refused: Count = 0
 
 
 class BrokerStatus(Payload):

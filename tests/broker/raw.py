@@ -52,6 +52,18 @@ def connect(
     return packet(0x10, utf8("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive) + payload)
 
 
+def connect_at_level(level: int, client_id: str, user: str, password: str) -> bytes:
+    """A CONNECT of another protocol version: MQTT 5's (level 5) as paho sends it, with
+    properties (a session expiry interval) after the keepalive; "MQIsdp" for 3.1
+    (level 3); any other level in 3.1.1's layout."""
+    name, properties = ("MQIsdp" if level == 3 else "MQTT"), b""
+    if level == 5:
+        expiry = b"\x11" + struct.pack("!I", 3600)  # Session Expiry Interval
+        properties = remaining_length(len(expiry)) + expiry
+    head = utf8(name) + bytes([level, 0xC2]) + struct.pack("!H", 30) + properties
+    return packet(0x10, head + utf8(client_id) + utf8(user) + utf8(password))
+
+
 def subscribe(packet_id: int, filters: list[tuple[str | bytes, int]]) -> bytes:
     body = struct.pack("!H", packet_id) + b"".join(utf8(f) + bytes([q]) for f, q in filters)
     return packet(0x82, body)

@@ -72,6 +72,46 @@ def _refused_connection(client: RawClient) -> bool:
     return client.closed_by_broker()
 
 
+# --- MQTT-3.1.2-2: a protocol level the server does not speak: CONNACK 1, then close ----
+
+
+def _refused_level(broker: BrokerHandle, level: int) -> None:
+    cfg = broker.client_config("cam1", "camera")
+    assert cfg.password is not None
+    with RawClient(broker.host, broker.port) as client:
+        client.send(raw.connect_at_level(level, "cam1", "cam1", cfg.password.get_secret_value()))
+        connack = client.read()  # amqtt alone never answered an MQTT 5 CONNECT
+        assert connack is not None and connack.kind == raw.CONNACK, f"level {level}"
+        assert connack.body == b"\x00\x01", f"level {level}: CONNACK {connack.body!r}"
+        assert client.closed_by_broker(), f"level {level}"
+
+
+def test_mqtt_3_1_2_2_an_unknown_protocol_level_gets_connack_1_then_close(
+    any_broker: BrokerHandle,
+) -> None:
+    _refused_level(any_broker, 6)
+
+
+@pytest.mark.parametrize("level", [5, 3])
+def test_mqtt_3_1_2_2_mqtt_5_and_3_1_get_connack_1_on_the_embedded_broker(
+    srs_broker: BrokerHandle, level: int
+) -> None:
+    # An MQTT 5 client (paho, "auto") reads this as "Unsupported protocol version" and
+    # falls back to 3.1.1 at once (srs.mqtt.session); Mosquitto speaks both.
+    _refused_level(srs_broker, level)
+    cfg = srs_broker.client_config("cam1", "camera")
+    assert cfg.password is not None
+    with RawClient(srs_broker.host, srs_broker.port) as client:  # 3.1.1 still welcome
+        client.send(raw.connect("cam1", "cam1", cfg.password.get_secret_value()))
+        _accepted(client)
+
+
+def test_mqtt_3_1_0_1_a_first_packet_that_is_not_connect_closes(any_broker: BrokerHandle) -> None:
+    with RawClient(any_broker.host, any_broker.port) as client:
+        client.send(raw.PINGREQ)
+        assert client.read() is None  # closed, no PINGRESP
+
+
 # --- §4.6 message ordering: a connection's packets take effect in order ---------------
 
 

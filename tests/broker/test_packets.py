@@ -106,3 +106,22 @@ def test_what_passes_the_check_decodes_within_its_own_bytes(
     # A short body fails with NoDataError here; the reader loop then closes the connection.
     with contextlib.suppress(NoDataError):
         asyncio.run(_decode(kind, flags, body))
+
+
+@pytest.mark.parametrize(("level", "refused"), [(5, 5), (3, 3), (6, 6), (4, None)])
+def test_a_connect_at_another_protocol_level_is_named(level: int, refused: int | None) -> None:
+    whole = raw.connect_at_level(level, "cam1", "cam1", "pw")
+    assert packets.unsupported_level(_split(whole)[2]) == refused
+    assert packets.unsupported_level(_split(raw.connect("cam1", "cam1", "pw"))[2]) is None
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00", b"\x00\x04MQTT", b"\x00\x04MQTX\x05", b"\xff"])
+def test_what_is_not_recognisably_mqtt_is_left_to_the_connect_decoder(body: bytes) -> None:
+    assert packets.unsupported_level(body) is None
+
+
+@settings(deadline=None)
+@given(st.binary(max_size=64))
+def test_any_connect_body_is_judged_without_an_exception(body: bytes) -> None:
+    level = packets.unsupported_level(body)
+    assert level is None or (0 <= level <= 255 and level != packets.SUPPORTED_LEVEL)

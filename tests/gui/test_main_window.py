@@ -81,6 +81,23 @@ def test_core_coming_online_gets_this_sessions_key_again(qtbot) -> None:
     assert win.dropped_label.text() == "refused messages: 3"
 
 
+def test_what_the_broker_dropped_shows_beside_core(qtbot) -> None:
+    win, _ = desk(qtbot)
+    status = payloads.CoreStatus(
+        state="online",
+        sent_at=time.time(),
+        accepted=5,
+        broker_status_at=time.time(),
+        broker_oversize_dropped=2,
+        broker_queue_dropped=1,
+    )
+    win.on_core_status(status)
+    assert win.core_label.text().endswith(
+        ", broker dropped 3 (2 over the size limit, 1 from a full queue)"
+    )
+    assert "2 dropped over the size limit" in win.core_label.toolTip()
+
+
 def test_the_connection_line_follows_the_worker(qtbot) -> None:
     win, _ = desk(qtbot)
     win.on_state(mw.CONNECTING, "connecting to 127.0.0.1:1883…")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import time
 
-from gui.wording import age, clock, evidence_note, evidence_text, zone_name
+from gui.wording import (
+    age,
+    broker_counts,
+    broker_drops,
+    clock,
+    evidence_note,
+    evidence_text,
+    zone_name,
+)
+from srs.wire.payloads import CoreStatus
 
 
 def test_identity_evidence_in_a_guards_words() -> None:
@@ -44,3 +53,12 @@ def test_the_evidence_note_and_text_agree_on_what_core_said() -> None:
     assert evidence_note("carried", None, None) == " (carried)"
     assert evidence_note("possible", None, None) == " (possible)"
     assert evidence_note("matched", None, None) == ""
+
+
+def test_the_brokers_drops_in_words() -> None:
+    quiet = CoreStatus(state="online", sent_at=1.0)
+    assert broker_drops(quiet) == ""  # nothing dropped, or no broker status at all
+    assert broker_counts(quiet).startswith("no broker status")
+    lost = quiet.model_copy(update={"broker_status_at": 1.0, "broker_retain_refused": 1})
+    assert broker_drops(lost) == ", broker dropped 1 (1 retained on a stream)"
+    assert "1 retained publishes refused" in broker_counts(lost)

@@ -41,6 +41,21 @@ def test_auto_falls_back_to_3_1_1_on_amqtt(srs_broker: BrokerHandle) -> None:
         assert s.wait_subscribed(5)
 
 
+def test_auto_falls_back_on_the_refusal_not_on_the_probe_timer(
+    srs_broker: BrokerHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The embedded broker refuses MQTT 5 with CONNACK 1 (broker.first_packet): the
+    # session falls back on that answer, so a probe timer longer than the wait here
+    # never comes into it.
+    from srs.mqtt import session
+
+    monkeypatch.setattr(session, "PROBE_S", 600.0)
+    with Session(_camera(srs_broker), "cam1", subscriptions=[OWN_ACKS]) as s:
+        assert s.wait_connected(15)
+        assert s.protocol == "3.1.1"
+        assert s.wait_subscribed(5)
+
+
 def test_auto_speaks_5_on_mosquitto(mosquitto_broker: BrokerHandle) -> None:
     with Session(_camera(mosquitto_broker), "cam1", subscriptions=[OWN_ACKS]) as s:
         assert s.wait_connected(10)
@@ -64,6 +79,22 @@ def test_a_refused_subscription_names_the_filter_on_amqtt(srs_broker: BrokerHand
     assert "0x80" in sentence
     assert refused == [caught.value]
     assert caught.value.refused == [(topics.ALL_DETECTIONS, 0x80)]
+
+
+def test_a_refused_optional_subscription_is_logged_once_and_not_raised(
+    srs_broker: BrokerHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level("INFO", logger="srs.mqtt.session"),
+        Session(
+            _camera(srs_broker, "3.1.1"), "cam1", subscriptions=[OWN_ACKS], optional=[FOREIGN]
+        ) as s,
+    ):
+        assert s.wait_connected(10)
+        assert s.wait_subscribed(5)  # no SubscriptionRefused
+        assert s.refused is None
+    said = [r for r in caplog.records if "refused the optional subscription" in r.message]
+    assert len(said) == 1 and topics.ALL_DETECTIONS in said[0].getMessage()
 
 
 def test_stop_leaves_no_thread(srs_broker: BrokerHandle) -> None:
