@@ -1,7 +1,9 @@
 """``CoreService``: the MQTT side of core around the ingest pipeline.
 
 One worker thread owns the broker connection (driven by ``core.pump``, not by a
-paho thread), the database and the signing key. Per batch of what has arrived it
+paho thread), the database and the signing key. While it waits on the database it
+lends the connection to a keepalive thread (``core.pump.Keeper``), so a stalled
+database never makes the broker drop core. Per batch of what has arrived it
 calls the ingest's two halves: ``locate`` (verify, recognise, locate) returns the
 live view, which it publishes at once; ``store`` writes the sightings in one
 transaction, and only after its commit does it ack each camera end-to-end and
@@ -30,7 +32,7 @@ from core.locating import LocatorLink, default_locator
 from core.messages import Incoming, Outgoing
 from core.observation import Locator
 from core.partition import client_id
-from core.pump import Pump
+from core.pump import Keeper, Pump
 from core.retention import purge
 from core.scale_out import ScaleOut
 from core.srs_config import SrsConfig
@@ -105,6 +107,7 @@ class CoreService:
         )
         # paho calls on_connect_fail only from its own loops; the pump reports instead.
         self.pump = Pump(self.session, self._on_connect_fail)
+        self.keeper = Keeper(self.pump, self._room_held, cfg.mqtt.keepalive_s)
         self._started = False
         self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
         # A failure that repeats every tick (a full disk) is one line and a summary.
@@ -122,6 +125,7 @@ class CoreService:
         if self.scale is not None:
             self.scale.start()
         self._worker.start()
+        self.keeper.start()
         self._started = True
         log.info(
             "core started: broker %s:%d, %d people in the gallery",
@@ -143,6 +147,7 @@ class CoreService:
         self._started = False
         self._stop.set()
         self._worker.join(30)
+        self.keeper.stop()
         self.session.stop()
         self.commands.close()  # joins the enrolment process, when one was started
         self.db.close()
@@ -204,7 +209,7 @@ class CoreService:
     def _rebalance(self) -> None:
         """Renew the leases; follow the cameras and the leadership that moved."""
         assert self.scale is not None
-        change = self.scale.renew()
+        change = self._away(self.scale.renew)
         if not self.watcher.connected.is_set():
             return  # _on_connect subscribes to all that is held
         if change.unsubscribe:
@@ -241,6 +246,19 @@ class CoreService:
     # --- worker thread ---------------------------------------------------------------
 
     def _run(self) -> None:
+        self.pump.hold()  # the connection is the worker's, but for its loans (_away)
+        try:
+            self._loop()
+        finally:
+            self.pump.release()
+
+    def _away(self, fn: Any, *args: Any) -> Any:
+        """``fn`` waits on the database and touches neither client nor inbox: the
+        keepalive thread may drive the connection meanwhile (core.pump)."""
+        with self.pump.lent():
+            return fn(*args)
+
+    def _loop(self) -> None:
         next_beat = time.monotonic() + self.cfg.core.status_interval_s
         next_purge = time.monotonic()  # purge once at start, then every interval
         next_clear = time.monotonic()
@@ -273,11 +291,11 @@ class CoreService:
             if now >= next_clear:
                 next_clear = now + 1.0
                 self._guard(self._clear_positions)
-                self._guard(self.ingest.refresh)
+                self._guard(self._away, self.ingest.refresh)
                 self._guard(self._vouch_for_cameras)
                 self._guard(self._tick)
                 self._guard(self._sync_users)
-                self._guard(self.ingest.flush_audit)
+                self._guard(self._away, self.ingest.flush_audit)
         drained = time.monotonic() + ENROL_DRAIN_S
         while self.commands.enrolments.busy and time.monotonic() < drained:
             self._guard(self._enrolled, drained - time.monotonic())
@@ -333,6 +351,11 @@ class CoreService:
         core = self.cfg.core
         return max(1, min(core.queue_size, core.max_batch_messages) - len(self._pending))
 
+    def _room_held(self) -> int:
+        # The keeper's: while the worker waits on the database, read up to queue_size
+        # (acked by the broker's session; the cameras re-send what core never acks).
+        return max(0, self.cfg.core.queue_size - len(self._pending))
+
     def _handle(self, batch: list[Incoming]) -> None:
         detections, statuses, requests = [], [], []
         for item in batch:
@@ -347,24 +370,24 @@ class CoreService:
         if detections:
             self._detections(detections)
         for item in statuses:
-            status = self.ingest.camera_status(item)
+            status = self._away(self.ingest.camera_status, item)
             if status is not None:
                 self._send(self.link.camera_status(status, time.time()))
         for item in requests:
-            self._send(self.commands.handle(item))
+            self._send(self._away(self.commands.handle, item))
         if requests:  # a name or merge empties the old key's retained position now
             self._guard(self._clear_positions)
         if statuses or requests:
-            self.ingest.flush_audit()
+            self._away(self.ingest.flush_audit)
 
     def _detections(self, detections: list[Incoming]) -> None:
         """One try at storing: what arrived (and what core holds from a store error)."""
-        located = self.ingest.locate(detections)
+        located = self._away(self.ingest.locate, detections)
         # The live view leaves now, before the sightings are written: it needs
         # nothing the commit creates, and every millisecond shows on a screen.
         # Should the store fail, core holds the batch and tries again (core/holding.py).
         self._send(located.live)
-        result = self.ingest.store(located)
+        result = self._away(self.ingest.store, located)
         for cam, seqs in result.acks.items():
             for i in range(0, len(seqs), 1024):
                 self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i : i + 1024]))
@@ -385,7 +408,7 @@ class CoreService:
         """Answer the enrolments whose photos are encoded (encodings stored here, on the
         worker thread, which owns the database); checked after every step, so at most
         one idle wait (0.2 s) after they are ready."""
-        self._send(self.commands.finished(wait_s))
+        self._send(self._away(self.commands.finished, wait_s))
 
     def _send(self, outgoing: list[Outgoing]) -> None:
         # Each message leaves as soon as it is signed: publish() writes to the socket
@@ -458,6 +481,9 @@ class CoreService:
             return
         from core.bootstrap import tidy
 
+        self._away(self._sync_users_now, tidy)
+
+    def _sync_users_now(self, tidy: Any) -> None:
         tidy(self.commands.roles.users())
         users = self.commands.roles.changed_users()
         if users is not None:
@@ -467,6 +493,9 @@ class CoreService:
     def _purge(self) -> None:
         if not self._once():
             return
+        self._away(self._purge_now)
+
+    def _purge_now(self) -> None:
         with self.db.session() as s:
             purge(s, self.cfg.core.retention_days)
 
@@ -474,16 +503,23 @@ class CoreService:
         """Empty the retained position of erased/merged people (retained topics forget)."""
         if not self.watcher.connected.is_set() or not self._once():
             return
-        with self.db.session() as s:
-            keys = pending_clears(s)
-            for key in keys:
-                self._send(self.link.forget(key, time.time()))
-                self.client.publish(topics.position(key), b"", qos=1, retain=True)
-                for topic, data, retain in self.link.ha_remove(key):
-                    self.client.publish(topic, data, qos=1, retain=retain)
-            done_clears(s, keys)
+        keys = self._away(self._pending_clears)
+        for key in keys:
+            self._send(self.link.forget(key, time.time()))
+            self.client.publish(topics.position(key), b"", qos=1, retain=True)
+            for topic, data, retain in self.link.ha_remove(key):
+                self.client.publish(topic, data, qos=1, retain=retain)
         if keys:
+            self._away(self._done_clears, keys)  # a crash before it only clears twice
             log.info("cleared the retained position of %s", ", ".join(keys))
+
+    def _pending_clears(self) -> list[str]:
+        with self.db.session() as s:
+            return list(pending_clears(s))
+
+    def _done_clears(self, keys: list[str]) -> None:
+        with self.db.session() as s:
+            done_clears(s, keys)
 
     def run_forever(self) -> int:
         """Run until SIGTERM / SIGINT; the CLI entry point."""
