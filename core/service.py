@@ -26,6 +26,7 @@ import paho.mqtt.client as paho
 from pydantic import BaseModel
 
 from core.commands import CommandHandler
+from core.core_key import load_core_key
 from core.flood import FloodWatch
 from core.ingest import Ingest
 from core.locating import LocatorLink, default_locator
@@ -45,7 +46,7 @@ from srs.mqtt import ConnectionWatcher, Session, SubscriptionRefused, Will
 from srs.sdnotify import Notifier
 from srs.wire import topics
 from srs.wire.payloads import Ack, DetectionBatch, PersonPosition, PublicKey
-from srs.wire.signing import SigningKey, sign
+from srs.wire.signing import sign
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "core"
@@ -67,7 +68,11 @@ class CoreService:
         # systemd's notify socket, when run by a Type=notify unit (else it does nothing).
         self.notifier = Notifier()
         self.db = db or open_store(cfg)
-        self.key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
+        try:  # the key every instance shares (core/core_key.py)
+            self.key = load_core_key(cfg, self.db)
+        except Exception:
+            self.db.close()
+            raise
         self.counters = Counters()
         self.link = LocatorLink(
             locator if locator is not None else default_locator(cfg),
@@ -477,14 +482,17 @@ class CoreService:
         self._send(out if self.scale is None else self.scale.local_only(out))
 
     def _sync_users(self) -> None:
-        if not self._once():
+        # Every instance with the users file keeps the mirror (it writes only on a
+        # change); those without it read their operators' roles from the mirror.
+        if not self._once() and not self.commands.roles.has_file():
             return
         from core.bootstrap import tidy
 
         self._away(self._sync_users_now, tidy)
 
     def _sync_users_now(self, tidy: Any) -> None:
-        tidy(self.commands.roles.users())
+        if self._once():
+            tidy(self.commands.roles.users())
         users = self.commands.roles.changed_users()
         if users is not None:
             with self.db.session() as s:

@@ -8,6 +8,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -280,9 +281,14 @@ def test_core_stays_connected_while_its_database_is_locked(
             mosquitto_broker.client_config("cam1", "camera"), CAM, "cam1", svc.key.public_key_b64
         )
         # A dropped core reconnects within moments: count the connections instead.
-        connections = []
+        connections: list[tuple[Any, ...]] = []
         on_connect = svc.watcher.on_connect
-        svc.watcher.on_connect = lambda *a: (connections.append(a), on_connect(*a))  # type: ignore[method-assign]
+
+        def counted(*args: Any) -> None:
+            connections.append(args)
+            on_connect(*args)
+
+        svc.watcher.on_connect = counted  # type: ignore[method-assign, assignment]
         try:
             cam.send(batch("cam1", 1, []))
             assert cam.wait_acked({1})
