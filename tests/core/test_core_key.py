@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+import core.store.db
 from core import store
 from core.core_key import CoreKeyError, core_key_path, load_core_key
 from core.service import CoreService
@@ -20,7 +21,8 @@ def hosts(tmp_path, monkeypatch):
     """Two hosts (data dirs) on one database; the second's config made on demand."""
     monkeypatch.setattr("core.core_key.FOLLOW_S", 1.0)  # the wait for a racing instance
     first = core_config(tmp_path / "a")
-    url = store.database_url(first)  # SQLite in a's data dir, or the test's PostgreSQL
+    # SQLite in a's data dir, or the test's PostgreSQL (the fixture patches db.database_url)
+    url = core.store.db.database_url(first)
 
     def host(name: str, key_in_database: bool = False):
         return core_config(tmp_path / name, database_url=url, key_in_database=key_in_database)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 
+import core.store.db
 from core import store
 from core.pump import Pump
 from core.service import CoreService
@@ -237,7 +238,7 @@ def test_core_driven_by_hand_speaks_mqtt_5_on_mosquitto(tmp_path, mosquitto_brok
 def _database_locked(cfg) -> Iterator[None]:
     """Another process's writer holds the database: SQLite's write lock, or PostgreSQL's
     exclusive lock on the tables a batch writes (SRS_TEST_DATABASE)."""
-    url = store.database_url(cfg)
+    url = core.store.db.database_url(cfg)
     if url.startswith("sqlite"):
         conn = sqlite3.connect(str(cfg.data_dir / "srs.db"), isolation_level=None)
         conn.execute("BEGIN EXCLUSIVE")
