@@ -215,15 +215,17 @@ class Keeper:
     def _run(self) -> None:
         pause = self.grace_s / 4
         while not self._stop.wait(pause):
+            room = self._room()
             try:
-                stepped = self._pump.keep(self._room(), self.grace_s, 0.05)
+                stepped = self._pump.keep(room, self.grace_s, 0.05)
             except Exception:  # never let the keeper die; the worker still steps
                 log.exception("the keepalive thread failed a step")
                 stepped = False
             if stepped:
                 self.steps += 1
-            # Stepping: again soon (its select waited already); else look every so often.
-            pause = 0.005 if stepped else self.grace_s / 4
+            # Reading: again soon (its select waited already). Else look every so often:
+            # with the inbox full, often enough to read a PINGRESP within the keepalive.
+            pause = 0.005 if stepped and room > 0 else self.grace_s / 4
 
 
 def _readable(sock: Any, timeout: float, or_writable: bool) -> bool:

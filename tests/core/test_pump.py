@@ -259,13 +259,24 @@ def _database_locked(cfg) -> Iterator[None]:
         engine.dispose()
 
 
+@pytest.mark.parametrize(
+    ("queue_size", "sends", "every_s"),
+    [(20_000, 5, 1.6), (10, 16, 0.5)],
+    ids=["room-to-spare", "inbox-full"],  # full: it reads only to hear its PINGRESP
+)
 def test_core_stays_connected_while_its_database_is_locked(
-    tmp_path, mosquitto_broker: BrokerHandle, caplog
+    tmp_path, mosquitto_broker: BrokerHandle, caplog, queue_size: int, sends: int, every_s: float
 ) -> None:
     # Mosquitto drops a client silent for 1.5 keepalives (3 s here); the lock lasts 8 s
     # and the store waits for it (lock timeout 60 s), as the 75 s table lock did.
     mqtt = mosquitto_broker.client_config("core", "core").model_copy(update={"keepalive_s": 2})
-    cfg = core_config(tmp_path, mqtt, database_lock_timeout_s=60.0, status_interval_s=0.5)
+    cfg = core_config(
+        tmp_path,
+        mqtt,
+        database_lock_timeout_s=60.0,
+        status_interval_s=0.5,
+        queue_size=queue_size,
+    )
     db = store.open_store(cfg)
     with db.session() as s:
         store.add_camera(s, "cam1", CAM.public_key_b64)
@@ -293,13 +304,15 @@ def test_core_stays_connected_while_its_database_is_locked(
         try:
             cam.send(batch("cam1", 1, []))
             assert cam.wait_acked({1})
+            sent = set(range(2, 2 + sends))
             with _database_locked(cfg):
-                for seq in range(2, 7):
+                for seq in sorted(sent):
                     cam.send(batch("cam1", seq, []))
-                    time.sleep(1.6)  # the stall itself: messages arrive all along it
-                assert not cam.acked & {2, 3, 4, 5, 6}  # nothing could be stored
-            # Once the lock goes, everything held is stored and acked.
-            assert cam.wait_acked({2, 3, 4, 5, 6}, resend_s=60.0)
+                    time.sleep(every_s)  # the stall itself: messages arrive all along it
+                assert not cam.acked & sent  # nothing could be stored
+            # Once the lock goes, everything is stored and acked (what core could not
+            # hold, beyond queue_size, its camera sends again).
+            assert cam.wait_acked(sent, timeout=30.0, resend_s=5.0)
             states = []
             while not listener.inbox.empty():
                 topic, data, _ = listener.inbox.get()
