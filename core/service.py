@@ -71,7 +71,8 @@ class CoreService:
         try:  # the key every instance shares (core/core_key.py)
             self.key = load_core_key(cfg, self.db)
         except Exception:
-            self.db.close()
+            if db is None:  # ours to close; a caller's stays the caller's
+                self.db.close()
             raise
         self.counters = Counters()
         self.link = LocatorLink(

@@ -74,7 +74,7 @@ def test_a_different_key_on_disk_refuses_to_start(hosts) -> None:
         load_core_key(second, db)
     # The service says the same sentence instead of starting (the CLI prints it).
     with pytest.raises(CoreKeyError, match="is not the one the database records"):
-        CoreService(second, db=store.open_store(second))
+        CoreService(second)
 
 
 def test_with_the_key_in_the_database_a_new_host_takes_it(hosts) -> None:
