@@ -3,7 +3,8 @@
 A request is signed with the key the operator announced in this session's
 RegisterKey (itself signed with that key: proof of possession; the broker ACL
 guarantees only that user publishes on its request topic). The user's role comes
-from the broker's user store; only operators and admins may act.
+from the broker's user store where this host has it, else from its mirror in the
+database (another core instance keeps it); only operators and admins may act.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.srs_config import SrsConfig
 from core.store.codec import parse_key
 from core.store.db import Database
 from core.store.errors import StoreError
+from core.store.users import mirrored_role
 from srs.wire import commands as cmd
 from srs.wire import topics
 from srs.wire.reading import unverified_data, verifier_for
@@ -47,10 +49,13 @@ MAX_RESULT_CHARS = 40_000  # the response must fit the broker's payload limit
 
 
 class Roles:
-    """Roles from the broker's user store (re-read by it when the file changes)."""
+    """Roles from the broker's user store (re-read by it when the file changes), or,
+    on a host without the users file (a core instance beside the broker's host), from
+    the mirror in the database that the instance with the file keeps (``sync_users``,
+    every second)."""
 
-    def __init__(self, cfg: SrsConfig) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: SrsConfig, db: Database | None = None) -> None:
+        self.cfg, self.db = cfg, db
         self._store: UserStore | None = None
         self._last: list[tuple[str, str]] | None = None
 
@@ -61,12 +66,21 @@ class Roles:
             self._store = UserStore(default_path(self.cfg))
         return self._store
 
+    def has_file(self) -> bool:
+        return bool(self.users().path.exists())
+
     def role_of(self, user: str) -> str | None:
+        if self.db is not None and not self.has_file():
+            with self.db.session() as s:
+                return mirrored_role(s, user)
         role = self.users().role_of(user)
         return None if role is None else str(role)
 
     def changed_users(self) -> list[tuple[str, str]] | None:
-        """All (name, role) pairs if they changed since the last call, else None."""
+        """All (name, role) pairs if they changed since the last call, else None.
+        None without a users file: an empty mirror would lock every operator out."""
+        if not self.has_file():
+            return None
         try:
             now = sorted((u.name, str(u.role)) for u in self.users().list())
         except (OSError, ValueError) as exc:  # unreadable or damaged (UserError)
@@ -86,7 +100,7 @@ class CommandHandler:
         # (old key, new key, label, identity kind) of a name or merge, to republish
         self._renamed: tuple[str, str, str, str] | None = None
         self.keys: dict[str, Ed25519PublicKey] = {}
-        self.roles = Roles(cfg)
+        self.roles = Roles(cfg, db)
         self.enrolments = Enrolments()  # photos encoded in a worker process (dlib)
         self.bootstrap = Bootstrap(db, cfg, ingest, self.roles.users)
         self._announced: Ed25519PublicKey | None = None

@@ -84,6 +84,12 @@ class CoreConfig(BaseModel):
     # instances, client id "core:<instance>", holding camera partitions leased in the
     # database; "auto" makes it "<hostname>-<pid>".
     instance: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")] = "core"
+    # Keep core's private signing key in the database too, so a core instance on a
+    # new host takes it from there (docs/scale.md, Core's key). Off: the database
+    # keeps only the public key, and an instance without core.key refuses to start
+    # and says which file to copy. Either way an instance whose key differs from the
+    # database's refuses to start.
+    key_in_database: bool = False
     # A lease not renewed this long is free for another instance (a dead instance's
     # cameras move after at most this plus one renewal); renewed every lease_renew_s.
     lease_ttl_s: Annotated[float, Field(ge=2, le=300)] = 6.0

@@ -16,6 +16,15 @@ core has not read stays with the broker (and in its persistent session).
 Given a :class:`srs.mqtt.Session` (``by_hand``), the pump drives the session's current
 client and lets it ``tend()`` its protocol choice each step (an "auto" session swaps
 its client for a 3.1.1 one when the broker does not speak MQTT 5).
+
+While the database stalls (a table lock held for a minute) the worker cannot step, and
+a broker drops a client it has not heard from in 1.5 keepalives: its will goes out and
+the core looks offline. So the worker *lends* the connection while it waits on the
+database (:meth:`Pump.lent`), and a :class:`Keeper` thread, which never touches the
+database, steps it once a loan has lasted ``grace_s``: PINGREQ out, PINGRESP and what
+arrives read into the worker's bounded inbox. Short loans (every batch's commit) are
+never taken up, so the hot path stays on the one thread. One lock makes sure one
+thread at a time uses the client (paho's writes are not thread-safe).
 """
 
 from __future__ import annotations
@@ -23,8 +32,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import select
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -51,6 +61,9 @@ class Pump:
         self._on_connect_fail = on_connect_fail
         self._backoff = backoff or Backoff()
         self._next_attempt = 0.0  # connect at once the first time
+        # Held by whoever drives the client: the worker, but for its loans (lent()).
+        self._lock = threading.RLock()
+        self._lent_since: float | None = None
 
     @property
     def client(self) -> paho.Client:
@@ -67,7 +80,8 @@ class Pump:
         after the usual pause.
         """
         try:
-            self._step(timeout, max_reads)
+            with self._lock:
+                self._step(timeout, max_reads)
         except Exception:
             delay = self._backoff.next_delay()
             log.exception(
@@ -136,6 +150,51 @@ class Pump:
             self._on_connect_fail()
             self._next_attempt = self._clock() + self._backoff.next_delay()
 
+    # --- loans: the worker waits on the database, the keeper keeps the connection ------
+
+    def hold(self) -> None:
+        """The worker takes the connection (for its life, but for its loans)."""
+        self._lock.acquire()
+
+    def release(self) -> None:
+        self._lock.release()
+
+    @contextlib.contextmanager
+    def lent(self) -> Iterator[None]:
+        """Lend the connection to the keeper for the block: one that touches neither
+        the client nor the inbox (it only waits on the database). Called by the holder."""
+        self._lent_since = self._clock()
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()  # waits out the keeper's step (at most its timeout)
+            self._lent_since = None
+
+    def keep(self, room: int, grace_s: float, timeout: float) -> bool:
+        """The keeper's step: only on a loan older than ``grace_s`` and a live
+        connection (reconnecting stays the worker's, with its callbacks). Reads up to
+        ``room`` packets; with no room, only while paho awaits a PINGRESP, which at
+        most the broker's in-flight window of messages precedes (so a full inbox
+        overflows by that window per keepalive, not by the stream). True if it stepped."""
+        since = self._lent_since
+        if since is None or self._clock() - since < grace_s:
+            return False
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        try:
+            if self._lent_since is None:
+                return False  # the worker came back meanwhile
+            client = self.client
+            if client.socket() is None or not client.is_connected():
+                return False
+            # paho's own mark of a PINGREQ unanswered; no public way to ask.
+            awaiting_pong = getattr(client, "_ping_t", 0) > 0
+            self.step(timeout, room if room > 0 else (100 if awaiting_pong else 0))
+            return True
+        finally:
+            self._lock.release()
+
     def flush(self, done: Callable[[], bool], timeout: float) -> bool:
         """Step until ``done()`` (say, a PUBACK came) or ``timeout`` s passed."""
         deadline = self._clock() + timeout
@@ -145,6 +204,42 @@ class Pump:
                 return False
             self.step(min(left, 0.05), 100)
         return True
+
+
+class Keeper:
+    """The thread that steps the pump while the worker waits on the database."""
+
+    def __init__(self, pump: Pump, room: Callable[[], int], keepalive_s: float) -> None:
+        self._pump, self._room = pump, room
+        # A quarter keepalive: well inside the broker's 1.5, yet longer than any
+        # healthy commit, so the keeper never competes with the worker's hot path.
+        self.grace_s = min(1.0, keepalive_s / 4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="core-keepalive", daemon=True)
+        self.steps = 0  # how often it stepped (tests, and a hint in a debugger)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        pause = self.grace_s / 4
+        while not self._stop.wait(pause):
+            room = self._room()
+            try:
+                stepped = self._pump.keep(room, self.grace_s, 0.05)
+            except Exception:  # never let the keeper die; the worker still steps
+                log.exception("the keepalive thread failed a step")
+                stepped = False
+            if stepped:
+                self.steps += 1
+            # Reading: again soon (its select waited already). Else look every so often:
+            # with the inbox full, often enough to read a PINGRESP within the keepalive.
+            pause = 0.005 if stepped and room > 0 else self.grace_s / 4
 
 
 def _readable(sock: Any, timeout: float, or_writable: bool) -> bool:

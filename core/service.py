@@ -1,7 +1,9 @@
 """``CoreService``: the MQTT side of core around the ingest pipeline.
 
 One worker thread owns the broker connection (driven by ``core.pump``, not by a
-paho thread), the database and the signing key. Per batch of what has arrived it
+paho thread), the database and the signing key. While it waits on the database it
+lends the connection to a keepalive thread (``core.pump.Keeper``), so a stalled
+database never makes the broker drop core. Per batch of what has arrived it
 calls the ingest's two halves: ``locate`` (verify, recognise, locate) returns the
 live view, which it publishes at once; ``store`` writes the sightings in one
 transaction, and only after its commit does it ack each camera end-to-end and
@@ -25,13 +27,14 @@ from pydantic import BaseModel
 
 from core.broker_status import BrokerStatusReader
 from core.commands import CommandHandler
+from core.core_key import load_core_key
 from core.flood import FloodWatch
 from core.ingest import Ingest
 from core.locating import LocatorLink, default_locator
 from core.messages import Incoming, Outgoing
 from core.observation import Locator
 from core.partition import client_id
-from core.pump import Pump
+from core.pump import Keeper, Pump
 from core.retention import purge
 from core.scale_out import ScaleOut
 from core.srs_config import SrsConfig
@@ -44,7 +47,7 @@ from srs.mqtt import ConnectionWatcher, Session, SubscriptionRefused, Will
 from srs.sdnotify import Notifier
 from srs.wire import topics
 from srs.wire.payloads import Ack, DetectionBatch, PersonPosition, PublicKey
-from srs.wire.signing import SigningKey, sign
+from srs.wire.signing import sign
 
 log = logging.getLogger(__name__)
 CLIENT_ID = "core"
@@ -69,7 +72,12 @@ class CoreService:
         # systemd's notify socket, when run by a Type=notify unit (else it does nothing).
         self.notifier = Notifier()
         self.db = db or open_store(cfg)
-        self.key = SigningKey.load_or_create(topics.CORE_SENDER, cfg.keys_dir / "core.key")
+        try:  # the key every instance shares (core/core_key.py)
+            self.key = load_core_key(cfg, self.db)
+        except Exception:
+            if db is None:  # ours to close; a caller's stays the caller's
+                self.db.close()
+            raise
         self.counters = Counters()
         self.link = LocatorLink(
             locator if locator is not None else default_locator(cfg),
@@ -111,6 +119,7 @@ class CoreService:
         )
         # paho calls on_connect_fail only from its own loops; the pump reports instead.
         self.pump = Pump(self.session, self._on_connect_fail)
+        self.keeper = Keeper(self.pump, self._room_held, cfg.mqtt.keepalive_s)
         self._started = False
         self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
         # A failure that repeats every tick (a full disk) is one line and a summary.
@@ -128,6 +137,7 @@ class CoreService:
         if self.scale is not None:
             self.scale.start()
         self._worker.start()
+        self.keeper.start()
         self._started = True
         log.info(
             "core started: broker %s:%d, %d people in the gallery",
@@ -149,6 +159,7 @@ class CoreService:
         self._started = False
         self._stop.set()
         self._worker.join(30)
+        self.keeper.stop()
         self.session.stop()
         self.commands.close()  # joins the enrolment process, when one was started
         self.db.close()
@@ -210,7 +221,7 @@ class CoreService:
     def _rebalance(self) -> None:
         """Renew the leases; follow the cameras and the leadership that moved."""
         assert self.scale is not None
-        change = self.scale.renew()
+        change = self._away(self.scale.renew)
         if not self.watcher.connected.is_set():
             return  # _on_connect subscribes to all that is held
         if change.unsubscribe:
@@ -247,6 +258,19 @@ class CoreService:
     # --- worker thread ---------------------------------------------------------------
 
     def _run(self) -> None:
+        self.pump.hold()  # the connection is the worker's, but for its loans (_away)
+        try:
+            self._loop()
+        finally:
+            self.pump.release()
+
+    def _away(self, fn: Any, *args: Any) -> Any:
+        """``fn`` waits on the database and touches neither client nor inbox: the
+        keepalive thread may drive the connection meanwhile (core.pump)."""
+        with self.pump.lent():
+            return fn(*args)
+
+    def _loop(self) -> None:
         next_beat = time.monotonic() + self.cfg.core.status_interval_s
         next_purge = time.monotonic()  # purge once at start, then every interval
         next_clear = time.monotonic()
@@ -279,11 +303,11 @@ class CoreService:
             if now >= next_clear:
                 next_clear = now + 1.0
                 self._guard(self._clear_positions)
-                self._guard(self.ingest.refresh)
+                self._guard(self._away, self.ingest.refresh)
                 self._guard(self._vouch_for_cameras)
                 self._guard(self._tick)
                 self._guard(self._sync_users)
-                self._guard(self.ingest.flush_audit)
+                self._guard(self._away, self.ingest.flush_audit)
         drained = time.monotonic() + ENROL_DRAIN_S
         while self.commands.enrolments.busy and time.monotonic() < drained:
             self._guard(self._enrolled, drained - time.monotonic())
@@ -339,6 +363,11 @@ class CoreService:
         core = self.cfg.core
         return max(1, min(core.queue_size, core.max_batch_messages) - len(self._pending))
 
+    def _room_held(self) -> int:
+        # The keeper's: while the worker waits on the database, read up to queue_size
+        # (acked by the broker's session; the cameras re-send what core never acks).
+        return max(0, self.cfg.core.queue_size - len(self._pending))
+
     def _handle(self, batch: list[Incoming]) -> None:
         detections, statuses, requests = [], [], []
         for item in batch:
@@ -355,24 +384,24 @@ class CoreService:
         if detections:
             self._detections(detections)
         for item in statuses:
-            status = self.ingest.camera_status(item)
+            status = self._away(self.ingest.camera_status, item)
             if status is not None:
                 self._send(self.link.camera_status(status, time.time()))
         for item in requests:
-            self._send(self.commands.handle(item))
+            self._send(self._away(self.commands.handle, item))
         if requests:  # a name or merge empties the old key's retained position now
             self._guard(self._clear_positions)
         if statuses or requests:
-            self.ingest.flush_audit()
+            self._away(self.ingest.flush_audit)
 
     def _detections(self, detections: list[Incoming]) -> None:
         """One try at storing: what arrived (and what core holds from a store error)."""
-        located = self.ingest.locate(detections)
+        located = self._away(self.ingest.locate, detections)
         # The live view leaves now, before the sightings are written: it needs
         # nothing the commit creates, and every millisecond shows on a screen.
         # Should the store fail, core holds the batch and tries again (core/holding.py).
         self._send(located.live)
-        result = self.ingest.store(located)
+        result = self._away(self.ingest.store, located)
         for cam, seqs in result.acks.items():
             for i in range(0, len(seqs), 1024):
                 self._publish(topics.ack(cam), Ack(camera_id=cam, seqs=seqs[i : i + 1024]))
@@ -398,7 +427,7 @@ class CoreService:
         """Answer the enrolments whose photos are encoded (encodings stored here, on the
         worker thread, which owns the database); checked after every step, so at most
         one idle wait (0.2 s) after they are ready."""
-        self._send(self.commands.finished(wait_s))
+        self._send(self._away(self.commands.finished, wait_s))
 
     def _send(self, outgoing: list[Outgoing]) -> None:
         # Each message leaves as soon as it is signed: publish() writes to the socket
@@ -467,11 +496,17 @@ class CoreService:
         self._send(out if self.scale is None else self.scale.local_only(out))
 
     def _sync_users(self) -> None:
-        if not self._once():
+        # Every instance with the users file keeps the mirror (it writes only on a
+        # change); those without it read their operators' roles from the mirror.
+        if not self._once() and not self.commands.roles.has_file():
             return
         from core.bootstrap import tidy
 
-        tidy(self.commands.roles.users())
+        self._away(self._sync_users_now, tidy)
+
+    def _sync_users_now(self, tidy: Any) -> None:
+        if self._once():
+            tidy(self.commands.roles.users())
         users = self.commands.roles.changed_users()
         if users is not None:
             with self.db.session() as s:
@@ -480,6 +515,9 @@ class CoreService:
     def _purge(self) -> None:
         if not self._once():
             return
+        self._away(self._purge_now)
+
+    def _purge_now(self) -> None:
         with self.db.session() as s:
             purge(s, self.cfg.core.retention_days)
 
@@ -487,16 +525,23 @@ class CoreService:
         """Empty the retained position of erased/merged people (retained topics forget)."""
         if not self.watcher.connected.is_set() or not self._once():
             return
-        with self.db.session() as s:
-            keys = pending_clears(s)
-            for key in keys:
-                self._send(self.link.forget(key, time.time()))
-                self.client.publish(topics.position(key), b"", qos=1, retain=True)
-                for topic, data, retain in self.link.ha_remove(key):
-                    self.client.publish(topic, data, qos=1, retain=retain)
-            done_clears(s, keys)
+        keys = self._away(self._pending_clears)
+        for key in keys:
+            self._send(self.link.forget(key, time.time()))
+            self.client.publish(topics.position(key), b"", qos=1, retain=True)
+            for topic, data, retain in self.link.ha_remove(key):
+                self.client.publish(topic, data, qos=1, retain=retain)
         if keys:
+            self._away(self._done_clears, keys)  # a crash before it only clears twice
             log.info("cleared the retained position of %s", ", ".join(keys))
+
+    def _pending_clears(self) -> list[str]:
+        with self.db.session() as s:
+            return list(pending_clears(s))
+
+    def _done_clears(self, keys: list[str]) -> None:
+        with self.db.session() as s:
+            done_clears(s, keys)
 
     def run_forever(self) -> int:
         """Run until SIGTERM / SIGINT; the CLI entry point."""

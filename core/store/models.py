@@ -204,6 +204,18 @@ class Revision(Base):
     value: Mapped[int] = mapped_column(BigId, default=0)
 
 
+class CoreKey(Base):
+    """Core's signing key, for every instance to find (core/core_key.py): the public
+    key always; the private key (PKCS8 PEM) only with ``[core] key_in_database``."""
+
+    __tablename__ = "core_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    public_key: Mapped[str] = mapped_column(String(64))
+    private_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
 class CoreLease(Base):
     """A lease of several core instances (docs/scale.md): a camera partition, the
     leader's duties, or the lock new anonymous identities are created under."""

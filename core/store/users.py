@@ -32,3 +32,9 @@ def sync_users(s: Session, users: Iterable[tuple[str, str]]) -> bool:
 
 def list_users(s: Session) -> list[tuple[str, str]]:
     return [(u.name, u.role) for u in s.scalars(select(UserRole).order_by(UserRole.name))]
+
+
+def mirrored_role(s: Session, name: str) -> str | None:
+    """``name``'s role as the mirror has it (None: no such user)."""
+    row = s.get(UserRole, name)
+    return None if row is None else row.role

@@ -235,3 +235,24 @@ def test_recent_zone_events_and_alerts_are_answered_to_a_desk_signing_in(tmp_pat
         "enter",
     ]
     db.close()
+
+
+def test_a_host_without_the_users_file_takes_roles_from_the_mirror(tmp_path) -> None:
+    from core.commands import Roles
+    from core.store.users import sync_users
+
+    cfg = core_config(tmp_path)  # no users.json here: the broker runs on another host
+    db = store.open_store(cfg)
+    try:
+        with db.session() as s:
+            sync_users(s, [("alice", "operator"), ("ivan", "integrator")])
+        roles = Roles(cfg, db)
+        assert roles.role_of("alice") == "operator" and roles.role_of("ivan") == "integrator"
+        assert roles.role_of("mallory") is None
+        # Nor does it empty the mirror the host with the file keeps.
+        assert roles.changed_users() is None
+        # Where the file is, it decides (it is fresher than the mirror).
+        fast_user_store(default_path(cfg)).add("alice", "admin")
+        assert roles.role_of("alice") == "admin" and roles.role_of("ivan") is None
+    finally:
+        db.close()

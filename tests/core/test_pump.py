@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import sqlalchemy
 
+import core.store.db
 from core import store
 from core.pump import Pump
 from core.service import CoreService
@@ -231,3 +237,96 @@ def test_core_driven_by_hand_speaks_mqtt_5_on_mosquitto(tmp_path, mosquitto_brok
         assert svc.wait_connected(15), svc.watcher.last_error
         assert svc.session.protocol == "5"
         assert svc.session.wait_subscribed(10)
+
+
+@contextlib.contextmanager
+def _database_locked(cfg) -> Iterator[None]:
+    """Another process's writer holds the database: SQLite's write lock, or PostgreSQL's
+    exclusive lock on the tables a batch writes (SRS_TEST_DATABASE)."""
+    url = core.store.db.database_url(cfg)
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(str(cfg.data_dir / "srs.db"), isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as c:
+            c.execute(
+                sqlalchemy.text("LOCK TABLE sightings, processed_messages IN ACCESS EXCLUSIVE MODE")
+            )
+            yield
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("queue_size", "sends", "every_s"),
+    [(20_000, 5, 1.6), (10, 16, 0.5)],
+    ids=["room-to-spare", "inbox-full"],  # full: it reads only to hear its PINGRESP
+)
+def test_core_stays_connected_while_its_database_is_locked(
+    tmp_path, mosquitto_broker: BrokerHandle, caplog, queue_size: int, sends: int, every_s: float
+) -> None:
+    # Mosquitto drops a client silent for 1.5 keepalives (3 s here); the lock lasts 8 s
+    # and the store waits for it (lock timeout 60 s), as the 75 s table lock did.
+    mqtt = mosquitto_broker.client_config("core", "core").model_copy(update={"keepalive_s": 2})
+    cfg = core_config(
+        tmp_path,
+        mqtt,
+        database_lock_timeout_s=60.0,
+        status_interval_s=0.5,
+        queue_size=queue_size,
+    )
+    db = store.open_store(cfg)
+    with db.session() as s:
+        store.add_camera(s, "cam1", CAM.public_key_b64)
+    db.close()
+    with CoreService(cfg) as svc:
+        assert svc.wait_connected(10)
+        listener = Listener(
+            mosquitto_broker.client_config("watcher", "operator"),
+            f"watcher:{uuid.uuid4().hex[:8]}",
+            [topics.core_status()],
+            svc.key.public_key_b64,
+        )
+        cam = FakeCamera(
+            mosquitto_broker.client_config("cam1", "camera"), CAM, "cam1", svc.key.public_key_b64
+        )
+        # A dropped core reconnects within moments: count the connections instead.
+        connections: list[tuple[Any, ...]] = []
+        on_connect = svc.watcher.on_connect
+
+        def counted(*args: Any) -> None:
+            connections.append(args)
+            on_connect(*args)
+
+        svc.watcher.on_connect = counted  # type: ignore[method-assign, assignment]
+        try:
+            cam.send(batch("cam1", 1, []))
+            assert cam.wait_acked({1})
+            sent = set(range(2, 2 + sends))
+            with _database_locked(cfg):
+                for seq in sorted(sent):
+                    cam.send(batch("cam1", seq, []))
+                    time.sleep(every_s)  # the stall itself: messages arrive all along it
+                assert not cam.acked & sent  # nothing could be stored
+            # Once the lock goes, everything is stored and acked (what core could not
+            # hold, beyond queue_size, its camera sends again).
+            assert cam.wait_acked(sent, timeout=30.0, resend_s=5.0)
+            states = []
+            while not listener.inbox.empty():
+                topic, data, _ = listener.inbox.get()
+                if data:
+                    states.append(listener.verifier.verify(topic, data, CoreStatus).payload.state)
+            assert "offline" not in states  # no will went out
+            assert not connections, "core lost the broker while the database was locked"
+            assert "lost the connection" not in caplog.text
+            assert svc.keeper.steps > 0  # the keepalive thread kept it
+        finally:
+            cam.close()
+            listener.close()
