@@ -548,9 +548,17 @@ class CoreService:
         import signal
 
         stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        with self:
-            while not stop.wait(1.0) and self.failure is None:
-                pass
+        # The handlers go back when core stops: a process that ran core and goes on
+        # (a test, a tool) must not keep ignoring SIGTERM, nor hand that to its forks.
+        previous = {
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            with self:
+                while not stop.wait(1.0) and self.failure is None:
+                    pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         return 0 if self.failure is None else 1  # the sentence was logged

@@ -417,8 +417,13 @@ def test_a_refused_subscription_stops_core_with_the_broker_sentence(
     )
     cfg = core_config(tmp_path, srs_broker.client_config("core", "core"))
     svc = CoreService(cfg)
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
     with caplog.at_level("ERROR", logger="core.service"):
         assert svc.run_forever() == 1
+    # Its SIGTERM handler went with it: this process (and what it forks) is as before.
+    assert signal.getsignal(signal.SIGTERM) is before
     sentence = f"core stops: the broker refused the subscription to '{topics.SIGHTINGS}'"
     assert svc.failure is not None and svc.failure.startswith(sentence)
     assert sentence in caplog.text
