@@ -95,8 +95,9 @@ class Locator:
     is remembered (to retire it when the track is recognised).
     ``stay_grace_s``: an unknown person back in a restricted zone within this long
     (or under a new key of the same track) continues the stay: no second alert.
-    ``zone_dwell_s``: a placed person's zone changes (leave, enter, an alert) only
-    once their position has been in the new zone this long; positions go out at once.
+    ``zone_dwell_s``: a placed person's zone changes only once their position has
+    been in the new zone this long (a restricted zone is entered at once); positions
+    go out at once.
     """
 
     def __init__(
@@ -321,16 +322,19 @@ class Locator:
         """Dwell: ``zone`` (where the position is now) becomes the person's zone once
         the position has stayed in it for ``zone_dwell_s``. Two cameras that place one
         person on either side of a door, or a range estimate jittering across it,
-        then give no stream of leave/enter pairs. ``at_once``: a person just placed
-        (nothing to dither from). The events carry the time the position first got
-        there."""
+        then give no stream of leave/enter pairs. A restricted zone is entered at
+        once (its alert is never held back, nor lost to a position flickering in and
+        out of it); leaving it needs the dwell like any change. ``at_once``: a person
+        just placed (nothing to dither from). The events carry the time the position
+        first got there."""
         if zone == person.zone:
             person.pending = person.pending_since = None
             person.settled = (person.x, person.y)
             return
         if person.pending_since is None or person.pending != zone:
             person.pending, person.pending_since = zone, at
-        if at_once or at - person.pending_since >= self.zone_dwell_s:
+        restricted = (shape := self._zones.get(zone)) is not None and shape.restricted
+        if at_once or restricted or at - person.pending_since >= self.zone_dwell_s:
             since = person.pending_since
             person.pending = person.pending_since = None
             person.settled = (person.x, person.y)
