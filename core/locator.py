@@ -83,6 +83,8 @@ class _Person:
     # Where the person last was with no zone change pending: while one is, views
     # that disagree are judged against it (see _last_place).
     settled: tuple[float, float] | None = None
+    # When this person last left each restricted zone (for _urgent).
+    left_restricted: dict[str, float] = field(default_factory=dict)
 
 
 class Locator:
@@ -96,8 +98,8 @@ class Locator:
     ``stay_grace_s``: an unknown person back in a restricted zone within this long
     (or under a new key of the same track) continues the stay: no second alert.
     ``zone_dwell_s``: a placed person's zone changes only once their position has
-    been in the new zone this long (a restricted zone is entered at once); positions
-    go out at once.
+    been in the new zone this long (an entry that may raise an alert is at once);
+    positions go out at once.
     """
 
     def __init__(
@@ -322,30 +324,42 @@ class Locator:
         """Dwell: ``zone`` (where the position is now) becomes the person's zone once
         the position has stayed in it for ``zone_dwell_s``. Two cameras that place one
         person on either side of a door, or a range estimate jittering across it,
-        then give no stream of leave/enter pairs. A restricted zone is entered at
-        once (its alert is never held back, nor lost to a position flickering in and
-        out of it); leaving it needs the dwell like any change. ``at_once``: a person
-        just placed (nothing to dither from). The events carry the time the position
-        first got there."""
+        then give no stream of leave/enter pairs. ``at_once``: a person just placed
+        (nothing to dither from). The events carry the time the position first got
+        there."""
         if zone == person.zone:
             person.pending = person.pending_since = None
             person.settled = (person.x, person.y)
             return
         if person.pending_since is None or person.pending != zone:
             person.pending, person.pending_since = zone, at
-        restricted = (shape := self._zones.get(zone)) is not None and shape.restricted
-        if at_once or restricted or at - person.pending_since >= self.zone_dwell_s:
+        if at_once or self._urgent(person, zone) or at - person.pending_since >= self.zone_dwell_s:
             since = person.pending_since
             person.pending = person.pending_since = None
             person.settled = (person.x, person.y)
             self._change_zone(person, zone, since, result)
 
+    def _urgent(self, person: _Person, zone: str | None) -> bool:
+        """Whether entering ``zone`` may raise an alert, so it must not wait: a
+        restricted zone entered by someone not known, who did not leave it within
+        ``stay_grace_s`` (then it is the same stay, no alert, and the dwell applies).
+        Not waiting also means a stranger whose rough position flickers in and out
+        of the zone in stints shorter than the dwell is not missed."""
+        shape = self._zones.get(zone)
+        if shape is None or not shape.restricted or person.identity == "known":
+            return False
+        left = person.left_restricted.get(shape.zone_id)
+        return left is None or person.last_seen - left > self._stays.grace_s
+
     def _change_zone(
         self, person: _Person, zone: str | None, at: float, result: LocatorResult
     ) -> None:
         if person.zone is not None:
-            result.zone_events.append(self._event(person, person.zone, "leave", at))
+            event = self._event(person, person.zone, "leave", at)
+            result.zone_events.append(event)
             self._stays.leave(person.key, person.zone, at)
+            if event.restricted:
+                person.left_restricted[person.zone] = at
         person.zone = zone
         if zone is None:
             return

@@ -166,7 +166,17 @@ def test_a_short_excursion_is_no_zone_change_a_held_one_is() -> None:
         ("leave", "room", 105.5),
         ("enter", "corridor", 105.5),
     ]
-    assert len(alerts) == 1  # back a moment later is the same stay
+    # Back into the room for a moment: the same stay (no alert to hurry for), so
+    # the dwell applies: no events until he stays there.
+    seen(IN, 3.5, [108.0, 108.3, 108.6])
+    seen(OUT, 6.5, [108.8, 109.0])
+    assert len(events) == 5
+    seen(IN, 3.5, [110.5, 110.8, 111.1, 111.4, 111.7])
+    assert [(e.action, e.zone, e.at) for e in events][5:] == [
+        ("leave", "corridor", 110.5),
+        ("enter", "room", 110.5),
+    ]
+    assert len(alerts) == 1  # one stay, one alert
 
 
 def test_a_change_nobody_contradicts_is_confirmed_by_the_tick() -> None:
@@ -183,6 +193,19 @@ def test_a_change_nobody_contradicts_is_confirmed_by_the_tick() -> None:
         ("leave", "room", 101.3),
         ("enter", "corridor", 101.3),
     ]
+
+
+def test_a_known_person_entering_the_room_waits_for_the_dwell() -> None:
+    """Known people raise no alert, so nothing hurries their entry."""
+    loc = Locator(DOOR, smoothing=1.0, zone_dwell_s=1.0)
+    loc.observe([observation(OUT, 5, 6.5, 100)], now=100)
+    assert not loc.observe([observation(IN, 5, 3.5, 101.5)], now=101.5).zone_events
+    res = loc.observe([observation(IN, 5, 3.5, 102.5)], now=102.5)
+    assert [(e.action, e.zone) for e in res.zone_events] == [
+        ("leave", "corridor"),
+        ("enter", "room"),
+    ]
+    assert not res.alerts
 
 
 def test_someone_first_seen_inside_is_placed_at_once() -> None:
