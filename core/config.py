@@ -75,6 +75,12 @@ class CoreConfig(BaseModel):
     # identities from 300 messages. 0: no limit.
     max_new_identities_per_min: Annotated[int, Field(ge=0, le=100_000)] = 60
     site_file: Path | None = None
+    # A placed person's zone changes (leave, enter) only once their position has stayed
+    # in the new zone this long (seconds; 0: at once), except an entry that may raise a
+    # restricted-zone alert (never held back). Positions go out at once. Two cameras
+    # placing one person on either side of a door, or one camera's range jittering
+    # across it, otherwise flood the zone events.
+    zone_dwell_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = 1.0
     # Home Assistant MQTT discovery (unsigned, known people only unless told otherwise).
     homeassistant: bool = False
     homeassistant_include_unknown: bool = False

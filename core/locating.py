@@ -33,7 +33,7 @@ def default_locator(cfg: SrsConfig) -> Locator:
     site = None
     if cfg.core.site_file is not None:
         site = load_site(cfg.core.site_file)  # SiteError: the CLI reports it and exits
-    return RealLocator(site)
+    return RealLocator(site, zone_dwell_s=cfg.core.zone_dwell_s)
 
 
 def outgoing(res: LocatorResult) -> list[Outgoing]:

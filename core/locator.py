@@ -76,6 +76,15 @@ class _Person:
     evidence: Evidence | None = None  # of the latest observation
     evidence_age_s: float | None = None
     candidate: str | None = None
+    # The zone the position has been in since ``pending_since`` (capture time), not
+    # yet long enough to be the person's zone (``zone_dwell_s``); None: nothing pending.
+    pending: str | None = None
+    pending_since: float | None = None
+    # Where the person last was with no zone change pending: while one is, views
+    # that disagree are judged against it (see _last_place).
+    settled: tuple[float, float] | None = None
+    # When this person last left each restricted zone (for _urgent).
+    left_restricted: dict[str, float] = field(default_factory=dict)
 
 
 class Locator:
@@ -88,6 +97,9 @@ class Locator:
     is remembered (to retire it when the track is recognised).
     ``stay_grace_s``: an unknown person back in a restricted zone within this long
     (or under a new key of the same track) continues the stay: no second alert.
+    ``zone_dwell_s``: a placed person's zone changes only once their position has
+    been in the new zone this long (an entry that may raise an alert is at once);
+    positions go out at once.
     """
 
     def __init__(
@@ -103,9 +115,13 @@ class Locator:
         rejection_window_s: float = 60.0,
         rejection_cooldown_s: float = 300.0,
         stay_grace_s: float = 30.0,
+        zone_dwell_s: float = 1.0,
     ) -> None:
         if not 0.0 < smoothing <= 1.0:
             raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
+        if not 0.0 <= zone_dwell_s < math.inf:
+            raise ValueError(f"zone_dwell_s must be finite and >= 0, got {zone_dwell_s!r}")
+        self.zone_dwell_s = zone_dwell_s
         self.site = site
         self.window_s = window_s
         self.smoothing = smoothing
@@ -152,7 +168,8 @@ class Locator:
                 if abs(obs.seen_at - v.seen_at) <= self.window_s
             }
             fused = fuse(
-                [(v.estimate, view_weight(v.estimate, v.confidence)) for v in recent.values()]
+                [(v.estimate, view_weight(v.estimate, v.confidence)) for v in recent.values()],
+                near=self._last_place(person, obs.seen_at),
             )
             self._move(person, fused.x, fused.y, obs.seen_at, result)
             person.confidence = max(v.confidence for v in recent.values())
@@ -179,6 +196,9 @@ class Locator:
         result = LocatorResult(alerts=self._cameras.tick(now))
         self._stays.tick(now)
         for key, person in list(self._people.items()):
+            if person.pending_since is not None:
+                # Last placed in a new zone and not seen since: it holds there.
+                self._settle(person, person.pending, now, result)
             if now - person.last_seen > self.stale_after_s:
                 self._drop(key, now, result)
         for tk, track in list(self._tracks.items()):
@@ -269,6 +289,19 @@ class Locator:
         prev.last_seen = max(prev.last_seen, obs.seen_at)
         return key, "unidentified", obs.label
 
+    def _last_place(self, person: _Person, at: float) -> tuple[float, float] | None:
+        """Where ``person`` was, if placed and not stale: it decides between views
+        that disagree (core/fusion.py), so the person stays with the camera that
+        has been placing them rather than jumping to another's reading. While a zone
+        change is pending, where they last were in their zone: a camera that lost
+        them for a moment and sees them again there wins back, and the change that
+        only its absence caused is dropped."""
+        if not person.placed or at - person.last_seen > self.stale_after_s:
+            return None
+        if person.pending_since is not None and person.settled is not None:
+            return person.settled
+        return person.x, person.y
+
     def _move(self, person: _Person, x: float, y: float, at: float, result: LocatorResult) -> None:
         fresh = not person.placed or at - person.last_seen > self.stale_after_s
         a = 1.0 if fresh else self.smoothing
@@ -277,15 +310,56 @@ class Locator:
         person.placed = True
         person.last_seen = max(person.last_seen, at)
         zone = self._zones.update(person.zone, person.x, person.y)
-        if zone != person.zone:
-            self._change_zone(person, zone, at, result)
+        self._settle(person, zone, at, result, at_once=fresh)
+
+    def _settle(
+        self,
+        person: _Person,
+        zone: str | None,
+        at: float,
+        result: LocatorResult,
+        *,
+        at_once: bool = False,
+    ) -> None:
+        """Dwell: ``zone`` (where the position is now) becomes the person's zone once
+        the position has stayed in it for ``zone_dwell_s``. Two cameras that place one
+        person on either side of a door, or a range estimate jittering across it,
+        then give no stream of leave/enter pairs. ``at_once``: a person just placed
+        (nothing to dither from). The events carry the time the position first got
+        there."""
+        if zone == person.zone:
+            person.pending = person.pending_since = None
+            person.settled = (person.x, person.y)
+            return
+        if person.pending_since is None or person.pending != zone:
+            person.pending, person.pending_since = zone, at
+        if at_once or self._urgent(person, zone) or at - person.pending_since >= self.zone_dwell_s:
+            since = person.pending_since
+            person.pending = person.pending_since = None
+            person.settled = (person.x, person.y)
+            self._change_zone(person, zone, since, result)
+
+    def _urgent(self, person: _Person, zone: str | None) -> bool:
+        """Whether entering ``zone`` may raise an alert, so it must not wait: a
+        restricted zone entered by someone not known, who did not leave it within
+        ``stay_grace_s`` (then it is the same stay, no alert, and the dwell applies).
+        Not waiting also means a stranger whose rough position flickers in and out
+        of the zone in stints shorter than the dwell is not missed."""
+        shape = self._zones.get(zone)
+        if shape is None or not shape.restricted or person.identity == "known":
+            return False
+        left = person.left_restricted.get(shape.zone_id)
+        return left is None or person.last_seen - left > self._stays.grace_s
 
     def _change_zone(
         self, person: _Person, zone: str | None, at: float, result: LocatorResult
     ) -> None:
         if person.zone is not None:
-            result.zone_events.append(self._event(person, person.zone, "leave", at))
+            event = self._event(person, person.zone, "leave", at)
+            result.zone_events.append(event)
             self._stays.leave(person.key, person.zone, at)
+            if event.restricted:
+                person.left_restricted[person.zone] = at
         person.zone = zone
         if zone is None:
             return

@@ -157,8 +157,8 @@ def test_unknown_in_restricted_zone_alerts_once_per_stay() -> None:
     (alert,) = alerts
     assert (alert.kind, alert.person_key, alert.zone) == ("unknown_in_restricted", "u5", "vault")
     assert alert.severity == "critical"
-    # Step out and back a moment later: the same stay, no new alert.
-    results = walk(loc, [(3, 3), (3, 3), (7, 3), (7, 3)], t0=110, **unknown)
+    # Step out (for longer than the zone dwell) and back: the same stay, no new alert.
+    results = walk(loc, [(3.0, 3.0)] * 7 + [(7.0, 3.0)] * 7, t0=110, **unknown)
     assert [e.action for r in results for e in r.zone_events].count("enter") == 2
     assert sum(len(r.alerts) for r in results) == 0
     # Leave for longer than the grace and come back: a new stay, a new alert.
@@ -230,7 +230,7 @@ def test_unidentified_in_restricted_zone_alerts() -> None:
 
 
 def test_zone_enter_and_leave_events() -> None:
-    loc = Locator(SITE, smoothing=1.0)
+    loc = Locator(SITE, smoothing=1.0, zone_dwell_s=0)  # hysteresis alone
     results = walk(loc, [(3, 3), (5.95, 3), (6.1, 3), (5.9, 3), (6.15, 3), (7.5, 3)])
     events = [(e.action, e.zone, e.restricted) for r in results for e in r.zone_events]
     assert events == [("enter", "hall", False), ("leave", "hall", False), ("enter", "vault", True)]
