@@ -62,6 +62,40 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def descendants(pid: int) -> dict[int, str]:
+    """Every process below ``pid`` (children, theirs, ...): pid -> its command line."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: dict[int, str] = {}
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        found[child] = cmd.strip()
+        todo += children.get(child, [])
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie, dead but not yet reaped, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 @dataclass
 class Count:
     """One camera's messages, end to end."""
@@ -105,6 +139,12 @@ class Site:
         # Seqs a scenario expects core to refuse for good (captured with a clock
         # hours ahead): not "lost" when they are not stored.
         self.excused: dict[str, set[int]] = {}
+        # What a fault found wrong besides lost/duplicated (an orphan, a status that
+        # never named the clock): each fails the scenario.
+        self.problems: list[str] = []
+        # When the fault ended, if a scenario's fault goes on after that (it watches
+        # what follows): recovery counts from here instead of from its return.
+        self.fault_ended: float | None = None
         self.relays: dict[str, Relay] = {}
         self.cameras: list[str] = []
         self.broker: Child | None = None
