@@ -245,6 +245,14 @@ class Site:
             os.killpg(child.process.pid, signal.SIGKILL)
             child.process.wait(10)
 
+    def core_connections(self) -> int:
+        """How many times core has said it connected to the broker (its log)."""
+        log = self.root / "logs" / "core.log"
+        try:
+            return log.read_text(errors="replace").count("core connected to the broker")
+        except OSError:
+            return 0
+
     def stop_generating(self) -> None:
         """Cameras stop making new messages (SIGUSR1) but keep sending their outbox.
         Returns once none makes any more: a camera may add one after the signal was
