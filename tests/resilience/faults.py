@@ -33,7 +33,7 @@ from pathlib import Path
 
 from srs.app.supervise import wait_for
 from tests.resilience.hostile import Row
-from tests.resilience.site import Site, StatusWatch, alive, descendants, rss_kb
+from tests.resilience.site import AlertWatch, Site, StatusWatch, alive, descendants, rss_kb
 
 RATE = 10.0  # messages/s per camera
 CAMERAS = ("cam1", "cam2")
@@ -86,6 +86,7 @@ def run(scenario: Scenario, root: Path) -> Row:
             core_log = site.root / "logs" / "core.log"
             log_start = core_log.stat().st_size
             logged_from, fault_wall = time.monotonic(), time.time()
+            watch = AlertWatch(site) if scenario.operational else None
             what = scenario.fault(site)
             fault_end = site.fault_ended or time.monotonic()
             recovery = site.time_to_store(fault_end, RECOVERY_TIMEOUT_S)
@@ -102,6 +103,13 @@ def run(scenario: Scenario, root: Path) -> Row:
             per_min = lines / max(time.monotonic() - logged_from, 1.0) * 60
             alarms = security_alarms(core_log, log_start) + site.security_audit(fault_wall)
             future = site.future_sightings()
+            if watch is not None:  # the alerts a dashboard got, by category
+                watch.close()
+                alarms += watch.count("security")
+                operational = watch.count("operational")
+                what += f"; alerts published: {operational} operational"
+                if not operational:
+                    site.problems.append("core published no operational alert")
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(core_dir)], check=False)
@@ -122,7 +130,7 @@ def run(scenario: Scenario, root: Path) -> Row:
     problems = list(site.problems)
     if scenario.operational:
         if "core cannot write its database" not in _log_text(core_log, log_start):
-            problems.append("core raised no operational alert")
+            problems.append("core logged no operational alert")
         if per_min >= MAX_LOG_PER_MIN:
             problems.append(f"core logged {per_min:.0f} lines/min (at most {MAX_LOG_PER_MIN})")
     if problems:

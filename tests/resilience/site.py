@@ -405,6 +405,44 @@ class StatusWatch:
         self.client.loop_stop()
 
 
+class AlertWatch:
+    """Every alert core publishes (verified with core's key), as a dashboard sees them:
+    a scenario counts them by category (issue 21: a store fault is an operational
+    alert, never a security one)."""
+
+    def __init__(self, site: Site) -> None:
+        from srs.mqtt import guarded, make_client
+        from srs.wire.payloads import Alert
+        from srs.wire.signing import Verifier, public_key_from_b64
+
+        key = public_key_from_b64(site.core_public_key().read_text())
+        verifier = Verifier(
+            lambda issuer: key if issuer == topics.CORE_SENDER else None,
+            clock_skew_s=60.0,
+            max_age_s=3600.0,
+        )
+        self.alerts: list[Alert] = []
+        self.client = make_client(site.handle.client_config("alerts", "operator"), "alerts")
+
+        def on_connect(client: Any, *args: Any) -> None:
+            client.subscribe(topics.alerts(), qos=1)
+
+        def on_message(client: Any, userdata: Any, msg: Any) -> None:
+            self.alerts.append(verifier.verify(msg.topic, msg.payload, Alert).payload)
+
+        self.client.on_connect = guarded(on_connect, "connect")
+        self.client.on_message = guarded(on_message, "message")
+        self.client.connect("127.0.0.1", site.port)
+        self.client.loop_start()
+
+    def count(self, category: str) -> int:
+        return sum(1 for a in list(self.alerts) if a.category == category)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 def _listening(port: int) -> bool:
     import socket
 
