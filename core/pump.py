@@ -9,9 +9,10 @@ worker, ``publish()`` writes to the socket at once.
 
 ``Pump.step`` does what ``loop_forever`` does, one bounded step at a time: wait up
 to ``timeout`` for the broker, read at most ``max_reads`` packets, write what is
-pending, keep the connection alive, and reconnect with a growing pause when it is
-lost. Reading only as much as the worker can take is also the back-pressure: what
-core has not read stays with the broker (and in its persistent session).
+pending, keep the connection alive, and reconnect with a growing pause (at most
+``RECONNECT_MAX_S``) when it is lost. Reading only as much as the worker can take is
+also the back-pressure: what core has not read stays with the broker (and in its
+persistent session).
 
 Given a :class:`srs.mqtt.Session` (``by_hand``), the pump drives the session's current
 client and lets it ``tend()`` its protocol choice each step (an "auto" session swaps
@@ -44,6 +45,12 @@ from srs.mqtt import Session
 
 log = logging.getLogger(__name__)
 
+# Core's reconnect schedule: 0.25 s, then doubling to 1 s. One client retrying a
+# broker once a second costs nothing, and with the old 5 s cap core came back up to
+# 4 s after a 3 s broker restart was over (issue 21 wants everything stored within 3 s).
+RECONNECT_FIRST_S = 0.25
+RECONNECT_MAX_S = 1.0
+
 
 class Pump:
     def __init__(
@@ -59,7 +66,7 @@ class Pump:
         self._client = client if not isinstance(client, Session) else None
         self._clock, self._sleep = clock, sleep
         self._on_connect_fail = on_connect_fail
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(first_s=RECONNECT_FIRST_S, max_s=RECONNECT_MAX_S)
         self._next_attempt = 0.0  # connect at once the first time
         # Held by whoever drives the client: the worker, but for its loans (lent()).
         self._lock = threading.RLock()

@@ -15,6 +15,10 @@ a growing back-off (srs.backoff); when core accepts it, everything goes at once.
   here (edge.clock) or core's heartbeat agreeing again releases it at once;
 * a refusal for the clock of a copy signed while the clock was off, ours being fine
   now: that message goes again (after the clock back-off);
+* an *expired* copy refused while core's live heartbeat says our clock is fine: a copy
+  the broker kept for core while it was away, which core (catching up, no live status
+  of ours yet) could not tell from a clock behind. A fresh signature cures it: it goes
+  again at once (the clock back-off here kept a core outage's backlog waiting 2-8 s);
 * a refusal for the clock while ours was and is fine: the message itself is out of
   time (made while the clock was wrong, before a restart that forgot by how much);
   no re-send can fix it, so it is given up and counted (``outbox_refused``).
@@ -76,6 +80,10 @@ class Backlog:
         # and core's own measure of this copy, just signed, says so.
         elif self.hearing.clock_off or (self.hearing.skew_s is None and signed_off):
             self.hold("clock", refusal.message)
+        elif refusal.reason == "clock_behind" and self.hearing.skew_s is not None:
+            # expired in a queue, our clock measured right: signed again now, it is in time
+            self.outbox.retry_later(seqs, 0.0)
+            return
         elif signed_off:
             # signed before our clock was fixed (or core could not say): again, later
             self.outbox.retry_later(seqs, self._backoff["clock"].next_delay())

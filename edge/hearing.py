@@ -69,7 +69,11 @@ class Hearing:
         back = False
         if live:
             now = self._clock()
-            self.skew_s = wall_now - sent_at
+            # Only a heartbeat is signed as it is sent: core's "offline" may be its last
+            # will, signed when it connected (days ago, for a core that ran for days),
+            # and taken for a skew it said "clock N days ahead" at every core crash.
+            if state == "online":
+                self.skew_s = wall_now - sent_at
             if self._live_at is None:  # the first since our own (re)connect
                 late = not self._heard_since_connect
             else:

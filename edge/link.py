@@ -103,9 +103,10 @@ class Link:
             on_disconnect=self.watcher.on_disconnect,
             on_message=self._on_message,
             on_refused=self._on_refused,
-            # Back within ~2 s of the broker (srs.mqtt caps at 5 s): a node's reconnect
-            # is cheap, and srs.backoff's jitter keeps a site's nodes apart.
-            reconnect_max_s=2,
+            # Back within ~1 s of the broker (srs.mqtt caps at 5 s): a node's reconnect
+            # is cheap, and with 2 s a broker restart's backlog started up to 2 s late,
+            # most of issue 21's 3 s.
+            reconnect_max_s=1,
         )
         self._thread = threading.Thread(
             target=self._run, name=f"edge-send-{self.camera_id}", daemon=True

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from core.store.db import engine_for
-from core.store.schema import current_revision
+from core.store.schema import current_revision, head_revision, migrate
 from srs.app.cli import main
 from tests.core.ingest_helpers import core_config
 
@@ -43,3 +43,31 @@ def test_db_upgrade_says_where_the_schema_is(tmp_path, capsys) -> None:
     assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
     again = capsys.readouterr().out
     assert "(was empty)" in first and "(already there)" in again
+
+
+def test_a_database_at_head_is_told_so_without_alembic(tmp_path, monkeypatch) -> None:
+    """Every core start checks the schema; one already at head needs no alembic (its
+    import was 0.6 s of core's start-up, most of core's recovery after a crash)."""
+    engine = engine_for(core_config(tmp_path))
+    try:
+        assert migrate(engine) is None  # empty: alembic builds it
+        assert current_revision(engine) == head_revision()
+
+        def no_alembic(conn: object) -> None:
+            raise AssertionError("alembic ran for a database at head")
+
+        monkeypatch.setattr("core.store.schema._alembic_upgrade", no_alembic)
+        assert migrate(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembic_s() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from core.store.schema import MIGRATIONS
+
+    acfg = Config()
+    acfg.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(acfg).get_current_head()

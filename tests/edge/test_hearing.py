@@ -49,6 +49,15 @@ def test_the_clock_is_measured_only_from_live_heartbeats() -> None:
     assert not h.clock_off and h.clock_sentence() == ""
 
 
+def test_core_s_last_will_measures_no_clock() -> None:
+    """Core killed: the broker publishes its will, live, signed when core connected
+    (hours ago); that is not this node's clock ahead."""
+    h = hearing(Clock())
+    h.core_status("online", 1e9, 10.0, 1e9, live=True)
+    h.core_status("offline", 1e9 - 3 * 3600, 10.0, 1e9, live=True)
+    assert h.skew_s == 0.0 and not h.clock_off and h.core_state == "offline"
+
+
 def test_not_heard_only_while_messages_wait_and_past_the_limit() -> None:
     clock = Clock()
     h = hearing(clock)

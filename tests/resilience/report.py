@@ -1,23 +1,27 @@
 """Run the fault and hostile-input suite and write docs/resilience.md.
 
     PYTHONPATH=. .venv/bin/python -m tests.resilience.report [--only NAME ...] [--out FILE]
+                                                           [--keep DIR]
 
 Runs the same scenarios as tests/resilience/ (real processes; a few minutes), prints
 each row as it completes, and writes the table (case, expected, observed, pass) with
 the recovery times. Exits 1 when a row fails. A scenario that cannot run here (the
 disk-full case needs root to mount a tmpfs) is listed as skipped with its reason.
+``--keep DIR`` keeps each scenario's site (every process's log under ``logs/``,
+the databases) in ``DIR/<scenario>`` to read why a recovery took long.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.resilience.faults import RATE, SCENARIOS
+from tests.resilience.faults import RATE, RECOVERY_GOAL_S, SCENARIOS
 from tests.resilience.faults import run as run_fault
 from tests.resilience.hostile import Row, broker_cases, core_cases
 
@@ -36,9 +40,18 @@ camera sees, {rate:g} messages/s each), each process with its own data directory
 The checker compares every sequence number each camera's outbox created with what
 core's database holds: *lost* (created, never stored) and *duplicated* (a detection
 stored twice). *Recovery* is the time from the fault's end until everything created
-by then was stored (issue 21 wants ≤ 3 s; printed here, not asserted). "Minutes"
+by then was stored (issue 21 wants ≤ 3 s; printed here, not asserted; a time over it
+is in bold). "Minutes"
 offline are scaled to {offline:.0f} s so CI can afford them. *Observed* also says what
-core logged about the fault, so a pass shows that the fault really bit.
+core logged about the fault, so a pass shows that the fault really bit, and what else
+issue 21 asks of the scenario (a miss fails the row): a store fault (locked, disk
+full) publishes an operational alert and no security one, and core logs under 200
+lines a minute; after core's outage or pause the broker's RSS is within 10 % of what
+it was before; a killed edge (running the encoder pool, as `srs edge` does) leaves
+none of its child processes running; a camera clock off is named in its status
+within the fault (15 s, under the minute asked). A restarted core's start-up
+(Python's imports, a few seconds on a loaded machine) is printed and counted in its
+recovery time.
 
 | case | expected | observed | recovery | pass |
 |---|---|---|---|---|
@@ -65,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", nargs="*", help="run only the fault scenarios named so")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "resilience.md")
+    ap.add_argument("--keep", type=Path, help="keep each scenario's site (logs) under DIR")
     args = ap.parse_args(argv)
     started = time.monotonic()
     faults: list[Row] = []
@@ -74,11 +88,19 @@ def main(argv: list[str] | None = None) -> int:
         reason = scenario.needs()
         if reason is not None:
             faults.append(Row(scenario.name, scenario.expected, f"skipped: {reason}", True))
+        elif args.keep is not None:
+            site = args.keep / re.sub(r"[^a-z0-9]+", "-", scenario.name.lower()).strip("-")
+            site.mkdir(parents=True, exist_ok=False)
+            faults.append(run_fault(scenario, site))
         else:
             with tempfile.TemporaryDirectory() as tmp:
                 faults.append(run_fault(scenario, Path(tmp)))
         r = faults[-1]
-        print(f"{'pass' if r.passed else 'FAIL'}  {r.case}: {r.observed} ({r.seconds:.0f} s)")
+        slow = r.recovery_s is not None and r.recovery_s > RECOVERY_GOAL_S
+        print(
+            f"{'pass' if r.passed else 'FAIL'}{' SLOW' if slow else ''}  {r.case}: "
+            f"{r.observed} ({r.seconds:.0f} s)"
+        )
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         hostile = core_cases(Path(a)) + broker_cases(Path(b))
     for r in hostile:
@@ -93,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for r in faults:
         rec = "–" if r.recovery_s is None else f"{r.recovery_s:.1f} s"
+        if r.recovery_s is not None and r.recovery_s > RECOVERY_GOAL_S:
+            rec = f"**{rec}**"  # over issue 21's goal
         text += (
             f"| {_cell(r.case)} | {_cell(r.expected)} | {_cell(r.observed)} | {rec} | "
             f"{'yes' if r.passed else '**NO**'} |\n"

@@ -1,7 +1,7 @@
 """A camera node without a camera: the edge's real outbox and link, synthetic detections.
 
     python -m tests.resilience.sim_edge --config edge.toml --rate 10 [--clock-file F]
-                                        [--burst N --burst-every S]
+                                        [--burst N --burst-every S] [--encoder]
 
 Every ``1/rate`` s one DetectionBatch (one face, one of the 20 people this camera
 sees, with frame-to-frame noise) goes into
@@ -104,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clock-file", type=Path)
     ap.add_argument("--burst", type=int, default=0, help="extra messages at once ...")
     ap.add_argument("--burst-every", type=float, default=60.0, help="... every S seconds")
+    ap.add_argument(
+        "--encoder",
+        action="store_true",
+        help="also run the edge's encoder pool (forkserver, resource tracker, worker), "
+        "as `srs edge` does, so a kill -9 shows whether its children outlive it",
+    )
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
     logging.basicConfig(
@@ -127,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGUSR1, lambda *_: generate.clear())
     rng = random.Random(cam)
     people = crowd(rng)
+    pool = None
+    if args.encoder:
+        from edge.encode import EncoderPool
+
+        pool = EncoderPool(workers=1)
+        pool.wait_ready()
     link.start()
     log.info("camera %s: %g messages/s, outbox at seq %d", cam, args.rate, outbox.next_seq)
     period = 1.0 / args.rate
@@ -145,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     link.stop()
     log.info("camera %s stopped: %d sent, %d acked", cam, link.sent, link.acked)
     outbox.close()
+    if pool is not None:
+        pool.close()
     return 0
 
 

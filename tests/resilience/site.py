@@ -63,6 +63,40 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def descendants(pid: int) -> dict[int, str]:
+    """Every process below ``pid`` (children, theirs, ...): pid -> its command line."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: dict[int, str] = {}
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        found[child] = cmd.strip()
+        todo += children.get(child, [])
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie, dead but not yet reaped, is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 @dataclass
 class Count:
     """One camera's messages, end to end."""
@@ -106,6 +140,12 @@ class Site:
         # Seqs a scenario expects core to refuse for good (captured with a clock
         # hours ahead): not "lost" when they are not stored.
         self.excused: dict[str, set[int]] = {}
+        # What a fault found wrong besides lost/duplicated (an orphan, a status that
+        # never named the clock): each fails the scenario.
+        self.problems: list[str] = []
+        # When the fault ended, if a scenario's fault goes on after that (it watches
+        # what follows): recovery counts from here instead of from its return.
+        self.fault_ended: float | None = None
         self.relays: dict[str, Relay] = {}
         self.cameras: list[str] = []
         self.broker: Child | None = None
@@ -205,6 +245,14 @@ class Site:
         except subprocess.TimeoutExpired:
             os.killpg(child.process.pid, signal.SIGKILL)
             child.process.wait(10)
+
+    def core_connections(self) -> int:
+        """How many times core has said it connected to the broker (its log)."""
+        log = self.root / "logs" / "core.log"
+        try:
+            return log.read_text(errors="replace").count("core connected to the broker")
+        except OSError:
+            return 0
 
     def stop_generating(self) -> None:
         """Cameras stop making new messages (SIGUSR1) but keep sending their outbox.
@@ -352,6 +400,44 @@ class StatusWatch:
             if at >= since and status.camera_id == cam and text in status.message:
                 return at - since, status.message
         return None
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class AlertWatch:
+    """Every alert core publishes (verified with core's key), as a dashboard sees them:
+    a scenario counts them by category (issue 21: a store fault is an operational
+    alert, never a security one)."""
+
+    def __init__(self, site: Site) -> None:
+        from srs.mqtt import guarded, make_client
+        from srs.wire.payloads import Alert
+        from srs.wire.signing import Verifier, public_key_from_b64
+
+        key = public_key_from_b64(site.core_public_key().read_text())
+        verifier = Verifier(
+            lambda issuer: key if issuer == topics.CORE_SENDER else None,
+            clock_skew_s=60.0,
+            max_age_s=3600.0,
+        )
+        self.alerts: list[Alert] = []
+        self.client = make_client(site.handle.client_config("alerts", "operator"), "alerts")
+
+        def on_connect(client: Any, *args: Any) -> None:
+            client.subscribe(topics.alerts(), qos=1)
+
+        def on_message(client: Any, userdata: Any, msg: Any) -> None:
+            self.alerts.append(verifier.verify(msg.topic, msg.payload, Alert).payload)
+
+        self.client.on_connect = guarded(on_connect, "connect")
+        self.client.on_message = guarded(on_message, "message")
+        self.client.connect("127.0.0.1", site.port)
+        self.client.loop_start()
+
+    def count(self, category: str) -> int:
+        return sum(1 for a in list(self.alerts) if a.category == category)
 
     def close(self) -> None:
         self.client.disconnect()
