@@ -26,6 +26,7 @@ batch that fails to store is forgotten by reloading the clusters from the databa
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -165,8 +166,11 @@ class Anonymous:
 def insert_identities(s: Session, rows: list[Row]) -> list[int]:
     """New anonymous identities' rows; their ids, in order (a few a batch at most)."""
     conn = s.connection()
+    now = time.time()  # updated_at: see update_identities
     return [
-        conn.execute(insert(UNKNOWNS).values(row).returning(UNKNOWNS.c.id)).scalar_one()
+        conn.execute(
+            insert(UNKNOWNS).values({**row, "updated_at": now}).returning(UNKNOWNS.c.id)
+        ).scalar_one()
         for row in rows
     ]
 
@@ -183,6 +187,8 @@ def update_identities(s: Session, updates: list[Row]) -> None:
         .values(
             centroid=bindparam("c"),
             count=t.count + bindparam("n"),
+            # when: other core instances re-read what was written since they looked
+            updated_at=time.time(),
             # portable "the later of the two" for the time and its place
             last_seen=case((newer, bindparam("seen")), else_=t.last_seen),
             last_camera=case((newer, bindparam("cam")), else_=t.last_camera),

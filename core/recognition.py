@@ -248,6 +248,12 @@ class UnknownClusters:
         self.counts[index] += 1
         return self._store[index].copy()
 
+    def replace(self, index: int, vec: np.ndarray, count: int) -> None:
+        """Identity ``index`` as another core instance stored it (core/shared_unknowns.py;
+        between batches, so there is nothing to undo)."""
+        self._store[index] = vec
+        self.counts[index] = count
+
     def add(self, identity_id: int, vec: np.ndarray) -> None:
         if len(self.ids) == len(self._store):
             self._store = np.vstack([self._store, np.empty_like(self._store)])

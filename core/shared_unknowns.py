@@ -11,20 +11,26 @@ instances could each meet one stranger for the first time at once and make two
   person could have walked to, :class:`core.anonymous.Travel`) becomes that identity
   instead of a new one;
 - every renewal (``sync``), the identities other instances created are added to
-  this instance's clusters, so later faces join them in the usual way.
-
-Centroids refined by another instance are not re-read (each instance refines its
-own copy; the database keeps the last writer's): a drift, not a second identity.
+  this instance's clusters, so later faces join them in the usual way;
+- at the same time, the identities another instance refined are re-read: every
+  write stamps ``updated_at`` (core/anonymous.py), and the rows stamped since the
+  last sync (less ``lookback_s``, for clock skew and slow commits) whose count
+  differs from this instance's copy replace it. The database keeps the last
+  writer's centroid and the sum of everyone's counts, so after a sync every
+  instance holds what the database holds. A commit that lands more than
+  ``lookback_s`` after its stamp is missed until the identity is written again: a
+  drift, never a second identity.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import ColumnElement, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,12 +45,27 @@ log = logging.getLogger(__name__)
 UNKNOWNS = cast(Table, UnknownIdentity.__table__)
 
 
+Known = tuple[int, np.ndarray, Place | None, int]  # id, centroid, last place, count
+# How far before the last sync ``sync`` looks for identities written by others: the
+# clocks of the instances may differ (up to ttl / 2, core/leases.py) and a stamp is
+# taken before its commit.
+LOOKBACK_S = 30.0
+
+
 class SharedUnknowns:
     def __init__(
-        self, db: Database, clusters: Callable[[], UnknownClusters], travel: Travel
+        self,
+        db: Database,
+        clusters: Callable[[], UnknownClusters],
+        travel: Travel,
+        *,
+        lookback_s: float = LOOKBACK_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db, self._clusters, self.travel = db, clusters, travel
+        self.lookback_s, self._clock = lookback_s, clock
         self._watermark = self._max_known()
+        self._synced_at = clock()  # the clusters were loaded from the database by now
 
     def _max_known(self) -> int:
         return max((i for i in self._clusters().ids if i > 0), default=0)
@@ -72,24 +93,52 @@ class SharedUnknowns:
         return ids
 
     def sync(self) -> int:
-        """Add the identities other instances created to this one's clusters."""
+        """Add the identities other instances created to this one's clusters, and
+        re-read the ones they refined; how many were added or re-read."""
         clusters = self._clusters()
         self._watermark = max(self._watermark, self._max_known())
+        now = self._clock()
         with self.db.session() as s:
             others = [o for o in self._newer(s) if o[0] not in clusters.index]
+            written = self._written_since(s, self._synced_at - self.lookback_s)
+        self._synced_at = now
         for uid, vec, place, count in others:
             clusters.add(uid, vec)
             clusters.counts[-1] = count
             if place is not None:
                 clusters.places[uid] = place
             self._watermark = max(self._watermark, uid)
-        return len(others)
+        return len(others) + self._refresh(clusters, written)
 
-    def _newer(self, s: Session) -> list[tuple[int, np.ndarray, Place | None, int]]:
+    def _refresh(self, clusters: UnknownClusters, written: list[Known]) -> int:
+        """Take the stored copy of every identity whose stored count is not this
+        instance's: someone else wrote it (this instance's own writes leave the two
+        counts equal, and need no re-read)."""
+        n = 0
+        for uid, vec, place, count in written:
+            index = clusters.index.get(uid)
+            if index is None or clusters.counts[index] == count:
+                continue
+            clusters.replace(index, vec, count)
+            last = clusters.places.get(uid)
+            if place is not None and (last is None or place.at >= last.at):
+                clusters.places[uid] = place
+            n += 1
+        if n:
+            log.debug("re-read %d anonymous identities other core instances refined", n)
+        return n
+
+    def _newer(self, s: Session) -> list[Known]:
+        return self._read(s, UNKNOWNS.c.id > self._watermark)
+
+    def _written_since(self, s: Session, since: float) -> list[Known]:
+        return self._read(s, UNKNOWNS.c.updated_at >= since)
+
+    def _read(self, s: Session, where: ColumnElement[bool]) -> list[Known]:
         u = UNKNOWNS.c
         rows = s.execute(
             select(u.id, u.centroid, u.count, u.last_camera, u.last_x, u.last_y, u.last_seen)
-            .where(u.id > self._watermark)
+            .where(where)
             .order_by(u.id)
         ).all()
         return [
@@ -100,7 +149,7 @@ class SharedUnknowns:
     def _same(
         self,
         row: Row,
-        others: list[tuple[int, np.ndarray, Place | None, int]],
+        others: list[Known],
         used: set[int],
         threshold: float,
     ) -> int | None:

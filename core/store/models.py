@@ -96,6 +96,9 @@ class UnknownIdentity(Base):
     last_camera: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_x: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_y: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # When an instance last wrote the centroid (wall clock): the other instances
+    # re-read the identities written since they last looked (core/shared_unknowns.py).
+    updated_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
 
 
 class Sighting(Base):
@@ -235,3 +238,6 @@ class CoreInstance(Base):
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     started_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
+    # Its counters as JSON (core/status.py), written with each heartbeat: the
+    # leader's status sums the live instances' (docs/scale.md).
+    counters: Mapped[str | None] = mapped_column(Text, nullable=True)
