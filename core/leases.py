@@ -76,6 +76,12 @@ class LeaseBook:
     ttl_s: float = 6.0
     clock: Callable[[], float] = time.time
     started_at: float = field(default=0.0)
+    # What this instance writes into its row with each heartbeat (its counters as
+    # JSON, core/shared_counters.py); None writes nothing.
+    report: Callable[[], str] | None = None
+    # What the other live instances wrote, as read by this instance's last renewal
+    # as leader (empty otherwise: only the leader's status sums them).
+    peer_reports: tuple[str | None, ...] = ()
 
     def __post_init__(self) -> None:
         self.started_at = self.clock()
@@ -92,6 +98,7 @@ class LeaseBook:
             self._renew_mine(s, rows, now)
             leader = self._leader(s, rows, live, now)
             taken, released = self._balance(s, rows, wanted, live, now)
+            self.peer_reports = self._peer_reports(s, now) if leader else ()
             mine = frozenset(
                 n for n in wanted if rows[n].owner == self.instance and rows[n].expires_at > now
             )
@@ -125,22 +132,30 @@ class LeaseBook:
 
     def _heartbeat(self, s: Session, now: float) -> None:
         t = INSTANCES.c
+        values: dict[str, Any] = {"expires_at": now + self.ttl_s}
+        if self.report is not None:
+            values["counters"] = self.report()
         # The first write of the transaction: on SQLite it takes the write lock, so
         # whole renewals of different instances never interleave.
-        done = s.execute(
-            update(INSTANCES).where(t.id == self.instance).values(expires_at=now + self.ttl_s)
-        )
+        done = s.execute(update(INSTANCES).where(t.id == self.instance).values(**values))
         if cast(Any, done).rowcount == 0:
             s.execute(
-                insert(INSTANCES).values(
-                    id=self.instance, started_at=self.started_at, expires_at=now + self.ttl_s
-                )
+                insert(INSTANCES).values(id=self.instance, started_at=self.started_at, **values)
             )
         s.execute(delete(INSTANCES).where(t.expires_at < now - FORGET_INSTANCE_S))
 
     def _live(self, s: Session, now: float) -> list[str]:
         t = INSTANCES.c
         return sorted(s.execute(select(t.id).where(t.expires_at > now)).scalars())
+
+    def _peer_reports(self, s: Session, now: float) -> tuple[str | None, ...]:
+        # Live rows only: a dead instance's counters leave the sum when its row expires.
+        t = INSTANCES.c
+        return tuple(
+            s.execute(
+                select(t.counters).where(t.expires_at > now, t.id != self.instance).order_by(t.id)
+            ).scalars()
+        )
 
     def _rows(self, s: Session) -> dict[str, _Row]:
         t = LEASES.c

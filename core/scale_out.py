@@ -15,6 +15,7 @@ from core.ingest import Ingest
 from core.messages import Incoming, Outgoing
 from core.observation import Locator
 from core.partition import SINGLE, Change, Partitioner, instance_id, leader_topics
+from core.shared_counters import read_snapshots
 from core.shared_unknowns import SharedUnknowns
 from core.srs_config import SrsConfig
 from core.store.db import Database
@@ -36,6 +37,8 @@ class ScaleOut:
         )
         ingest.allocate = self.unknowns.allocate
         ingest.merging = False  # the leader merges (one merge, not one per instance)
+        # Every heartbeat carries this instance's counters; the leader's status sums them.
+        self.partitioner.book.report = lambda: ingest.counters.snapshot().model_dump_json()
         self.dropped = 0  # detections read for a camera this instance no longer holds
 
     @classmethod
@@ -60,7 +63,8 @@ class ScaleOut:
             # instance meanwhile: ask the store, not this process's memory.
             self.ingest.dedupe.forget()
         if self.unknowns.sync():
-            log.debug("took in anonymous identities other core instances created")
+            log.debug("took in or re-read anonymous identities of other core instances")
+        self.ingest.counters.set_peers(read_snapshots(self.partitioner.book.peer_reports))
         return change
 
     def subscriptions(self) -> list[tuple[str, int]]:

@@ -6,11 +6,12 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 import numpy as np
 
+from core.shared_counters import Snapshot
 from srs import __version__
 from srs.wire.payloads import BrokerStatus, CoreStatus
 
@@ -56,6 +57,9 @@ class Counters:
         self.rejected: Counter[str] = Counter()
         self._latency_ms: deque[float] = deque(maxlen=latency_window)
         self._broker: BrokerStatus | None = None  # the broker's last verified status
+        # The other live core instances' counters, summed into the status (set by the
+        # leader at each lease renewal, core/shared_counters.py; empty for one core).
+        self._peers: tuple[Snapshot, ...] = ()
 
     def add(self, **deltas: int) -> None:
         with self._lock:
@@ -84,6 +88,24 @@ class Counters:
         with self._lock:
             self._broker = status
 
+    def snapshot(self) -> Snapshot:
+        """This instance's own counters (what it writes for the leader to sum)."""
+        with self._lock:
+            return Snapshot(
+                received=self.received,
+                accepted=self.accepted,
+                duplicates=self.duplicates,
+                matched=self.matched,
+                unknown=self.unknown,
+                identities_limited=self.identities_limited,
+                rejected=dict(self.rejected.most_common(64)),
+            )
+
+    def set_peers(self, peers: Iterable[Snapshot]) -> None:
+        """The other live instances' counters, to add to this one's in :meth:`status`."""
+        with self._lock:
+            self._peers = tuple(peers)
+
     def latency(self, seconds: float) -> None:
         with self._lock:
             self._latency_ms.append(seconds * 1000.0)
@@ -97,20 +119,26 @@ class Counters:
         return float(p50), float(p99)
 
     def status(self, state: str, interval_s: float, now: float | None = None) -> CoreStatus:
+        # Latency stays this instance's own: percentiles do not add up.
         p50, p99 = self.percentiles()
         with self._lock:
+            peers = self._peers
+            rejected = Counter(self.rejected)
+            for peer in peers:
+                rejected.update(peer.rejected)
             status = CoreStatus(
                 state=state,  # type: ignore[arg-type]
                 sent_at=time.time() if now is None else now,
                 heartbeat_interval_s=interval_s,
                 version=__version__[:32],
-                received=self.received,
-                accepted=self.accepted,
-                duplicates=self.duplicates,
-                rejected=dict(self.rejected.most_common(32)),
-                matched=self.matched,
-                unknown=self.unknown,
-                identities_limited=self.identities_limited,
+                received=self.received + sum(p.received for p in peers),
+                accepted=self.accepted + sum(p.accepted for p in peers),
+                duplicates=self.duplicates + sum(p.duplicates for p in peers),
+                rejected=dict(rejected.most_common(32)),
+                matched=self.matched + sum(p.matched for p in peers),
+                unknown=self.unknown + sum(p.unknown for p in peers),
+                identities_limited=self.identities_limited
+                + sum(p.identities_limited for p in peers),
                 latency_p50_ms=p50,
                 latency_p99_ms=p99,
             )

@@ -123,3 +123,30 @@ def test_extend_keeps_what_is_held_and_takes_nothing(db):
     clock.now += 2.0  # b missed its renewal: a's extension does not take b's partitions
     assert a.extend() == held
     assert len(a.renew(CAMS).partitions) == 6  # the worker's renewal between batches does
+
+
+def test_the_leader_reads_the_live_instances_reports_and_a_dead_one_drops_out(db):
+    clock = Clock()
+    a, b = book(db, "a", clock), book(db, "b", clock)
+    a.report, b.report = (lambda: '{"received": 1}'), (lambda: '{"received": 2}')
+    assert a.renew(CAMS).leader and a.peer_reports == ()  # nobody else yet
+    b.renew(CAMS)
+    assert b.peer_reports == ()  # not the leader: reads nothing
+    a.renew(CAMS)
+    assert a.peer_reports == ('{"received": 2}',)
+    clock.now += 7.0  # b stopped renewing: its row expired
+    a.renew(CAMS)
+    assert a.peer_reports == ()
+
+
+def test_extending_the_leases_writes_the_report_too(db):
+    clock = Clock()
+    a, b = book(db, "a", clock), book(db, "b", clock)
+    said = ["{}"]
+    b.report = lambda: said[0]
+    a.renew(CAMS)
+    b.renew(CAMS)
+    said[0] = '{"received": 9}'
+    b.extend()  # the keeper thread's heartbeat
+    a.renew(CAMS)
+    assert a.peer_reports == ('{"received": 9}',)

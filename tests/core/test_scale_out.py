@@ -224,3 +224,32 @@ def test_an_instance_handles_only_its_cameras_and_leaves_offline_alerts_to_the_l
     assert scale.once() and scale.local_only(alert) == alert
     assert not other.once() and other.local_only(alert) == []
     db.close()
+
+
+def test_the_leader_s_status_sums_every_live_instance_s_counters(tmp_path):
+    from core.scale_out import ScaleOut
+
+    cfg = core_config(tmp_path, instance="a")
+    db = store.open_store(cfg)
+    _prepare(db)
+    ingest_a, ingest_b = Ingest(db, cfg), Ingest(db, cfg)
+    a, b = ScaleOut(cfg, db, ingest_a, "a"), ScaleOut(cfg, db, ingest_b, "b")
+    ingest_a.counters.add(received=3, accepted=2, matched=1)
+    ingest_a.counters.reject("bad_signature")
+    ingest_b.counters.add(received=5, accepted=4, duplicates=1, unknown=2, identities_limited=1)
+    ingest_b.counters.reject("bad_signature")
+    ingest_b.counters.reject("stale")
+    a.renew()  # "a" leads
+    b.renew()  # "b"'s heartbeat carries its counters ...
+    a.renew()  # ... which the leader reads at its next renewal
+    assert a.once() and not b.once()
+    got = ingest_a.counters.status("online", 5.0)
+    assert (got.received, got.accepted, got.duplicates) == (8, 6, 1)
+    assert (got.matched, got.unknown, got.identities_limited) == (1, 2, 1)
+    assert got.rejected == {"bad_signature": 2, "stale": 1}
+    # a non-leader's status (never published) is its own
+    assert ingest_b.counters.status("online", 5.0).received == 5
+    b.leave()  # a clean stop deletes its row: its counts leave the sum
+    a.renew()
+    assert ingest_a.counters.status("online", 5.0).received == 3
+    db.close()
