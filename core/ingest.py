@@ -17,7 +17,10 @@ to what they were (new identities allocated in a transaction of their own stay, 
 the keys the live view showed stay theirs; provisional ones go), without reloading
 the gallery. On a database error (locked, disk full) its messages are held and tried
 again every second (core/holding.py), with one operational alert per outage; the
-cameras hear why in a refused Ack. Authentic messages at the wrong time (a stale
+cameras hear why in a refused Ack. With several core instances, a batch whose
+camera moved to another instance while it was on its way is not stored either
+(``fence``, core/partition.py): rolled back the same way, not acked, logged at info
+(a hand-over, not an outage). Authentic messages at the wrong time (a stale
 copy, a camera clock that is off) are sorted out by core/clocks.py, not counted as
 forgery.
 """
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from core import writer
 from core.anonymous import Allocate, Row, insert_identities
@@ -41,6 +45,7 @@ from core.holding import Holding, Item
 from core.identify import Recognised, recognise
 from core.identity_limit import NewIdentityLimit
 from core.keyring import CameraKeyring
+from core.leases import LeaseLost
 from core.merging import merge_identities
 from core.messages import Accepted, BatchResult, Incoming, Outgoing
 from core.observation import Locator, NullLocator
@@ -129,6 +134,9 @@ class Ingest:
         # anonymous identities get their ids, and whether this one merges identities.
         self.allocate: Allocate = self._allocate
         self.merging = True
+        # Called in each store transaction with the cameras it writes for: raises
+        # LeaseLost when one of them moved to another instance (core/partition.py).
+        self.fence: Callable[[Session, set[str]], None] | None = None
         self.refresh(force=True)
 
     # --- state from the database ------------------------------------------------
@@ -328,6 +336,8 @@ class Ingest:
         sec, broker = self.cfg.security, self.cfg.broker
         try:
             with self.db.session() as s:
+                if self.fence is not None and located.new:
+                    self.fence(s, {a.batch.camera_id for a in located.new})
                 stored = writer.store(
                     s,
                     located.new,
@@ -387,6 +397,14 @@ class Ingest:
         self.clusters.rollback()
         self.new_identities.rollback()
         self.dedupe.forget()
+        if isinstance(exc, LeaseLost):  # a camera moved to another instance meanwhile
+            log.info(
+                "a batch of %d message(s) not stored: this core instance %s; the cameras "
+                "send them again to the instance that holds them now",
+                len(located.work),
+                exc,
+            )
+            return
         if not isinstance(exc, OperationalError):
             self.errors(
                 f"could not store a batch ({type(exc).__name__})",

@@ -50,6 +50,12 @@ UNKNOWNS_LOCK = "_unknowns"
 FORGET_INSTANCE_S = 3600.0
 
 
+class LeaseLost(Exception):
+    """A batch's camera is no longer this instance's (its lease moved or lapsed while
+    the batch was on its way): the batch is not stored and not acked, and the camera
+    sends it again to the instance that holds it now. A normal hand-over, not a fault."""
+
+
 @dataclass(frozen=True, slots=True)
 class Holding:
     """What one renewal left this instance holding."""
@@ -116,6 +122,24 @@ class LeaseBook:
                 update(LEASES).where(t.owner == self.instance).values(expires_at=now + self.ttl_s)
             )
             return frozenset(s.execute(select(t.name).where(t.owner == self.instance)).scalars())
+
+    def confirm(self, s: Session, names: Iterable[str]) -> None:
+        """Fence a store transaction: raise :class:`LeaseLost` unless this instance
+        holds every lease in ``names``, unexpired, now. Called in the caller's
+        transaction, whose write it is (a no-op update): the rows stay locked until
+        it commits (PostgreSQL row locks; SQLite's one write lock), so no other
+        instance can take them between this check and the batch's commit."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return
+        t = LEASES.c
+        done = s.execute(
+            update(LEASES)
+            .where(and_(t.name.in_(wanted), t.owner == self.instance, t.expires_at > self.clock()))
+            .values(expires_at=t.expires_at)
+        )
+        if cast(Any, done).rowcount != len(wanted):
+            raise LeaseLost(f"no longer holds the lease of {', '.join(wanted)}")
 
     def leave(self) -> None:
         """Give up every lease at once (a clean stop): the others take them at their

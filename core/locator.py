@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -140,6 +141,9 @@ class Locator:
         self._rejections = RejectionWatch(
             rejection_threshold, rejection_window_s, rejection_cooldown_s
         )
+        # Several core instances (docs/scale.md): (person keys, since) -> those of them
+        # any instance stored a sighting of since then. None: the only core.
+        self.seen_elsewhere: Callable[[list[str], float], set[str]] | None = None
 
     # --- public API ---------------------------------------------------------------
 
@@ -195,12 +199,16 @@ class Locator:
         """Camera-offline alerts; people unseen for ``stale_after_s`` become gone."""
         result = LocatorResult(alerts=self._cameras.tick(now))
         self._stays.tick(now)
-        for key, person in list(self._people.items()):
+        for person in list(self._people.values()):
             if person.pending_since is not None:
                 # Last placed in a new zone and not seen since: it holds there.
                 self._settle(person, person.pending, now, result)
-            if now - person.last_seen > self.stale_after_s:
-                self._drop(key, now, result)
+        stale = [k for k, p in self._people.items() if now - p.last_seen > self.stale_after_s]
+        elsewhere = self._seen_elsewhere(stale, now)
+        for key in stale:
+            # Seen meanwhile by another core instance (on its cameras): that one
+            # publishes the live position; a gone from here would wipe it.
+            self._drop(key, now, result, gone=key not in elsewhere)
         for tk, track in list(self._tracks.items()):
             if now - track.last_seen > self.track_ttl_s:
                 del self._tracks[tk]
@@ -407,7 +415,15 @@ class Locator:
             restricted=bool(info and info.restricted),
         )
 
-    def _drop(self, key: str, at: float, result: LocatorResult) -> None:
+    def _seen_elsewhere(self, stale: list[str], now: float) -> set[str]:
+        """Of the stale people (a known or anonymous identity: a track's stand-in is
+        one camera's), those ``seen_elsewhere`` says were seen since the stale window."""
+        keys = [k for k in stale if self._people[k].identity != "unidentified"]
+        if self.seen_elsewhere is None or not keys:
+            return set()
+        return self.seen_elsewhere(keys, now - self.stale_after_s)
+
+    def _drop(self, key: str, at: float, result: LocatorResult, gone: bool = True) -> None:
         person = self._people.pop(key, None)
         if person is None:
             return
@@ -415,7 +431,7 @@ class Locator:
             result.zone_events.append(self._event(person, person.zone, "leave", at))
             self._stays.leave(person.key, person.zone, at)
             person.zone = None
-        if person.placed:
+        if person.placed and gone:
             result.positions.append(_position(person, gone=True))
 
 

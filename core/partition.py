@@ -25,8 +25,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from core.config import CoreConfig
-from core.leases import LEADER, Holding, LeaseBook
+from core.leases import LEADER, Holding, LeaseBook, LeaseLost
 from core.site import Site
 from core.store.db import Database
 from srs.wire import topics
@@ -113,6 +115,7 @@ class Partitioner:
         self._valid_until = 0.0
         self._next = 0.0
         self._partitions: frozenset[str] = frozenset()  # lease names behind ``cameras``
+        self._lease_of: dict[str, str] = {}  # held camera -> its partition's lease name
         self._worked_at = monotonic()
         self._stop = threading.Event()
         self._keeper: threading.Thread | None = None
@@ -147,6 +150,17 @@ class Partitioner:
     def holds(self, camera_id: str) -> bool:
         """Handle this camera's messages now? (Held, and the lease surely still ours.)"""
         return camera_id in self.cameras and self._monotonic() < self._valid_until
+
+    def fence(self, s: Session, cameras: Iterable[str]) -> None:
+        """In a store transaction: raise :class:`LeaseLost` unless the leases of these
+        cameras are still this instance's (core/leases.py ``confirm``). ``holds`` was
+        checked when the batch arrived; this closes the gap of a batch stalled since
+        (a slow commit, a paused process) whose cameras moved meanwhile."""
+        lease_of = self._lease_of
+        missing = sorted(c for c in set(cameras) if c not in lease_of)
+        if missing:
+            raise LeaseLost(f"no longer holds camera(s) {', '.join(missing)}")
+        self.book.confirm(s, {lease_of[c] for c in cameras})
 
     def is_leader(self) -> bool:
         return self.leader and self._monotonic() < self._valid_until
@@ -189,6 +203,7 @@ class Partitioner:
                 else "",
             )
         self.cameras, self.leader, self.live = cameras, held.leader, held.live or self.live
+        self._lease_of = {c: mapping[c] for c in cameras}
         self._partitions = held.partitions | ({LEADER} if held.leader else frozenset())
         return Change(
             tuple(topics.detections(c) for c in sorted(gained)),
@@ -212,7 +227,7 @@ class Partitioner:
             log.exception(
                 "could not give up core's leases; they expire in %.0f s", self.cfg.lease_ttl_s
             )
-        self.cameras, self.leader = frozenset(), False
+        self.cameras, self.leader, self._lease_of = frozenset(), False, {}
 
 
 def leader_topics() -> list[str]:

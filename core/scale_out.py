@@ -9,6 +9,11 @@ it binds the partitioner (core/partition.py) and the shared anonymous identities
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, exists, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.anonymous import Travel
 from core.ingest import Ingest
@@ -19,10 +24,13 @@ from core.shared_counters import read_snapshots
 from core.shared_unknowns import SharedUnknowns
 from core.srs_config import SrsConfig
 from core.store.db import Database
+from core.store.models import Sighting
 from srs.wire import topics
 from srs.wire.payloads import Alert
 
 log = logging.getLogger(__name__)
+SIGHTINGS = cast(Table, Sighting.__table__)
+_KEY = re.compile(r"([pu])([0-9]+)")  # core/observation.py: known_key, unknown_key
 
 
 class ScaleOut:
@@ -39,6 +47,11 @@ class ScaleOut:
         ingest.merging = False  # the leader merges (one merge, not one per instance)
         # Every heartbeat carries this instance's counters; the leader's status sums them.
         self.partitioner.book.report = lambda: ingest.counters.snapshot().model_dump_json()
+        # A batch stores only while its cameras' leases are still this instance's.
+        ingest.fence = self.partitioner.fence
+        locator: Any = ingest.locator
+        if hasattr(locator, "seen_elsewhere"):  # the real locator (core/locator.py)
+            locator.seen_elsewhere = lambda keys, t: seen_since(db, keys, t)
         self.dropped = 0  # detections read for a camera this instance no longer holds
 
     @classmethod
@@ -110,3 +123,28 @@ class ScaleOut:
 
     def leave(self) -> None:
         self.partitioner.leave()
+
+
+def seen_since(db: Database, keys: list[str], since: float) -> set[str]:
+    """Of these person keys (``p<id>``, ``u<id>``), those with a sighting stored after
+    ``since`` by any instance: one indexed lookup each, asked only when a person goes
+    stale here (rare). A person who walked onto another instance's cameras is live
+    there, so this one does not publish them gone. On a database error: none (the
+    gone goes out, as with one core)."""
+    c = SIGHTINGS.c
+    out: set[str] = set()
+    try:
+        with db.session() as s:
+            for key in keys:
+                m = _KEY.fullmatch(key)
+                if m is None:
+                    continue
+                column = c.person_id if m.group(1) == "p" else c.unknown_id
+                if s.execute(
+                    select(exists().where(and_(column == int(m.group(2)), c.seen_at > since)))
+                ).scalar():
+                    out.add(key)
+    except SQLAlchemyError:
+        log.warning("could not ask whether %s were seen elsewhere", ", ".join(keys), exc_info=True)
+        return set()
+    return out

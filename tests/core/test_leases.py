@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.leases import LeaseBook
+from core.leases import LeaseBook, LeaseLost
 from core.store.db import Database, make_engine, migrate
 
 CAMS = [f"cam{i}" for i in range(6)]
@@ -150,3 +150,23 @@ def test_extending_the_leases_writes_the_report_too(db):
     b.extend()  # the keeper thread's heartbeat
     a.renew(CAMS)
     assert a.peer_reports == ('{"received": 9}',)
+
+
+def test_a_store_is_fenced_by_the_leases_it_writes_for(db):
+    """``confirm`` in a store's transaction: passes while this instance holds the
+    leases unexpired; raises once one lapsed or moved, and rolls nothing of theirs."""
+    clock = Clock()
+    a, b = book(db, "a", clock), book(db, "b", clock)
+    a.renew(CAMS)
+    with db.session() as s:
+        a.confirm(s, ["cam0", "cam1"])
+        a.confirm(s, [])
+    clock.now += 7.0  # a stalled past the TTL: its leases lapsed, nobody took them yet
+    with pytest.raises(LeaseLost), db.session() as s:
+        a.confirm(s, ["cam0"])
+    b.renew(CAMS)  # b takes what lapsed
+    a.renew(CAMS)
+    with pytest.raises(LeaseLost, match="cam"), db.session() as s:
+        a.confirm(s, sorted(CAMS))  # some of them are b's now
+    with db.session() as s:
+        b.confirm(s, [n for n in CAMS if n in b.renew(CAMS).partitions])

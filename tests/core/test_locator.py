@@ -255,6 +255,35 @@ def test_people_not_seen_become_gone() -> None:
     assert not loc.tick(140).positions and not loc.people()
 
 
+def test_a_person_another_core_instance_still_sees_is_not_published_gone() -> None:
+    """Several core instances (docs/scale.md): the person walked onto another
+    instance's cameras, which publishes their live position: no gone from here (a
+    gone would wipe it), the zone here is left all the same."""
+    asked: list[tuple[list[str], float]] = []
+
+    def seen_elsewhere(keys: list[str], since: float) -> set[str]:
+        asked.append((keys, since))
+        return {"p1"}
+
+    loc = Locator(SITE, stale_after_s=30)
+    loc.seen_elsewhere = seen_elsewhere
+    walk(loc, [(3, 3)])
+    assert not loc.tick(120).positions and not asked  # not stale: nothing asked
+    result = loc.tick(131)
+    assert not result.positions
+    assert [(e.action, e.zone) for e in result.zone_events] == [("leave", "hall")]
+    assert asked == [(["p1"], 101.0)] and not loc.people()
+    assert not loc.tick(140).positions and len(asked) == 1  # asked once, then forgotten
+
+
+def test_a_person_nobody_sees_is_published_gone_with_several_instances() -> None:
+    loc = Locator(SITE, stale_after_s=30)
+    loc.seen_elsewhere = lambda keys, since: set()
+    walk(loc, [(3, 3)])
+    (pos,) = loc.tick(131).positions
+    assert pos.gone and pos.person_key == "p1"
+
+
 def test_camera_without_pose_gives_a_placement_without_position() -> None:
     loc = Locator(SITE)
     unposed = A.model_copy(update={"camera_id": "nowhere"})

@@ -195,7 +195,7 @@ def test_the_single_core_has_no_scale_out_hooks(tmp_path):
     db = store.open_store(cfg)
     ingest = Ingest(db, cfg)
     assert ScaleOut.create(cfg, db, ingest, ingest.locator) is None
-    assert ingest.allocate == ingest._allocate and ingest.merging
+    assert ingest.allocate == ingest._allocate and ingest.merging and ingest.fence is None
     db.close()
 
 
@@ -252,4 +252,89 @@ def test_the_leader_s_status_sums_every_live_instance_s_counters(tmp_path):
     b.leave()  # a clean stop deletes its row: its counts leave the sum
     a.renew()
     assert ingest_a.counters.status("online", 5.0).received == 3
+    db.close()
+
+
+class WallClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _message(cam: str, seq: int) -> Incoming:
+    topic = topics.detections(cam)
+    return Incoming(topic, sign(batch(cam, seq, face_data()[FACES[cam]]), topic, KEYS[cam]))
+
+
+def _stored(db: Database) -> tuple[int, int]:
+    with db.session() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Sighting)) or 0,
+            s.scalar(select(func.count()).select_from(ProcessedMessage)) or 0,
+        )
+
+
+def test_a_batch_whose_camera_moved_meanwhile_is_not_stored_and_the_new_holder_stores_it(
+    tmp_path, caplog
+):
+    """Instance a located a batch, then stalled past the lease TTL; b took its cameras.
+    a's commit is fenced: nothing stored, nothing acked, no outage alert or store
+    refusal (a hand-over, logged at info), memory rolled back; the camera's re-send
+    is stored once by b."""
+    from core.scale_out import ScaleOut
+
+    cfg = core_config(tmp_path, instance="a")
+    db = store.open_store(cfg)
+    _prepare(db)
+    clock = WallClock()
+    ing_a, ing_b = Ingest(db, cfg), Ingest(db, cfg)
+    a = ScaleOut.create(cfg, db, ing_a, ing_a.locator)
+    assert a is not None
+    b = ScaleOut(cfg, db, ing_b, "b")
+    a.partitioner.book.clock = b.partitioner.book.clock = clock
+    a.renew()
+    assert ing_a.process([_message("cam1", 0)]).acks == {"cam1": [0]}  # held: stored
+    located = ing_a.locate([_message("cam2", 1)])  # a new stranger: state in memory
+    assert located.new and ing_a.clusters.ids
+    clock.now += cfg.core.lease_ttl_s + 1  # a stalls; its leases lapse; b takes them
+    b.renew()
+    assert "cam2" in b.partitioner.cameras
+    caplog.set_level("INFO", logger="core.ingest")
+    result = ing_a.store(located)
+    assert result.acks == {} and result.refused == [] and result.outgoing == []
+    assert _stored(db) == (1, 1)
+    assert ing_a.holding.outage is None and not ing_a.holding  # no store outage
+    assert ing_a.counters.rejected == {}
+    lines = [r for r in caplog.records if r.name == "core.ingest"]
+    assert lines and all(r.levelname == "INFO" for r in lines)
+    assert "cam2" in lines[0].getMessage()
+    again = ing_b.process([_message("cam2", 1)])
+    assert again.acks == {"cam2": [1]} and _stored(db) == (2, 2)
+    db.close()
+
+
+def test_a_person_seen_by_another_instance_is_not_gone_here(tmp_path):
+    """The locator's ``seen_elsewhere`` (wired by ScaleOut) asks the database: obama,
+    stored a moment ago by instance b, is seen; an identity nobody stored is not."""
+    from core.locator import Locator
+    from core.scale_out import ScaleOut
+
+    cfg = core_config(tmp_path, instance="a")
+    db = store.open_store(cfg)
+    _prepare(db)
+    loc = Locator(None)
+    ing_a = Ingest(db, cfg, loc)
+    assert ScaleOut.create(cfg, db, ing_a, loc) is not None and loc.seen_elsewhere is not None
+    ing_b = Ingest(db, cfg)
+    b = ScaleOut(cfg, db, ing_b, "b")
+    b.renew()
+    assert ing_b.process([_message("cam1", 0)]).acks == {"cam1": [0]}
+    with db.session() as s:
+        obama = s.scalar(select(Person.id).where(Person.name == "obama"))
+    since = time.time() - 30
+    keys = [f"p{obama}", "u12345", "t-cam1-1"]
+    assert loc.seen_elsewhere(keys, since) == {f"p{obama}"}
+    assert loc.seen_elsewhere(keys, time.time() + 60) == set()  # nobody since: gone
     db.close()
