@@ -112,10 +112,14 @@ def _batches() -> list[DetectionBatch]:
 
 
 def _one_core(tmp_path: Path) -> dict[tuple[str, int, int], str]:
-    """The reference: one core's ingest, in process, on the same messages."""
-    db = store.open_store(core_config(tmp_path / "one"))
+    """The reference: one core's ingest, in process, on the same messages. It keeps a
+    database of its own (SQLite) even when the test's runs on PostgreSQL, where the
+    instances under test share the test's one schema."""
+    (tmp_path / "one").mkdir(parents=True, exist_ok=True)
+    cfg = core_config(tmp_path / "one", database_url=f"sqlite:///{tmp_path / 'one' / 'srs.db'}")
+    db = store.open_store(cfg)
     _prepare(db)
-    ingest = Ingest(db, core_config(tmp_path / "one"))
+    ingest = Ingest(db, cfg)
     for b in _batches():
         topic = topics.detections(b.camera_id)
         ingest.process([Incoming(topic, sign(b, topic, KEYS[b.camera_id]))])
