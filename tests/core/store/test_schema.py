@@ -12,7 +12,7 @@ from core.store.schema import current_revision, head_revision, migrate
 from srs.app.cli import main
 from tests.core.ingest_helpers import core_config
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_three_instances_migrating_an_empty_database_at_once_all_succeed(tmp_path) -> None:
