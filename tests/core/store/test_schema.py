@@ -9,7 +9,6 @@ from pathlib import Path
 
 from core.store.db import engine_for
 from core.store.schema import current_revision, head_revision, migrate
-from srs.app.cli import main
 from tests.core.ingest_helpers import core_config
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,14 +34,6 @@ def test_three_instances_migrating_an_empty_database_at_once_all_succeed(tmp_pat
     engine = engine_for(core_config(tmp_path))
     assert current_revision(engine) is not None
     engine.dispose()
-
-
-def test_db_upgrade_says_where_the_schema_is(tmp_path, capsys) -> None:
-    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
-    first = capsys.readouterr().out
-    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
-    again = capsys.readouterr().out
-    assert "(was empty)" in first and "(already there)" in again
 
 
 def test_a_database_at_head_is_told_so_without_alembic(tmp_path, monkeypatch) -> None:
