@@ -25,7 +25,7 @@ class Recorded(SrsProtocolHandler):
     retain_refused = 0
 
     def __init__(self) -> None:
-        super().__init__(plugins_manager=None)  # type: ignore[arg-type]
+        super().__init__(plugins_manager=None)
         self.sent: list[MQTTPacket[Any, Any, Any]] = []
         self.accepted: list[PublishPacket] = []
         self.closed = False
@@ -65,7 +65,7 @@ def test_an_oversize_qos1_publish_is_acknowledged_and_dropped() -> None:
         await handler.handle_publish(publish(topics.detections("cam-1"), LIMIT + 1, 1))
         assert handler.accepted == []
         assert [type(p).__name__ for p in handler.sent] == ["PubackPacket"]
-        assert handler.sent[0].variable_header.packet_id == 7  # type: ignore[union-attr]
+        assert handler.sent[0].variable_header.packet_id == 7
         assert Recorded.oversize_dropped == 1
         assert not handler.closed
 

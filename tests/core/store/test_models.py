@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateTable
 
-from core.store.models import Base, BigId, Sighting
+from core.store.models import Base, BigId
 
 
-def _ddl(table: str, dialect: object) -> str:
+def _ddl(table: str, dialect: Dialect) -> str:
     return str(CreateTable(Base.metadata.tables[table]).compile(dialect=dialect))
 
 
@@ -53,11 +54,12 @@ def test_every_table_of_the_schema_is_declared() -> None:
 
 def test_a_detection_is_stored_at_most_once() -> None:
     # A re-delivered message must not add its sightings twice.
+    sightings = Base.metadata.tables["sightings"]
     uniques = {
         c.name: tuple(col.name for col in c.columns)
-        for c in Sighting.__table__.constraints
+        for c in sightings.constraints
         if isinstance(c, UniqueConstraint)
     }
     assert uniques["uq_sighting_message_det"] == ("camera_id", "seq", "det_index")
-    indexes = {i.name for i in Sighting.__table__.indexes if isinstance(i, Index)}
+    indexes = {i.name for i in sightings.indexes if isinstance(i, Index)}
     assert "ix_sightings_person_seen" in indexes
