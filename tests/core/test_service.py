@@ -20,6 +20,7 @@ from srs.wire import topics
 from srs.wire.payloads import BBox, CoreStatus, PersonPosition, PublicKey, SightingBatch
 from srs.wire.signing import SigningKey, Verifier, public_key_from_b64, sign
 from srs.wire.site import SitePlan
+from tests import postgres
 from tests.brokers import fast_user_store
 from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config, face_data
 from tests.waiting import wait_until
@@ -430,6 +431,10 @@ def test_a_refused_subscription_stops_core_with_the_broker_sentence(
     assert not svc._worker.is_alive()
 
 
+@pytest.mark.skipif(
+    postgres.wanted() is not None,
+    reason="holds SQLite's file lock; on PostgreSQL test_pump holds LOCK TABLE instead",
+)
 def test_a_camera_clock_ahead_hears_why_and_a_locked_database_is_waited_out(core_setup):
     """Over the real broker: a batch captured 3 h ahead is answered with a refused Ack
     (the offset, the reason), not stored; a batch sent while another writer holds the
