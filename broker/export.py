@@ -132,18 +132,23 @@ def conf_text(cfg: SrsConfig, out: Path, tls: bool | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def owner_ids(owner: str | None) -> tuple[int, int] | None:
+    """The uid and gid of the broker's user (``--owner``), or None when not given."""
+    if owner is None:
+        return None
+    try:
+        entry = pwd.getpwnam(owner)
+    except KeyError:
+        raise ValueError(f"no user {owner!r} on this machine (--owner)") from None
+    return entry.pw_uid, entry.pw_gid
+
+
 def export_mosquitto(
     cfg: SrsConfig, store: UserStore, out: Path, owner: str | None = None
 ) -> list[Path]:
     """Write mosquitto.conf, passwd and acl into ``out`` (owned by the user ``owner``
     and its group when given: the broker's user must read them); return their paths."""
-    ids: tuple[int, int] | None = None
-    if owner is not None:
-        try:
-            entry = pwd.getpwnam(owner)
-        except KeyError:
-            raise ValueError(f"no user {owner!r} on this machine (--owner)") from None
-        ids = (entry.pw_uid, entry.pw_gid)
+    ids = owner_ids(owner)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     if ids is not None:  # Mosquitto keeps its persistence file here too

@@ -29,12 +29,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pwd
 from pathlib import Path
 
 from broker.acl import rules_for
 from broker.config import is_loopback
-from broker.export import _write
+from broker.export import _write, owner_ids
 from broker.srs_config import SrsConfig
 from broker.tls import server_cert
 from broker.users import BOOTSTRAP_ROLE, UserStore
@@ -154,13 +153,7 @@ def export_nats(
 ) -> tuple[list[Path], list[str]]:
     """Write nats-server.conf (and the certificate) into ``out``, owned by ``owner``
     when given; return the paths (the config last) and the users left out."""
-    ids: tuple[int, int] | None = None
-    if owner is not None:
-        try:
-            entry = pwd.getpwnam(owner)
-        except KeyError:
-            raise ValueError(f"no user {owner!r} on this machine (--owner)") from None
-        ids = (entry.pw_uid, entry.pw_gid)
+    ids = owner_ids(owner)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     (out / "jetstream").mkdir(exist_ok=True)
