@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select, text, update
 from core import store
 from core.store.models import Sighting
 from tests.core.ingest_helpers import camera_key, core_config
+from tests.core.store.helpers import add_sighting
 
 
 @pytest.fixture
@@ -15,24 +16,6 @@ def db(tmp_path):
     database = store.open_store(core_config(tmp_path))
     yield database
     database.close()
-
-
-def _sighting(s, camera: str, seq: int, person_id: int | None, seen_at: float) -> None:
-    s.add(
-        Sighting(
-            camera_id=camera,
-            seq=seq,
-            det_index=0,
-            person_id=person_id,
-            seen_at=seen_at,
-            kind="face",
-            track_id=1,
-            bbox_x=0,
-            bbox_y=0,
-            bbox_w=10,
-            bbox_h=10,
-        )
-    )
 
 
 def _head() -> str:
@@ -131,7 +114,7 @@ def test_ids_seqs_and_track_ids_beyond_32_bits_are_stored(db):
                 text("SELECT setval(pg_get_serial_sequence('sightings', 'id'), :v)"), {"v": big}
             )
         else:  # SQLite numbers the next rowid after the largest
-            _sighting(s, "cam1", 1, None, 1.0)
+            add_sighting(s, "cam1", 1, None, 1.0)
             s.flush()
             s.execute(update(Sighting).values(id=big))
     with db.session() as s:
