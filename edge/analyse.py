@@ -69,6 +69,17 @@ class PendingBatch:
     detections: list[tuple[TrackedDetection, Box]]  # with the box at source resolution
     waits_for: set[Inflight]  # encodings in flight it may carry (each has its deadline)
     snapshot: str | None = None
+    clock_base: float | None = None  # the frame's (edge.sources.Frame.clock_base)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message ready for the outbox: ``fields`` are a DetectionBatch's but its
+    camera id and seq; ``clock_base`` is the frame's, for the outbox to re-time it by
+    a clock step even one made while it waited for its encodings."""
+
+    fields: dict[str, Any]
+    clock_base: float | None = None
 
 
 @dataclass(eq=False)  # compared (and hashed) by identity
@@ -225,6 +236,7 @@ class Analyser:
                 dets,
                 waits,
                 self._snapshot(image) if self.cfg.snapshots else None,
+                frame.clock_base,
             )
         )
 
@@ -336,13 +348,13 @@ class Analyser:
     def pending(self) -> int:
         return len(self._pending)
 
-    def ready(self, *, drain: bool = False) -> list[dict[str, Any]]:
-        """Messages (without camera id and seq) whose encodings arrived or timed out.
+    def ready(self, *, drain: bool = False) -> list[Message]:
+        """Messages whose encodings arrived or timed out.
 
         With ``drain`` every queued message is returned, waiting for the encodings
         still in flight (used at the end of a source and on shutdown).
         """
-        out: list[dict[str, Any]] = []
+        out: list[Message] = []
         if drain:  # every encoding in flight may still ride on a queued message
             self._collect(drain=True)
         while self._pending:
@@ -356,7 +368,7 @@ class Analyser:
             if waiting:
                 break
             self._pending.popleft()
-            out.append(self._payload(batch))
+            out.append(Message(self._payload(batch), batch.clock_base))
         return out
 
     def _payload(self, batch: PendingBatch) -> dict[str, Any]:

@@ -31,6 +31,17 @@ def clock_base(wall: Callable[[], float] | None = None) -> float:
     return (wall or time.time)() - boot_clock()
 
 
+def wall_and_base(wall: Callable[[], float] | None = None) -> tuple[float, float]:
+    """The wall clock now, and the clock base that goes with that very reading.
+
+    Taken from one reading, the two agree even when the clock is stepped right
+    between the calls: a frame stamped with this base is re-timed by exactly the
+    steps after its stamp, including one that comes before its message is queued.
+    """
+    now = (wall or time.time)()
+    return now, now - boot_clock()
+
+
 def boot_id() -> int:
     """This boot, as a number that fits SQLite's INTEGER (0 where unknown)."""
     try:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edge.analyse import Analyser
+from edge.analyse import Analyser, Message
 from edge.config import EdgeConfig
 from edge.encode import EncoderPool
 from edge.link import Link
@@ -251,15 +251,19 @@ class EdgeNode:
         self._capture_stop.set()
         capture.join(10)
 
-    def _emit(self, messages: list[dict[str, Any]]) -> None:
+    def _emit(self, messages: list[Message]) -> None:
         for msg in messages:
 
-            def build(seq: int, msg: dict[str, Any] = msg) -> str:
-                batch = DetectionBatch(camera_id=self.camera_id, seq=seq, **msg)
+            def build(seq: int, fields: dict[str, Any] = msg.fields) -> str:
+                batch = DetectionBatch(camera_id=self.camera_id, seq=seq, **fields)
                 return batch.model_dump_json(exclude_none=True)
 
             try:
-                self.outbox.add(build, meta={"next_track_id": self.analyser.tracker.next_id})
+                self.outbox.add(
+                    build,
+                    meta={"next_track_id": self.analyser.tracker.next_id},
+                    clock_base=msg.clock_base,
+                )
             except ValueError as exc:  # pydantic: a value the contract refuses
                 self.invalid_messages += 1
                 log.error("camera %s: message not stored: %s", self.camera_id, exc)

@@ -134,15 +134,31 @@ class Outbox:
 
     # --- writing -----------------------------------------------------------------
 
-    def add(self, build: Callable[[int], str], meta: dict[str, int] | None = None) -> int:
-        """Store ``build(seq)`` under the next sequence number (one transaction)."""
+    def add(
+        self,
+        build: Callable[[int], str],
+        meta: dict[str, int] | None = None,
+        *,
+        clock_base: float | None = None,
+    ) -> int:
+        """Store ``build(seq)`` under the next sequence number (one transaction).
+
+        ``clock_base``: the clock base (edge.clock) when the payload's time was read;
+        without it, the base now. Give it whenever the time was read earlier (a frame
+        waits for its encodings): a clock step in between would otherwise never be
+        seen, and the message would stay hours off for good."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 seq = self._next_seq()
                 self._db.execute(
                     "INSERT INTO outbox(seq, created_at, payload, clock_base) VALUES(?, ?, ?, ?)",
-                    (seq, self._clock(), build(seq), self._base()),
+                    (
+                        seq,
+                        self._clock(),
+                        build(seq),
+                        self._base() if clock_base is None else clock_base,
+                    ),
                 )
                 self._set_meta("next_seq", seq + 1)
                 for key, value in (meta or {}).items():

@@ -27,6 +27,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from edge.clock import wall_and_base
 from srs.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,10 @@ class Frame:
     # An unrelated image (a folder of stills): it shares nothing with the frame
     # before, so no track continues into it and it is scanned completely.
     still: bool = False
+    # edge.clock's base read with ``captured_at`` (a live frame, stamped by the wall
+    # clock): its message is re-timed by any clock step after this very moment.
+    # None for a media or file time: the outbox takes the base when it is queued.
+    clock_base: float | None = None
 
 
 @dataclass
@@ -282,7 +287,11 @@ def frames(
         backoff.reset()
         stats.frames_read += 1
         stamp = source.timestamp()
-        yield Frame(image, time.time() if stamp is None else stamp, index, source.stills)
+        if stamp is None:
+            now, base = wall_and_base()
+            yield Frame(image, now, index, source.stills, clock_base=base)
+        else:
+            yield Frame(image, stamp, index, source.stills)
         index += 1
     source.close()
     stats.frames_dropped += getattr(source, "unreadable", 0)

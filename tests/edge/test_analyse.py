@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import shutil
 import threading
@@ -31,8 +32,8 @@ def run_clip(path: Path, **overrides: Any) -> tuple[Analyser, list[dict[str, Any
     messages: list[dict[str, Any]] = []
     for frame in frames(open_source(str(path)), threading.Event(), SourceStats()):
         analyser.analyse(frame)
-        messages += analyser.ready()
-    messages += analyser.ready(drain=True)
+        messages += [m.fields for m in analyser.ready()]
+    messages += [m.fields for m in analyser.ready(drain=True)]
     return analyser, messages
 
 
@@ -132,6 +133,18 @@ def test_hog_detector_finds_the_frontal_face(media: Path) -> None:
     assert sum(1 for m in messages for d in m["detections"] if d["kind"] == "face") >= 10
 
 
+def test_a_message_keeps_its_frame_s_clock_base(media: Path) -> None:
+    """A live frame's base rides with its message to the outbox, so a clock step
+    while the message waits for its encodings still re-times it."""
+    frame = next(
+        iter(frames(open_source(str(media / HEAD_TURN)), threading.Event(), SourceStats()))
+    )
+    analyser = Analyser(EdgeConfig(encode=False), None)
+    analyser.analyse(dataclasses.replace(frame, clock_base=12_345.0))
+    (msg,) = analyser.ready(drain=True)
+    assert msg.clock_base == 12_345.0 and msg.fields["captured_at"] == round(frame.captured_at, 3)
+
+
 def test_snapshots_only_when_switched_on(media: Path) -> None:
     import base64
 
@@ -141,7 +154,7 @@ def test_snapshots_only_when_switched_on(media: Path) -> None:
     for snapshots in (False, True):
         analyser = Analyser(EdgeConfig(snapshots=snapshots, encode=False), None)
         analyser.analyse(frame)
-        (msg,) = analyser.ready(drain=True)
+        (msg,) = [m.fields for m in analyser.ready(drain=True)]
         if not snapshots:
             assert "snapshot_jpeg_b64" not in msg
             continue
@@ -223,7 +236,7 @@ def test_stills_never_share_a_track_and_each_is_scanned_in_full(
     for frame in frames(open_source(str(tmp_path)), threading.Event(), SourceStats()):
         assert frame.still
         analyser.analyse(frame)
-        messages = analyser.ready()
+        messages = [m.fields for m in analyser.ready()]
         assert len(messages) <= 1
         found.append(
             sorted(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge import clock
-from edge.clock import STEP_MIN_S, StepWatch, boot_clock, clock_base
+from edge.clock import STEP_MIN_S, StepWatch, boot_clock, clock_base, wall_and_base
 
 
 class SteppedWall:
@@ -21,6 +21,13 @@ class SteppedWall:
 def test_the_base_is_the_wall_clock_minus_the_boot_clock() -> None:
     wall = SteppedWall(5000.0)
     assert clock_base(wall) == pytest.approx(5000.0, abs=0.1)
+
+
+def test_a_reading_and_its_base_come_from_one_wall_reading() -> None:
+    readings = iter([1_000.0, 1_000.0 - 10_800.0])  # a step right after the first read
+    now, base = wall_and_base(lambda: next(readings))
+    assert now == 1_000.0
+    assert base == pytest.approx(1_000.0 - boot_clock(), abs=0.1)
 
 
 def test_an_unstepped_clock_reports_no_step() -> None:

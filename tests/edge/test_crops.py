@@ -89,8 +89,8 @@ def run(media: Path, **overrides: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for frame in frames(open_source(str(path)), threading.Event(), SourceStats()):
         analyser.analyse(frame)
-        out += analyser.ready()
-    return out + analyser.ready(drain=True)
+        out += [m.fields for m in analyser.ready()]
+    return out + [m.fields for m in analyser.ready(drain=True)]
 
 
 def test_encodings_carry_the_tracks_face_unless_switched_off(media: Path) -> None:

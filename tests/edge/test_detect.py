@@ -47,7 +47,7 @@ def frames_with_faces(images: list[np.ndarray], **overrides: Any) -> tuple[int, 
         analyser.analyse(Frame(image, float(i), i))
         for msg in analyser.ready():
             with_face += 1
-            faces += len(msg["detections"])
+            faces += len(msg.fields["detections"])
     return with_face, faces
 
 

@@ -162,6 +162,22 @@ def test_a_clock_step_since_a_message_was_made_is_reported(tmp_path: Path) -> No
         assert box.newest() == Due(1, payload(1), 0.0)
 
 
+def test_a_step_between_a_frame_s_stamp_and_its_queueing_is_counted(tmp_path: Path) -> None:
+    """The frame was stamped before NTP stepped the clock back 3 h, and queued after
+    (it waited for its encodings): with the frame's own base, the message is re-timed
+    by the step once sent; with the base at queueing it never would be, and core
+    would refuse it for good as 3 h in the future (the CI flake of 2026-11-30)."""
+    clock = Clock()
+    base = [5_000.0]
+    with Outbox(tmp_path / "o.db", clock=clock, base=lambda: base[0]) as box:
+        stamped = base[0]
+        base[0] -= 10_800.0  # stepped while the frame waited
+        box.add(payload, clock_base=stamped)
+        base[0] += 10_800.0  # and set right again
+        (due,) = box.due(ack_timeout_s=60, limit=10)
+        assert due.clock_step_s == 0.0  # its time was right all along
+
+
 def test_an_outbox_of_an_older_node_opens(tmp_path: Path) -> None:
     path = tmp_path / "o.db"
     with sqlite3.connect(path) as db:

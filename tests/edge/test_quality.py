@@ -122,8 +122,8 @@ def head_turn_run(media: Path) -> tuple[Analyser, list[dict[str, object]]]:
     for frame in frames(open_source(str(media / HEAD_TURN)), threading.Event(), SourceStats()):
         count[0] += 1
         analyser.analyse(frame)
-        messages += analyser.ready()
-    return analyser, messages + analyser.ready(drain=True)
+        messages += [m.fields for m in analyser.ready()]
+    return analyser, messages + [m.fields for m in analyser.ready(drain=True)]
 
 
 def test_encodings_carry_their_quality(

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.clock import boot_clock, clock_base
 from edge.sources import (
     CaptureSource,
     FolderSource,
@@ -97,6 +98,20 @@ def test_live_source_is_reopened_until_stopped(monkeypatch: pytest.MonkeyPatch) 
     assert stats.reopens == 6 and stats.ok
     # backoff doubles while failing (capped), and starts again once frames flow
     assert waits == [1.0, 2.0, 4.0, 4.0, 1.0, 1.0]
+
+
+def test_a_live_frame_carries_the_clock_base_of_its_stamp() -> None:
+    (frame,) = list(
+        itertools.islice(frames(Flaky(fail_opens=0), threading.Event(), SourceStats()), 1)
+    )
+    assert frame.clock_base is not None
+    assert frame.clock_base == pytest.approx(clock_base(), abs=0.5)
+    assert frame.captured_at - frame.clock_base == pytest.approx(boot_clock(), abs=0.5)
+
+
+def test_a_file_frame_leaves_its_base_to_the_outbox(media: Path) -> None:
+    frame = next(frames(open_source(str(media / CORRIDOR)), threading.Event(), SourceStats()))
+    assert frame.clock_base is None
 
 
 def test_folder_loop_replays(tmp_path: Path) -> None:

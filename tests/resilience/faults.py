@@ -94,6 +94,7 @@ def run(scenario: Scenario, root: Path) -> Row:
             site.stop_generating()
             site.time_to_store(time.monotonic(), RECOVERY_TIMEOUT_S)
             counts = site.count()
+            where_lost = site.where_lost() if any(c.lost for c in counts) else ""
             alive = [c.name for c in site.sup.children if c.running]
             if scenario.broker_rss:
                 time.sleep(SETTLE_S)
@@ -127,6 +128,8 @@ def run(scenario: Scenario, root: Path) -> Row:
         f"{lines} lines ({per_min:.0f}/min)"
         + (f"; {future} sightings stored in the future" if future else "")
     )
+    if lost:
+        observed += f" (lost: {where_lost})"
     problems = list(site.problems)
     if scenario.operational:
         if "core cannot write its database" not in _log_text(core_log, log_start):

@@ -25,8 +25,10 @@ import signal
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
+from edge.clock import wall_and_base
 from edge.link import Link
 from edge.node import key_path, outbox_path
 from edge.outbox import Outbox
@@ -150,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.burst and time.monotonic() >= next_burst:
                 extra, next_burst = args.burst, next_burst + args.burst_every
             for _ in range(1 + extra):  # a crowd walks in: many faces, many frames
-                outbox.add(lambda seq: batch(cam, seq, time.time(), rng, people))
+                # As a live frame is stamped (edge.sources): its time and clock base
+                # from one reading, so a step between them cannot skew the message.
+                now, base = wall_and_base(clock)
+                outbox.add(partial(batch, cam, at=now, rng=rng, people=people), clock_base=base)
             link.wake.set()
         next_at += period
         stop.wait(max(0.0, next_at - time.monotonic()))

@@ -13,6 +13,7 @@ against what core's database holds (lost, duplicated).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -324,6 +325,39 @@ class Site:
                 Count(cam, n, got, n - got - excused, dup + len(seqs - set(range(n))), excused)
             )
         return out
+
+    def where_lost(self, most: int = 5) -> str:
+        """Where the lost seqs are (the first ``most`` of each camera): still in the
+        outbox (sent how often, when next due), or gone from it (given up), so a
+        failed row says at once whether the edge held on to them or let them go."""
+        said = []
+        for cam in self.cameras:
+            n = self.created(cam)
+            lost = sorted(set(range(n)) - self.stored(cam)[0] - self.excused.get(cam, set()))
+            if not lost:
+                continue
+            path = self.root / "edges" / cam / "edge" / f"outbox-{cam}.db"
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                gone = (
+                    f"acknowledged, or one of the {meta.get('refused', 0)} given up "
+                    f"or {meta.get('dropped', 0)} dropped"
+                )
+                for seq in lost[:most]:
+                    row = db.execute(
+                        "SELECT attempts, retry_at, payload FROM outbox WHERE seq=?", (seq,)
+                    ).fetchone()
+                    if row is None:
+                        said.append(f"{cam} seq {seq}: gone from its outbox ({gone})")
+                        continue
+                    captured = json.loads(row[2]).get("captured_at", 0.0)
+                    said.append(
+                        f"{cam} seq {seq}: still in its outbox, sent {row[0]} time(s), "
+                        f"captured {captured - time.time():+.0f} s from now"
+                    )
+            if len(lost) > most:
+                said.append(f"{cam}: {len(lost) - most} more")
+        return "; ".join(said)
 
     def future_sightings(self, skew_s: float = 60.0) -> int:
         """Sightings stored with ``seen_at`` in the future (a camera clock ahead)."""
