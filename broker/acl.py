@@ -49,7 +49,8 @@ RULES: dict[Role, RoleRules] = {
         tuple(topics.acl_operator_publish()), tuple(topics.acl_operator_subscribe())
     ),
     "integrator": RoleRules(
-        (), tuple(topics.acl_integrator_subscribe() + topics.acl_home_assistant_subscribe())
+        tuple(topics.acl_home_assistant_publish()),
+        tuple(topics.acl_integrator_subscribe() + topics.acl_home_assistant_subscribe()),
     ),
     # Admin signs commands from the dashboard like an operator (its own request
     # topic): the first administrator must be able to act, not only watch.

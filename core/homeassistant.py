@@ -11,6 +11,9 @@ seen), never encodings, images or confidences, and by default only known people
 State is sent on change only: a tracker's state is its zone, so a person walking
 inside one zone costs Home Assistant nothing (the signed positions carry every
 step). Every tracker names one availability topic, ``online`` while core runs.
+When Home Assistant says ``online`` on its birth topic (it restarted), core sends
+every tracker's discovery and state again: HA finds SRS's people whether or not its
+broker hands retained messages to HA's ``homeassistant/#`` subscription.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from srs.wire.payloads import PersonPosition
 Message = tuple[str, bytes, bool]
 
 NOT_HOME = "not_home"  # HA's state for "not in any zone"
-ONLINE, OFFLINE = b"online", b"offline"  # payloads of the availability topic
+ONLINE, OFFLINE = b"online", b"offline"  # payloads of the availability topic (and HA's birth)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 

@@ -83,6 +83,14 @@ class LocatorLink:
 
         return [ha.availability(online)]
 
+    def ha_rediscover(self) -> list[HaMessage]:
+        """Home Assistant (re)started: every tracker present, announced afresh."""
+        if not self.homeassistant:
+            return []
+        self._announced.clear()
+        self._ha_state.clear()
+        return [msg for out in self.positions() for msg in self.ha_messages(out)]
+
     def ha_remove(self, person_key: str) -> list[HaMessage]:
         if not self.homeassistant:
             return []

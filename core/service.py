@@ -29,6 +29,7 @@ from core.broker_status import BrokerStatusReader
 from core.commands import CommandHandler
 from core.core_key import load_core_key
 from core.flood import FloodWatch
+from core.homeassistant import ONLINE
 from core.ingest import Ingest
 from core.locating import LocatorLink, default_locator
 from core.messages import Incoming, Outgoing
@@ -62,6 +63,9 @@ SUBSCRIPTIONS = (
 # Welcome, not needed: the embedded broker's counts (core/broker_status.py). Mosquitto
 # and NATS publish none; an ACL written before it may refuse it: core runs on (logged).
 OPTIONAL_SUBSCRIPTIONS = ((topics.BROKER_STATUS, 1),)
+# Home Assistant's birth message is plain text any integrator may send: it makes core
+# re-announce every tracker, at most this often.
+HA_BIRTH_EVERY_S = 5.0
 
 
 class CoreService:
@@ -110,7 +114,8 @@ class CoreService:
             will=will if self.scale is None else None,
             # Several instances subscribe to what they hold, as it changes (_rebalance).
             subscriptions=SUBSCRIPTIONS if self.scale is None else (),
-            optional=OPTIONAL_SUBSCRIPTIONS,
+            optional=OPTIONAL_SUBSCRIPTIONS
+            + (((topics.HA_BIRTH, 1),) if cfg.core.homeassistant else ()),
             on_connect=self._on_connect,
             on_disconnect=self.watcher.on_disconnect,
             on_message=self._on_message,
@@ -122,6 +127,7 @@ class CoreService:
         self.keeper = Keeper(self.pump, self._room_held, cfg.mqtt.keepalive_s)
         self._started = False
         self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
+        self._ha_birth_at = -HA_BIRTH_EVERY_S  # monotonic time of the last re-discovery
         # A failure that repeats every tick (a full disk) is one line and a summary.
         self._errors = RepeatLog(log)
 
@@ -377,6 +383,8 @@ class CoreService:
                 statuses.append(item)
             elif item.topic == topics.BROKER_STATUS:
                 self._broker_status(item)
+            elif item.topic == topics.HA_BIRTH:
+                self._ha_birth(item)
             else:
                 requests.append(item)
         if self.scale is not None:
@@ -418,6 +426,20 @@ class CoreService:
         status = self.broker_status.read(item)  # None: no pinned key, or rejected
         if status is not None:
             self.counters.broker(status)
+
+    def _ha_birth(self, item: Incoming) -> None:
+        """Home Assistant (re)started: announce every tracker to it again (HA's own
+        way; no retained message has to reach its wildcard subscription)."""
+        now = time.monotonic()
+        if item.data.strip() != ONLINE or now - self._ha_birth_at < HA_BIRTH_EVERY_S:
+            return
+        self._ha_birth_at = now
+        sent = self.link.ha_rediscover()
+        if self._once():
+            sent += self.link.ha_availability(True)
+        for topic, data, retain in sent:
+            self.client.publish(topic, data, qos=1, retain=retain)
+        log.info("Home Assistant is online: sent it %d discovery message(s) again", len(sent))
 
     def _watch_flood(self, batch: DetectionBatch) -> None:
         for alert in self.flood.observe(batch.camera_id, batch.seq, batch.captured_at, time.time()):

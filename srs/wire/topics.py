@@ -436,7 +436,7 @@ def acl_core_publish() -> list[str]:
 
 
 def acl_core_subscribe() -> list[str]:
-    """What core reads: detections, camera status, positions, requests, keys, broker status.
+    """What core reads: detections, statuses, positions, requests, keys, HA's birth.
 
     No role publishes BROKER_STATUS: only the broker itself, from inside.
     """
@@ -447,6 +447,7 @@ def acl_core_subscribe() -> list[str]:
         ALL_REQUESTS,
         ALL_KEYS,
         BROKER_STATUS,
+        HA_BIRTH,
     ]
 
 
@@ -473,6 +474,13 @@ def ha_attributes(object_id: str) -> str:
     return f"{HA_PREFIX}/device_tracker/{check_id(object_id, 'object id')}/attributes"
 
 
+# Home Assistant's birth topic (its default): ``online`` whenever HA (re)starts. Core
+# answers with every tracker's discovery and state, as HA's documentation asks, so
+# discovery never depends on retained messages reaching HA's ``homeassistant/#``
+# (RabbitMQ's MQTT plugin sends retained messages to exact filters only).
+HA_BIRTH = f"{HA_PREFIX}/status"
+
+
 def ha_availability() -> str:
     """Retained ``online``/``offline``: whether core (hence every SRS tracker) is up."""
     return f"{HA_PREFIX}/srs/availability"
@@ -486,6 +494,11 @@ def ha_availability() -> str:
 def acl_home_assistant_subscribe() -> list[str]:
     """Home Assistant (an integrator user) reads only the plain-JSON discovery tree."""
     return [HA_ALL]
+
+
+def acl_home_assistant_publish() -> list[str]:
+    """... and announces only its own start (the birth message, plain ``online``)."""
+    return [HA_BIRTH]
 
 
 # --- first administrator (added for the bootstrap flow; see docs/gui.md) ----------

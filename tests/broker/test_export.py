@@ -41,7 +41,8 @@ def test_export_writes_the_same_users_and_rules(tmp_path: Path) -> None:
     assert "topic read srs/v1/cameras/cam1/ack" in rules
     assert "%u" not in rules and "pattern" not in rules.replace("# ", "")
     ha_block = rules.split("user ha\n")[1]
-    assert "detections" not in ha_block and "write" not in ha_block
+    writes = [line for line in ha_block.splitlines() if line.startswith("topic write")]
+    assert "detections" not in ha_block and writes == ["topic write homeassistant/status"]
 
 
 def test_export_adds_the_tls_listener_with_the_same_rules(tmp_path: Path) -> None:

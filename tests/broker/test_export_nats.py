@@ -70,7 +70,7 @@ def test_export_writes_each_users_rules_and_bcrypt_hash(tmp_path: Path) -> None:
     assert f"subscribe: {{allow: [{want}]}}" in cam
 
     ha = user_block(conf, "ha")
-    assert 'publish: {deny: [">"]}' in ha  # an empty allow list would allow everything
+    assert 'publish: {allow: ["homeassistant.status"]}' in ha  # HA's birth message only
     assert "detections" not in ha and '"srs.v1.events.>", "srs.v1.events"' in ha
 
 

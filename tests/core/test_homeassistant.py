@@ -131,3 +131,20 @@ def test_locator_link_sends_ha_state_on_change_only() -> None:
     assert [len(s) for s in sent] == [3, 0, 0, 0, 0]
     assert link.ha_availability(True) == [ha.availability(True)]
     assert LocatorLink(NullLocator()).ha_availability(True) == []
+
+
+def test_locator_link_announces_everyone_present_again_when_ha_restarts() -> None:
+    from core.locating import LocatorLink
+    from core.messages import Outgoing
+    from core.observation import NullLocator
+
+    class OnePresent(NullLocator):
+        def people(self) -> list[PersonPosition]:
+            return [position()]
+
+    link = LocatorLink(OnePresent(), homeassistant=True)
+    first = link.ha_messages(Outgoing(topics.position("p3"), position(), retain=True))
+    assert len(first) == 3  # discovery, state, attributes
+    assert link.ha_rediscover() == first  # HA forgot them all: everything again
+    assert link.ha_rediscover() == first
+    assert LocatorLink(OnePresent()).ha_rediscover() == []  # HA not switched on

@@ -28,6 +28,17 @@ from tests.waiting import wait_until
 CAM1 = camera_key("cam1")
 
 
+def drain(inbox: queue.Queue) -> list[tuple[str, bool]]:
+    """(topic, retained) of everything received so far."""
+    out: list[tuple[str, bool]] = []
+    while True:
+        try:
+            topic, _, retained = inbox.get_nowait()
+        except queue.Empty:
+            return out
+        out.append((topic, bool(retained)))
+
+
 class Listener:
     """A subscriber that verifies what core signs (core's key pinned)."""
 
@@ -294,6 +305,23 @@ def test_positions_site_and_home_assistant_with_the_real_locator(tmp_path, srs_b
                 if topic == topics.ha_state(f"srs_{pos.person_key}"):
                     state = data.decode()
             assert state == "Corridor"
+            # Home Assistant restarts: its birth message brings every tracker again,
+            # live (no retained copy has to reach its wildcard subscription).
+            drain(ha.inbox)  # what came before
+            ha.client.publish(topics.HA_BIRTH, b"online", qos=1)
+            config = topics.ha_discovery(f"srs_{pos.person_key}")
+            again: list[tuple[str, bool]] = []
+
+            def announced() -> bool:
+                again.extend(drain(ha.inbox))
+                return (config, False) in again
+
+            wait_until(
+                announced,
+                timeout=10,
+                message="core did not announce the tracker again on HA's birth message",
+            )
+            assert (topics.ha_state(f"srs_{pos.person_key}"), False) in again
         finally:
             cam.close()
             ha.close()
