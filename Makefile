@@ -50,7 +50,9 @@ test: $(STAMP)  ## run the whole test suite (and build the docs strictly)
 
 # The tests that open a store, again on a throwaway PostgreSQL (Debian's postgresql
 # package: initdb and pg_ctl) with a fresh schema per test (tests/postgres.py).
-PG_TESTS ?= tests/core tests/gui tests/test_site.py tests/srs/app/test_init.py tests/srs/app/test_demo_report.py
+# Every test that reaches core's store (tests/test_engines.py keeps this whole).
+PG_TESTS ?= tests/core tests/gui tests/test_site.py tests/test_nats_site.py tests/edge/test_install.py \
+	tests/srs/app/test_init.py tests/srs/app/test_demo_report.py
 test-postgres: $(STAMP)  ## run the store-touching tests on PostgreSQL
 	SRS_TEST_DATABASE=postgresql QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PG_TESTS) $(ARGS)
 
