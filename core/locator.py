@@ -44,6 +44,11 @@ MAX_KEY = 64  # a person key is one topic level (srs.wire.topics.check_id)
 # A new track this close to where a camera lost another one a moment ago is taken
 # for the same person (a broken track): it continues their restricted-zone stay.
 HANDOFF_M = 1.5
+# Several core instances: a person not seen here this long is looked for on the other
+# instances' cameras (core/scale_out.py), once a tick; seen there later, they are
+# theirs. Short, so the zone here is left within about this of them arriving there;
+# not shorter than a moment out of view.
+HANDOVER_AFTER_S = 2.0
 
 
 @dataclass(slots=True)
@@ -141,9 +146,10 @@ class Locator:
         self._rejections = RejectionWatch(
             rejection_threshold, rejection_window_s, rejection_cooldown_s
         )
-        # Several core instances (docs/scale.md): (person keys, since) -> those of them
-        # any instance stored a sighting of since then. None: the only core.
-        self.seen_elsewhere: Callable[[list[str], float], set[str]] | None = None
+        # Several core instances (docs/scale.md): {person key: time of their last
+        # sighting here} -> of them, those another instance's cameras saw later, with
+        # the latest such time. None: the only core.
+        self.seen_elsewhere: Callable[[dict[str, float]], dict[str, float]] | None = None
 
     # --- public API ---------------------------------------------------------------
 
@@ -203,12 +209,14 @@ class Locator:
             if person.pending_since is not None:
                 # Last placed in a new zone and not seen since: it holds there.
                 self._settle(person, person.pending, now, result)
+        for key, at in self._seen_elsewhere(now).items():
+            # Walked onto another core instance's cameras: that one places them now
+            # and publishes their live position (a gone from here would wipe it). They
+            # leave their zone here when they were seen there, as with one core.
+            self._drop(key, at, result, gone=False)
         stale = [k for k, p in self._people.items() if now - p.last_seen > self.stale_after_s]
-        elsewhere = self._seen_elsewhere(stale, now)
         for key in stale:
-            # Seen meanwhile by another core instance (on its cameras): that one
-            # publishes the live position; a gone from here would wipe it.
-            self._drop(key, now, result, gone=key not in elsewhere)
+            self._drop(key, now, result)
         for tk, track in list(self._tracks.items()):
             if now - track.last_seen > self.track_ttl_s:
                 del self._tracks[tk]
@@ -415,13 +423,18 @@ class Locator:
             restricted=bool(info and info.restricted),
         )
 
-    def _seen_elsewhere(self, stale: list[str], now: float) -> set[str]:
-        """Of the stale people (a known or anonymous identity: a track's stand-in is
-        one camera's), those ``seen_elsewhere`` says were seen since the stale window."""
-        keys = [k for k in stale if self._people[k].identity != "unidentified"]
-        if self.seen_elsewhere is None or not keys:
-            return set()
-        return self.seen_elsewhere(keys, now - self.stale_after_s)
+    def _seen_elsewhere(self, now: float) -> dict[str, float]:
+        """The people not seen here for ``HANDOVER_AFTER_S`` (a known or anonymous
+        identity: a track's stand-in is one camera's) whom another instance saw since:
+        by key, when. Asked at most once a tick, in one lookup."""
+        if self.seen_elsewhere is None:
+            return {}
+        absent = {
+            k: p.last_seen
+            for k, p in self._people.items()
+            if now - p.last_seen > HANDOVER_AFTER_S and p.identity != "unidentified"
+        }
+        return self.seen_elsewhere(absent) if absent else {}
 
     def _drop(self, key: str, at: float, result: LocatorResult, gone: bool = True) -> None:
         person = self._people.pop(key, None)

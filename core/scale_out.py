@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.anonymous import Travel
@@ -51,7 +52,9 @@ class ScaleOut:
         ingest.fence = self.partitioner.fence
         locator: Any = ingest.locator
         if hasattr(locator, "seen_elsewhere"):  # the real locator (core/locator.py)
-            locator.seen_elsewhere = lambda keys, t: seen_since(db, keys, t)
+            locator.seen_elsewhere = lambda since: seen_elsewhere(
+                db, since, self.partitioner.cameras
+            )
         self.dropped = 0  # detections read for a camera this instance no longer holds
 
     @classmethod
@@ -125,26 +128,41 @@ class ScaleOut:
         self.partitioner.leave()
 
 
-def seen_since(db: Database, keys: list[str], since: float) -> set[str]:
-    """Of these person keys (``p<id>``, ``u<id>``), those with a sighting stored after
-    ``since`` by any instance: one indexed lookup each, asked only when a person goes
-    stale here (rare). A person who walked onto another instance's cameras is live
-    there, so this one does not publish them gone. On a database error: none (the
-    gone goes out, as with one core)."""
+def seen_elsewhere(db: Database, since: dict[str, float], mine: Iterable[str]) -> dict[str, float]:
+    """Of these person keys (``p<id>``, ``u<id>``), those another instance stored a
+    sighting of after the time given for each (their last sighting here): the latest
+    such time, by key. Only other cameras than ``mine`` count, so a sighting this
+    instance stored itself (a camera without a pose, a track named later) never
+    looks like one from elsewhere. Two grouped, indexed queries, whatever the number
+    of keys. On a database error: none (the person stays here until stale, then goes,
+    as with one core)."""
+    ids: dict[str, dict[int, str]] = {"p": {}, "u": {}}
+    for key in since:
+        m = _KEY.fullmatch(key)
+        if m is not None:
+            ids[m.group(1)][int(m.group(2))] = key
     c = SIGHTINGS.c
-    out: set[str] = set()
+    out: dict[str, float] = {}
     try:
         with db.session() as s:
-            for key in keys:
-                m = _KEY.fullmatch(key)
-                if m is None:
+            for kind, column in (("p", c.person_id), ("u", c.unknown_id)):
+                keys = ids[kind]
+                if not keys:
                     continue
-                column = c.person_id if m.group(1) == "p" else c.unknown_id
-                if s.execute(
-                    select(exists().where(and_(column == int(m.group(2)), c.seen_at > since)))
-                ).scalar():
-                    out.add(key)
+                rows = s.execute(
+                    select(column, func.max(c.seen_at))
+                    .where(
+                        column.in_(list(keys)),
+                        c.seen_at > min(since[k] for k in keys.values()),
+                        c.camera_id.not_in(sorted(mine)),
+                    )
+                    .group_by(column)
+                )
+                for ident, latest in rows:
+                    key = keys[int(ident)]
+                    if latest is not None and latest > since[key]:
+                        out[key] = float(latest)
     except SQLAlchemyError:
-        log.warning("could not ask whether %s were seen elsewhere", ", ".join(keys), exc_info=True)
-        return set()
+        log.warning("could not ask whether %s were seen elsewhere", ", ".join(since), exc_info=True)
+        return {}
     return out

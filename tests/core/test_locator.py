@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from core import geometry
-from core.locator import Locator
+from core.locator import HANDOVER_AFTER_S, Locator
 from core.observation import LocatorResult
 from core.site import parse_site
 from srs.wire.payloads import CameraStatus
@@ -255,33 +255,42 @@ def test_people_not_seen_become_gone() -> None:
     assert not loc.tick(140).positions and not loc.people()
 
 
-def test_a_person_another_core_instance_still_sees_is_not_published_gone() -> None:
+def test_a_person_who_walked_onto_another_instance_s_cameras_is_handed_over() -> None:
     """Several core instances (docs/scale.md): the person walked onto another
-    instance's cameras, which publishes their live position: no gone from here (a
-    gone would wipe it), the zone here is left all the same."""
-    asked: list[tuple[list[str], float]] = []
+    instance's cameras, which publishes their live position. Not seen here for
+    HANDOVER_AFTER_S, they are looked for there; found, they leave their zone here
+    when they were seen there (as with one core), and no gone goes out (it would wipe
+    the live position the other instance publishes)."""
+    asked: list[dict[str, float]] = []
 
-    def seen_elsewhere(keys: list[str], since: float) -> set[str]:
-        asked.append((keys, since))
-        return {"p1"}
+    def seen_elsewhere(since: dict[str, float]) -> dict[str, float]:
+        asked.append(dict(since))
+        return {"p1": 103.5} if since["p1"] < 103.5 else {}
 
     loc = Locator(SITE, stale_after_s=30)
     loc.seen_elsewhere = seen_elsewhere
     walk(loc, [(3, 3)])
-    assert not loc.tick(120).positions and not asked  # not stale: nothing asked
-    result = loc.tick(131)
+    assert not loc.tick(100 + HANDOVER_AFTER_S).positions and not asked  # a moment away
+    result = loc.tick(104)
     assert not result.positions
-    assert [(e.action, e.zone) for e in result.zone_events] == [("leave", "hall")]
-    assert asked == [(["p1"], 101.0)] and not loc.people()
-    assert not loc.tick(140).positions and len(asked) == 1  # asked once, then forgotten
+    assert [(e.action, e.zone, e.at) for e in result.zone_events] == [("leave", "hall", 103.5)]
+    assert asked == [{"p1": 100.0}] and not loc.people()
+    assert not loc.tick(140).positions and len(asked) == 1  # handed over: not asked again
 
 
-def test_a_person_nobody_sees_is_published_gone_with_several_instances() -> None:
+def test_a_person_nobody_else_sees_stays_until_stale_and_is_published_gone() -> None:
+    asked: list[dict[str, float]] = []
+
+    def nowhere_else(since: dict[str, float]) -> dict[str, float]:
+        asked.append(since)
+        return {}
+
     loc = Locator(SITE, stale_after_s=30)
-    loc.seen_elsewhere = lambda keys, since: set()
+    loc.seen_elsewhere = nowhere_else
     walk(loc, [(3, 3)])
+    assert not loc.tick(104).positions and loc.people()  # asked, not seen elsewhere
     (pos,) = loc.tick(131).positions
-    assert pos.gone and pos.person_key == "p1"
+    assert pos.gone and pos.person_key == "p1" and len(asked) == 2
 
 
 def test_camera_without_pose_gives_a_placement_without_position() -> None:

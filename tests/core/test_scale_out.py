@@ -323,7 +323,7 @@ def test_a_person_seen_by_another_instance_is_not_gone_here(tmp_path):
     """The locator's ``seen_elsewhere`` (wired by ScaleOut) asks the database: obama,
     stored a moment ago by instance b, is seen; an identity nobody stored is not."""
     from core.locator import Locator
-    from core.scale_out import ScaleOut
+    from core.scale_out import ScaleOut, seen_elsewhere
 
     cfg = core_config(tmp_path, instance="a")
     db = store.open_store(cfg)
@@ -338,7 +338,12 @@ def test_a_person_seen_by_another_instance_is_not_gone_here(tmp_path):
     with db.session() as s:
         obama = s.scalar(select(Person.id).where(Person.name == "obama"))
     since = time.time() - 30
-    keys = [f"p{obama}", "u12345", "t-cam1-1"]
-    assert loc.seen_elsewhere(keys, since) == {f"p{obama}"}
-    assert loc.seen_elsewhere(keys, time.time() + 60) == set()  # nobody since: gone
+    keys = {f"p{obama}": since, "u12345": since, "t-cam1-1": since}
+    (latest,) = loc.seen_elsewhere(keys).values()
+    assert list(loc.seen_elsewhere(keys)) == [f"p{obama}"] and latest > since
+    later = dict.fromkeys(keys, time.time() + 60)
+    assert loc.seen_elsewhere(later) == {}  # nobody since: gone
+    # Instance a's own cameras never count as elsewhere (a camera without a pose,
+    # a track named later): what cam1 saw is a's once a holds cam1.
+    assert seen_elsewhere(db, keys, {"cam1"}) == {}
     db.close()
