@@ -124,6 +124,9 @@ class CoreService:
         )
         # paho calls on_connect_fail only from its own loops; the pump reports instead.
         self.pump = Pump(self.session, self._on_connect_fail)
+        ask = getattr(self.link.locator, "seen_elsewhere", None)
+        if ask is not None:  # several instances: the locator's tick asks the database
+            self.link.locator.seen_elsewhere = lambda since: self._away(ask, since)  # type: ignore[attr-defined]
         self.keeper = Keeper(self.pump, self._room_held, cfg.mqtt.keepalive_s)
         self._started = False
         self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
