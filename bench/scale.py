@@ -64,11 +64,12 @@ from sqlalchemy import select, text  # noqa: E402
 
 from core import store  # noqa: E402
 from core.store.db import Database, make_engine  # noqa: E402
-from core.store.models import Base, CoreLease, Person, Sighting  # noqa: E402
+from core.store.models import Base, CoreLease  # noqa: E402
 from srs.wire import topics  # noqa: E402
 from srs.wire.payloads import BBox, Detection, DetectionBatch  # noqa: E402
 from srs.wire.signing import SigningKey, sign  # noqa: E402
 from tests.brokers import mosquitto_binary, mosquitto_broker  # noqa: E402
+from tests.core.store.helpers import stored_identities  # noqa: E402
 
 _bench = importlib.import_module("bench.core")  # named so mypy does not see "core" twice
 _camera = importlib.import_module("bench.camera")
@@ -317,7 +318,7 @@ def one_run(n: int, broker: Any, tmp: Path, cams: list[str], args: argparse.Name
     time.sleep(0.5)
     observer.close()
     events, alerts = observer.events, observer.alerts
-    run.identities, unknown_names = identities(db)
+    run.identities, unknown_names = stored_identities(db)
     # Who entered which zone, as a set: a person not seen for stale_after_s (30 s of
     # wall clock) is gone and enters again when seen again, and that depends on how
     # long the run took, not on the number of instances. An entry while already
@@ -373,29 +374,6 @@ def wait_for_leases(db: Database, cams: list[str], n: int, timeout: float = 60.0
             return
         time.sleep(0.2)
     raise SystemExit(f"the {n} core instances did not share the cameras within {timeout:.0f} s")
-
-
-def identities(db: Database) -> tuple[dict[Any, str], dict[int, str]]:
-    with db.session() as s:
-        names = dict(s.execute(select(Person.id, Person.name)).all())
-        rows = s.execute(
-            select(
-                Sighting.camera_id,
-                Sighting.seq,
-                Sighting.det_index,
-                Sighting.person_id,
-                Sighting.unknown_id,
-            )
-        ).all()
-    first: dict[int, str] = {}
-    for cam, seq, di, _, uid in sorted(rows):
-        if uid is not None:
-            first.setdefault(uid, f"unknown first seen at {cam}/{seq}/{di}")
-    out = {
-        (cam, seq, di): names[pid] if pid is not None else first.get(uid or 0, "nobody")
-        for cam, seq, di, pid, uid in rows
-    }
-    return out, first
 
 
 def canonical(key: str, unknown_names: dict[int, str]) -> str:

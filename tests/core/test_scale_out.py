@@ -26,6 +26,7 @@ from srs.wire import topics
 from srs.wire.payloads import DetectionBatch
 from srs.wire.signing import SigningKey, sign
 from tests.core.ingest_helpers import FakeCamera, batch, camera_key, core_config, face_data
+from tests.core.store.helpers import stored_identities
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,32 +79,6 @@ def _owners(db: Database) -> dict[str, str | None]:
     return {n: (o if e > now else None) for n, o, e in rows if n in FACES}
 
 
-def _identities(db: Database) -> dict[tuple[str, int, int], str]:
-    """Who each detection was, with anonymous ids named by their first sighting (ids
-    themselves depend on which instance made them first)."""
-    with db.session() as s:
-        names = dict(s.execute(select(Person.id, Person.name)).all())
-        rows = s.execute(
-            select(
-                Sighting.camera_id,
-                Sighting.seq,
-                Sighting.det_index,
-                Sighting.person_id,
-                Sighting.unknown_id,
-            )
-        ).all()
-    first: dict[int, tuple[str, int, int]] = {}
-    for cam, seq, di, _, uid in sorted(rows):
-        if uid is not None:
-            first.setdefault(uid, (cam, seq, di))
-    return {
-        (cam, seq, di): names[pid]
-        if pid is not None
-        else (f"unknown first seen {first[uid]}" if uid is not None else "nobody")
-        for cam, seq, di, pid, uid in rows
-    }
-
-
 def _batches() -> list[DetectionBatch]:
     faces = face_data()
     return [
@@ -123,7 +98,7 @@ def _one_core(tmp_path: Path) -> dict[tuple[str, int, int], str]:
     for b in _batches():
         topic = topics.detections(b.camera_id)
         ingest.process([Incoming(topic, sign(b, topic, KEYS[b.camera_id]))])
-    out = _identities(db)
+    out, _ = stored_identities(db)
     db.close()
     return out
 
@@ -185,7 +160,7 @@ def test_two_instances_split_four_cameras_and_survive_one_killed(tmp_path, reque
         assert s.scalar(select(func.count()).select_from(ProcessedMessage)) == len(sent)
         keys = s.execute(select(Sighting.camera_id, Sighting.seq)).all()
     assert sorted(keys) == sorted((b.camera_id, b.seq) for b in sent)  # once each
-    got = _identities(db)
+    got, _ = stored_identities(db)
     db.close()
     assert got == expected
     assert got[("cam2", 0, 0)] == got[("cam3", 0, 0)] != got[("cam4", 0, 0)]

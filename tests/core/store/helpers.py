@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.store.codec import to_blob
-from core.store.models import Sighting, UnknownIdentity
+from core.store.db import Database
+from core.store.models import Person, Sighting, UnknownIdentity
+
+Detection = tuple[str, int, int]  # camera id, seq, detection index
 
 
 def add_sighting(s: Session, camera: str, seq: int, person_id: int | None, seen_at: float) -> None:
@@ -63,3 +67,29 @@ def anonymous(s: Session, centroid: np.ndarray, seen_at: float, count: int = 1) 
 def vector(value: float) -> np.ndarray:
     """A 128-d vector with every component ``value``."""
     return np.full(128, value, dtype=np.float32)
+
+
+def stored_identities(db: Database) -> tuple[dict[Detection, str], dict[int, str]]:
+    """Who each stored detection was, anonymous ids named by their first sighting (the
+    ids themselves depend on which core instance made them first); and those names by
+    anonymous id. Compares the stores of one core and of several."""
+    with db.session() as s:
+        names = dict(s.execute(select(Person.id, Person.name)).all())
+        rows = s.execute(
+            select(
+                Sighting.camera_id,
+                Sighting.seq,
+                Sighting.det_index,
+                Sighting.person_id,
+                Sighting.unknown_id,
+            )
+        ).all()
+    first: dict[int, str] = {}
+    for cam, seq, di, _, uid in sorted(rows):
+        if uid is not None:
+            first.setdefault(uid, f"unknown first seen at {cam}/{seq}/{di}")
+    who = {
+        (cam, seq, di): names[pid] if pid is not None else first.get(uid or 0, "nobody")
+        for cam, seq, di, pid, uid in rows
+    }
+    return who, first
