@@ -22,27 +22,13 @@ from amqtt.mqtt.constants import QOS_1
 from broker.routing import DirectRouting
 from srs.wire import topics
 from srs.wire.keys import SigningKey
-from srs.wire.payloads import BrokerStatus
+from srs.wire.payloads import BROKER_COUNTERS, BrokerStatus
 from srs.wire.signing import sign
 
 log = logging.getLogger(__name__)
 
 STATUS_EVERY_S = 5.0
 MAX_NAMED_CLIENTS = 64  # BrokerStatus.queue_dropped_by_client's bound
-
-# stats() names -> BrokerStatus fields (the rest of stats() is not part of the wire).
-_FIELDS = (
-    "oversize_dropped",
-    "retain_refused",
-    "queue_dropped",
-    "queue_dropped_bytes",
-    "publishes_slowed",
-    "connections_refused",
-    "clients_connected",
-    "queued",
-    "inflight",
-    "queued_bytes",
-)
 
 
 def key_path(data_dir: Path) -> Path:
@@ -57,7 +43,7 @@ def status_of(stats: Mapping[str, int], by_client: Mapping[str, int], now: float
     """The wire status from the broker's counters (the most-dropping clients named)."""
     ids = [(c, n) for c, n in by_client.items() if _is_id(c)]
     named = dict(sorted(ids, key=lambda kv: (-kv[1], kv[0]))[:MAX_NAMED_CLIENTS])
-    counts = {name: int(stats.get(name, 0)) for name in _FIELDS}
+    counts = {name: int(stats.get(name, 0)) for name in BROKER_COUNTERS}
     return BrokerStatus.model_validate({"sent_at": now, "queue_dropped_by_client": named, **counts})
 
 
@@ -89,7 +75,9 @@ class StatusPublisher:
     async def publish_if_changed(self) -> bool:
         stats = self._stats()
         by_client = dict(self._broker.drop_tally.by_client)
-        seen = tuple(stats.get(name, 0) for name in _FIELDS) + tuple(sorted(by_client.values()))
+        seen = tuple(stats.get(name, 0) for name in BROKER_COUNTERS) + tuple(
+            sorted(by_client.values())
+        )
         if seen == self._last:
             return False
         status = status_of(stats, by_client, self._clock())

@@ -13,7 +13,7 @@ import numpy as np
 
 from core.shared_counters import Snapshot
 from srs import __version__
-from srs.wire.payloads import BrokerStatus, CoreStatus
+from srs.wire.payloads import BROKER_COUNTS, BrokerStatus, CoreStatus
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +30,6 @@ STALE = "stale"
 CLOCK_AHEAD: Final = "clock_ahead"
 CLOCK_BEHIND: Final = "clock_behind"
 NOT_SECURITY = frozenset({CAMERA_DISABLED, STORE_ERROR, STALE, CLOCK_AHEAD, CLOCK_BEHIND})
-
-# The broker's counts an operator acts on (what it dropped, refused or slowed), carried
-# in CoreStatus as broker_<name> (core/broker_status.py); its gauges are left out.
-BROKER_COUNTS = (
-    "oversize_dropped",
-    "retain_refused",
-    "queue_dropped",
-    "queue_dropped_bytes",
-    "publishes_slowed",
-    "connections_refused",
-)
 
 
 class Counters:

@@ -338,6 +338,17 @@ class BrokerStatus(Payload):
     )
 
 
+# BrokerStatus's counters (every field but its time and the named drops), and those an
+# operator acts on (what the broker dropped, refused or slowed), which CoreStatus
+# carries as ``broker_<name>``; derived, so a counter added to both models is in both.
+BROKER_COUNTERS = tuple(
+    n
+    for n in BrokerStatus.model_fields
+    if n not in Payload.model_fields and n not in {"sent_at", "queue_dropped_by_client"}
+)
+BROKER_COUNTS = tuple(n for n in BROKER_COUNTERS if f"broker_{n}" in CoreStatus.model_fields)
+
+
 class PublicKey(Payload):
     """A sender's Ed25519 public key (raw 32 bytes, base64url), published retained."""
 
