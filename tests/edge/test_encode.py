@@ -16,6 +16,7 @@ import pytest
 from edge import encode
 from edge.detect import Box
 from edge.encode import EncoderPool, InlineEncoder, crop_for_encoding
+from tests.procs import alive
 from tests.waiting import wait_until
 
 PORTRAIT = "faces/train/obama/obama.jpg"
@@ -71,18 +72,6 @@ pool.wait_ready()
 print(pool.worker_pids[0], flush=True)
 sys.stdin.read()  # until killed
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead, only not yet reaped by its (new) parent
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_workers_of_a_killed_node_exit() -> None:

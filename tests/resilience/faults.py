@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srs.app.supervise import wait_for
+from tests.procs import alive, descendants
 from tests.resilience.hostile import Row
-from tests.resilience.site import AlertWatch, Site, StatusWatch, alive, descendants, rss_kb
+from tests.resilience.site import AlertWatch, Site, StatusWatch, rss_kb
 
 RATE = 10.0  # messages/s per camera
 CAMERAS = ("cam1", "cam2")

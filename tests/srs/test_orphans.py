@@ -14,17 +14,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.procs import alive
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _children(pid: int) -> list[int]:
@@ -65,13 +58,13 @@ def test_core_enrolment_worker_and_tracker_exit_with_core(tmp_path: Path) -> Non
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         wait_until(
-            lambda: not any(_running(k) for k in kids),
+            lambda: not any(alive(k) for k in kids),
             30,
-            message=lambda: f"still running: {[k for k in kids if _running(k)]}",
+            message=lambda: f"still running: {[k for k in kids if alive(k)]}",
         )
     finally:
         if proc.poll() is None:
             proc.kill()
         for k in kids:
-            if _running(k):
+            if alive(k):
                 os.kill(k, signal.SIGKILL)

@@ -11,19 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.procs import alive
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_children_of_a_killed_supervisor_get_sigterm(tmp_path: Path) -> None:
@@ -47,7 +40,7 @@ def test_children_of_a_killed_supervisor_get_sigterm(tmp_path: Path) -> None:
         wait_until(lambda: "time.sleep" in Path(f"/proc/{child}/cmdline").read_text(), 30)
         proc.send_signal(signal.SIGKILL)  # stops nothing itself
         proc.wait(10)
-        wait_until(lambda: not _running(child), 30, message="the child outlived its supervisor")
+        wait_until(lambda: not alive(child), 30, message="the child outlived its supervisor")
     finally:
         if proc.poll() is None:
             proc.kill()
