@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select
@@ -51,9 +51,11 @@ class ScaleOut:
         # A batch stores only while its cameras' leases are still this instance's.
         ingest.fence = self.partitioner.fence
         locator: Any = ingest.locator
+        # How a database wait runs (the service lends it the broker connection meanwhile).
+        self.lend: Callable[..., Any] = lambda fn, *args: fn(*args)
         if hasattr(locator, "seen_elsewhere"):  # the real locator (core/locator.py)
-            locator.seen_elsewhere = lambda since: seen_elsewhere(
-                db, since, self.partitioner.cameras
+            locator.seen_elsewhere = lambda since: self.lend(
+                seen_elsewhere, db, since, self.partitioner.cameras
             )
         self.dropped = 0  # detections read for a camera this instance no longer holds
 

@@ -31,7 +31,7 @@ from core.core_key import load_core_key
 from core.flood import FloodWatch
 from core.homeassistant import ONLINE
 from core.ingest import Ingest
-from core.locating import LocatorLink, default_locator
+from core.locating import HaMessage, LocatorLink, default_locator
 from core.messages import Incoming, Outgoing
 from core.observation import Locator
 from core.partition import client_id
@@ -124,9 +124,8 @@ class CoreService:
         )
         # paho calls on_connect_fail only from its own loops; the pump reports instead.
         self.pump = Pump(self.session, self._on_connect_fail)
-        ask = getattr(self.link.locator, "seen_elsewhere", None)
-        if ask is not None:  # several instances: the locator's tick asks the database
-            self.link.locator.seen_elsewhere = lambda since: self._away(ask, since)  # type: ignore[attr-defined]
+        if self.scale is not None:  # its lookups wait on the database: lend the connection
+            self.scale.lend = self._away
         self.keeper = Keeper(self.pump, self._room_held, cfg.mqtt.keepalive_s)
         self._started = False
         self._vouched: dict[str, str] = {}  # camera keys published (camera id -> key)
@@ -220,8 +219,7 @@ class CoreService:
         if site is not None:
             self._publish(site.topic, site.payload, retain=True)
         self._heartbeat()
-        for topic, data, retain in self.link.ha_availability(True):
-            self.client.publish(topic, data, qos=1, retain=retain)
+        self._publish_plain(self.link.ha_availability(True))
 
     def _once(self) -> bool:
         """Run the once-only duties here? (The only core, or the leader of several.)"""
@@ -328,8 +326,7 @@ class CoreService:
         # Of several instances, only the last one going says core is offline.
         if self.watcher.connected.is_set() and (self.scale is None or self.scale.alone()):
             status = self.counters.status("offline", self.cfg.core.status_interval_s)
-            for topic, data, retain in self.link.ha_availability(False):
-                self.client.publish(topic, data, qos=1, retain=retain)
+            self._publish_plain(self.link.ha_availability(False))
             info = self._publish(topics.core_status(), status, retain=True)
             self.pump.flush(info.is_published, 2.0)
         self.client.disconnect()
@@ -440,9 +437,13 @@ class CoreService:
         sent = self.link.ha_rediscover()
         if self._once():
             sent += self.link.ha_availability(True)
-        for topic, data, retain in sent:
-            self.client.publish(topic, data, qos=1, retain=retain)
+        self._publish_plain(sent)
         log.info("Home Assistant is online: sent it %d discovery message(s) again", len(sent))
+
+    def _publish_plain(self, messages: list[HaMessage]) -> None:
+        """Home Assistant's plain JSON (unsigned: HA cannot verify JWS)."""
+        for topic, data, retain in messages:
+            self.client.publish(topic, data, qos=1, retain=retain)
 
     def _watch_flood(self, batch: DetectionBatch) -> None:
         for alert in self.flood.observe(batch.camera_id, batch.seq, batch.captured_at, time.time()):
@@ -468,8 +469,7 @@ class CoreService:
                 self._publish(out.topic, out.payload, retain=out.retain and not gone)
                 if gone and out.retain:
                     self.client.publish(out.topic, b"", qos=1, retain=True)
-                for topic, data, retain in self.link.ha_messages(out):
-                    self.client.publish(topic, data, qos=1, retain=retain)
+                self._publish_plain(self.link.ha_messages(out))
             except Exception:  # noqa: BLE001 - one unpublishable message must not stop the rest
                 self._errors(
                     f"could not publish a {type(out.payload).__name__}",
@@ -554,8 +554,7 @@ class CoreService:
         for key in keys:
             self._send(self.link.forget(key, time.time()))
             self.client.publish(topics.position(key), b"", qos=1, retain=True)
-            for topic, data, retain in self.link.ha_remove(key):
-                self.client.publish(topic, data, qos=1, retain=retain)
+            self._publish_plain(self.link.ha_remove(key))
         if keys:
             self._away(self._done_clears, keys)  # a crash before it only clears twice
             log.info("cleared the retained position of %s", ", ".join(keys))

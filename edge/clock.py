@@ -27,8 +27,7 @@ def boot_clock() -> float:
 
 
 def clock_base(wall: Callable[[], float] | None = None) -> float:
-    # time.time looked up at each call, not bound here: a test may move it.
-    return (wall or time.time)() - boot_clock()
+    return wall_and_base(wall)[1]
 
 
 def wall_and_base(wall: Callable[[], float] | None = None) -> tuple[float, float]:
@@ -38,7 +37,7 @@ def wall_and_base(wall: Callable[[], float] | None = None) -> tuple[float, float
     between the calls: a frame stamped with this base is re-timed by exactly the
     steps after its stamp, including one that comes before its message is queued.
     """
-    now = (wall or time.time)()
+    now = (wall or time.time)()  # looked up at each call, not bound: a test may move it
     return now, now - boot_clock()
 
 
