@@ -252,9 +252,13 @@ class Site:
 
     # --- the checker -------------------------------------------------------------------
 
+    def outbox(self, cam: str) -> Path:
+        """The camera's on-disk outbox (edge.outbox), as its data dir lays it out."""
+        return self.root / "edges" / cam / "edge" / f"outbox-{cam}.db"
+
     def created(self, cam: str) -> int:
         """How many sequence numbers the camera's outbox has handed out (0 .. n-1)."""
-        path = self.root / "edges" / cam / "edge" / f"outbox-{cam}.db"
+        path = self.outbox(cam)
         if not path.exists():
             return 0
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
@@ -302,7 +306,7 @@ class Site:
             lost = sorted(set(range(n)) - self.stored(cam)[0] - self.excused.get(cam, set()))
             if not lost:
                 continue
-            path = self.root / "edges" / cam / "edge" / f"outbox-{cam}.db"
+            path = self.outbox(cam)
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
                 meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
                 gone = (
