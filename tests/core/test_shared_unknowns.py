@@ -27,17 +27,32 @@ def _row(vec: np.ndarray, cam: str, at: float) -> dict:
     }
 
 
-def test_two_instances_meeting_one_stranger_make_one_identity(tmp_path):
+def sqlite_store(tmp_path) -> Database:
     engine = make_engine(f"sqlite:///{tmp_path / 'srs.db'}")
     migrate(engine)
-    db = Database(engine)
+    return Database(engine)
+
+
+def two_instances(
+    db: Database,
+) -> tuple[SharedUnknowns, SharedUnknowns, UnknownClusters, UnknownClusters]:
+    """Instances a and b on one store, and their clusters (``one`` is a's)."""
+    one, two = UnknownClusters(0.5), UnknownClusters(0.5)
+    return (
+        SharedUnknowns(db, lambda: one, Travel()),
+        SharedUnknowns(db, lambda: two, Travel()),
+        one,
+        two,
+    )
+
+
+def test_two_instances_meeting_one_stranger_make_one_identity(tmp_path):
+    db = sqlite_store(tmp_path)
     faces = face_data()
     obama1 = np.array(faces["test/obama1.jpg"][0][1])
     obama2 = np.array(faces["train/obama/obama.jpg"][0][1])
     other = np.array(faces["train/biden/biden.jpg"][0][1])
-    one, two = UnknownClusters(0.5), UnknownClusters(0.5)
-    a = SharedUnknowns(db, lambda: one, Travel())
-    b = SharedUnknowns(db, lambda: two, Travel())
+    a, b, one, _ = two_instances(db)
     (first,) = a.allocate([_row(obama1, "cam1", 10.0)])
     one.add(first, obama1)  # as recognise does with the id it got (clusters.rename)
     # b never heard of it: the same face on another camera becomes the same identity,
@@ -55,15 +70,11 @@ def test_two_instances_meeting_one_stranger_make_one_identity(tmp_path):
 def test_a_centroid_refined_by_one_instance_is_re_read_by_the_other(tmp_path):
     """A refines an identity both know (its write is update_identities, as in a
     batch); B's copy is A's after B's next sync, and A's own sync leaves its copy be."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'srs.db'}")
-    migrate(engine)
-    db = Database(engine)
+    db = sqlite_store(tmp_path)
     faces = face_data()
     obama1 = np.array(faces["test/obama1.jpg"][0][1])
     obama2 = np.array(faces["train/obama/obama.jpg"][0][1])
-    one, two = UnknownClusters(0.5), UnknownClusters(0.5)
-    a = SharedUnknowns(db, lambda: one, Travel())
-    b = SharedUnknowns(db, lambda: two, Travel())
+    a, b, one, two = two_instances(db)
     (uid,) = a.allocate([_row(obama1, "cam1", 10.0)])
     one.add(uid, obama1)
     assert b.sync() == 1 and two.counts[two.index[uid]] == 1
@@ -100,9 +111,7 @@ def test_a_centroid_refined_by_one_instance_is_re_read_by_the_other(tmp_path):
 def test_a_write_older_than_the_lookback_is_not_looked_for(tmp_path):
     """The re-read looks only at identities written since the last sync (less the
     lookback): the cost follows what changed, not how many identities there are."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'srs.db'}")
-    migrate(engine)
-    db = Database(engine)
+    db = sqlite_store(tmp_path)
     faces = face_data()
     obama1 = np.array(faces["test/obama1.jpg"][0][1])
     now = [1000.0]
